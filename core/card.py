@@ -1,0 +1,229 @@
+"""Paper cards (``paper.toml``): the schema and its validation.
+
+Every field error names the file and the field, e.g.
+``paper.toml: claims[2].tolerance: needs exactly one of absolute, relative, std_multiple``.
+"""
+from __future__ import annotations
+
+import math
+import re
+import sys
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from affrepro.claims import Claim, Requirements, Tolerance
+from affrepro.errors import CardError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+PAPER_CLASSES = {
+    "A": "published numbers recomputable from public data",
+    "B": "licensed data: real loader and protocol, the user supplies the data",
+    "C": "needs an LLM/MLLM or large weights behind a model backend",
+    "D": "survey, workshop or review: no computation",
+}
+ACCESS = ("public", "licensed", "hub-only", "not released", "none")
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*-(?:19|20)\d\d$")
+CLAIM_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+URL_RE = re.compile(r"^https?://[^\s/$.?#].[^\s]*$")
+TOLERANCE_KINDS = ("absolute", "relative", "std_multiple")
+
+
+@dataclass(frozen=True)
+class Card:
+    path: Path
+    slug: str
+    title: str
+    authors: tuple[str, ...]
+    venue: str
+    year: int
+    paper_class: str
+    doi: str = ""
+    arxiv: str = ""
+    code: tuple[str, ...] = ()
+    data: tuple[str, ...] = ()
+    data_licence: str = ""
+    data_access: str = "none"
+    numbers: str = "not retrieved"  # whether published numbers were found
+    notes: str = ""
+    seeds: tuple[int, ...] = (0,)
+    deviations: tuple[str, ...] = ()
+    claims: tuple[Claim, ...] = field(default_factory=tuple)
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def claim(self, claim_id: str) -> Claim:
+        for c in self.claims:
+            if c.id == claim_id:
+                return c
+        raise KeyError(claim_id)
+
+
+class _Reader:
+    """Pulls typed fields out of a TOML table, collecting every problem before failing."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.problems: list[str] = []
+
+    def err(self, where: str, msg: str) -> None:
+        self.problems.append(f"{where}: {msg}")
+
+    def get(self, table: dict, key: str, typ: type | tuple, where: str, required: bool = True,
+            default: Any = None) -> Any:
+        if key not in table:
+            if required:
+                self.err(f"{where}{key}", "missing")
+            return default
+        value = table[key]
+        if typ is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, typ) or (typ is not bool and isinstance(value, bool)):
+            names = typ.__name__ if isinstance(typ, type) else " or ".join(t.__name__ for t in typ)
+            self.err(f"{where}{key}", f"expected {names}, got {type(value).__name__} {value!r}")
+            return default
+        return value
+
+    def str_list(self, table: dict, key: str, where: str) -> tuple[str, ...]:
+        value = table.get(key, [])
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.err(f"{where}{key}", "expected a list of strings")
+            return ()
+        return tuple(value)
+
+
+def parse_card(path: Path, doc: dict[str, Any]) -> Card:
+    r = _Reader(path)
+    slug = r.get(doc, "slug", str, "")
+    if slug and not SLUG_RE.match(slug):
+        r.err("slug", f"{slug!r} is not <shortname>-<year> in lower case")
+    title = r.get(doc, "title", str, "")
+    authors = r.str_list(doc, "authors", "")
+    venue = r.get(doc, "venue", str, "", default="")
+    year = r.get(doc, "year", int, "", default=0)
+    paper_class = r.get(doc, "class", str, "", default="")
+    if paper_class and paper_class not in PAPER_CLASSES:
+        r.err("class", f"{paper_class!r} is not one of {', '.join(PAPER_CLASSES)}")
+    links = doc.get("links", {})
+    code = r.str_list(links, "code", "links.")
+    data = r.str_list(links, "data", "links.")
+    for i, url in enumerate(code + data):
+        if not URL_RE.match(url):
+            r.err("links", f"{url!r} is not an http(s) URL")
+    doi = r.get(doc, "doi", str, "", required=False, default="")
+    if doi and not re.match(r"^10\.\d{4,9}/\S+$", doi):
+        r.err("doi", f"{doi!r} is not a DOI (10.NNNN/...)")
+    arxiv = r.get(doc, "arxiv", str, "", required=False, default="")
+    if arxiv and not re.match(r"^\d{4}\.\d{4,5}(v\d+)?$", arxiv):
+        r.err("arxiv", f"{arxiv!r} is not an arXiv id (NNNN.NNNNN)")
+    access = doc.get("data_access", {})
+    data_licence = r.get(access, "licence", str, "data_access.", required=False, default="")
+    data_mode = r.get(access, "access", str, "data_access.", required=False, default="none")
+    if data_mode not in ACCESS:
+        r.err("data_access.access", f"{data_mode!r} is not one of {', '.join(ACCESS)}")
+    numbers = r.get(doc, "published_numbers", str, "", required=False, default="not retrieved")
+    notes = r.get(doc, "notes", str, "", required=False, default="")
+    protocol = doc.get("protocol", {})
+    seeds = protocol.get("seeds", [0])
+    if not isinstance(seeds, list) or not all(isinstance(s, int) for s in seeds):
+        r.err("protocol.seeds", "expected a list of integers")
+        seeds = [0]
+    deviations = r.str_list(protocol, "deviations", "protocol.")
+
+    claims = []
+    seen: set[str] = set()
+    raw_claims = doc.get("claims", [])
+    if not isinstance(raw_claims, list):
+        r.err("claims", "expected an array of tables ([[claims]])")
+        raw_claims = []
+    for i, c in enumerate(raw_claims):
+        claim = _parse_claim(r, c, f"claims[{i}].")
+        if claim is None:
+            continue
+        if claim.id in seen:
+            r.err(f"claims[{i}].id", f"duplicate claim id {claim.id!r}")
+        seen.add(claim.id)
+        claims.append(claim)
+    if claims and numbers == "not retrieved":
+        r.err("published_numbers", "says 'not retrieved' but the card has claims")
+
+    if r.problems:
+        raise CardError(f"{path}: invalid card:\n  " + "\n  ".join(r.problems))
+    return Card(
+        path=path, slug=slug, title=title, authors=authors, venue=venue, year=year,
+        paper_class=paper_class, doi=doi, arxiv=arxiv, code=code, data=data,
+        data_licence=data_licence, data_access=data_mode, numbers=numbers, notes=notes,
+        seeds=tuple(seeds), deviations=deviations, claims=tuple(claims), raw=doc,
+    )
+
+
+def _parse_claim(r: _Reader, c: Any, where: str) -> Claim | None:
+    if not isinstance(c, dict):
+        r.err(where.rstrip("."), "expected a table")
+        return None
+    n_before = len(r.problems)
+    cid = r.get(c, "id", str, where, default="")
+    if cid and not CLAIM_ID_RE.match(cid):
+        r.err(f"{where}id", f"{cid!r}: use lower case letters, digits, '-', '_' or '.'")
+    description = r.get(c, "description", str, where, default="")
+    source = r.get(c, "source", str, where, default="")
+    if source is not None and not source.strip():
+        r.err(f"{where}source", "a claim must say where its number was published")
+    metric = r.get(c, "metric", str, where, default="")
+    value = r.get(c, "value", float, where, default=math.nan)
+    if value is not None and not math.isfinite(value):
+        r.err(f"{where}value", "must be a finite number")
+    hib = r.get(c, "higher_is_better", bool, where, default=True)
+    std = r.get(c, "std", float, where, required=False, default=None)
+    n_seeds = r.get(c, "n_seeds", int, where, required=False, default=None)
+    tol_raw = r.get(c, "tolerance", dict, where, default={}) or {}
+    kinds = [k for k in TOLERANCE_KINDS if k in tol_raw]
+    tolerance = None
+    if len(kinds) != 1:
+        r.err(f"{where}tolerance", f"needs exactly one of {', '.join(TOLERANCE_KINDS)}")
+    else:
+        amount = r.get(tol_raw, kinds[0], float, f"{where}tolerance.", default=0.0)
+        why = r.get(tol_raw, "why", str, f"{where}tolerance.", default="")
+        if why is not None and not why.strip():
+            r.err(f"{where}tolerance.why", "justify the tolerance in one line")
+        if amount is not None and amount < 0:
+            r.err(f"{where}tolerance.{kinds[0]}", "must be ≥ 0")
+        if kinds[0] == "std_multiple" and std is None:
+            r.err(f"{where}std", "a std_multiple tolerance needs the published std")
+        tolerance = Tolerance(kinds[0], amount or 0.0, why or "")
+    req = c.get("requires", {})
+    if not isinstance(req, dict):
+        r.err(f"{where}requires", "expected a table")
+        req = {}
+    requires = Requirements(
+        datasets=r.str_list(req, "datasets", f"{where}requires."),
+        models=r.str_list(req, "models", f"{where}requires."),
+        llm=bool(req.get("llm", False)),
+        gpu=bool(req.get("gpu", False)),
+    )
+    if len(r.problems) > n_before or tolerance is None:
+        return None
+    return Claim(id=cid, description=description, source=source, metric=metric, value=value,
+                 tolerance=tolerance, higher_is_better=hib, requires=requires, std=std,
+                 n_seeds=n_seeds)
+
+
+@lru_cache(maxsize=None)
+def load_card(path: Path | str) -> Card:
+    """Read and validate a card; raises CardError naming the file and every bad field."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CardError(f"{path}: cannot read the card: {exc.strerror}") from exc
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise CardError(f"{path}: not valid TOML: {exc}") from exc
+    return parse_card(path, doc)

@@ -1,0 +1,490 @@
+"""The ``affrepro`` command line. The only place domain errors become ClickException.
+
+Heavy libraries (mlflow, numpy, rich) are imported inside the commands that need them,
+so ``affrepro --help`` and ``affrepro list`` start fast.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+
+from affrepro import __version__
+from affrepro.errors import AffreproError
+
+
+class AffreproGroup(click.Group):
+    """Turns AffreproError into a one-line ClickException (exit code 1)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except AffreproError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+def _state():
+    from affrepro.plugin_manager import get_state
+
+    return get_state()
+
+
+def _echo_json(obj) -> None:
+    click.echo(json.dumps(obj, indent=2, default=str))
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, soft_wrap=False)
+
+
+def _stage_printer(quiet: bool):
+    """Stage messages on stderr when it is a terminal; nothing when piped or with --json."""
+    if quiet or not sys.stderr.isatty():
+        return lambda msg: None
+    console = _console(stderr=True)
+    return lambda msg: console.print(f"[dim]… {msg}[/dim]")
+
+
+@click.group(cls=AffreproGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="affrepro")
+def cli() -> None:
+    """Reproduce affective-computing papers: published numbers beside measured ones."""
+
+
+# -- papers ------------------------------------------------------------------------------
+
+@cli.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def list_cmd(as_json: bool) -> None:
+    """Papers, their claims and what each needs to run here."""
+    from affrepro.status import paper_status
+
+    reg = _state().registries
+    rows = [paper_status(r, reg) for r in reg.reproductions]
+    if as_json:
+        _echo_json([r.as_dict() for r in rows])
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{len(rows)} papers")
+    for col in ("paper", "class", "claims", "status", "detail"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r.slug, r.paper_class, str(r.n_claims), r.status, r.detail)
+    _console().print(table)
+
+
+@cli.command()
+@click.argument("paper")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def show(paper: str, as_json: bool) -> None:
+    """Show a paper's card: bibliography, data, claims and their sources."""
+    from affrepro.card import PAPER_CLASSES
+    from affrepro.claims import claim_to_dict
+
+    card = _state().registries.reproductions.get(paper).card
+    if as_json:
+        _echo_json({"slug": card.slug, "title": card.title, "authors": list(card.authors),
+                    "venue": card.venue, "year": card.year, "doi": card.doi, "arxiv": card.arxiv,
+                    "class": card.paper_class, "code": list(card.code), "data": list(card.data),
+                    "data_access": card.data_access, "data_licence": card.data_licence,
+                    "published_numbers": card.numbers, "notes": card.notes,
+                    "claims": [claim_to_dict(c) for c in card.claims]})
+        return
+    lines = [f"{card.title}", f"  {', '.join(card.authors)}", f"  {card.venue}, {card.year}"]
+    if card.doi:
+        lines.append(f"  doi:{card.doi}")
+    if card.arxiv:
+        lines.append(f"  arXiv:{card.arxiv}")
+    lines.append(f"  class {card.paper_class}: {PAPER_CLASSES.get(card.paper_class, '')}")
+    for url in card.code:
+        lines.append(f"  code: {url}")
+    for url in card.data:
+        lines.append(f"  data: {url}")
+    lines.append(f"  data access: {card.data_access}; licence: {card.data_licence or 'not stated'}")
+    if card.notes:
+        lines.append(f"  {card.notes}")
+    lines.append("")
+    if not card.claims:
+        lines.append(f"Published numbers: {card.numbers}; no claims.")
+    for c in card.claims:
+        std = f" ± {c.std:g}" if c.std is not None else ""
+        lines.append(f"[{c.id}] {c.metric} = {c.value:g}{std}  ({c.tolerance.describe()})")
+        lines.append(f"    {c.description}")
+        lines.append(f"    source: {c.source}")
+        needs = list(c.requires.datasets) + [f"model {m}" for m in c.requires.models]
+        needs += ["an LLM backend"] if c.requires.llm else []
+        needs += ["a GPU"] if c.requires.gpu else []
+        lines.append(f"    requires: {', '.join(needs) or 'nothing'}")
+    click.echo("\n".join(lines))
+
+
+def _parse_data_dirs(values: tuple[str, ...], slug: str) -> dict[str, Path]:
+    reg = _state().registries
+    out: dict[str, Path] = {}
+    for v in values:
+        if "=" in v and not Path(v).exists():
+            name, path = v.split("=", 1)
+            out[name] = Path(path)
+            continue
+        rep = reg.reproductions.get(slug)
+        names = list(dict.fromkeys(list(rep.datasets) + [d for c in rep.card.claims for d in c.requires.datasets]))
+        licensed = [n for n in names if n in reg.datasets and reg.datasets.get(n).access == "licensed"]
+        if len(licensed) != 1:
+            raise click.BadParameter(
+                f"{slug} reads {', '.join(names) or 'no datasets'}; say which one: --data-dir NAME=PATH",
+                param_hint="--data-dir")
+        out[licensed[0]] = Path(v)
+    return out
+
+
+def _print_report_table(report) -> None:
+    from rich.table import Table
+
+    from affrepro.report import fmt, fmt_diff
+
+    style = {"reproduced": "green", "not reproduced": "red", "skipped": "yellow", "error": "bold red"}
+    table = Table(title=f"{report.paper}{' (dry run)' if report.dry_run else ''}: {report.status}")
+    for col in ("claim", "metric", "paper", "measured", "Δ", "tolerance", "verdict"):
+        table.add_column(col, justify="right" if col in ("paper", "measured", "Δ") else "left",
+                         overflow="fold", no_wrap=col != "claim")
+    for r in report.results:
+        table.add_row(r.claim.id, r.claim.metric, fmt(r.claim.value), fmt(r.measured),
+                      fmt_diff(r.difference), r.claim.tolerance.describe(),
+                      f"[{style[r.verdict.value]}]{r.verdict.value}[/]")
+    console = _console()
+    console.print(table)
+    for r in report.results:
+        if r.verdict.value in ("skipped", "error", "not reproduced"):
+            console.print(f"[dim]{r.claim.id}: {r.reason}[/dim]", highlight=False)
+    if report.deviations:
+        console.print("Deviations from the paper:", *[f"  - {d}" for d in report.deviations], sep="\n")
+    console.print(f"Report: {report.output_dir}/report.md", highlight=False)
+    if report.run_id:
+        console.print(f"MLflow run {report.run_id} in {report.tracking_uri} "
+                      f"(view: mlflow ui --backend-store-uri {report.tracking_uri})", highlight=False)
+
+
+@cli.command()
+@click.argument("paper")
+@click.option("--data-dir", "data_dirs", multiple=True, metavar="[NAME=]PATH",
+              help="Folder of a licensed dataset (NAME=PATH when the paper reads several).")
+@click.option("--seeds", default=None, help="Comma-separated seeds (default: the card's).")
+@click.option("--device", default="cpu", show_default=True, help="cpu or cuda[:N].")
+@click.option("--dry-run", is_flag=True, help="Run every stage on synthetic data in the real format.")
+@click.option("--json", "as_json", is_flag=True, help="Print report.json only.")
+@click.option("-o", "--output", "output_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for report.json and report.md (default: under the affrepro home).")
+@click.option("--tracking-uri", default=None, envvar="MLFLOW_TRACKING_URI",
+              help="MLflow store (default: SQLite under the affrepro home).")
+@click.option("--no-track", is_flag=True, help="Do not log an MLflow run.")
+def reproduce(paper, data_dirs, seeds, device, dry_run, as_json, output_dir, tracking_uri, no_track):
+    """Reproduce PAPER and print, per claim, paper value, measured value, Δ and verdict.
+
+    Exit status: 0 when the run finished (whatever the verdicts), 1 when it failed.
+    """
+    from affrepro.runner import reproduce as run_reproduction
+
+    _state().registries.reproductions.get(paper)
+    seed_list = None
+    if seeds:
+        try:
+            seed_list = tuple(int(s) for s in seeds.split(",") if s.strip())
+        except ValueError:
+            raise click.BadParameter(f"{seeds!r} is not a comma-separated list of integers",
+                                     param_hint="--seeds") from None
+    report = run_reproduction(
+        paper, data_dirs=_parse_data_dirs(data_dirs, paper), seeds=seed_list, device=device,
+        dry_run=dry_run, output_dir=output_dir, tracking_uri=tracking_uri, track=not no_track,
+        stage=_stage_printer(as_json),
+    )
+    if as_json:
+        _echo_json(report.as_dict())
+    else:
+        _print_report_table(report)
+    if report.status != "FINISHED":
+        sys.exit(1)
+
+
+# -- data --------------------------------------------------------------------------------
+
+@cli.group()
+def data() -> None:
+    """Fetch public datasets; link and verify licensed ones."""
+
+
+def _dataset(name: str):
+    return _state().registries.datasets.get(name)
+
+
+@data.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def data_list(as_json: bool) -> None:
+    """Registered datasets and where they are."""
+    from affrepro import data as datamod
+
+    rows = []
+    for e in _state().registries.datasets.entries():
+        ds = e.obj
+        path = datamod.dataset_path(ds)
+        rows.append({"name": ds.name, "access": ds.access, "licence": ds.licence, "plugin": e.plugin,
+                     "path": str(path), "present": path.is_dir(), "files": len(ds.files)})
+    if as_json:
+        _echo_json(rows)
+        return
+    for r in rows:
+        click.echo(f"{r['name']:<28} {r['access']:<9} {'present' if r['present'] else 'absent ':<8} {r['path']}")
+
+
+@data.command("fetch")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True)
+def data_fetch(name: str, as_json: bool) -> None:
+    """Download a public dataset (or copy it from AFFREPRO_DATA_MIRROR), sha256-verified."""
+    from affrepro import data as datamod
+
+    ds = _dataset(name)
+    progress = None
+    if not as_json and sys.stderr.isatty():
+        from rich.progress import Progress
+
+        bar = Progress(console=_console(stderr=True), transient=True)
+        tasks: dict[str, int] = {}
+
+        def progress(label: str, done: int, total: int | None) -> None:
+            if label not in tasks:
+                tasks[label] = bar.add_task(label, total=total)
+            bar.update(tasks[label], completed=done, total=total)
+
+        with bar:
+            result = datamod.fetch(ds, progress=progress)
+    else:
+        result = datamod.fetch(ds)
+    if as_json:
+        _echo_json({"dataset": name, "path": str(result.path), "fetched": result.fetched,
+                    "present": result.present})
+    else:
+        click.echo(f"{name}: {len(result.fetched)} fetched, {len(result.present)} already present, "
+                   f"all sha256-verified in {result.path}")
+
+
+@data.command("verify")
+@click.argument("name")
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
+              help="Folder to check instead of the linked/fetched one.")
+@click.option("--json", "as_json", is_flag=True)
+def data_verify(name: str, data_dir: Path | None, as_json: bool) -> None:
+    """Check a dataset's files, layout and checksums; list every problem (exit 1 if any)."""
+    from affrepro import data as datamod
+
+    ds = _dataset(name)
+    problems = datamod.verify(ds, data_dir)
+    path = datamod.dataset_path(ds, data_dir)
+    if as_json:
+        _echo_json({"dataset": name, "path": str(path), "ok": not problems,
+                    "problems": [p.__dict__ for p in problems]})
+    elif problems:
+        click.echo(f"{name}: {len(problems)} problem(s) in {path}", err=True)
+        for p in problems:
+            click.echo(f"  {p}", err=True)
+        click.echo(datamod.how_to_get(ds), err=True)
+    else:
+        click.echo(f"{name}: OK ({path})")
+    if problems:
+        sys.exit(1)
+
+
+@data.command("link")
+@click.argument("name")
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def data_link(name: str, path: Path) -> None:
+    """Tell affrepro where a licensed dataset lives (then run `data verify`)."""
+    from affrepro import data as datamod
+
+    folder = datamod.link(_dataset(name), path)
+    click.echo(f"{name} -> {folder}")
+
+
+@data.command("path")
+@click.argument("name")
+def data_path(name: str) -> None:
+    """Print the folder a dataset is read from."""
+    from affrepro import data as datamod
+
+    click.echo(str(datamod.dataset_path(_dataset(name))))
+
+
+# -- plugins -----------------------------------------------------------------------------
+
+@cli.group(invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def plugins(ctx: click.Context, as_json: bool) -> None:
+    """List loaded plugins (and those that failed); install, check or scaffold plugins."""
+    if ctx.invoked_subcommand is not None:
+        return
+    state = _state()
+    rows = [p.as_dict() for p in state.plugins.values()]
+    if as_json:
+        _echo_json(rows)
+        return
+    for p in rows:
+        mark = "ok   " if p["ok"] else "ERROR"
+        ver = f" {p['distribution']} {p['version']}" if p["distribution"] else ""
+        what = "; ".join(f"{k}: {', '.join(v)}" for k, v in p["registered"].items())
+        click.echo(f"{mark} {p['name']} ({p['source']}{ver}) {what}")
+        if p["error"]:
+            click.echo(f"      {p['error']}")
+
+
+def _pip(*args: str) -> None:
+    cmd = [sys.executable, "-m", "pip", *args]
+    proc = subprocess.run(cmd)
+    if proc.returncode != 0:
+        raise AffreproError(f"`{' '.join(cmd)}` failed with exit code {proc.returncode}")
+
+
+@plugins.command("install", context_settings={"ignore_unknown_options": True})
+@click.argument("spec")
+@click.argument("pip_args", nargs=-1, type=click.UNPROCESSED)
+def plugins_install(spec: str, pip_args: tuple[str, ...]) -> None:
+    """pip-install a plugin (name, path or URL) into affrepro's own interpreter."""
+    _pip("install", spec, *pip_args)
+
+
+@plugins.command("uninstall")
+@click.argument("name")
+def plugins_uninstall(name: str) -> None:
+    """pip-uninstall a plugin distribution from affrepro's interpreter."""
+    _pip("uninstall", "-y", name)
+
+
+@plugins.command("check")
+@click.argument("name")
+@click.option("--no-dry-run", is_flag=True, help="Skip the dry run of each reproduction.")
+@click.option("--json", "as_json", is_flag=True)
+def plugins_check(name: str, no_dry_run: bool, as_json: bool) -> None:
+    """Conformance of plugin NAME (entry-point, distribution or paper name); exit 1 on failure."""
+    from affrepro.conformance import check_plugin
+
+    checks = check_plugin(_state(), name, dry_run=not no_dry_run)
+    ok = all(c.ok for c in checks)
+    if as_json:
+        _echo_json({"plugin": name, "ok": ok, "checks": [c.as_dict() for c in checks]})
+    else:
+        for c in checks:
+            click.echo(f"{'PASS' if c.ok else 'FAIL'} {c.name}" + (f": {c.detail}" if c.detail else ""))
+        click.echo(f"{name}: {'conforms' if ok else 'does not conform'}")
+    if not ok:
+        sys.exit(1)
+
+
+@plugins.command("new")
+@click.argument("name")
+@click.option("--dir", "parent", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              show_default=True, help="Where to create the package folder.")
+def plugins_new(name: str, parent: Path) -> None:
+    """Scaffold an installable plugin package for a new paper."""
+    from affrepro.scaffold import new_plugin
+
+    root = new_plugin(name, parent)
+    click.echo(f"created {root}\nnext: affrepro plugins install {root} && affrepro plugins check {root.name}")
+
+
+# -- report ------------------------------------------------------------------------------
+
+def _latest_reports() -> dict[str, dict]:
+    from affrepro import paths
+
+    latest: dict[str, dict] = {}
+    root = paths.runs_dir()
+    if not root.is_dir():
+        return latest
+    for f in root.glob("*/*/report.json"):
+        try:
+            d = json.loads(f.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            continue
+        if d.get("dry_run"):
+            continue
+        if d.get("paper") not in latest or d.get("started", "") > latest[d["paper"]].get("started", ""):
+            latest[d["paper"]] = d
+    return latest
+
+
+def status_markdown(rows, latest: dict[str, dict] | None = None) -> str:
+    lines = ["| paper | class | claims | status |", "|---|---|---|---|"]
+    for r in rows:
+        status = r.status + (f" ({r.detail})" if r.detail else "")
+        if latest and r.slug in latest:
+            counts = latest[r.slug]["verdicts"]
+            status += "; last run: " + ", ".join(f"{n} {v}" for v, n in counts.items() if n)
+        lines.append(f"| {r.slug} | {r.paper_class} | {r.n_claims} | {status} |")
+    return "\n".join(lines) + "\n"
+
+
+@cli.command()
+@click.argument("run", required=False, type=click.Path(exists=True, path_type=Path))
+@click.option("--md", "as_md", is_flag=True, help="Markdown output.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--runs/--no-runs", default=True, help="Add the verdicts of each paper's last run.")
+def report(run: Path | None, as_md: bool, as_json: bool, runs: bool) -> None:
+    """A status table across all papers, or one run's report (RUN: its folder or report.json)."""
+    if run is not None:
+        from affrepro.errors import MalformedFileError
+        from affrepro.report import render_markdown
+
+        path = run / "report.json" if run.is_dir() else run
+        try:
+            d = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise MalformedFileError(path, f"not valid JSON ({exc.msg})", line=exc.lineno) from None
+        if as_json:
+            _echo_json(d)
+        else:
+            click.echo(render_markdown(d))
+        return
+    from affrepro.status import paper_status
+
+    reg = _state().registries
+    rows = [paper_status(r, reg) for r in reg.reproductions]
+    latest = _latest_reports() if runs else {}
+    if as_json:
+        _echo_json([{**r.as_dict(), "last_run": latest.get(r.slug, {}).get("verdicts")} for r in rows])
+    else:
+        click.echo(status_markdown(rows, latest), nl=False)
+
+
+def main() -> None:
+    state = None
+    try:
+        state = _state()
+    except AffreproError as exc:  # strict mode: a broken plugin is fatal
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+    for name, info in state.plugins.items():
+        if info.error is None and state.pm.has_plugin(name):
+            try:
+                state.pm.subset_hook_caller(
+                    "register_commands",
+                    remove_plugins=[p for p in state.pm.get_plugins() if p is not state.pm.get_plugin(name)],
+                )(cli=cli)
+            except Exception as exc:
+                info.error = f"register_commands failed: {exc}"
+    try:
+        cli(prog_name="affrepro")
+    except KeyboardInterrupt as exc:
+        from affrepro.tracking import Terminated
+
+        click.echo("terminated" if isinstance(exc, Terminated) else "interrupted", err=True)
+        sys.exit(143 if isinstance(exc, Terminated) else 130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,119 @@
+"""The component types plugins register: datasets, models, metrics, features, reproductions."""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from affrepro.card import Card
+    from affrepro.runner import RunContext
+
+Access = Literal["public", "licensed"]
+
+
+@dataclass(frozen=True)
+class DataFile:
+    """One file of a dataset: its path inside the dataset folder, sha256, and origin."""
+
+    name: str
+    sha256: str | None
+    url: str | None = None
+    size: int | None = None
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a data folder, as ``data verify`` lists it."""
+
+    path: str
+    message: str
+    line: int | None = None
+    column: str | None = None
+
+    def __str__(self) -> str:
+        where = self.path
+        if self.line is not None:
+            where += f":{self.line}"
+        if self.column is not None:
+            where += f" [{self.column}]"
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A dataset a reproduction reads.
+
+    Public datasets list every file with its URL and sha256 and are fetched; licensed
+    datasets are never downloaded: the user links a folder, ``verify`` checks its layout,
+    and ``synthesize`` writes a small synthetic corpus in exactly the real format.
+    """
+
+    name: str
+    description: str
+    access: Access
+    licence: str
+    homepage: str
+    files: tuple[DataFile, ...] = ()
+    how_to_get: str = ""
+    verify: Callable[[Path], list[Problem]] | None = None
+    synthesize: Callable[[Path, int], None] | None = None
+    mirror_name: str | None = None
+
+    @property
+    def mirror_dir(self) -> str:
+        """Folder name under ``AFFREPRO_DATA_MIRROR`` (default: the name with ``_`` for ``-``)."""
+        return self.mirror_name or self.name.replace("-", "_")
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A metric: ``fn(y_true, y_pred, **kw) -> float``; its docstring carries the formula."""
+
+    name: str
+    fn: Callable[..., float]
+    higher_is_better: bool
+    description: str = ""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> float:
+        return self.fn(*args, **kwargs)
+
+
+@dataclass(frozen=True)
+class Model:
+    """A model family: ``factory(**params)`` returns an object with fit/predict."""
+
+    name: str
+    factory: Callable[..., Any]
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Feature:
+    """A feature extractor: ``extract(signal, sample_rate, **settings) -> array``."""
+
+    name: str
+    extract: Callable[..., Any]
+    description: str = ""
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Reproduction:
+    """A paper: its card (``paper.toml``) and the protocol that measures its claims.
+
+    ``protocol(ctx)`` returns ``{claim_id: measured_value}`` for the claims in
+    ``ctx.claims_to_measure``; it may record extra results with ``ctx.record``.
+    """
+
+    slug: str
+    card_path: Path
+    protocol: Callable[[RunContext], Mapping[str, float]] | None = None
+    datasets: tuple[str, ...] = ()
+
+    @property
+    def card(self) -> Card:
+        from affrepro.card import load_card
+
+        return load_card(self.card_path)

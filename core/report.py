@@ -1,0 +1,134 @@
+"""The reproduction report: report.json (machine-readable) and report.md (for people)."""
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from affrepro.claims import ClaimResult, Verdict
+from affrepro.fileio import atomic_write_json, atomic_write_text
+
+REPORT_VERSION = 1
+
+
+@dataclass
+class Report:
+    paper: str
+    title: str
+    status: str  # FINISHED or FAILED
+    dry_run: bool
+    results: list[ClaimResult]
+    seeds: list[int]
+    device: str
+    versions: dict[str, str]
+    hardware: dict[str, Any]
+    data: dict[str, Any]
+    deviations: list[str]
+    records: dict[str, float] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
+    started: str = ""
+    finished: str = ""
+    duration_s: float = 0.0
+    run_id: str | None = None
+    tracking_uri: str | None = None
+    output_dir: str | None = None
+    error: str | None = None
+
+    def verdict_counts(self) -> dict[str, int]:
+        counts = Counter(r.verdict.value for r in self.results)
+        return {v.value: counts.get(v.value, 0) for v in Verdict}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "report_version": REPORT_VERSION,
+            "paper": self.paper,
+            "title": self.title,
+            "status": self.status,
+            "dry_run": self.dry_run,
+            "claims": [r.as_dict() for r in self.results],
+            "verdicts": self.verdict_counts(),
+            "records": {k: v for k, v in self.records.items() if math.isfinite(v)},
+            "details": self.details,
+            "seeds": self.seeds,
+            "device": self.device,
+            "versions": self.versions,
+            "hardware": self.hardware,
+            "data": self.data,
+            "deviations": self.deviations,
+            "started": self.started,
+            "finished": self.finished,
+            "duration_s": round(self.duration_s, 3),
+            "run_id": self.run_id,
+            "tracking_uri": self.tracking_uri,
+            "output_dir": self.output_dir,
+            "error": self.error,
+        }
+
+    def to_markdown(self) -> str:
+        return render_markdown(self.as_dict())
+
+    def write(self, folder: Path) -> tuple[Path, Path]:
+        folder.mkdir(parents=True, exist_ok=True)
+        j = atomic_write_json(folder / "report.json", self.as_dict())
+        m = atomic_write_text(folder / "report.md", self.to_markdown())
+        return j, m
+
+
+def fmt(value: float | None, digits: int = 4) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return f"{value:.{digits}f}"
+
+
+def fmt_diff(value: float | None, digits: int = 4) -> str:
+    return "—" if value is None else f"{value:+.{digits}f}"
+
+
+def render_markdown(d: dict[str, Any]) -> str:
+    """report.json -> report.md (also used by ``affrepro report RUN``)."""
+    lines = [f"# {d['paper']}: {d['title']}", ""]
+    mode = " (dry run on synthetic data)" if d.get("dry_run") else ""
+    lines += [f"Status: **{d['status']}**{mode}. Started {d['started']}, took {d['duration_s']} s.", ""]
+    counts = ", ".join(f"{n} {v}" for v, n in d["verdicts"].items() if n)
+    lines += [f"Verdicts: {counts or 'no claims'}.", ""]
+    if d["claims"]:
+        lines += ["| claim | metric | paper | measured | Δ | tolerance | verdict |",
+                  "|---|---|---|---|---|---|---|"]
+        for c in d["claims"]:
+            tol = c["tolerance"]
+            tol_s = {"absolute": f"±{tol['amount']:g}", "relative": f"±{tol['amount']:g}×|v|",
+                     "std_multiple": f"±{tol['amount']:g}·std"}[tol["kind"]]
+            lines.append(f"| {c['id']} | {c['metric']} | {fmt(c['value'])} | {fmt(c['measured'])} "
+                         f"| {fmt_diff(c['difference'])} | {tol_s} | **{c['verdict']}** |")
+        lines += ["", "### Claims", ""]
+        for c in d["claims"]:
+            lines += [f"- **{c['id']}** — {c['description']}",
+                      f"  - source: {c['source']}",
+                      f"  - tolerance: {c['tolerance']['why']}",
+                      f"  - verdict: {c['verdict']}; {c['reason']}"]
+    if d.get("records"):
+        lines += ["", "## Other measured results (not claims)", "", "| name | value |", "|---|---|"]
+        lines += [f"| {k} | {fmt(v, 6)} |" for k, v in d["records"].items()]
+    lines += ["", "## Deviations from the paper", ""]
+    lines += [f"- {x}" for x in d["deviations"]] or ["- none"]
+    lines += ["", "## Data", ""]
+    for name, info in d["data"].items():
+        lines.append(f"- **{name}** ({info.get('access', '?')}): {info.get('status', '')} {info.get('path', '')}")
+        for fname, digest in (info.get("sha256") or {}).items():
+            lines.append(f"  - `{fname}` sha256 `{digest}`")
+    if d.get("error"):
+        lines += ["", "## Error", "", "```", d["error"], "```"]
+    hw = d["hardware"]
+    gpu = ", ".join(g["name"] for g in hw.get("gpus", [])) or "none"
+    lines += ["", "## Environment", "",
+              f"- seeds: {d['seeds']}; device: {d['device']}",
+              f"- CPU: {hw.get('cpu')} ({hw.get('cpu_count')} cores); GPU: {gpu}",
+              f"- Python {hw.get('python')} on {hw.get('os')}",
+              "- versions: " + ", ".join(f"{k} {v}" for k, v in d["versions"].items())]
+    if d.get("run_id"):
+        lines += [f"- MLflow run `{d['run_id']}` in `{d['tracking_uri']}`"]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,307 @@
+"""``reproduce()``: resolve the paper, check its data, run its protocol, judge each claim,
+write the report and track the run. Usable from Python as well as from the CLI."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import subprocess
+import tempfile
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from affrepro import data as datamod
+from affrepro import hardware, paths
+from affrepro.card import Card
+from affrepro.claims import Claim, ClaimResult, Verdict, errored, judge, skipped
+from affrepro.components import Dataset, Metric, Reproduction
+from affrepro.errors import AffreproError, DataError
+from affrepro.registry import Registries
+from affrepro.report import Report
+
+StageCallback = Callable[[str], None]
+
+
+@dataclass
+class RunContext:
+    """What a protocol sees: verified data folders, the claims to measure, seeds, device."""
+
+    paper: Reproduction
+    card: Card
+    data: dict[str, Path]
+    claims_to_measure: list[str]
+    seeds: tuple[int, ...]
+    device: str
+    dry_run: bool
+    output_dir: Path
+    registries: Registries
+    records: dict[str, float] = field(default_factory=dict)
+    deviations: list[str] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+    stage: StageCallback = lambda msg: None
+
+    def data_path(self, name: str) -> Path:
+        try:
+            return self.data[name]
+        except KeyError:
+            raise DataError(f"the protocol asked for dataset {name!r}, which this run did not resolve; "
+                            f"declare it in the Reproduction's datasets") from None
+
+    def metric(self, name: str) -> Metric:
+        return self.registries.metrics.get(name)
+
+    def record(self, name: str, value: float) -> None:
+        """An extra measured result that is not a claim (logged and reported)."""
+        self.records[name] = float(value)
+
+    def deviation(self, text: str) -> None:
+        """A departure from the paper's method; every one lands in the report."""
+        if text not in self.deviations:
+            self.deviations.append(text)
+
+    def note(self, key: str, value: Any) -> None:
+        """Structured detail for report.json (tables, consistency checks)."""
+        self.details[key] = value
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def git_commit() -> str:
+    """The commit of the affrepro source tree, when it runs from a checkout."""
+    here = Path(__file__).resolve().parent
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True,
+                             text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    if out.returncode != 0:
+        return "unknown"
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
+                           capture_output=True, text=True, timeout=5).stdout.strip()
+    return out.stdout.strip() + ("-dirty" if dirty else "")
+
+
+def protocol_hash(card: Card, seeds: tuple[int, ...], device: str) -> str:
+    blob = json.dumps({"card": card.raw, "seeds": list(seeds), "device": device},
+                      sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+@dataclass
+class DataResolution:
+    folders: dict[str, Path]
+    unavailable: dict[str, str]
+    info: dict[str, Any]
+
+
+def resolve_data(datasets: list[Dataset], overrides: Mapping[str, Path], dry_run: bool,
+                 scratch: Path, seed: int, stage: StageCallback) -> DataResolution:
+    folders: dict[str, Path] = {}
+    unavailable: dict[str, str] = {}
+    info: dict[str, Any] = {}
+    for ds in datasets:
+        entry: dict[str, Any] = {"access": ds.access, "licence": ds.licence}
+        info[ds.name] = entry
+        if dry_run and ds.synthesize is not None:
+            folder = scratch / "synthetic" / ds.name
+            stage(f"writing a synthetic {ds.name}")
+            ds.synthesize(folder, seed)
+            entry.update(status="synthetic", path=str(folder))
+            folders[ds.name] = folder
+            continue
+        override = overrides.get(ds.name)
+        problems = datamod.verify(ds, override)
+        if problems and ds.access == "public" and override is None:
+            stage(f"fetching {ds.name}")
+            try:
+                datamod.fetch(ds)
+                problems = datamod.verify(ds)
+            except AffreproError as exc:
+                problems = [datamod.Problem(ds.name, str(exc))]
+        folder = datamod.dataset_path(ds, override)
+        entry["path"] = str(folder)
+        if problems:
+            more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+            unavailable[ds.name] = f"{problems[0]}{more}. {datamod.short_how(ds)}"
+            entry.update(status="unavailable", problems=[str(p) for p in problems])
+            continue
+        entry.update(status="verified", sha256=datamod.checksums(ds, override))
+        folders[ds.name] = folder
+    return DataResolution(folders, unavailable, info)
+
+
+def missing_requirements(claim: Claim, data: DataResolution, registries: Registries,
+                         device: str) -> list[str]:
+    reasons = []
+    for name in claim.requires.datasets:
+        if name in data.unavailable:
+            reasons.append(f"needs dataset {name!r}: {data.unavailable[name]}")
+        elif name not in data.folders:
+            reasons.append(f"needs dataset {name!r}, which no plugin registers")
+    for name in claim.requires.models:
+        if name not in registries.models:
+            reasons.append(f"needs model {name!r}, which affrepro does not implement yet "
+                           "(no plugin registers it)")
+    if claim.requires.llm:
+        reasons.append("needs an LLM backend; none is configured")
+    if claim.requires.gpu and not device.startswith("cuda"):
+        reasons.append("needs a GPU: run with --device cuda on a machine with one")
+    return reasons
+
+
+def _default_output_dir(slug: str) -> Path:
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return paths.runs_dir() / slug / f"{stamp}-{uuid.uuid4().hex[:6]}"
+
+
+def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
+              seeds: tuple[int, ...] | None = None, device: str = "cpu", dry_run: bool = False,
+              output_dir: Path | str | None = None, tracking_uri: str | None = None,
+              track: bool = True, registries: Registries | None = None,
+              stage: StageCallback | None = None) -> Report:
+    """Reproduce one paper and return its report (also written to ``output_dir``)."""
+    from affrepro.plugin_manager import get_registries, get_state
+
+    registries = registries or get_registries()
+    stage = stage or (lambda msg: None)
+    rep = registries.reproductions.get(slug)
+    card = rep.card
+    seeds = tuple(seeds) if seeds else card.seeds
+    out = Path(output_dir) if output_dir else _default_output_dir(slug)
+    overrides = {k: Path(v) for k, v in (data_dirs or {}).items()}
+    for name in overrides:
+        registries.datasets.get(name)
+
+    tracker = None
+    if track:
+        from affrepro.tracking import MlflowTracker
+
+        stage("opening the MLflow store")
+        tracker = MlflowTracker(tracking_uri, experiment=slug)
+        tracker.preflight()
+
+    started, t0 = _now(), time.perf_counter()
+    needed = list(dict.fromkeys(list(rep.datasets) + [d for c in card.claims for d in c.requires.datasets]))
+    datasets = [registries.datasets.get(n) for n in needed]
+    with tempfile.TemporaryDirectory(prefix="affrepro-") as scratch:
+        resolution = resolve_data(datasets, overrides, dry_run, Path(scratch), seeds[0], stage)
+
+        results: dict[str, ClaimResult] = {}
+        measurable: list[str] = []
+        for claim in card.claims:
+            reasons = missing_requirements(claim, resolution, registries, device)
+            if reasons:
+                results[claim.id] = skipped(claim, "; ".join(reasons))
+            else:
+                measurable.append(claim.id)
+        protocol_ready = rep.protocol is not None and all(d in resolution.folders for d in rep.datasets)
+        run_protocol = protocol_ready and (bool(measurable) or not card.claims)
+
+        plugin_name = registries.reproductions.plugin_of(slug)
+        plugin_info = get_state().plugins.get(plugin_name) if registries is get_registries() else None
+        plugin_version = (plugin_info.version if plugin_info and plugin_info.version else
+                          hardware.package_versions(("affrepro",)).get("affrepro", "unknown"))
+        ident = hardware.identity()
+        ctx = RunContext(paper=rep, card=card, data=resolution.folders, claims_to_measure=measurable,
+                         seeds=seeds, device=device, dry_run=dry_run, output_dir=out,
+                         registries=registries, deviations=list(card.deviations), stage=stage)
+        tags = {
+            "paper": slug, "plugin": f"{plugin_name}@{plugin_version}",
+            "protocol_hash": protocol_hash(card, seeds, device), "git_commit": git_commit(),
+            "cpu": ident["cpu"], "gpu": ", ".join(g["name"] for g in ident["gpus"]) or "none",
+            "gpu_driver": ", ".join(g["driver"] for g in ident["gpus"]) or "none",
+            "dry_run": str(dry_run).lower(), "affrepro.command": "reproduce",
+        }
+        for pkg in ("torch", "triton", "numba", "numpy", "mlflow"):
+            tags[f"version.{pkg}"] = ident["packages"].get(pkg, "not installed")
+
+        if tracker is not None:
+            tracker.start(run_name=f"{slug}{' (dry run)' if dry_run else ''}", tags=tags)
+        status, error = "FINISHED", None
+        try:
+            from affrepro.tracking import sigterm_as_exception
+
+            with sigterm_as_exception():
+                measured: Mapping[str, float] = {}
+                if run_protocol:
+                    stage(f"running the {slug} protocol")
+                    try:
+                        measured = rep.protocol(ctx) or {}
+                    except Exception as exc:
+                        status = "FAILED"
+                        error = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+                        for cid in measurable:
+                            results[cid] = errored(card.claim(cid), f"protocol failed: {exc}")
+                elif measurable:
+                    why = ("the reproduction has no protocol yet" if rep.protocol is None else
+                           "the protocol's datasets are unavailable: "
+                           + ", ".join(d for d in rep.datasets if d not in resolution.folders))
+                    for cid in measurable:
+                        results[cid] = skipped(card.claim(cid), why)
+                if status == "FINISHED":
+                    for cid in measurable:
+                        if cid in results:
+                            continue
+                        res = judge(card.claim(cid), measured.get(cid))
+                        if dry_run and res.verdict in (Verdict.REPRODUCED, Verdict.NOT_REPRODUCED):
+                            res = ClaimResult(res.claim, Verdict.SKIPPED, res.measured,
+                                              "dry run on synthetic data: the value exercises the "
+                                              "pipeline and is not compared with the paper")
+                        results[cid] = res
+                ordered = [results[c.id] for c in card.claims]
+                report = Report(
+                    paper=slug, title=card.title, status=status, dry_run=dry_run, results=ordered,
+                    seeds=list(seeds), device=device, versions=dict(ident["packages"]),
+                    hardware={k: v for k, v in ident.items() if k != "packages"},
+                    data=resolution.info, deviations=ctx.deviations, records=ctx.records,
+                    details=ctx.details, started=started, finished=_now(),
+                    duration_s=time.perf_counter() - t0,
+                    run_id=tracker.run_id if tracker else None,
+                    tracking_uri=tracker.uri if tracker else None, output_dir=str(out), error=error,
+                )
+                stage("writing the report")
+                report.write(out)
+                if tracker is not None:
+                    _log(tracker, report, ctx, out, needed)
+            if tracker is not None:
+                tracker.end(status)
+        except KeyboardInterrupt:
+            if tracker is not None:
+                tracker.end("KILLED")
+            raise
+        except BaseException:
+            if tracker is not None:
+                tracker.end("FAILED")
+            raise
+    return report
+
+
+def _log(tracker, report: Report, ctx: RunContext, out: Path, datasets: list[str]) -> None:
+    import math
+
+    tracker.log_params({
+        "paper": report.paper, "seeds": report.seeds, "device": report.device,
+        "dry_run": report.dry_run, "datasets": datasets or ["none"],
+        "claims_measured": ctx.claims_to_measure or ["none"],
+        "protocol": ctx.card.raw.get("protocol", {}) or {"defined_in": "code"},
+    })
+    metrics: dict[str, float] = {}
+    for r in report.results:
+        if r.measured is not None and math.isfinite(r.measured):
+            metrics[f"claim.{r.claim.id}.measured"] = r.measured
+            metrics[f"claim.{r.claim.id}.difference"] = r.measured - r.claim.value
+    for k, v in report.records.items():
+        if math.isfinite(v):
+            metrics[k] = v
+    for verdict, n in report.verdict_counts().items():
+        metrics[f"verdicts.{verdict.replace(' ', '_')}"] = n
+    tracker.log_metrics(metrics)
+    tracker.set_tags({f"verdict.{r.claim.id}": r.verdict.value for r in report.results})
+    tracker.log_artifacts(out)

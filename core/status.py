@@ -1,0 +1,78 @@
+"""What each paper needs before it can run here: the status column of ``list`` and ``report``."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from affrepro.components import Reproduction
+from affrepro.registry import Registries
+
+
+@dataclass(frozen=True)
+class PaperStatus:
+    slug: str
+    title: str
+    paper_class: str
+    n_claims: int
+    status: str  # "runnable here" | "needs data" | "needs a model backend" | "no computational claims" | "card error"
+    detail: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"slug": self.slug, "title": self.title, "class": self.paper_class,
+                "claims": self.n_claims, "status": self.status, "detail": self.detail}
+
+
+def paper_status(rep: Reproduction, registries: Registries) -> PaperStatus:
+    """Judged from what is on disk (no checksums, no network), so it is fast."""
+    from affrepro import data as datamod
+    from affrepro.errors import AffreproError
+
+    try:
+        card = rep.card
+    except AffreproError as exc:
+        return PaperStatus(rep.slug, "?", "?", 0, "card error", str(exc).splitlines()[0])
+    base = dict(slug=rep.slug, title=card.title, paper_class=card.paper_class, n_claims=len(card.claims))
+    if card.paper_class == "D" or (not card.claims and rep.protocol is None):
+        return PaperStatus(**base, status="no computational claims",
+                           detail="card only" if card.paper_class == "D" else "no protocol or claims yet")
+    needed = list(dict.fromkeys(list(rep.datasets) + [d for c in card.claims for d in c.requires.datasets]))
+    missing, fetchable, missing_names = [], [], set()
+    for name in needed:
+        if name not in registries.datasets:
+            missing.append(f"{name} (no plugin registers it)")
+            missing_names.add(name)
+            continue
+        ds = registries.datasets.get(name)
+        present = datamod.dataset_path(ds).is_dir()
+        if ds.access == "public":
+            if not present:
+                fetchable.append(name)
+        elif not present:
+            missing.append(f"{name} ({ds.access}: `affrepro data link {name} PATH`)")
+            missing_names.add(name)
+    models = sorted({m for c in card.claims for m in c.requires.models if m not in registries.models})
+    llm = any(c.requires.llm for c in card.claims)
+    runnable_claims = [c for c in card.claims
+                       if not c.requires.llm
+                       and all(m in registries.models for m in c.requires.models)
+                       and not missing_names.intersection(c.requires.datasets)]
+    if llm and not runnable_claims:
+        return PaperStatus(**base, status="needs a model backend", detail="claims need an LLM backend")
+    if missing and not runnable_claims:
+        return PaperStatus(**base, status="needs data", detail="; ".join(missing))
+    parts = []
+    if fetchable:
+        parts.append("fetches " + ", ".join(fetchable))
+    if len(runnable_claims) < len(card.claims):
+        rest = []
+        if missing:
+            rest.append("data " + ", ".join(sorted(missing_names)))
+        if models:
+            rest.append("models " + ", ".join(models))
+        if llm:
+            rest.append("an LLM backend")
+        parts.append(f"{len(runnable_claims)}/{len(card.claims)} claims; others need " + " and ".join(rest))
+    if rep.protocol is None:
+        return PaperStatus(**base, status="needs data" if missing else "no computational claims",
+                           detail="protocol not implemented yet")
+    return PaperStatus(**base, status="runnable here", detail="; ".join(parts))

@@ -1,0 +1,228 @@
+"""MLflow tracking.
+
+The default store is a SQLite file under the affrepro home (``AFFREPRO_HOME`` or the
+user data dir); ``--tracking-uri`` or ``MLFLOW_TRACKING_URI`` point elsewhere, e.g. at a
+shared MLflow server. Writes to a SQLite store are serialised with a file lock beside
+the database, so several processes can log to one store at once. Non-finite metrics
+are refused with an error naming the metric. ``tracked_run`` ends a run FINISHED on
+success, FAILED on an exception and KILLED on Ctrl-C or SIGTERM.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import os
+import signal
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from affrepro import paths
+from affrepro.errors import NonFiniteMetricError, TrackingError
+
+MAX_PARAM_LENGTH = 6000
+
+
+class Terminated(KeyboardInterrupt):
+    """Raised in the main thread when the process receives SIGTERM."""
+
+
+def default_tracking_uri() -> str:
+    return "sqlite:///" + str((paths.home_dir() / "mlflow.db").resolve())
+
+
+def resolve_tracking_uri(uri: str | None = None) -> str:
+    return uri or os.environ.get("MLFLOW_TRACKING_URI") or default_tracking_uri()
+
+
+def sqlite_path(uri: str) -> Path | None:
+    if not uri.startswith("sqlite:///"):
+        return None
+    return Path(uri[len("sqlite:///"):].split("?", 1)[0])
+
+
+def check_finite(metrics: Mapping[str, float]) -> dict[str, float]:
+    """Return the metrics as floats, or raise NonFiniteMetricError naming the first bad one."""
+    clean = {}
+    for name, value in metrics.items():
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            raise NonFiniteMetricError(f"metric {name!r} is {value!r}, not a number") from None
+        if not math.isfinite(v):
+            raise NonFiniteMetricError(f"metric {name!r} is {v}; MLflow runs hold finite numbers only")
+        clean[name] = v
+    return clean
+
+
+def flatten(prefix: str, obj: Any) -> dict[str, str]:
+    """Nested dicts/lists -> {"a.b.0": "value"} for MLflow params."""
+    out: dict[str, str] = {}
+    if isinstance(obj, Mapping):
+        for k, v in obj.items():
+            out.update(flatten(f"{prefix}.{k}" if prefix else str(k), v))
+    elif isinstance(obj, (list, tuple)) and any(isinstance(v, (Mapping, list, tuple)) for v in obj):
+        for i, v in enumerate(obj):
+            out.update(flatten(f"{prefix}.{i}", v))
+    else:
+        text = ",".join(map(str, obj)) if isinstance(obj, (list, tuple)) else str(obj)
+        out[prefix] = text[:MAX_PARAM_LENGTH]
+    return out
+
+
+class MlflowTracker:
+    """One MLflow run at a time, through ``MlflowClient`` (no global fluent state)."""
+
+    def __init__(self, uri: str | None = None, experiment: str = "affrepro"):
+        self.uri = resolve_tracking_uri(uri)
+        self.experiment = experiment
+        self.run_id: str | None = None
+        self.experiment_id: str | None = None
+        self._client = None
+        self._db = sqlite_path(self.uri)
+
+    # -- plumbing --
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        if self._db is None:
+            yield
+            return
+        from filelock import FileLock
+
+        with FileLock(str(self._db) + ".lock", timeout=300):
+            yield
+
+    def _call(self, what: str, fn, *args, **kwargs):
+        try:
+            with self._locked():
+                return fn(*args, **kwargs)
+        except NonFiniteMetricError:
+            raise
+        except Exception as exc:
+            raise TrackingError(f"MLflow store {self.uri}: {what} failed: {exc}") from exc
+
+    @property
+    def client(self):
+        if self._client is None:
+            for name in ("alembic", "mlflow"):
+                logging.getLogger(name).setLevel(logging.WARNING)
+            os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
+            os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
+            from mlflow.tracking import MlflowClient
+
+            self._client = MlflowClient(tracking_uri=self.uri)
+        return self._client
+
+    # -- API --
+    def preflight(self, create_default_dir: bool = True) -> str:
+        """Reach the store and get (or create) the experiment; fail before any work is done."""
+        if self._db is not None:
+            parent = self._db.parent
+            if not parent.exists() and create_default_dir and self.uri == default_tracking_uri():
+                parent.mkdir(parents=True, exist_ok=True)
+            if not parent.is_dir():
+                raise TrackingError(f"MLflow store {self.uri} is unreachable: folder {parent} does not exist")
+            if not os.access(parent, os.W_OK):
+                raise TrackingError(f"MLflow store {self.uri} is unreachable: folder {parent} is not writable")
+        elif self.uri.startswith(("http://", "https://")):
+            health = self.uri.rstrip("/") + "/health"
+            try:
+                with urllib.request.urlopen(health, timeout=5) as resp:
+                    resp.read()
+            except (urllib.error.URLError, OSError) as exc:
+                raise TrackingError(f"MLflow server {self.uri} is unreachable ({exc}); "
+                                    "start it, or drop --tracking-uri to use the local store") from exc
+        self.experiment_id = self._call("opening the experiment", self._get_or_create_experiment)
+        return self.experiment_id
+
+    def _get_or_create_experiment(self) -> str:
+        exp = self.client.get_experiment_by_name(self.experiment)
+        if exp is not None:
+            return exp.experiment_id
+        artifact_location = None
+        if self._db is not None:
+            artifact_location = (self._db.parent / "mlartifacts" / self.experiment).resolve().as_uri()
+        try:
+            return self.client.create_experiment(self.experiment, artifact_location=artifact_location)
+        except Exception:  # created meanwhile by another process on a server store
+            exp = self.client.get_experiment_by_name(self.experiment)
+            if exp is None:
+                raise
+            return exp.experiment_id
+
+    def start(self, run_name: str, tags: Mapping[str, str]) -> str:
+        if self.experiment_id is None:
+            self.preflight()
+        run = self._call("starting a run", self.client.create_run, self.experiment_id,
+                         run_name=run_name, tags={k: str(v) for k, v in tags.items()})
+        self.run_id = run.info.run_id
+        return self.run_id
+
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        from mlflow.entities import Param
+
+        flat = flatten("", dict(params))
+        items = [Param(k, v) for k, v in flat.items()]
+        for i in range(0, len(items), 100):
+            self._call("logging params", self.client.log_batch, self.run_id, params=items[i:i + 100])
+
+    def log_metrics(self, metrics: Mapping[str, float], step: int = 0) -> None:
+        import time
+
+        from mlflow.entities import Metric
+
+        clean = check_finite(metrics)
+        now = int(time.time() * 1000)
+        items = [Metric(k, v, now, step) for k, v in clean.items()]
+        for i in range(0, len(items), 500):
+            self._call("logging metrics", self.client.log_batch, self.run_id, metrics=items[i:i + 500])
+
+    def set_tags(self, tags: Mapping[str, Any]) -> None:
+        from mlflow.entities import RunTag
+
+        items = [RunTag(k, str(v)[:MAX_PARAM_LENGTH]) for k, v in tags.items()]
+        self._call("setting tags", self.client.log_batch, self.run_id, tags=items)
+
+    def log_artifacts(self, folder: Path) -> None:
+        self._call("uploading artifacts", self.client.log_artifacts, self.run_id, str(folder))
+
+    def end(self, status: str) -> None:
+        if self.run_id is not None:
+            self._call(f"ending the run as {status}", self.client.set_terminated, self.run_id, status)
+
+
+@contextlib.contextmanager
+def sigterm_as_exception() -> Iterator[None]:
+    """Turn SIGTERM into ``Terminated`` (a KeyboardInterrupt) in the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise Terminated(f"received signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def tracked_run(tracker: MlflowTracker, run_name: str, tags: Mapping[str, str]) -> Iterator[MlflowTracker]:
+    """Start a run and end it FINISHED, FAILED (exception) or KILLED (Ctrl-C / SIGTERM)."""
+    tracker.start(run_name, tags)
+    try:
+        with sigterm_as_exception():
+            yield tracker
+    except KeyboardInterrupt:
+        tracker.end("KILLED")
+        raise
+    except BaseException:
+        tracker.end("FAILED")
+        raise
+    tracker.end("FINISHED")
