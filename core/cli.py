@@ -433,7 +433,9 @@ def status_markdown(rows, latest: dict[str, dict] | None = None) -> str:
 @click.argument("run", required=False, type=click.Path(exists=True, path_type=Path))
 @click.option("--md", "as_md", is_flag=True, help="Markdown output.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.option("--runs/--no-runs", default=True, help="Add the verdicts of each paper's last run.")
+@click.option("--runs/--no-runs", default=True,
+              help="Describe this machine and each paper's last run (--no-runs: a fresh install, "
+                   "as in the README).")
 def report(run: Path | None, as_md: bool, as_json: bool, runs: bool) -> None:
     """A status table across all papers, or one run's report (RUN: its folder or report.json)."""
     if run is not None:
@@ -453,7 +455,7 @@ def report(run: Path | None, as_md: bool, as_json: bool, runs: bool) -> None:
     from affrepro.status import paper_status
 
     reg = _state().registries
-    rows = [paper_status(r, reg) for r in reg.reproductions]
+    rows = [paper_status(r, reg, here=runs) for r in reg.reproductions]
     latest = _latest_reports() if runs else {}
     if as_json:
         _echo_json([{**r.as_dict(), "last_run": latest.get(r.slug, {}).get("verdicts")} for r in rows])

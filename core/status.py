@@ -22,8 +22,10 @@ class PaperStatus:
                 "claims": self.n_claims, "status": self.status, "detail": self.detail}
 
 
-def paper_status(rep: Reproduction, registries: Registries) -> PaperStatus:
-    """Judged from what is on disk (no checksums, no network), so it is fast."""
+def paper_status(rep: Reproduction, registries: Registries, here: bool = True) -> PaperStatus:
+    """What the paper needs. ``here=True`` looks at this machine's linked data (no checksums,
+    no network, so it is fast); ``here=False`` describes a fresh install, where licensed
+    data is never present (the README's table)."""
     from affrepro import data as datamod
     from affrepro.errors import AffreproError
 
@@ -43,11 +45,9 @@ def paper_status(rep: Reproduction, registries: Registries) -> PaperStatus:
             missing_names.add(name)
             continue
         ds = registries.datasets.get(name)
-        present = datamod.dataset_path(ds).is_dir()
         if ds.access == "public":
-            if not present:
-                fetchable.append(name)
-        elif not present:
+            fetchable.append(name)
+        elif not (here and datamod.dataset_path(ds).is_dir()):
             missing.append(f"{name} ({ds.access}: `affrepro data link {name} PATH`)")
             missing_names.add(name)
     models = sorted({m for c in card.claims for m in c.requires.models if m not in registries.models})

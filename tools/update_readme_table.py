@@ -1,0 +1,35 @@
+"""Rewrite the status table between the README's markers from the registry.
+
+    python tools/update_readme_table.py          # rewrite
+    python tools/update_readme_table.py --check  # exit 1 if the README is stale
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+START, END = "<!-- status-table:start -->", "<!-- status-table:end -->"
+
+
+def current_table() -> str:
+    out = subprocess.run([sys.executable, "-m", "affrepro.cli", "report", "--md", "--no-runs"],
+                         capture_output=True, text=True, check=True)
+    return out.stdout
+
+
+def main() -> int:
+    text = README.read_text(encoding="utf-8")
+    table = current_table()
+    new = re.sub(re.escape(START) + r".*?" + re.escape(END), lambda m: f"{START}\n{table}{END}",
+                 text, flags=re.S)
+    if "--check" in sys.argv:
+        return 0 if new == text else 1
+    README.write_text(new, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
