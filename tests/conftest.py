@@ -1,0 +1,72 @@
+"""Test isolation: every test gets its own affrepro home and data dir, loads only this
+project's own plugins (never whatever else is installed), and starts with a fresh
+plugin manager."""
+from __future__ import annotations
+
+import os
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import pytest
+
+OWN_ENTRY_POINTS = sorted(
+    ep.name for ep in entry_points(group="affrepro")
+    if getattr(ep, "dist", None) is not None and ep.dist.name == "affrepro"
+)
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("AFFREPRO_HOME", str(tmp_path / "affrepro-home"))
+    monkeypatch.setenv("AFFREPRO_DATA_DIR", str(tmp_path / "affrepro-data"))
+    monkeypatch.setenv("AFFREPRO_LOAD_PLUGINS", ",".join(OWN_ENTRY_POINTS))
+    for var in ("AFFREPRO_STRICT_PLUGINS", "AFFREPRO_TRACE_PLUGINS", "MLFLOW_TRACKING_URI"):
+        monkeypatch.delenv(var, raising=False)
+    from affrepro import plugin_manager
+
+    plugin_manager.reset()
+    yield
+    plugin_manager.reset()
+
+
+@pytest.fixture
+def mirror() -> Path:
+    """The real-data mirror (AFFREPRO_DATA_MIRROR); skips the test when it is absent."""
+    path = os.environ.get("AFFREPRO_DATA_MIRROR")
+    if not path or not Path(path).is_dir():
+        pytest.skip("real data needs AFFREPRO_DATA_MIRROR=<folder of <dataset>/<file>> "
+                    "(e.g. ../shared/data); it is not set here")
+    return Path(path).resolve()
+
+
+@pytest.fixture
+def no_mirror(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AFFREPRO_DATA_MIRROR", raising=False)
+
+
+@pytest.fixture(scope="session")
+def tracking_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One SQLite MLflow store for the session (creating a store costs seconds)."""
+    return "sqlite:///" + str(tmp_path_factory.mktemp("mlflow") / "mlflow.db")
+
+
+@pytest.fixture
+def registries():
+    from affrepro.plugin_manager import get_registries
+
+    return get_registries()
+
+
+@pytest.fixture
+def cli_runner():
+    """Invoke the CLI in-process: ``cli_runner("list", "--json")`` -> click Result."""
+    from click.testing import CliRunner
+
+    from affrepro.cli import cli
+
+    runner = CliRunner()
+
+    def invoke(*args: str, **kwargs):
+        return runner.invoke(cli, list(args), catch_exceptions=False, **kwargs)
+
+    return invoke
