@@ -1,0 +1,104 @@
+"""reproduce(): data resolution, verdicts, skips with reasons, reports, dry runs."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from affrepro.errors import TrackingError, UnknownNameError
+from affrepro.runner import reproduce
+
+sys.path.insert(0, str(Path(__file__).parent))
+from toy_plugin import SLUG, state_with_toy, write_card, write_predictions  # noqa: E402
+
+
+@pytest.fixture
+def toy(tmp_path):
+    return lambda behaviour="ok": state_with_toy(write_card(tmp_path / "card"), behaviour).registries
+
+
+def test_measured_claims_get_verdicts_and_unmet_requirements_are_skipped(toy, tmp_path):
+    data = tmp_path / "licensed"
+    write_predictions(data, correct=75)
+    report = reproduce(SLUG, data_dirs={"toy-licensed": data}, output_dir=tmp_path / "out",
+                       track=False, registries=toy())
+    by_id = {r.claim.id: r for r in report.results}
+    assert by_id["acc"].verdict.value == "reproduced" and by_id["acc"].measured == 0.75
+    assert by_id["needs-llm"].verdict.value == "skipped"
+    assert "LLM backend" in by_id["needs-llm"].reason
+    d = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert d["paper"] == SLUG and d["seeds"] == [7] and d["status"] == "FINISHED"
+    assert d["deviations"] == ["the toy model is a lookup table"]
+    assert d["data"]["toy-licensed"]["sha256"]["predictions.csv"]
+    assert d["records"] == {"toy.n": 100.0}
+    assert {"cpu", "python"} <= set(d["hardware"]) and "numpy" in d["versions"]
+    assert "| acc | accuracy | 0.7500 | 0.7500 |" in (tmp_path / "out" / "report.md").read_text()
+
+
+def test_a_wrong_value_is_not_reproduced(toy, tmp_path):
+    write_predictions(tmp_path / "d", correct=70)
+    report = reproduce(SLUG, data_dirs={"toy-licensed": tmp_path / "d"}, output_dir=tmp_path / "o",
+                       track=False, registries=toy())
+    acc = report.results[0]
+    assert acc.verdict.value == "not reproduced" and acc.difference == pytest.approx(-0.05)
+
+
+def test_missing_licensed_data_skips_with_how_to_get_it(toy, tmp_path):
+    report = reproduce(SLUG, output_dir=tmp_path / "o", track=False, registries=toy())
+    acc = report.results[0]
+    assert acc.verdict.value == "skipped"
+    assert "toy-licensed" in acc.reason and "affrepro data link toy-licensed PATH" in acc.reason
+
+
+def test_malformed_licensed_data_is_reported_not_run(toy, tmp_path):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "predictions.csv").write_text("truth,guess\n1,1\n")
+    report = reproduce(SLUG, data_dirs={"toy-licensed": bad}, output_dir=tmp_path / "o",
+                       track=False, registries=toy())
+    assert report.results[0].verdict.value == "skipped"
+    assert "predictions.csv:1" in report.results[0].reason and "expected y_true,y_pred" in report.results[0].reason
+
+
+def test_a_failing_protocol_gives_error_verdicts_and_a_failed_report(toy, tmp_path):
+    write_predictions(tmp_path / "d", correct=75)
+    report = reproduce(SLUG, data_dirs={"toy-licensed": tmp_path / "d"}, output_dir=tmp_path / "o",
+                       track=False, registries=toy("raise"))
+    assert report.status == "FAILED" and "the toy protocol failed" in report.error
+    assert report.results[0].verdict.value == "error"
+    assert json.loads((tmp_path / "o" / "report.json").read_text())["status"] == "FAILED"
+
+
+def test_a_nan_measurement_is_an_error_not_a_verdict(toy, tmp_path):
+    write_predictions(tmp_path / "d", correct=75)
+    report = reproduce(SLUG, data_dirs={"toy-licensed": tmp_path / "d"}, output_dir=tmp_path / "o",
+                       track=False, registries=toy("nan"))
+    assert report.results[0].verdict.value == "error" and "nan" in report.results[0].reason
+
+
+def test_dry_run_uses_the_synthetic_corpus_and_compares_nothing(toy, tmp_path):
+    report = reproduce(SLUG, dry_run=True, output_dir=tmp_path / "o", track=False, registries=toy())
+    acc = report.results[0]
+    assert acc.verdict.value == "skipped" and acc.measured == 0.6
+    assert "dry run" in acc.reason
+    assert report.data["toy-licensed"]["status"] == "synthetic"
+
+
+def test_unknown_paper_suggests_close_names(toy):
+    with pytest.raises(UnknownNameError) as err:
+        reproduce("toy-paper", track=False, registries=toy())
+    assert "did you mean 'toy-paper-2024'" in str(err.value)
+
+
+def test_an_unreachable_store_stops_the_run_before_anything_is_written(toy, tmp_path):
+    write_predictions(tmp_path / "d", correct=75)
+    with pytest.raises(TrackingError, match="unreachable"):
+        reproduce(SLUG, data_dirs={"toy-licensed": tmp_path / "d"}, output_dir=tmp_path / "o",
+                  tracking_uri=f"sqlite:///{tmp_path}/no/such/dir/mlflow.db", registries=toy())
+    assert not (tmp_path / "o").exists()
+    with pytest.raises(TrackingError, match="unreachable"):
+        reproduce(SLUG, data_dirs={"toy-licensed": tmp_path / "d"}, output_dir=tmp_path / "o",
+                  tracking_uri="http://127.0.0.1:9", registries=toy())
+    assert not (tmp_path / "o").exists()
