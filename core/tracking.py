@@ -108,11 +108,13 @@ class MlflowTracker:
     @property
     def client(self):
         if self._client is None:
-            for name in ("alembic", "mlflow"):
-                logging.getLogger(name).setLevel(logging.WARNING)
+            os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
             os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
             os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
             from mlflow.tracking import MlflowClient
+
+            for name in ("alembic", "mlflow"):  # mlflow sets its own level on import
+                logging.getLogger(name).setLevel(logging.WARNING)
 
             self._client = MlflowClient(tracking_uri=self.uri)
         return self._client
