@@ -3,7 +3,8 @@
 The data is read once from memory in blocks of ``BLOCK`` pairs. Each block (which sits in
 L1 cache) gets an exact two-pass treatment — block means first, then the centred sums
 Σ(x−x̄_b)², Σ(y−ȳ_b)², Σ(x−x̄_b)(y−ȳ_b), Σ((x−y)−d̄_b)², Σ|x−y| — and is merged into the
-running state with Chan's update (see ``reference.merge``). Inputs of any float dtype are
+running state with Chan's update (see ``reference.merge``). Means are kept relative to
+the first pair (x₀, y₀) until the end, so a large common offset costs no precision. Inputs of any float dtype are
 widened to float64 element by element.
 
 ``fastmath`` enables only re-association (so LLVM may vectorise the block sums) and
@@ -22,6 +23,12 @@ _FLAGS = {"reassoc", "contract", "nsz"}
 def _paired_moments(x, y, block):
     n = x.shape[0]
     out = np.zeros(9, dtype=np.float64)
+    if n == 0:
+        return out
+    # work in a frame shifted by the first pair, so that a large common offset (1e8 plus
+    # small noise) never enters the block means or Chan's deltas; added back at the end
+    kx = np.float64(x[0])
+    ky = np.float64(y[0])
     na = 0.0
     mx = my = m2x = m2y = cxy = md = m2d = sabs = 0.0
     for start in range(0, n, block):
@@ -32,24 +39,29 @@ def _paired_moments(x, y, block):
         nb = float(m)
         sx = 0.0
         sy = 0.0
+        sd = 0.0
         for i in range(m):
-            sx += np.float64(xs[i])
-            sy += np.float64(ys[i])
+            xi = np.float64(xs[i])
+            yi = np.float64(ys[i])
+            sx += xi - kx
+            sy += yi - ky
+            sd += xi - yi
         bx = sx / nb
         by = sy / nb
+        bd = sd / nb
         qx = qy = qc = qd = sa = 0.0
         for i in range(m):
             xi = np.float64(xs[i])
             yi = np.float64(ys[i])
-            dx = xi - bx
-            dy = yi - by
-            dd = dx - dy
+            dx = (xi - kx) - bx
+            dy = (yi - ky) - by
+            di = xi - yi
+            dd = di - bd
             qx += dx * dx
             qy += dy * dy
             qc += dx * dy
             qd += dd * dd
-            sa += abs(xi - yi)
-        bd = bx - by
+            sa += abs(di)
         if na == 0.0:
             na, mx, my, m2x, m2y, cxy, md, m2d, sabs = nb, bx, by, qx, qy, qc, bd, qd, sa
             continue
@@ -68,8 +80,8 @@ def _paired_moments(x, y, block):
         sabs += sa
         na = nt
     out[0] = na
-    out[1] = mx
-    out[2] = my
+    out[1] = kx + mx
+    out[2] = ky + my
     out[3] = m2x
     out[4] = m2y
     out[5] = cxy

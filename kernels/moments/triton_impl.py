@@ -1,7 +1,8 @@
 """Paired moments on the GPU with Triton: per-block exact two-pass, then one Chan merge.
 
 Each program loads ``BLOCK`` pairs (any float dtype, any stride), widens them to float64,
-and writes the block's 9 moments (see ``reference``): count, means, and the centred sums
+subtracts the first pair (x₀, y₀) so a large common offset costs no precision, and
+writes the block's 9 moments (see ``reference``): count, means, and the centred sums
 computed around the block's own means (masked lanes contribute nothing). The blocks are
 then combined on the device in float64 with the exact many-group form of Chan's update:
 
@@ -24,14 +25,21 @@ def _block_moments(x_ptr, y_ptr, out_ptr, n, stride_x, stride_y, BLOCK: tl.const
     pid = tl.program_id(0)
     offs = pid.to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
     mask = offs < n
-    x = tl.load(x_ptr + offs * stride_x, mask=mask, other=0.0).to(tl.float64)
-    y = tl.load(y_ptr + offs * stride_y, mask=mask, other=0.0).to(tl.float64)
+    # shift by the first pair (as the Numba backend) so a large offset costs no precision
+    kx = tl.load(x_ptr).to(tl.float64)
+    ky = tl.load(y_ptr).to(tl.float64)
+    xr = tl.load(x_ptr + offs * stride_x, mask=mask, other=0.0).to(tl.float64)
+    yr = tl.load(y_ptr + offs * stride_y, mask=mask, other=0.0).to(tl.float64)
+    x = tl.where(mask, xr - kx, 0.0)
+    y = tl.where(mask, yr - ky, 0.0)
+    d = tl.where(mask, xr - yr, 0.0)
     cnt = tl.sum(mask.to(tl.float64), axis=0)
     bx = tl.sum(x, axis=0) / cnt
     by = tl.sum(y, axis=0) / cnt
+    bd = tl.sum(d, axis=0) / cnt
     dx = tl.where(mask, x - bx, 0.0)
     dy = tl.where(mask, y - by, 0.0)
-    dd = dx - dy
+    dd = tl.where(mask, d - bd, 0.0)
     base = out_ptr + pid * 9
     tl.store(base + 0, cnt)
     tl.store(base + 1, bx)
@@ -39,9 +47,9 @@ def _block_moments(x_ptr, y_ptr, out_ptr, n, stride_x, stride_y, BLOCK: tl.const
     tl.store(base + 3, tl.sum(dx * dx, axis=0))
     tl.store(base + 4, tl.sum(dy * dy, axis=0))
     tl.store(base + 5, tl.sum(dx * dy, axis=0))
-    tl.store(base + 6, bx - by)
+    tl.store(base + 6, bd)
     tl.store(base + 7, tl.sum(dd * dd, axis=0))
-    tl.store(base + 8, tl.sum(tl.where(mask, tl.abs(x - y), 0.0), axis=0))
+    tl.store(base + 8, tl.sum(tl.abs(d), axis=0))
 
 
 def block_moments(x: torch.Tensor, y: torch.Tensor, block: int = BLOCK) -> torch.Tensor:
@@ -55,7 +63,10 @@ def block_moments(x: torch.Tensor, y: torch.Tensor, block: int = BLOCK) -> torch
 
 
 def merge_blocks(b: torch.Tensor) -> torch.Tensor:
-    """Combine per-block moments (k, 9) into one 9-vector (exact many-group Chan update)."""
+    """Combine per-block moments (k, 9) into one 9-vector (exact many-group Chan update).
+
+    The block means of x and y are relative to the first pair; the caller adds it back.
+    """
     cnt = b[:, 0]
     n = cnt.sum()
     mx = (cnt * b[:, 1]).sum() / n
@@ -77,4 +88,8 @@ def paired_moments(x: torch.Tensor, y: torch.Tensor, block: int = BLOCK) -> torc
     """The 9 paired moments of two 1-D tensors, a float64 tensor on their device."""
     if x.shape[0] == 0:
         return torch.zeros(9, dtype=torch.float64, device=x.device)
-    return merge_blocks(block_moments(x, y, block))
+    out = merge_blocks(block_moments(x, y, block))
+    shift = torch.zeros(9, dtype=torch.float64, device=x.device)
+    shift[1] = x[0].to(torch.float64)
+    shift[2] = y[0].to(torch.float64)
+    return out + shift

@@ -1,0 +1,222 @@
+"""affrepro.kernels.moments: every backend against the float64 reference and peers."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from affrepro.kernels.moments import (
+    BackendFallbackWarning, BackendUnavailableError, Moments, merge, paired_moments,
+)
+from affrepro.kernels.moments import reference
+
+CPU_BACKENDS = ["reference", "numba"]
+SIZES = [0, 1, 2, 3, 31, 127, 1023, 1024, 1025, 4099]
+
+
+def _pair(n, seed=0, offset=0.0, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    x = offset + rng.normal(size=n)
+    y = 0.5 * x + rng.normal(size=n)
+    return x.astype(dtype), y.astype(dtype)
+
+
+def _close(a, b, rtol=1e-10, atol=1e-9):
+    np.testing.assert_allclose(np.asarray(a, float), np.asarray(b, float), rtol=rtol, atol=atol)
+
+
+def _exact(x, y):
+    """Moments from exact rational-free high-precision sums (math.fsum), as a second truth."""
+    import math
+    x = [float(v) for v in x]
+    y = [float(v) for v in y]
+    n = len(x)
+    if n == 0:
+        return np.zeros(9)
+    mx, my = math.fsum(x) / n, math.fsum(y) / n
+    d = [a - b for a, b in zip(x, y)]
+    md = math.fsum(d) / n
+    return np.array([n, mx, my, math.fsum((a - mx) ** 2 for a in x),
+                     math.fsum((b - my) ** 2 for b in y),
+                     math.fsum((a - mx) * (b - my) for a, b in zip(x, y)), md,
+                     math.fsum((v - md) ** 2 for v in d), math.fsum(abs(v) for v in d)])
+
+
+@pytest.mark.parametrize("backend", CPU_BACKENDS)
+@pytest.mark.parametrize("n", SIZES)
+def test_sizes_against_exact_sums(backend, n):
+    x, y = _pair(n, seed=n)
+    _close(paired_moments(x, y, backend=backend), _exact(x, y))
+
+
+@pytest.mark.parametrize("backend", CPU_BACKENDS)
+def test_large_offset_small_noise(backend):
+    rng = np.random.default_rng(1)
+    x = 1e8 + rng.normal(scale=1e-3, size=5003)
+    y = 1e8 + rng.normal(scale=1e-3, size=5003)
+    m = paired_moments(x, y, backend=backend)
+    e = _exact(x, y)
+    _close(m, e, rtol=1e-7, atol=1e-12)
+    # what the naive one-pass formula Σx² − n·x̄² would lose completely
+    naive = (x * x).sum() - x.size * x.mean() ** 2
+    assert abs(naive - e[3]) > 1e3 * abs(m.m2_x - e[3])
+
+
+@pytest.mark.parametrize("backend", CPU_BACKENDS)
+def test_constants_give_exact_zero_spread(backend):
+    x = np.full(3000, 0.1)
+    y = np.full(3000, 7.0)
+    m = paired_moments(x, y, backend=backend)
+    assert m.n == 3000 and m.mean_y == 7.0
+    assert abs(m.mean_x - 0.1) < 1e-15
+    assert m.m2_x < 1e-25 and m.m2_y == 0.0 and m.c_xy < 1e-25
+    assert m.sum_abs_d == pytest.approx(3000 * 6.9)
+
+
+@pytest.mark.parametrize("backend", CPU_BACKENDS)
+@pytest.mark.parametrize("where", [0, 500, 4098])
+def test_nan_propagates(backend, where):
+    x, y = _pair(4099)
+    x[where] = np.nan
+    m = paired_moments(x, y, backend=backend)
+    assert np.isnan(m.mean_x) and np.isnan(m.m2_x) and np.isnan(m.c_xy) and np.isnan(m.m2_d)
+    assert m.has_nan and m.n == 4099
+
+
+@pytest.mark.parametrize("backend", CPU_BACKENDS)
+def test_inf_does_not_crash(backend):
+    x, y = _pair(100)
+    x[3] = np.inf
+    assert not np.isfinite(paired_moments(x, y, backend=backend).m2_x)
+
+
+@pytest.mark.parametrize("backend", CPU_BACKENDS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+def test_dtypes_accumulate_in_float64(backend, dtype):
+    x, y = _pair(2049, seed=3)
+    x, y = (x * 10).astype(dtype), (y * 10).astype(dtype)
+    _close(paired_moments(x, y, backend=backend), _exact(x, y))
+
+
+@pytest.mark.parametrize("backend", CPU_BACKENDS)
+def test_non_contiguous_views(backend):
+    big = np.random.default_rng(4).normal(size=(3001, 3))
+    x, y = big[:, 0], big[::-1, 2]
+    assert not x.flags.c_contiguous and y.strides[0] < 0
+    _close(paired_moments(x, y, backend=backend), _exact(x, y))
+    xs, ys = big[::2, 1][:1500], big[1::2, 1]
+    _close(paired_moments(xs, ys, backend=backend), _exact(xs, ys))
+
+
+@pytest.mark.parametrize("backend", CPU_BACKENDS)
+@pytest.mark.parametrize("cut", [0, 1, 700, 1024, 2999, 3000])
+def test_merge_of_batches_equals_one_pass(backend, cut):
+    x, y = _pair(3000, seed=5, offset=1e6)
+    one = paired_moments(x, y, backend=backend)
+    two = merge(paired_moments(x[:cut], y[:cut], backend=backend),
+                paired_moments(x[cut:], y[cut:], backend=backend))
+    _close(two, one, rtol=1e-9, atol=1e-6)
+
+
+def test_backends_agree_with_peers():
+    scipy_stats = pytest.importorskip("scipy.stats")
+    x, y = _pair(10_007, seed=6)
+    m = paired_moments(x, y, backend="numba")
+    assert m.c_xy / np.sqrt(m.m2_x * m.m2_y) == pytest.approx(scipy_stats.pearsonr(x, y)[0],
+                                                              rel=1e-12)
+    assert m.m2_x / (m.n - 1) == pytest.approx(np.var(x, ddof=1), rel=1e-12)
+
+
+def test_shape_and_backend_errors():
+    with pytest.raises(ValueError, match="same shape"):
+        paired_moments([1.0, 2.0], [1.0])
+    with pytest.raises(ValueError, match="backend"):
+        paired_moments([1.0], [1.0], backend="cuda")
+    # 2-D inputs are flattened
+    a = np.arange(6.0).reshape(2, 3)
+    _close(paired_moments(a, a.T.copy().T), _exact(a.ravel(), a.ravel()))
+
+
+def test_explicit_triton_on_cpu_without_interpreter_raises(monkeypatch):
+    torch = pytest.importorskip("torch")
+    monkeypatch.delenv("TRITON_INTERPRET", raising=False)
+    with pytest.raises(BackendUnavailableError, match="CUDA"):
+        paired_moments(torch.ones(4), torch.ones(4), backend="triton")
+    with pytest.raises(BackendUnavailableError):
+        paired_moments(np.ones(4), np.ones(4), backend="triton")
+
+
+def test_auto_falls_back_with_a_warning(monkeypatch):
+    import affrepro.kernels.moments as km
+
+    def broken(x, y):
+        raise BackendUnavailableError("numba is not installed")
+
+    monkeypatch.setitem(km._RUNNERS, "numba", broken)
+    with pytest.warns(BackendFallbackWarning, match="numba"):
+        m = paired_moments([1.0, 2.0, 4.0], [1.0, 3.0, 3.0])
+    _close(m, _exact([1.0, 2.0, 4.0], [1.0, 3.0, 3.0]))
+    with pytest.raises(BackendUnavailableError):
+        paired_moments([1.0], [1.0], backend="numba")
+
+
+def test_auto_on_cpu_tensors_uses_numba():
+    torch = pytest.importorskip("torch")
+    x, y = _pair(999, seed=8)
+    m = paired_moments(torch.tensor(x), torch.tensor(y))
+    _close(m, _exact(x, y))
+
+
+def test_moments_namedtuple():
+    m = Moments.from_vector(reference.paired_moments([1.0, 3.0], [2.0, 2.0]))
+    assert m.count == 2 and m.mean_x == 2.0 and m.m2_x == 2.0 and m.sum_abs_d == 2.0
+
+
+TRITON_SCRIPT = r"""
+import numpy as np, torch
+from affrepro.kernels.moments import paired_moments, merge
+from affrepro.kernels.moments import triton_impl, reference
+
+def check(x, y, block, rtol=1e-10, atol=1e-9):
+    got = triton_impl.paired_moments(x, y, block=block).numpy()
+    exp = reference.paired_moments(x.numpy().astype(np.float64), y.numpy().astype(np.float64))
+    if np.isnan(exp).any():
+        assert np.isnan(got[1:8]).all() == np.isnan(exp[1:8]).all(), (got, exp)
+        return
+    np.testing.assert_allclose(got, exp, rtol=rtol, atol=atol)
+
+rng = np.random.default_rng(0)
+for n in (1, 2, 3, 31, 64, 65, 200):
+    x = torch.tensor(rng.normal(size=n)); y = torch.tensor(rng.normal(size=n))
+    check(x, y, 64)
+# float32 input, large offset + small noise, widened to float64 in the kernel
+x = torch.tensor(1e4 + rng.normal(scale=1e-2, size=150), dtype=torch.float32)
+y = torch.tensor(1e4 + rng.normal(scale=1e-2, size=150), dtype=torch.float32)
+check(x, y, 64, rtol=1e-7)
+xd = torch.tensor(1e8 + rng.normal(scale=1e-3, size=130)); yd = xd + torch.tensor(rng.normal(scale=1e-3, size=130))
+check(xd, yd, 64, rtol=1e-7, atol=1e-12)
+# non-contiguous views
+big = torch.tensor(rng.normal(size=(100, 3)))
+check(big[:, 0], big[:, 2], 32)
+# constants and NaN
+check(torch.full((70,), 0.25), torch.full((70,), 3.0), 32)
+xn = torch.tensor(rng.normal(size=90)); xn[77] = float("nan")
+check(xn, torch.tensor(rng.normal(size=90)), 32)
+# empty, and the public dispatcher
+assert paired_moments(torch.empty(0), torch.empty(0), backend="triton").n == 0
+a = torch.tensor(rng.normal(size=100)); b = torch.tensor(rng.normal(size=100))
+m = paired_moments(a, b, backend="triton")
+two = merge(paired_moments(a[:37], b[:37], backend="triton"), paired_moments(a[37:], b[37:], backend="triton"))
+np.testing.assert_allclose(np.array(two), np.array(m), rtol=1e-10, atol=1e-12)
+print("TRITON-INTERPRET-OK")
+"""
+
+
+def test_triton_kernel_under_interpreter():
+    pytest.importorskip("triton")
+    env = dict(os.environ, TRITON_INTERPRET="1")
+    out = subprocess.run([sys.executable, "-c", TRITON_SCRIPT], capture_output=True, text=True,
+                         env=env, timeout=300)
+    assert out.returncode == 0, out.stderr[-4000:]
+    assert "TRITON-INTERPRET-OK" in out.stdout
