@@ -1,0 +1,16 @@
+"""flr-2024: Aligning Language Models Using Follow-up Likelihood as Reward Signal.
+
+Card only for now: it needs an LLM backend and no number has been retrieved."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from affrepro import hookimpl
+from affrepro.components import Reproduction
+
+SLUG = "flr-2024"
+
+
+@hookimpl
+def register_reproductions(register):
+    register(Reproduction(slug=SLUG, card_path=Path(__file__).with_name("paper.toml")))

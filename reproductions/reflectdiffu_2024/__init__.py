@@ -1,0 +1,16 @@
+"""reflectdiffu-2024: ReflectDiffu: Reflect between Emotion-intent Contagion and Mimicry for Empathetic Response Generation via a RL-Diffusion Framework.
+
+Card only for now: no number has been retrieved."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from affrepro import hookimpl
+from affrepro.components import Reproduction
+
+SLUG = "reflectdiffu-2024"
+
+
+@hookimpl
+def register_reproductions(register):
+    register(Reproduction(slug=SLUG, card_path=Path(__file__).with_name("paper.toml")))

@@ -1,0 +1,16 @@
+"""stimuvar-2024: StimuVAR: Spatiotemporal Stimuli-aware Video Affective Reasoning with Multimodal Large Language Models.
+
+Card only for now: it needs an MLLM backend and no number has been retrieved."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from affrepro import hookimpl
+from affrepro.components import Reproduction
+
+SLUG = "stimuvar-2024"
+
+
+@hookimpl
+def register_reproductions(register):
+    register(Reproduction(slug=SLUG, card_path=Path(__file__).with_name("paper.toml")))
