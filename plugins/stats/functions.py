@@ -226,3 +226,32 @@ def wasserstein_ordinal(p: Sequence, q: Sequence, positions: Sequence | None = N
     if wasserstein is None:
         from scipy.stats import wasserstein_distance as wasserstein
     return float(wasserstein(x, x, pw, qw))
+
+
+def wasserstein_improvement_percent(human: Sequence, baseline: Sequence, candidate: Sequence,
+                                    positions: Sequence | None = None, wasserstein=None) -> float:
+    """How much closer a candidate's ordinal response distribution is to the human one than
+    a baseline's, in percent (persona-binding-2025's "improvement as measured by
+    Wasserstein distance"):
+
+        100 · (W₁(human, baseline) − W₁(human, candidate)) / W₁(human, baseline).
+
+    ``human``, ``baseline``, ``candidate``: distributions (or counts) over the same levels.
+    """
+    base = wasserstein_ordinal(human, baseline, positions, wasserstein)
+    new = wasserstein_ordinal(human, candidate, positions, wasserstein)
+    return relative_improvement_percent(base, new)
+
+
+def replicates(original_sign: int, effect: float, pvalue: float, alpha: float = 0.05) -> bool:
+    """A replication succeeds when the new effect is significant (p < alpha) and has the
+    original effect's sign (+1 or −1) — the usual Many Labs criterion used by
+    diversity-of-thought-2023."""
+    if original_sign not in (-1, 1):
+        raise ValueError("original_sign is +1 or -1")
+    return bool(pvalue < alpha and effect != 0 and math.copysign(1, effect) == original_sign)
+
+
+def replication_rate_percent(outcomes: Sequence[bool]) -> float:
+    """Percent of analysable studies that replicated: 100 · Σ outcomes / n."""
+    return percent(outcomes)

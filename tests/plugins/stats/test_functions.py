@@ -103,3 +103,29 @@ def test_registered_metrics(registries):
                  "mean", "cohens_d"):
         assert name in registries.metrics
     assert registries.metrics.get("relative_gain_percent")(1.0, 1.5) == pytest.approx(50.0)
+
+
+def test_wasserstein_with_the_registered_metric_matches_scipy(registries):
+    if "wasserstein_1d" not in registries.metrics:
+        pytest.skip("no plugin registers wasserstein_1d")
+    w1 = registries.metrics.get("wasserstein_1d")
+    p, q = [0.1, 0.2, 0.3, 0.4], [0.4, 0.3, 0.2, 0.1]
+    ref = stats.wasserstein_distance(range(4), range(4), p, q)
+    assert F.wasserstein_ordinal(p, q, wasserstein=w1) == pytest.approx(ref)
+    assert F.wasserstein_ordinal(p, q) == pytest.approx(ref)
+
+
+def test_wasserstein_improvement_hand_made():
+    human = [0, 0, 1]
+    # baseline puts all mass 2 levels away (W = 2), candidate 1 level away (W = 1): 50 %
+    assert F.wasserstein_improvement_percent(human, [1, 0, 0], [0, 1, 0]) == pytest.approx(50.0)
+    # a perfect candidate: 100 %
+    assert F.wasserstein_improvement_percent(human, [1, 0, 0], [0, 0, 1]) == pytest.approx(100.0)
+
+
+def test_replication_rate_three_of_eight():
+    outcomes = [F.replicates(1, 0.4, 0.01), F.replicates(1, -0.4, 0.01), F.replicates(-1, -0.2, 0.03),
+                F.replicates(1, 0.3, 0.2), F.replicates(1, 0.5, 0.001), F.replicates(-1, 0.1, 0.04),
+                F.replicates(1, 0.0, 0.9), F.replicates(-1, 0.2, 0.5)]
+    assert outcomes.count(True) == 3
+    assert F.replication_rate_percent(outcomes) == 37.5  # diversity-of-thought-2023's 3 of 8
