@@ -201,6 +201,11 @@ def get_state() -> PluginManagerState:
     return _STATE
 
 
+def current_state() -> PluginManagerState | None:
+    """The process-wide state if it has been built, without building it."""
+    return _STATE
+
+
 def get_registries() -> Registries:
     return get_state().registries
 

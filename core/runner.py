@@ -167,7 +167,7 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
               track: bool = True, registries: Registries | None = None,
               stage: StageCallback | None = None) -> Report:
     """Reproduce one paper and return its report (also written to ``output_dir``)."""
-    from affrepro.plugin_manager import get_registries, get_state
+    from affrepro.plugin_manager import current_state, get_registries
 
     registries = registries or get_registries()
     stage = stage or (lambda msg: None)
@@ -205,7 +205,8 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
         run_protocol = protocol_ready and (bool(measurable) or not card.claims)
 
         plugin_name = registries.reproductions.plugin_of(slug)
-        plugin_info = get_state().plugins.get(plugin_name) if registries is get_registries() else None
+        state = current_state()
+        plugin_info = state.plugins.get(plugin_name) if state and state.registries is registries else None
         plugin_version = (plugin_info.version if plugin_info and plugin_info.version else
                           hardware.package_versions(("affrepro",)).get("affrepro", "unknown"))
         ident = hardware.identity()
