@@ -171,3 +171,41 @@ def test_queries_are_paired_across_stimuli(tmp_path):
     assert "out of your depth" in neg[0][0] and "out of your depth" not in plain[0][0]
     rng = random.Random(0)
     assert len(P.test_subset(test, rng, size=100)) == 8  # min(100, n)
+
+
+def test_evaluation_driver_with_fake_models(tmp_path):
+    """The driver end to end on a synthetic benchmark: an oracle scores 1.0 on every task,
+    a model that answers only when a stimulus is present gains, and the gain aggregates."""
+    from affrepro.plugins.prompt_benchmarks.evaluate import (evaluate_instruction_induction,
+                                                             relative_gains)
+
+    write_benchmarks(tmp_path, seed=0, n=6)
+    tasks = ("antonyms", "sum", "taxonomy_animal", "common_concept", "synonyms")
+    gold = {}
+    for t in tasks:
+        for e in L.load_instruction_induction(tmp_path, t):
+            gold[(t, e.input)] = e.answers[0]
+
+    def oracle_for(task):
+        def gen(queries):
+            return [gold[(task, q.rsplit("Input: ", 1)[1].split("\nAnswer:")[0])] for q in queries]
+        return gen
+
+    for t in tasks:
+        res = evaluate_instruction_induction(tmp_path, oracle_for(t), tasks=(t,), few_shot=True)
+        assert res.scores == {t: 1.0}
+
+    stim = stimuli.NEGATIVE_PROMPT["NP01"]
+
+    def half_right(queries):  # right on even inputs always, on odd ones only with the stimulus
+        out = []
+        for q in queries:
+            inp = q.rsplit("Input: ", 1)[1].split("\nAnswer:")[0]
+            ok = stim in q or int(inp.split()[-1]) % 2 == 0
+            out.append(gold[("antonyms", inp)] if ok else "no idea")
+        return out
+
+    base = evaluate_instruction_induction(tmp_path, half_right, tasks=("antonyms",))
+    neg = evaluate_instruction_induction(tmp_path, half_right, stim, "NP01", tasks=("antonyms",))
+    assert base.scores["antonyms"] == 0.5 and neg.scores["antonyms"] == 1.0
+    assert relative_gains(base, [neg]) == {"NP01": pytest.approx(100.0)}
