@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import tempfile
 import sys
 from pathlib import Path
 
@@ -15,8 +16,11 @@ START, END = "<!-- status-table:start -->", "<!-- status-table:end -->"
 
 
 def current_table() -> str:
+    # Run from a neutral folder: `python -m` puts the working directory first on sys.path, and
+    # a stale affrepro.egg-info left in the checkout by a build would then shadow the installed
+    # entry points (the table would silently lose every paper registered since that build).
     out = subprocess.run([sys.executable, "-m", "affrepro.cli", "report", "--md", "--no-runs"],
-                         capture_output=True, text=True, check=True)
+                         capture_output=True, text=True, check=True, cwd=tempfile.gettempdir())
     return out.stdout
 
 
