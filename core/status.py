@@ -34,9 +34,16 @@ def paper_status(rep: Reproduction, registries: Registries, here: bool = True) -
     except AffreproError as exc:
         return PaperStatus(rep.slug, "?", "?", 0, "card error", str(exc).splitlines()[0])
     base = dict(slug=rep.slug, title=card.title, paper_class=card.paper_class, n_claims=len(card.claims))
-    if card.paper_class == "D" or (not card.claims and rep.protocol is None):
-        return PaperStatus(**base, status="no computational claims",
-                           detail="card only" if card.paper_class == "D" else "no protocol or claims yet")
+    if card.paper_class == "D":
+        return PaperStatus(**base, status="no computational claims", detail="card only")
+    if not card.claims and rep.protocol is None:
+        if card.paper_class == "C":
+            return PaperStatus(**base, status="needs a model backend",
+                               detail="needs an LLM/MLLM backend; published numbers: " + card.numbers)
+        if card.paper_class == "B":
+            return PaperStatus(**base, status="needs data",
+                               detail=f"data {card.data_access}; published numbers: {card.numbers}")
+        return PaperStatus(**base, status="no computational claims", detail="no protocol or claims yet")
     needed = list(dict.fromkeys(list(rep.datasets) + [d for c in card.claims for d in c.requires.datasets]))
     missing, fetchable, missing_names = [], [], set()
     for name in needed:
