@@ -1,0 +1,262 @@
+"""``affrepro evaluate``: score a user's prediction files with a challenge's official rules.
+
+This plugin registers the licensed corpora the evaluation protocols read (``omg-empathy``,
+``aff-wild2``, ``sewa-avec2019``: each with ``data verify`` and a synthetic generator in
+the real layout) and the ``evaluate`` command. Each protocol lives in its paper's package
+(``affrepro.reproductions.<paper>.evaluation``) and is imported only when used, so
+loading plugins stays cheap (no NumPy).
+
+    affrepro evaluate PAPER --predictions DIR [--data-dir DIR] [--length-policy error|crop-pad]
+                      [--json] [-o DIR] [--tracking-uri URI | --no-track]
+
+From Python: ``from affrepro.plugins.evaluate import evaluate``.
+"""
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from affrepro import hookimpl
+from affrepro.components import Dataset
+
+if TYPE_CHECKING:
+    from affrepro.plugins.evaluate.common import Evaluation
+
+# paper slug -> (module with evaluate(), dataset name, default length policy)
+PROTOCOLS: dict[str, tuple[str, str, str]] = {
+    "omg-empathy-2019": ("affrepro.reproductions.omg_empathy_2019.evaluation", "omg-empathy",
+                         "error"),
+    "affwild-2021": ("affrepro.reproductions.affwild_2021.evaluation", "aff-wild2", "error"),
+    "sewa-2019": ("affrepro.reproductions.sewa_2019.evaluation", "sewa-avec2019", "crop-pad"),
+}
+
+
+def _lazy(module: str, name: str) -> Callable[..., Any]:
+    def call(*args, **kwargs):
+        return getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = name
+    return call
+
+
+def _dataset(name: str, module: str, description: str, licence: str, homepage: str,
+             how: str) -> Dataset:
+    return Dataset(name=name, description=description, access="licensed", licence=licence,
+                   homepage=homepage, how_to_get=how, verify=_lazy(module, "verify"),
+                   synthesize=_lazy(module, "synthesize"))
+
+
+DATASETS = (
+    _dataset("omg-empathy", PROTOCOLS["omg-empathy-2019"][0],
+             "OMG-Empathy per-frame valence annotations, one Subject_<X>_Story_<Y>.csv per "
+             "listener and story (the folder the challenge's calculateCCC.py reads)",
+             "CC BY-NC-SA 3.0 DE (on request from the authors)",
+             "https://github.com/knowledgetechnologyuhh/OMGEmpathyChallenge",
+             "Request the corpus from the OMG-Empathy organisers (University of Hamburg), then "
+             "`affrepro data link omg-empathy <folder of Subject_X_Story_Y.csv annotations>`."),
+    _dataset("aff-wild2", PROTOCOLS["affwild-2021"][0],
+             "Aff-Wild2 frame-level annotations as released for the ABAW 2021 challenges: "
+             "VA (valence,arousal; -5 = unannotated), EXPR (7 basic expressions; -1) and AU "
+             "(12 action units; -1) text files, one per video",
+             "Aff-Wild2 EULA (academic, on request)",
+             "https://ibug.doc.ic.ac.uk/resources/aff-wild2/",
+             "Sign the Aff-Wild2 EULA and request the ABAW annotations, then `affrepro data "
+             "link aff-wild2 <folder holding the VA/EXPR/AU annotation sets>`."),
+    _dataset("sewa-avec2019", PROTOCOLS["sewa-2019"][0],
+             "SEWA DB continuous arousal/valence/liking gold standard at 10 Hz, as packaged "
+             "for the AVEC 2019 Cross-cultural Emotion Sub-challenge (<Partition>_<DE|HU>_"
+             "<NN>.csv, ';'-separated: name;timestamp;arousal;valence;liking)",
+             "SEWA DB EULA (academic, on request)", "https://db.sewaproject.eu/",
+             "Sign the SEWA DB / AVEC 2019 EULA, then `affrepro data link sewa-avec2019 "
+             "<folder of Devel_DE_01.csv … label files>`."),
+)
+
+
+@hookimpl
+def register_datasets(register):
+    for ds in DATASETS:
+        register(ds)
+
+
+@hookimpl
+def register_commands(cli):
+    cli.add_command(evaluate_command)
+
+
+def evaluate(paper: str, predictions: Path | str, *, data_dir: Path | str | None = None,
+             length_policy: str | None = None, output_dir: Path | str | None = None,
+             tracking_uri: str | None = None, track: bool = True) -> Evaluation:
+    """Score ``predictions`` for ``paper`` with its challenge's official rules.
+
+    Writes ``evaluation.json`` and ``evaluation.md`` to ``output_dir`` (default: under the
+    affrepro home) and, unless ``track=False``, logs an MLflow run (params: the policies;
+    metrics: the aggregate numbers; artifacts: the two files) ending FINISHED or FAILED.
+    """
+    from affrepro import data as data_mod
+    from affrepro.errors import UnknownNameError
+    from affrepro.plugin_manager import get_registries
+
+    if paper not in PROTOCOLS:
+        raise UnknownNameError("evaluation protocol", paper, PROTOCOLS)
+    module, dataset_name, default_policy = PROTOCOLS[paper]
+    try:
+        dataset = get_registries().datasets.get(dataset_name)
+    except UnknownNameError:
+        dataset = next(d for d in DATASETS if d.name == dataset_name)
+    root = data_mod.dataset_path(dataset, data_dir)
+    if not Path(root).is_dir():
+        from affrepro.errors import MissingDataError
+
+        raise MissingDataError(f"dataset {dataset_name!r} not found at {root}: "
+                               f"{dataset.how_to_get} (or pass --data-dir)")
+    policy = length_policy or default_policy
+    out = Path(output_dir) if output_dir else _default_output_dir(paper)
+
+    tracker = None
+    if track:
+        from affrepro.tracking import MlflowTracker
+
+        tracker = MlflowTracker(tracking_uri, experiment=paper)
+        tracker.preflight()
+        tracker.start(run_name=f"{paper} evaluate", tags=_tags(paper))
+    try:
+        fn = getattr(importlib.import_module(module), "evaluate")
+        result = fn(Path(root), Path(predictions), length_policy=policy)
+        result.output_dir = str(out)
+        if tracker is not None:
+            result.run_id, result.tracking_uri = tracker.run_id, tracker.uri
+        _write(result, out)
+        if tracker is not None:
+            import math
+
+            tracker.log_params({"paper": paper, "predictions": str(Path(predictions).resolve()),
+                                "data_dir": str(Path(root).resolve()), "n_files": result.n_files,
+                                "official_script": result.official_script, **result.policies})
+            tracker.log_metrics({k: v for k, v in result.aggregate.items()
+                                 if isinstance(v, float) and math.isfinite(v)})
+            tracker.log_artifacts(out)
+            tracker.end("FINISHED")
+    except KeyboardInterrupt:
+        if tracker is not None:
+            tracker.end("KILLED")
+        raise
+    except BaseException:
+        if tracker is not None:
+            tracker.end("FAILED")
+        raise
+    return result
+
+
+def _default_output_dir(paper: str) -> Path:
+    import datetime as dt
+    import uuid
+
+    from affrepro import paths
+
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return paths.runs_dir() / paper / f"{stamp}-evaluate-{uuid.uuid4().hex[:6]}"
+
+
+def _tags(paper: str) -> dict[str, str]:
+    from affrepro import hardware
+    from affrepro.runner import git_commit
+
+    ident = hardware.identity()
+    tags = {"paper": paper, "affrepro.command": "evaluate", "git_commit": git_commit(),
+            "cpu": str(ident["cpu"])}
+    for pkg in ("numpy", "numba", "mlflow"):
+        tags[f"version.{pkg}"] = ident["packages"].get(pkg, "not installed")
+    return tags
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return "nan" if v != v else f"{v:.4f}"
+    return str(v)
+
+
+def to_markdown(result: Evaluation) -> str:
+    lines = [f"# {result.paper}: evaluation", "",
+             f"Scored as {result.official_script}; {result.n_files} files.", "",
+             "| aggregate | value |", "|---|---|"]
+    lines += [f"| {k} | {_fmt(v)} |" for k, v in result.aggregate.items()]
+    for t in result.tables:
+        lines += ["", f"## {t.title}", "", "| " + " | ".join(t.columns) + " |",
+                  "|" + "---|" * len(t.columns)]
+        lines += ["| " + " | ".join(_fmt(v) for v in row) + " |" for row in t.rows]
+    lines += ["", "## Policies", ""] + [f"- {k}: {v}" for k, v in result.policies.items()]
+    if result.deviations:
+        lines += ["", "## Deviations", ""] + [f"- {d}" for d in result.deviations]
+    if result.warnings:
+        lines += ["", "## Warnings", ""] + [f"- {w}" for w in result.warnings]
+    return "\n".join(lines) + "\n"
+
+
+def _write(result: Evaluation, out: Path) -> None:
+    import json
+
+    from affrepro.fileio import atomic_write_text
+
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / "evaluation.json", json.dumps(result.as_dict(), indent=2) + "\n")
+    atomic_write_text(out / "evaluation.md", to_markdown(result))
+
+
+@click.command("evaluate")
+@click.argument("paper")
+@click.option("--predictions", required=True,
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Folder of prediction files, named and formatted like the annotations.")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The corpus's annotation folder (default: the linked dataset).")
+@click.option("--length-policy", type=click.Choice(["error", "crop-pad"]), default=None,
+              help="Prediction files of the wrong length: error, or crop/repeat-last "
+                   "(default: the official script's behaviour where it has one, else error).")
+@click.option("--json", "as_json", is_flag=True, help="Print evaluation.json only.")
+@click.option("-o", "--output", "output_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for evaluation.json and evaluation.md.")
+@click.option("--tracking-uri", default=None, envvar="MLFLOW_TRACKING_URI",
+              help="MLflow store (default: SQLite under the affrepro home).")
+@click.option("--no-track", is_flag=True, help="Do not log an MLflow run.")
+def evaluate_command(paper, predictions, data_dir, length_policy, as_json, output_dir,
+                     tracking_uri, no_track):
+    """Score PREDICTIONS for PAPER (omg-empathy-2019, affwild-2021, sewa-2019) exactly as
+    the challenge's official script does; print per-file and aggregate tables."""
+    import json
+
+    from affrepro.errors import AffreproError
+
+    try:
+        result = evaluate(paper, predictions, data_dir=data_dir, length_policy=length_policy,
+                          output_dir=output_dir, tracking_uri=tracking_uri, track=not no_track)
+    except AffreproError as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table as RichTable
+
+    console = Console()
+    for t in result.tables:
+        table = RichTable(title=f"{paper}: {t.title}")
+        for c in t.columns:
+            table.add_column(c)
+        for row in t.rows:
+            table.add_row(*(_fmt(v) for v in row))
+        console.print(table)
+    agg = RichTable(title=f"{paper}: aggregate ({result.official_script})")
+    agg.add_column("measure")
+    agg.add_column("value", justify="right")
+    for k, v in result.aggregate.items():
+        agg.add_row(k, _fmt(v))
+    console.print(agg)
+    for w in result.warnings:
+        console.print(f"[yellow]warning:[/] {w}", highlight=False)
+    console.print(f"Evaluation: {result.output_dir}/evaluation.md", highlight=False)
+    if result.run_id:
+        console.print(f"MLflow run {result.run_id} in {result.tracking_uri}", highlight=False)
