@@ -4,7 +4,8 @@ Each program loads ``BLOCK`` pairs (any float dtype, any stride), widens them to
 subtracts the first pair (x₀, y₀) so a large common offset costs no precision, and
 writes the block's 9 moments (see ``reference``): count, means, and the centred sums
 computed around the block's own means (masked lanes contribute nothing). The blocks are
-then combined on the device in float64 with the exact many-group form of Chan's update:
+then combined on the device in float64 by a second, one-program kernel (no host
+synchronisation) with the exact many-group form of Chan's update:
 
     N = Σ n_b,  v̄ = Σ n_b v̄_b / N,  M2 = Σ M2_b + Σ n_b (v̄_b − v̄)²,
     Cxy = Σ Cxy_b + Σ n_b (x̄_b − x̄)(ȳ_b − ȳ).
@@ -66,6 +67,7 @@ def merge_blocks(b: torch.Tensor) -> torch.Tensor:
     """Combine per-block moments (k, 9) into one 9-vector (exact many-group Chan update).
 
     The block means of x and y are relative to the first pair; the caller adds it back.
+    (PyTorch form of the ``_merge_blocks`` kernel, kept as its test oracle.)
     """
     cnt = b[:, 0]
     n = cnt.sum()
@@ -84,12 +86,66 @@ def merge_blocks(b: torch.Tensor) -> torch.Tensor:
     ])
 
 
-def paired_moments(x: torch.Tensor, y: torch.Tensor, block: int = BLOCK) -> torch.Tensor:
-    """The 9 paired moments of two 1-D tensors, a float64 tensor on their device."""
+@triton.jit
+def _merge_blocks(b_ptr, out_ptr, k, x_ptr, y_ptr, CHUNK: tl.constexpr):
+    """One program: the exact many-group Chan merge of k block rows, plus the shift back."""
+    lanes = tl.arange(0, CHUNK)
+    n_acc = tl.zeros([CHUNK], dtype=tl.float64)
+    sx = tl.zeros([CHUNK], dtype=tl.float64)
+    sy = tl.zeros([CHUNK], dtype=tl.float64)
+    sd = tl.zeros([CHUNK], dtype=tl.float64)
+    for start in range(0, k, CHUNK):
+        rows = start + lanes
+        m = rows < k
+        c = tl.load(b_ptr + rows * 9, mask=m, other=0.0)
+        n_acc += c
+        sx += c * tl.load(b_ptr + rows * 9 + 1, mask=m, other=0.0)
+        sy += c * tl.load(b_ptr + rows * 9 + 2, mask=m, other=0.0)
+        sd += c * tl.load(b_ptr + rows * 9 + 6, mask=m, other=0.0)
+    n = tl.sum(n_acc, axis=0)
+    mx = tl.sum(sx, axis=0) / n
+    my = tl.sum(sy, axis=0) / n
+    md = tl.sum(sd, axis=0) / n
+    qx = tl.zeros([CHUNK], dtype=tl.float64)
+    qy = tl.zeros([CHUNK], dtype=tl.float64)
+    qc = tl.zeros([CHUNK], dtype=tl.float64)
+    qd = tl.zeros([CHUNK], dtype=tl.float64)
+    sa = tl.zeros([CHUNK], dtype=tl.float64)
+    for start in range(0, k, CHUNK):
+        rows = start + lanes
+        m = rows < k
+        c = tl.load(b_ptr + rows * 9, mask=m, other=0.0)
+        ex = tl.where(m, tl.load(b_ptr + rows * 9 + 1, mask=m, other=0.0) - mx, 0.0)
+        ey = tl.where(m, tl.load(b_ptr + rows * 9 + 2, mask=m, other=0.0) - my, 0.0)
+        ed = tl.where(m, tl.load(b_ptr + rows * 9 + 6, mask=m, other=0.0) - md, 0.0)
+        qx += tl.load(b_ptr + rows * 9 + 3, mask=m, other=0.0) + c * ex * ex
+        qy += tl.load(b_ptr + rows * 9 + 4, mask=m, other=0.0) + c * ey * ey
+        qc += tl.load(b_ptr + rows * 9 + 5, mask=m, other=0.0) + c * ex * ey
+        qd += tl.load(b_ptr + rows * 9 + 7, mask=m, other=0.0) + c * ed * ed
+        sa += tl.load(b_ptr + rows * 9 + 8, mask=m, other=0.0)
+    kx = tl.load(x_ptr).to(tl.float64)
+    ky = tl.load(y_ptr).to(tl.float64)
+    tl.store(out_ptr + 0, n)
+    tl.store(out_ptr + 1, kx + mx)
+    tl.store(out_ptr + 2, ky + my)
+    tl.store(out_ptr + 3, tl.sum(qx, axis=0))
+    tl.store(out_ptr + 4, tl.sum(qy, axis=0))
+    tl.store(out_ptr + 5, tl.sum(qc, axis=0))
+    tl.store(out_ptr + 6, md)
+    tl.store(out_ptr + 7, tl.sum(qd, axis=0))
+    tl.store(out_ptr + 8, tl.sum(sa, axis=0))
+
+
+def paired_moments(x: torch.Tensor, y: torch.Tensor, block: int = BLOCK,
+                   chunk: int = 1024) -> torch.Tensor:
+    """The 9 paired moments of two 1-D tensors, a float64 tensor on their device.
+
+    Two launches and no host synchronisation: the per-block kernel, then a one-program
+    merge kernel (the same maths as :func:`merge_blocks`).
+    """
     if x.shape[0] == 0:
         return torch.zeros(9, dtype=torch.float64, device=x.device)
-    out = merge_blocks(block_moments(x, y, block))
-    shift = torch.zeros(9, dtype=torch.float64, device=x.device)
-    shift[1] = x[0].to(torch.float64)
-    shift[2] = y[0].to(torch.float64)
-    return out + shift
+    blocks = block_moments(x, y, block)
+    out = torch.empty(9, dtype=torch.float64, device=x.device)
+    _merge_blocks[(1,)](blocks, out, blocks.shape[0], x, y, CHUNK=chunk, num_warps=4)
+    return out

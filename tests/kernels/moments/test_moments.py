@@ -203,6 +203,13 @@ check(big[:, 0], big[:, 2], 32)
 check(torch.full((70,), 0.25), torch.full((70,), 3.0), 32)
 xn = torch.tensor(rng.normal(size=90)); xn[77] = float("nan")
 check(xn, torch.tensor(rng.normal(size=90)), 32)
+# the merge kernel over many blocks (several CHUNKs) equals its PyTorch oracle
+xb = torch.tensor(1e3 + rng.normal(size=600)); yb = torch.tensor(rng.normal(size=600))
+blocks = triton_impl.block_moments(xb, yb, 8)
+oracle = triton_impl.merge_blocks(blocks).numpy()
+oracle[1] += float(xb[0]); oracle[2] += float(yb[0])
+got = triton_impl.paired_moments(xb, yb, block=8, chunk=16).numpy()
+np.testing.assert_allclose(got, oracle, rtol=1e-12, atol=1e-9)
 # empty, and the public dispatcher
 assert paired_moments(torch.empty(0), torch.empty(0), backend="triton").n == 0
 a = torch.tensor(rng.normal(size=100)); b = torch.tensor(rng.normal(size=100))
