@@ -8,6 +8,7 @@ loading plugins stays cheap (no NumPy).
 
     affrepro evaluate PAPER --predictions DIR [--data-dir DIR] [--length-policy error|crop-pad]
                       [--json] [-o DIR] [--tracking-uri URI | --no-track]
+    affrepro evaluate PAPER --dry-run      # synthetic corpus + predictions, real layout
 
 From Python: ``from affrepro.plugins.evaluate import evaluate``.
 """
@@ -87,10 +88,14 @@ def register_commands(cli):
     cli.add_command(evaluate_command)
 
 
-def evaluate(paper: str, predictions: Path | str, *, data_dir: Path | str | None = None,
+def evaluate(paper: str, predictions: Path | str | None, *, data_dir: Path | str | None = None,
              length_policy: str | None = None, output_dir: Path | str | None = None,
-             tracking_uri: str | None = None, track: bool = True) -> Evaluation:
+             tracking_uri: str | None = None, track: bool = True, dry_run: bool = False,
+             seed: int = 0) -> Evaluation:
     """Score ``predictions`` for ``paper`` with its challenge's official rules.
+
+    ``dry_run=True`` runs the whole protocol on a synthetic corpus in the real layout and
+    synthetic predictions (``predictions`` and ``data_dir`` are then ignored).
 
     Writes ``evaluation.json`` and ``evaluation.md`` to ``output_dir`` (default: under the
     affrepro home) and, unless ``track=False``, logs an MLflow run (params: the policies;
@@ -107,6 +112,17 @@ def evaluate(paper: str, predictions: Path | str, *, data_dir: Path | str | None
         dataset = get_registries().datasets.get(dataset_name)
     except UnknownNameError:
         dataset = next(d for d in DATASETS if d.name == dataset_name)
+    scratch = None
+    if dry_run:
+        import tempfile
+
+        scratch = Path(tempfile.mkdtemp(prefix=f"affrepro-{paper}-dry-"))
+        mod = importlib.import_module(module)
+        mod.synthesize(scratch / "annotations", seed)
+        mod.synthesize_predictions(scratch / "annotations", scratch / "predictions", seed)
+        data_dir, predictions = scratch / "annotations", scratch / "predictions"
+    if predictions is None:
+        raise ValueError("predictions is required unless dry_run=True")
     root = data_mod.dataset_path(dataset, data_dir)
     if not Path(root).is_dir():
         from affrepro.errors import MissingDataError
@@ -122,10 +138,15 @@ def evaluate(paper: str, predictions: Path | str, *, data_dir: Path | str | None
 
         tracker = MlflowTracker(tracking_uri, experiment=paper)
         tracker.preflight()
-        tracker.start(run_name=f"{paper} evaluate", tags=_tags(paper))
+        tracker.start(run_name=f"{paper} evaluate{' (dry run)' if dry_run else ''}",
+                      tags={**_tags(paper), "dry_run": str(dry_run).lower()})
     try:
         fn = getattr(importlib.import_module(module), "evaluate")
         result = fn(Path(root), Path(predictions), length_policy=policy)
+        if dry_run:
+            result.policies["dry_run"] = f"synthetic corpus and predictions (seed {seed})"
+            result.deviations.insert(0, "dry run: synthetic annotations and predictions in the "
+                                        "real layout; the numbers exercise the pipeline only")
         result.output_dir = str(out)
         if tracker is not None:
             result.run_id, result.tracking_uri = tracker.run_id, tracker.uri
@@ -148,6 +169,11 @@ def evaluate(paper: str, predictions: Path | str, *, data_dir: Path | str | None
         if tracker is not None:
             tracker.end("FAILED")
         raise
+    finally:
+        if scratch is not None:
+            import shutil
+
+            shutil.rmtree(scratch, ignore_errors=True)
     return result
 
 
@@ -208,9 +234,12 @@ def _write(result: Evaluation, out: Path) -> None:
 
 @click.command("evaluate")
 @click.argument("paper")
-@click.option("--predictions", required=True,
+@click.option("--predictions", default=None,
               type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Folder of prediction files, named and formatted like the annotations.")
+@click.option("--dry-run", is_flag=True,
+              help="Evaluate synthetic predictions on a synthetic corpus in the real layout.")
+@click.option("--seed", default=0, show_default=True, help="Seed of the --dry-run corpus.")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="The corpus's annotation folder (default: the linked dataset).")
 @click.option("--length-policy", type=click.Choice(["error", "crop-pad"]), default=None,
@@ -222,17 +251,20 @@ def _write(result: Evaluation, out: Path) -> None:
 @click.option("--tracking-uri", default=None, envvar="MLFLOW_TRACKING_URI",
               help="MLflow store (default: SQLite under the affrepro home).")
 @click.option("--no-track", is_flag=True, help="Do not log an MLflow run.")
-def evaluate_command(paper, predictions, data_dir, length_policy, as_json, output_dir,
-                     tracking_uri, no_track):
+def evaluate_command(paper, predictions, dry_run, seed, data_dir, length_policy, as_json,
+                     output_dir, tracking_uri, no_track):
     """Score PREDICTIONS for PAPER (omg-empathy-2019, affwild-2021, sewa-2019) exactly as
     the challenge's official script does; print per-file and aggregate tables."""
     import json
 
     from affrepro.errors import AffreproError
 
+    if predictions is None and not dry_run:
+        raise click.UsageError("give --predictions DIR (or --dry-run)")
     try:
         result = evaluate(paper, predictions, data_dir=data_dir, length_policy=length_policy,
-                          output_dir=output_dir, tracking_uri=tracking_uri, track=not no_track)
+                          output_dir=output_dir, tracking_uri=tracking_uri, track=not no_track,
+                          dry_run=dry_run, seed=seed)
     except AffreproError as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:

@@ -286,3 +286,25 @@ def evaluate(root: Path, predictions: Path, *, length_policy: str = "error") -> 
                                 "frames": "concatenated over videos, unannotated dropped"},
                       warnings=notes, deviations=deviations, n_files=n_files,
                       official_script=OFFICIAL)
+
+
+def synthesize_predictions(root: Path, out: Path, seed: int = 0) -> None:
+    """Plausible VA/EXPR/AU predictions for the validation videos, for ``evaluate --dry-run``."""
+    rng = np.random.default_rng(seed + 1)
+    for task in TASKS:
+        folder = task_folder(root, task)
+        if folder is None:
+            continue
+        (Path(out) / task).mkdir(parents=True, exist_ok=True)
+        for video, p in _list(folder).items():
+            y = read_task_file(p, task)
+            valid = y != INVALID[task]
+            if task == "VA":
+                q = np.clip(0.7 * np.where(valid, y, 0) + rng.normal(scale=0.1, size=y.shape), -1, 1)
+            elif task == "EXPR":
+                q = np.where(valid & (rng.random(y.shape) < 0.7), y,
+                             rng.integers(0, len(EXPR_CLASSES), size=y.shape))
+            else:
+                q = np.where(valid, y, 0)
+                q = np.where(rng.random(q.shape) < 0.15, 1 - q, q)
+            write_task_file(Path(out) / task / p.name, task, q)

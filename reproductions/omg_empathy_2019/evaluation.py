@@ -203,3 +203,14 @@ def evaluate(annotations: Path, predictions: Path, *, length_policy: str = "erro
                                 "ccc": "ddof=0, rho:=0 when undefined (as calculateCCC.py)"},
                       warnings=notes, deviations=deviations, n_files=len(gold),
                       official_script=OFFICIAL)
+
+
+def synthesize_predictions(annotations: Path, out: Path, seed: int = 0) -> None:
+    """Plausible predictions for a (synthetic) annotation folder, for ``evaluate --dry-run``."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed + 1)
+    for p in list_files(annotations).values():
+        y = read_valence(p)
+        write_valence(out / p.name, np.clip(0.7 * y + rng.normal(scale=0.1, size=y.size) + 0.05,
+                                            -1, 1))

@@ -195,3 +195,13 @@ def evaluate(folder: Path, predictions: Path, *, length_policy: str = "crop-pad"
                                 "ccc": "cov/n, var/(n-1) (as calc_scores.py)"},
                       warnings=notes, deviations=deviations, n_files=len(gold),
                       official_script=OFFICIAL)
+
+
+def synthesize_predictions(folder: Path, out: Path, seed: int = 0) -> None:
+    """Plausible all-in-one prediction files for the Devel recordings (``evaluate --dry-run``)."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed + 1)
+    for name, p in list_files(folder, "Devel").items():
+        y = read_labels(p)
+        write_file(out / name, name[:-4], 0.7 * y + rng.normal(scale=0.05, size=y.shape))

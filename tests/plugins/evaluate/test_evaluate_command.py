@@ -88,3 +88,19 @@ def test_bad_input_is_a_clean_error(evaluate_cli, omg_corpus, tmp_path):
     assert res.exit_code == 1 and "omg-empathy-2019" in res.output
     res = evaluate_cli("evaluate", "omg-empathy-2019", "--predictions", str(pred), "--no-track")
     assert res.exit_code == 1 and "data link omg-empathy" in res.output
+
+
+@pytest.mark.parametrize("paper", ["omg-empathy-2019", "affwild-2021", "sewa-2019"])
+def test_dry_run_end_to_end(evaluate_cli, tmp_path, paper):
+    res = evaluate_cli("evaluate", paper, "--dry-run", "--json", "--no-track",
+                       "-o", str(tmp_path / "o"))
+    assert res.exit_code == 0, res.output
+    report = json.loads(res.output)
+    assert report["deviations"][0].startswith("dry run")
+    assert all(v is None or -1.0 <= v <= 10.0 for v in report["aggregate"].values())
+    assert report["n_files"] > 0
+
+
+def test_predictions_required_without_dry_run(evaluate_cli):
+    res = evaluate_cli("evaluate", "sewa-2019", "--no-track")
+    assert res.exit_code == 2 and "--predictions" in res.output
