@@ -1,0 +1,384 @@
+"""The spectral front-end: power spectrogram, mel filterbank, log-mel and MFCC.
+
+Public functions (all keyword options as librosa names them; see ``reference`` for the
+exact conventions, which follow librosa 0.10/0.11):
+
+- ``mel_filterbank(sr, n_fft, n_mels, fmin, fmax, htk, norm)`` -> (n_mels, 1 + n_fft//2)
+- ``power_spectrogram(y, n_fft, hop_length, win_length, window, center, pad_mode, power)``
+  -> (..., 1 + n_fft//2, n_frames)
+- ``melspectrogram(y, sr, ..., n_mels, fmin, fmax, htk, norm)`` -> (..., n_mels, n_frames)
+- ``logmel(y, sr, ..., log="db"|"log", ref, amin, top_db)`` -> (..., n_mels, n_frames)
+- ``mfcc(y, sr, n_mfcc, dct_norm, lifter, ...)`` -> (..., n_mfcc, n_frames)
+- ``power_to_db(S, ref, amin, top_db, log)`` on any (..., rows, frames) power array
+
+``y`` is a NumPy array or a torch tensor (CPU or CUDA) of shape (..., samples), float32
+or float64 (integers become float64, float16/bfloat16 float32); the result has the
+input's kind, device and float dtype. ``top_db`` and ``ref="max"`` use the peak of each
+signal (the last two axes), as librosa does for one signal.
+
+Backends (DESIGN.md, "kernels/"): ``"reference"`` (NumPy float64, the source of truth),
+``"numba"`` (CPU: Numba framing/windowing/mel/log around pocketfft, in blocks over a
+thread pool), ``"triton"`` (CUDA tensors, or CPU tensors under ``TRITON_INTERPRET=1``:
+one fused kernel from samples to (log-)mel power, no spectrogram written to memory).
+``"auto"`` picks Triton for CUDA tensors and Numba otherwise, falling back to the
+reference with a :class:`BackendFallbackWarning`; an explicit backend that cannot run
+raises :class:`BackendUnavailableError`.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from affrepro.kernels._dispatch import (
+    BackendFallbackWarning, BackendUnavailableError, check_backend, fall_back, is_torch_tensor,
+    triton_interpreting,
+)
+
+__all__ = ["mel_filterbank", "power_spectrogram", "melspectrogram", "logmel", "mfcc",
+           "power_to_db", "BackendUnavailableError", "BackendFallbackWarning"]
+
+
+# ------------------------------------------------------------------ helpers
+@lru_cache(maxsize=32)
+def _fb_cached(sr, n_fft, n_mels, fmin, fmax, htk, norm):
+    from affrepro.kernels.spectral import reference
+
+    fb = reference.mel_filterbank(sr, n_fft, n_mels, fmin, fmax, htk, norm)
+    fb.setflags(write=False)
+    return fb
+
+
+def mel_filterbank(sr: float, n_fft: int, n_mels: int = 128, fmin: float = 0.0,
+                   fmax: float | None = None, htk: bool = False, norm: Any = "slaney"):
+    """librosa.filters.mel in float64, shape (n_mels, 1 + n_fft // 2) (a fresh copy)."""
+    return _fb_cached(float(sr), int(n_fft), int(n_mels), float(fmin),
+                      None if fmax is None else float(fmax), bool(htk), norm).copy()
+
+
+@lru_cache(maxsize=32)
+def _band_cached(sr, n_fft, n_mels, fmin, fmax, htk, norm):
+    from affrepro.kernels.spectral import numba_impl
+
+    return numba_impl.banded(_fb_cached(sr, n_fft, n_mels, fmin, fmax, htk, norm))
+
+
+@lru_cache(maxsize=32)
+def _window_cached(window, n_fft, win_length):
+    from affrepro.kernels.spectral import reference
+
+    w = reference.window_vector(window, n_fft, win_length)
+    w.setflags(write=False)
+    return w
+
+
+def _window(window, n_fft, win_length):
+    if isinstance(window, (str, tuple)):
+        return _window_cached(window, int(n_fft), win_length)
+    from affrepro.kernels.spectral import reference
+
+    return reference.window_vector(window, int(n_fft), win_length)
+
+
+class _Input:
+    """The signal as a contiguous (batch, samples) NumPy array, and how to give results back."""
+
+    def __init__(self, y: Any):
+        import numpy as np
+
+        self.torch_device = None
+        self.torch_dtype = None
+        if is_torch_tensor(y):
+            import torch
+
+            self.tensor = y
+            if not y.is_floating_point():
+                y = y.to(torch.float64)
+            elif y.dtype in (torch.float16, torch.bfloat16):
+                y = y.to(torch.float32)
+            self.torch_device, self.torch_dtype = y.device, y.dtype
+            self.tensor = y
+            self.is_torch = True
+        else:
+            y = np.asarray(y)
+            if y.dtype.kind != "f":
+                y = y.astype(np.float64)
+            elif y.dtype == np.float16:
+                y = y.astype(np.float32)
+            elif y.dtype.itemsize > 8:
+                y = y.astype(np.float64)
+            self.is_torch = False
+            self.array = y
+        if y.ndim == 0:
+            raise ValueError("a signal needs at least one axis (..., samples)")
+        self.batch_shape = tuple(y.shape[:-1])
+        self.n_samples = int(y.shape[-1])
+
+    def numpy2d(self):
+        import numpy as np
+
+        y = self.tensor.detach().cpu().numpy() if self.is_torch else self.array
+        batch = int(np.prod(self.batch_shape, dtype=np.int64))
+        return np.ascontiguousarray(y.reshape(batch, self.n_samples))
+
+    @property
+    def np_dtype(self):
+        import numpy as np
+
+        if self.is_torch:
+            import torch
+
+            return np.float32 if self.torch_dtype == torch.float32 else np.float64
+        return self.array.dtype
+
+    def give_back(self, arr3):
+        """(batch, rows, frames) NumPy -> batch_shape + (rows, frames), input's kind/dtype."""
+        arr = arr3.reshape(self.batch_shape + arr3.shape[1:]).astype(self.np_dtype, copy=False)
+        if self.is_torch:
+            import torch
+
+            return torch.from_numpy(arr).to(self.torch_device)
+        return arr
+
+
+def _numba():
+    try:
+        from affrepro.kernels.spectral import numba_impl
+    except ImportError as exc:
+        raise BackendUnavailableError(f"numba backend needs numba and scipy: {exc}") from exc
+    return numba_impl
+
+
+def _triton_for(inp: _Input):
+    if not inp.is_torch:
+        raise BackendUnavailableError("triton backend needs torch tensors (CUDA, or CPU under "
+                                      "TRITON_INTERPRET=1)")
+    if inp.torch_device.type != "cuda" and not triton_interpreting():
+        raise BackendUnavailableError("triton backend needs CUDA tensors (or TRITON_INTERPRET=1 "
+                                      f"for CPU tensors); got a tensor on {inp.torch_device}")
+    try:
+        from affrepro.kernels.spectral import triton_impl
+    except ImportError as exc:
+        raise BackendUnavailableError(f"triton backend needs triton: {exc}") from exc
+    return triton_impl
+
+
+def _dispatch(name: str, backend: str, inp: _Input, runners: dict):
+    check_backend(backend)
+    if backend != "auto":
+        return runners[backend]()
+    wanted = "triton" if inp.is_torch and inp.torch_device.type == "cuda" else "numba"
+    try:
+        return runners[wanted]()
+    except BackendUnavailableError as exc:
+        fall_back(name, wanted, "reference", exc)
+        return runners["reference"]()
+
+
+def _stft_params(n_fft, hop_length, pad_mode):
+    from affrepro.kernels.spectral import reference
+
+    return reference.check_params(n_fft, hop_length, pad_mode)
+
+
+# ------------------------------------------------------------------ public API
+def power_spectrogram(y: Any, *, n_fft: int = 2048, hop_length: int | None = None,
+                      win_length: int | None = None, window: Any = "hann",
+                      center: bool = True, pad_mode: str = "constant", power: float = 2.0,
+                      backend: str = "auto"):
+    """|STFT(y)|**power, shape (..., 1 + n_fft // 2, n_frames)."""
+    hop = _stft_params(n_fft, hop_length, pad_mode)
+    inp = _Input(y)
+
+    def ref():
+        from affrepro.kernels.spectral import reference
+
+        return inp.give_back(reference.power_spectrogram(
+            inp.numpy2d(), n_fft, hop, win_length, window, center, pad_mode, power))
+
+    def nb():
+        impl = _numba()
+        from affrepro.kernels.spectral import reference
+
+        nf = reference.n_frames(inp.n_samples, n_fft, hop, center)
+        return inp.give_back(impl.spectrogram(inp.numpy2d(), n_fft, hop,
+                                              _window(window, n_fft, win_length), center,
+                                              pad_mode, power, nf))
+
+    def tr():
+        impl = _triton_for(inp)
+        return impl.spectral(inp.tensor, n_fft=n_fft, hop=hop,
+                             window=_window(window, n_fft, win_length), center=center,
+                             pad_mode=pad_mode, power=power, fb=None)
+
+    return _dispatch("power_spectrogram", backend, inp,
+                     {"reference": ref, "numba": nb, "triton": tr})
+
+
+def _mel_runners(inp, sr, n_fft, hop, win_length, window, center, pad_mode, power, n_mels,
+                 fmin, fmax, htk, norm, log_args):
+    """Runners for the mel power (log_args None) or log-mel (log_args dict)."""
+    key = (float(sr), int(n_fft), int(n_mels), float(fmin),
+           None if fmax is None else float(fmax), bool(htk), norm)
+
+    def ref():
+        from affrepro.kernels.spectral import reference
+
+        S = reference.melspectrogram(inp.numpy2d(), sr, n_fft, hop, win_length, window, center,
+                                     pad_mode, power, n_mels, fmin, fmax, htk, norm)
+        if log_args is not None:
+            S = reference.power_to_db(S, **log_args)
+        return S
+
+    def nb():
+        impl = _numba()
+        from affrepro.kernels.spectral import reference
+
+        nf = reference.n_frames(inp.n_samples, n_fft, hop, center)
+        S = impl.spectrogram(inp.numpy2d(), n_fft, hop, _window(window, n_fft, win_length),
+                             center, pad_mode, power, nf, fb_band=_band_cached(*key))
+        if log_args is not None:
+            S = impl.to_db(S, _log_scale(log_args["log"]), log_args["amin"], log_args["ref"],
+                           log_args["top_db"])
+        return S
+
+    def tr():
+        impl = _triton_for(inp)
+        return impl.spectral(inp.tensor, n_fft=n_fft, hop=hop,
+                             window=_window(window, n_fft, win_length), center=center,
+                             pad_mode=pad_mode, power=power, fb=_fb_cached(*key),
+                             log_args=log_args)
+
+    return ref, nb, tr
+
+
+def _log_scale(log: str) -> float:
+    import math
+
+    return 10.0 / math.log(10.0) if log == "db" else 1.0
+
+
+def _check_log_args(log, ref, amin, top_db):
+    if log not in ("db", "log"):
+        raise ValueError(f"log must be 'db' or 'log', got {log!r}")
+    if not amin > 0:
+        raise ValueError(f"amin must be > 0, got {amin}")
+    if top_db is not None and top_db < 0:
+        raise ValueError(f"top_db must be >= 0 or None, got {top_db}")
+    if ref != "max":
+        ref = float(ref)
+    return {"ref": ref, "amin": float(amin), "top_db": None if top_db is None else float(top_db),
+            "log": log}
+
+
+def melspectrogram(y: Any, *, sr: float = 22050, n_fft: int = 2048,
+                   hop_length: int | None = None, win_length: int | None = None,
+                   window: Any = "hann", center: bool = True, pad_mode: str = "constant",
+                   power: float = 2.0, n_mels: int = 128, fmin: float = 0.0,
+                   fmax: float | None = None, htk: bool = False, norm: Any = "slaney",
+                   backend: str = "auto"):
+    """Mel power spectrogram (librosa.feature.melspectrogram), (..., n_mels, n_frames)."""
+    hop = _stft_params(n_fft, hop_length, pad_mode)
+    inp = _Input(y)
+    ref, nb, tr = _mel_runners(inp, sr, n_fft, hop, win_length, window, center, pad_mode,
+                               power, n_mels, fmin, fmax, htk, norm, None)
+    wrap = inp.give_back
+    return _dispatch("melspectrogram", backend, inp,
+                     {"reference": lambda: wrap(ref()), "numba": lambda: wrap(nb()),
+                      "triton": tr})
+
+
+def logmel(y: Any, *, sr: float = 22050, n_fft: int = 2048, hop_length: int | None = None,
+           win_length: int | None = None, window: Any = "hann", center: bool = True,
+           pad_mode: str = "constant", power: float = 2.0, n_mels: int = 128,
+           fmin: float = 0.0, fmax: float | None = None, htk: bool = False,
+           norm: Any = "slaney", log: str = "db", ref: Any = 1.0, amin: float = 1e-10,
+           top_db: float | None = 80.0, backend: str = "auto"):
+    """Log-mel spectrogram: ``power_to_db(melspectrogram(y, ...), ref, amin, top_db)``.
+
+    ``log="log"`` gives natural logs instead of decibels (top_db still in dB)."""
+    hop = _stft_params(n_fft, hop_length, pad_mode)
+    log_args = _check_log_args(log, ref, amin, top_db)
+    inp = _Input(y)
+    ref_, nb, tr = _mel_runners(inp, sr, n_fft, hop, win_length, window, center, pad_mode,
+                                power, n_mels, fmin, fmax, htk, norm, log_args)
+    wrap = inp.give_back
+    return _dispatch("logmel", backend, inp,
+                     {"reference": lambda: wrap(ref_()), "numba": lambda: wrap(nb()),
+                      "triton": tr})
+
+
+def mfcc(y: Any, *, sr: float = 22050, n_mfcc: int = 20, dct_norm: str | None = "ortho",
+         lifter: float = 0.0, n_fft: int = 2048, hop_length: int | None = None,
+         win_length: int | None = None, window: Any = "hann", center: bool = True,
+         pad_mode: str = "constant", power: float = 2.0, n_mels: int = 128,
+         fmin: float = 0.0, fmax: float | None = None, htk: bool = False,
+         norm: Any = "slaney", ref: Any = 1.0, amin: float = 1e-10,
+         top_db: float | None = 80.0, backend: str = "auto"):
+    """MFCC as librosa.feature.mfcc: DCT-II of the dB log-mel, first n_mfcc rows, liftered."""
+    from affrepro.kernels.spectral import reference
+
+    hop = _stft_params(n_fft, hop_length, pad_mode)
+    log_args = _check_log_args("db", ref, amin, top_db)
+    d = reference.dct_matrix(int(n_mels), int(n_mfcc), dct_norm) * \
+        reference.lifter_vector(int(n_mfcc), float(lifter))[:, None]
+    inp = _Input(y)
+    ref_, nb, tr = _mel_runners(inp, sr, n_fft, hop, win_length, window, center, pad_mode,
+                                power, n_mels, fmin, fmax, htk, norm, log_args)
+
+    def r():
+        import numpy as np
+
+        return inp.give_back(np.einsum("km,bmt->bkt", d, ref_()))
+
+    def n():
+        return inp.give_back(_numba().cepstrum(nb(), d))
+
+    def t():
+        import torch
+
+        L = tr()
+        D = torch.as_tensor(d, dtype=L.dtype, device=L.device)
+        return torch.matmul(D, L)
+
+    return _dispatch("mfcc", backend, inp, {"reference": r, "numba": n, "triton": t})
+
+
+def power_to_db(S: Any, *, ref: Any = 1.0, amin: float = 1e-10, top_db: float | None = 80.0,
+                log: str = "db", backend: str = "auto"):
+    """librosa.power_to_db on (..., rows, frames), the peak taken per (rows, frames) slice."""
+    import numpy as np
+
+    log_args = _check_log_args(log, ref, amin, top_db)
+    is_t = is_torch_tensor(S)
+    if is_t:
+        import torch
+
+        device, tdtype = S.device, S.dtype
+        A = S.detach().cpu().numpy()
+    else:
+        A = np.asarray(S)
+    if A.dtype.kind != "f" or A.dtype == np.float16:
+        A = A.astype(np.float64 if A.dtype.kind != "f" else np.float32)
+    if A.ndim < 2:
+        raise ValueError("power_to_db needs (..., rows, frames)")
+    shape = A.shape
+
+    def ref_():
+        from affrepro.kernels.spectral import reference
+
+        return reference.power_to_db(A, **log_args).astype(A.dtype, copy=False)
+
+    def nb():
+        impl = _numba()
+        B = np.array(A.reshape((-1,) + shape[-2:]), dtype=A.dtype, copy=True)
+        return impl.to_db(B, _log_scale(log), log_args["amin"], log_args["ref"],
+                          log_args["top_db"]).reshape(shape)
+
+    check_backend(backend)
+    if backend == "triton":
+        raise BackendUnavailableError("power_to_db has no separate triton kernel (the triton "
+                                      "logmel fuses it); use backend='numba' or 'reference'")
+    out = nb() if backend in ("auto", "numba") else ref_()
+    if is_t:
+        return torch.from_numpy(np.ascontiguousarray(out)).to(device=device, dtype=tdtype)
+    return out

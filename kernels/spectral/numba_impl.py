@@ -1,0 +1,266 @@
+"""The spectral front-end on the CPU: Numba for everything but the FFT, pocketfft for the FFT.
+
+Numba has no FFT, so the work is split where the data is smallest:
+
+1. ``_frame_block`` (Numba) copies a block of frames out of the signal, applying the
+   window and the centre padding (``constant``/``edge``/``reflect``/``symmetric``, by
+   index arithmetic, so the padded signal is never materialised) — one pass over memory;
+2. ``scipy.fft.rfft`` (pocketfft, float32 stays float32) transforms the block in place;
+3. ``_mel_block`` / ``_power_block`` (Numba) take |X|^power and apply the mel filterbank
+   as a banded product (each filter touches only its own bins, ~2 filters per bin
+   instead of n_mels), writing straight into the output;
+4. ``_to_db`` (Numba) takes logs, the reference and the per-signal ``top_db`` floor.
+
+The signal is processed in blocks of ``BLOCK_FRAMES`` frames (a few MB each), so the
+extra memory does not grow with the signal, and the blocks of all signals in a batch are
+spread over a thread pool: every Numba function is ``nogil`` and pocketfft releases
+the GIL, so the threads run truly in parallel without Numba's own threading layer.
+Float32 input is computed in float32 (FFT, powers), with float64 accumulation of the
+mel sums and the logs; float64 input stays float64 throughout.
+"""
+from __future__ import annotations
+
+import math
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+from numba import njit
+
+BLOCK_FRAMES = 512
+GROUP = 16  # frames per vector group in the banded mel product
+# re-association lets LLVM vectorise the band sums; NaN/inf semantics are kept
+_FLAGS = {"reassoc", "contract", "nsz"}
+
+PAD_CODES = {"constant": 0, "edge": 1, "reflect": 2, "symmetric": 3}
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _src_index(i, n, mode):
+    """Index into y (length n) of padded-coordinate sample i (np.pad semantics); -1 = zero."""
+    if 0 <= i < n:
+        return i
+    if mode == 0:
+        return -1
+    if mode == 1:
+        return 0 if i < 0 else n - 1
+    if mode == 2:
+        if n == 1:
+            return 0
+        p = 2 * (n - 1)
+        r = i % p
+        return p - r if r >= n else r
+    p = 2 * n
+    r = i % p
+    return p - 1 - r if r >= n else r
+
+
+@njit(cache=True, nogil=True)
+def _frame_block(y, t0, nt, hop, pad, mode, window, out):
+    """out[f, :] = window * padded_y[(t0 + f) * hop : ... + n_fft] for f < nt."""
+    n = y.shape[0]
+    n_fft = window.shape[0]
+    for f in range(nt):
+        s = (t0 + f) * hop - pad
+        row = out[f]
+        if s >= 0 and s + n_fft <= n:
+            for k in range(n_fft):
+                row[k] = y[s + k] * window[k]
+        else:
+            for k in range(n_fft):
+                j = _src_index(s + k, n, mode)
+                row[k] = y[j] * window[k] if j >= 0 else 0.0
+
+
+@njit(cache=True, nogil=True, fastmath=_FLAGS)
+def _mel_block(spec, nt, starts, lengths, weights, power, pt, out, t0):
+    """out[m, t0 + f] = Σ_j weights[m, j] |spec[f, starts[m] + j]|^power (banded product).
+
+    ``GROUP`` frames at a time: their powers go to ``pt`` (n_bins, GROUP) — transposed,
+    so that each filter's band sum runs as GROUP-wide vector FMAs across frames — then
+    every filter sums over its own band only (~2 filters per bin instead of n_mels)."""
+    n_mels = starts.shape[0]
+    n_bins = spec.shape[1]
+    acc = np.empty(GROUP, dtype=pt.dtype)
+    for g0 in range(0, nt, GROUP):
+        gn = min(GROUP, nt - g0)
+        for f in range(gn):
+            row = spec[g0 + f]
+            if power == 2.0:
+                for k in range(n_bins):
+                    z = row[k]
+                    pt[k, f] = z.real * z.real + z.imag * z.imag
+            else:
+                for k in range(n_bins):
+                    z = row[k]
+                    pt[k, f] = math.sqrt(z.real * z.real + z.imag * z.imag) ** power
+        for f in range(gn, GROUP):  # keep the unused lanes finite and quiet
+            for k in range(n_bins):
+                pt[k, f] = 0.0
+        for m in range(n_mels):
+            s = starts[m]
+            w = weights[m]
+            for f in range(GROUP):
+                acc[f] = 0.0
+            for j in range(lengths[m]):
+                wj = w[j]
+                col = pt[s + j]
+                for f in range(GROUP):
+                    acc[f] += wj * col[f]
+            orow = out[m]
+            for f in range(gn):
+                orow[t0 + g0 + f] = acc[f]
+
+
+@njit(cache=True, nogil=True)
+def _power_block(spec, nt, power, out, t0):
+    n_bins = spec.shape[1]
+    for f in range(nt):
+        row = spec[f]
+        for k in range(n_bins):
+            z = row[k]
+            p = z.real * z.real + z.imag * z.imag
+            if power != 2.0:
+                p = math.sqrt(p) ** power
+            out[k, t0 + f] = p
+
+
+@njit(cache=True, nogil=True)
+def _to_db(S, scale, amin, ref_mode, ref_value, top_db):
+    """In place on one signal's (rows, frames) array: scale·ln(max(amin, S)) − ref, floor.
+
+    ref_mode 0: subtract scale·ln(max(amin, ref_value)); 1: subtract the peak.
+    top_db < 0 means no floor. NaN propagates (into the peak and hence everywhere, as
+    librosa's ``power_to_db`` does)."""
+    rows, cols = S.shape
+    if rows * cols == 0:
+        return
+    peak = -np.inf
+    has_nan = False
+    for i in range(rows):
+        for j in range(cols):
+            v = S[i, j]
+            if v != v:
+                has_nan = True
+                lv = v
+            else:
+                lv = scale * math.log(max(amin, float(v)))
+            S[i, j] = lv
+            if lv > peak:
+                peak = lv
+    if has_nan:
+        peak = np.nan
+    off = scale * math.log(max(amin, ref_value)) if ref_mode == 0 else peak
+    floor = peak - off - top_db
+    for i in range(rows):
+        for j in range(cols):
+            v = S[i, j] - off
+            if top_db >= 0.0:
+                if floor != floor:
+                    v = np.nan
+                elif v < floor:
+                    v = floor
+            S[i, j] = v
+
+
+@njit(cache=True, nogil=True)
+def _matmul_rows(d, x, out):
+    """out[k, t] = Σ_m d[k, m] x[m, t] (a small DCT along the mel axis)."""
+    K, M = d.shape
+    T = x.shape[1]
+    for k in range(K):
+        for t in range(T):
+            out[k, t] = 0.0
+        for m in range(M):
+            c = d[k, m]
+            for t in range(T):
+                out[k, t] += c * x[m, t]
+
+
+def banded(fb: np.ndarray):
+    """The non-zero band of each filter: starts, lengths, (n_mels, max_len) weights."""
+    n_mels = fb.shape[0]
+    starts = np.zeros(n_mels, dtype=np.int64)
+    lengths = np.zeros(n_mels, dtype=np.int64)
+    for m in range(n_mels):
+        nz = np.flatnonzero(fb[m])
+        if nz.size:
+            starts[m] = nz[0]
+            lengths[m] = nz[-1] + 1 - nz[0]
+    width = max(int(lengths.max(initial=0)), 1)
+    w = np.zeros((n_mels, width), dtype=np.float64)
+    for m in range(n_mels):
+        w[m, :lengths[m]] = fb[m, starts[m]:starts[m] + lengths[m]]
+    return starts, lengths, w
+
+
+def default_threads() -> int:
+    env = os.environ.get("AFFREPRO_NUM_THREADS")
+    if env:
+        return max(1, int(env))
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def spectrogram(y2d: np.ndarray, n_fft: int, hop: int, window: np.ndarray, center: bool,
+                pad_mode: str, power: float, n_out_frames: int, fb_band=None,
+                threads: int | None = None, block_frames: int = BLOCK_FRAMES) -> np.ndarray:
+    """(batch, samples) -> (batch, rows, n_frames) in y2d's float dtype.
+
+    rows = n_mels when ``fb_band`` (starts, lengths, weights) is given, else n_fft//2 + 1.
+    """
+    from scipy import fft as sfft
+
+    dtype = y2d.dtype
+    batch = y2d.shape[0]
+    rows = fb_band[0].shape[0] if fb_band is not None else n_fft // 2 + 1
+    out = np.empty((batch, rows, n_out_frames), dtype=dtype)
+    if batch == 0 or n_out_frames == 0:
+        return out
+    win = window.astype(dtype)
+    wts = fb_band[2].astype(dtype) if fb_band is not None else None
+    pad = n_fft // 2 if center else 0
+    mode = PAD_CODES[pad_mode]
+    tasks = [(b, t0, min(block_frames, n_out_frames - t0))
+             for b in range(batch) for t0 in range(0, n_out_frames, block_frames)]
+    threads = default_threads() if threads is None else threads
+    threads = max(1, min(threads, len(tasks)))
+
+    def work(chunk):
+        buf = np.empty((min(block_frames, n_out_frames), n_fft), dtype=dtype)
+        pbuf = np.empty((n_fft // 2 + 1, GROUP), dtype=dtype)
+        for b, t0, nt in chunk:
+            _frame_block(y2d[b], t0, nt, hop, pad, mode, win, buf)
+            spec = sfft.rfft(buf[:nt], axis=-1, workers=1, overwrite_x=True)
+            if fb_band is not None:
+                _mel_block(spec, nt, fb_band[0], fb_band[1], wts, float(power),
+                           pbuf, out[b], t0)
+            else:
+                _power_block(spec, nt, float(power), out[b], t0)
+
+    if threads == 1:
+        work(tasks)
+    else:
+        chunks = [tasks[i::threads] for i in range(threads)]
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(work, chunks))
+    return out
+
+
+def to_db(S3: np.ndarray, scale: float, amin: float, ref, top_db) -> np.ndarray:
+    """In place on (batch, rows, frames)."""
+    ref_mode, ref_value = (1, 1.0) if ref == "max" else (0, abs(float(ref)))
+    td = -1.0 if top_db is None else float(top_db)
+    for b in range(S3.shape[0]):
+        _to_db(S3[b], scale, amin, ref_mode, ref_value, td)
+    return S3
+
+
+def cepstrum(L3: np.ndarray, d: np.ndarray) -> np.ndarray:
+    out = np.empty((L3.shape[0], d.shape[0], L3.shape[2]), dtype=L3.dtype)
+    d = d.astype(np.float64)
+    for b in range(L3.shape[0]):
+        _matmul_rows(d, L3[b], out[b])
+    return out

@@ -1,0 +1,220 @@
+"""The spectral front-end in plain NumPy, float64 throughout: the source of truth.
+
+Conventions follow librosa (0.10/0.11) so that results can be compared one to one:
+
+- the window is ``scipy.signal.get_window(window, win_length, fftbins=True)`` (periodic),
+  zero-padded to ``n_fft`` in the centre;
+- ``center=True`` pads ``n_fft // 2`` samples on both sides with ``np.pad(mode=pad_mode)``
+  (``constant`` — librosa's default — ``edge``, ``reflect``, ``symmetric``);
+- frame ``t`` starts at sample ``t * hop_length`` of the (padded) signal;
+  ``n_frames = 1 + (len_padded - n_fft) // hop_length`` (0 when the padded signal is
+  shorter than ``n_fft``, and 0 for an empty signal; librosa raises instead);
+- the mel filterbank is ``librosa.filters.mel`` (Slaney or HTK mel scale, ``norm``
+  ``"slaney"``, ``None`` or a p-norm), computed in float64;
+- ``power_to_db`` is librosa's: ``10 log10(max(amin, S)) − 10 log10(max(amin, ref))``,
+  then ``max(·, peak − top_db)``, where the peak is taken PER SIGNAL (over the last two
+  axes; librosa, called on one signal, does the same);
+- MFCC is the DCT-II (``norm="ortho"`` or ``None``) of the dB log-mel along the mel
+  axis, the first ``n_mfcc`` rows, with librosa's liftering
+  ``M[n] *= 1 + lifter/2 · sin(π (n + 1) / lifter)``.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+PAD_MODES = ("constant", "edge", "reflect", "symmetric")
+
+
+# ---------------------------------------------------------------- window & framing
+def window_vector(window, n_fft: int, win_length: int | None = None) -> np.ndarray:
+    """The analysis window as librosa builds it (periodic, centred in n_fft), float64."""
+    win_length = n_fft if win_length is None else int(win_length)
+    if not 0 < win_length <= n_fft:
+        raise ValueError(f"win_length must be in 1..n_fft={n_fft}, got {win_length}")
+    if isinstance(window, str) or isinstance(window, tuple):
+        from scipy.signal import get_window
+
+        w = get_window(window, win_length, fftbins=True).astype(np.float64)
+    else:
+        w = np.asarray(window, dtype=np.float64)
+        if w.shape != (win_length,):
+            raise ValueError(f"a window array must have length win_length={win_length}, "
+                             f"got shape {w.shape}")
+    out = np.zeros(n_fft, dtype=np.float64)
+    lpad = (n_fft - win_length) // 2
+    out[lpad:lpad + win_length] = w
+    return out
+
+
+def n_frames(n_samples: int, n_fft: int, hop_length: int, center: bool) -> int:
+    if n_samples == 0:
+        return 0
+    padded = n_samples + 2 * (n_fft // 2) if center else n_samples
+    if padded < n_fft:
+        return 0
+    return 1 + (padded - n_fft) // hop_length
+
+
+def check_params(n_fft: int, hop_length: int | None, pad_mode: str) -> int:
+    if int(n_fft) < 1:
+        raise ValueError(f"n_fft must be >= 1, got {n_fft}")
+    hop = int(n_fft) // 4 if hop_length is None else int(hop_length)
+    if hop < 1:
+        raise ValueError(f"hop_length must be >= 1, got {hop_length}")
+    if pad_mode not in PAD_MODES:
+        raise ValueError(f"pad_mode must be one of {PAD_MODES}, got {pad_mode!r}")
+    return max(hop, 1)
+
+
+def frames(y: np.ndarray, n_fft: int, hop_length: int, center: bool,
+           pad_mode: str) -> np.ndarray:
+    """(..., n_frames, n_fft) float64 frames of y (..., samples)."""
+    y = np.asarray(y, dtype=np.float64)
+    nf = n_frames(y.shape[-1], n_fft, hop_length, center)
+    if nf == 0:
+        return np.zeros(y.shape[:-1] + (0, n_fft))
+    if center:
+        pad = [(0, 0)] * (y.ndim - 1) + [(n_fft // 2, n_fft // 2)]
+        y = np.pad(y, pad, mode=pad_mode)
+    idx = np.arange(nf)[:, None] * hop_length + np.arange(n_fft)[None, :]
+    return y[..., idx]
+
+
+def power_spectrogram(y, n_fft: int = 2048, hop_length: int | None = None,
+                      win_length: int | None = None, window="hann", center: bool = True,
+                      pad_mode: str = "constant", power: float = 2.0) -> np.ndarray:
+    """|STFT|**power, shape (..., 1 + n_fft // 2, n_frames), float64."""
+    hop = check_params(n_fft, hop_length, pad_mode)
+    fr = frames(y, n_fft, hop, center, pad_mode) * window_vector(window, n_fft, win_length)
+    spec = np.abs(np.fft.rfft(fr, n=n_fft, axis=-1))
+    spec = spec ** 2 if power == 2.0 else spec ** power
+    return np.swapaxes(spec, -1, -2)
+
+
+# ---------------------------------------------------------------- mel scale
+def hz_to_mel(f, htk: bool = False):
+    f = np.asarray(f, dtype=np.float64)
+    if htk:
+        return 2595.0 * np.log10(1.0 + f / 700.0)
+    f_sp = 200.0 / 3
+    mels = f / f_sp
+    min_log_hz = 1000.0
+    min_log_mel = min_log_hz / f_sp
+    logstep = math.log(6.4) / 27.0
+    with np.errstate(divide="ignore"):
+        log_part = min_log_mel + np.log(np.maximum(f, 1e-300) / min_log_hz) / logstep
+    return np.where(f >= min_log_hz, log_part, mels)
+
+
+def mel_to_hz(m, htk: bool = False):
+    m = np.asarray(m, dtype=np.float64)
+    if htk:
+        return 700.0 * (10.0 ** (m / 2595.0) - 1.0)
+    f_sp = 200.0 / 3
+    freqs = f_sp * m
+    min_log_hz = 1000.0
+    min_log_mel = min_log_hz / f_sp
+    logstep = math.log(6.4) / 27.0
+    return np.where(m >= min_log_mel, min_log_hz * np.exp(logstep * (m - min_log_mel)), freqs)
+
+
+def mel_filterbank(sr: float, n_fft: int, n_mels: int = 128, fmin: float = 0.0,
+                   fmax: float | None = None, htk: bool = False,
+                   norm="slaney") -> np.ndarray:
+    """Triangular mel filters, shape (n_mels, 1 + n_fft // 2), float64 (librosa.filters.mel)."""
+    if fmax is None:
+        fmax = float(sr) / 2
+    if not 0 <= fmin < fmax:
+        raise ValueError(f"need 0 <= fmin < fmax, got fmin={fmin}, fmax={fmax}")
+    n_bins = 1 + int(n_fft) // 2
+    fftfreqs = np.fft.rfftfreq(int(n_fft), 1.0 / float(sr))
+    mel_f = mel_to_hz(np.linspace(hz_to_mel(fmin, htk), hz_to_mel(fmax, htk), n_mels + 2), htk)
+    fdiff = np.diff(mel_f)
+    ramps = mel_f[:, None] - fftfreqs[None, :]
+    weights = np.zeros((n_mels, n_bins))
+    for i in range(n_mels):
+        lower = -ramps[i] / fdiff[i]
+        upper = ramps[i + 2] / fdiff[i + 1]
+        weights[i] = np.maximum(0.0, np.minimum(lower, upper))
+    if norm == "slaney":
+        weights *= (2.0 / (mel_f[2:n_mels + 2] - mel_f[:n_mels]))[:, None]
+    elif norm is not None:
+        p = float(norm)
+        if p == math.inf:
+            scale = np.max(np.abs(weights), axis=-1, keepdims=True)
+        elif p <= 0:
+            raise ValueError(f"norm must be 'slaney', None or a p > 0, got {norm!r}")
+        else:
+            scale = np.sum(np.abs(weights) ** p, axis=-1, keepdims=True) ** (1.0 / p)
+        weights = np.where(scale > 0, weights / np.where(scale > 0, scale, 1.0), weights)
+    return weights
+
+
+def melspectrogram(y, sr: float = 22050, n_fft: int = 2048, hop_length: int | None = None,
+                   win_length: int | None = None, window="hann", center: bool = True,
+                   pad_mode: str = "constant", power: float = 2.0, n_mels: int = 128,
+                   fmin: float = 0.0, fmax: float | None = None, htk: bool = False,
+                   norm="slaney") -> np.ndarray:
+    """Mel power spectrogram, shape (..., n_mels, n_frames), float64."""
+    S = power_spectrogram(y, n_fft, hop_length, win_length, window, center, pad_mode, power)
+    fb = mel_filterbank(sr, n_fft, n_mels, fmin, fmax, htk, norm)
+    return np.einsum("mb,...bt->...mt", fb, S)
+
+
+# ---------------------------------------------------------------- log & cepstrum
+def power_to_db(S, ref=1.0, amin: float = 1e-10, top_db: float | None = 80.0,
+                log: str = "db") -> np.ndarray:
+    """librosa.power_to_db per signal (peak over the last two axes); ``log="log"`` gives
+    natural logs (``ln(max(amin, S)) − ln(max(amin, ref))``, top_db converted to nepers·2)."""
+    if amin <= 0:
+        raise ValueError("amin must be strictly positive")
+    if top_db is not None and top_db < 0:
+        raise ValueError("top_db must be non-negative")
+    S = np.asarray(S, dtype=np.float64)
+    scale = 10.0 / math.log(10.0) if log == "db" else 1.0
+    if log not in ("db", "log"):
+        raise ValueError(f"log must be 'db' or 'log', got {log!r}")
+    with np.errstate(invalid="ignore"):
+        out = scale * np.log(np.maximum(amin, S))
+        if ref == "max":
+            if S.shape[-1] * S.shape[-2] == 0:
+                return out
+            out = out - np.max(out, axis=(-2, -1), keepdims=True)
+        else:
+            out = out - scale * math.log(max(amin, abs(float(ref))))
+        if top_db is not None and S.shape[-1] * S.shape[-2] > 0:
+            clip = top_db if log == "db" else top_db * math.log(10.0) / 10.0
+            out = np.maximum(out, np.max(out, axis=(-2, -1), keepdims=True) - clip)
+    return out
+
+
+def dct_matrix(n_mels: int, n_mfcc: int, norm: str | None = "ortho") -> np.ndarray:
+    """Rows 0..n_mfcc-1 of the DCT-II matrix (scipy's convention), shape (n_mfcc, n_mels)."""
+    if not 0 < n_mfcc <= n_mels:
+        raise ValueError(f"n_mfcc must be in 1..n_mels={n_mels}, got {n_mfcc}")
+    k = np.arange(n_mfcc)[:, None]
+    n = np.arange(n_mels)[None, :]
+    d = 2.0 * np.cos(np.pi * k * (2 * n + 1) / (2.0 * n_mels))
+    if norm == "ortho":
+        d *= np.sqrt(1.0 / (2.0 * n_mels))
+        d[0] *= np.sqrt(0.5)
+    elif norm is not None:
+        raise ValueError(f"norm must be 'ortho' or None, got {norm!r}")
+    return d
+
+
+def lifter_vector(n_mfcc: int, lifter: float) -> np.ndarray:
+    if lifter < 0:
+        raise ValueError(f"lifter must be >= 0, got {lifter}")
+    if lifter == 0:
+        return np.ones(n_mfcc)
+    return 1.0 + (lifter / 2.0) * np.sin(np.pi * np.arange(1, 1 + n_mfcc) / lifter)
+
+
+def cepstrum(log_mel: np.ndarray, n_mfcc: int = 20, norm: str | None = "ortho",
+             lifter: float = 0.0) -> np.ndarray:
+    log_mel = np.asarray(log_mel, dtype=np.float64)
+    d = dct_matrix(log_mel.shape[-2], n_mfcc, norm) * lifter_vector(n_mfcc, lifter)[:, None]
+    return np.einsum("km,...mt->...kt", d, log_mel)
