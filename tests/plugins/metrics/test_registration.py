@@ -26,7 +26,13 @@ def test_registered_metrics_compute(registries):
 
 
 def test_loading_plugins_does_not_import_numpy():
+    import os
+
+    # the built-in metrics (always loaded) and the evaluate plugin (datasets + command)
+    env = dict(os.environ, AFFREPRO_LOAD_PLUGINS="evaluate")
     code = ("import sys; from affrepro.plugin_manager import get_registries; "
-            "get_registries().metrics.get('ccc'); print('numpy' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+            "r = get_registries(); r.metrics.get('ccc'); r.datasets.get('omg-empathy'); "
+            "print('numpy' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env=env)
     assert out.stdout.strip() == "False"
