@@ -1,0 +1,242 @@
+"""affrepro.kernels.spectral: the Numba backend against the float64 reference on edge
+cases, the reference against librosa on speech and noise, and dispatch behaviour.
+(The Triton kernel is tested under TRITON_INTERPRET=1 in test_spectral_triton.py.)"""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from affrepro.kernels import spectral as sp
+from affrepro.kernels.spectral import reference
+
+SMALL = dict(sr=8000, n_fft=64, hop_length=20, n_mels=12)
+
+
+def _close(a, b, tol):
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    assert a.shape == b.shape
+    np.testing.assert_array_equal(np.isfinite(a), np.isfinite(b))
+    fin = np.isfinite(a)
+    if fin.any():
+        assert np.max(np.abs(a[fin] - b[fin])) <= tol
+
+
+# ---------------------------------------------------------------- edge cases vs reference
+@pytest.mark.parametrize("n", [0, 1, 2, 31, 32, 33, 63, 64, 65, 127, 211, 1021, 1024, 1025])
+@pytest.mark.parametrize("center,pad_mode", [(True, "constant"), (True, "reflect"),
+                                             (True, "edge"), (True, "symmetric"),
+                                             (False, "constant")])
+def test_numba_logmel_sizes_and_padding(n, center, pad_mode):
+    y = np.random.default_rng(n).standard_normal((2, n))
+    kw = dict(SMALL, center=center, pad_mode=pad_mode)
+    ref = sp.logmel(y, **kw, backend="reference")
+    got = sp.logmel(y, **kw, backend="numba")
+    assert got.shape == ref.shape == (2, 12, reference.n_frames(n, 64, 20, center))
+    _close(got, ref, 1e-9)
+
+
+@pytest.mark.parametrize("n", [0, 1, 63, 64, 65, 1009])
+def test_numba_power_spectrogram_against_numpy_fft(n):
+    y = np.random.default_rng(1).standard_normal(n)
+    ref = reference.power_spectrogram(y, 64, 16, None, "hann", True, "reflect", 2.0)
+    got = sp.power_spectrogram(y, n_fft=64, hop_length=16, pad_mode="reflect", backend="numba")
+    _close(got, ref, 1e-12 * max(1.0, float(np.abs(ref).max(initial=0))))
+
+
+def test_short_signal_without_centering_has_no_frames():
+    y = np.ones(63)
+    for b in ("reference", "numba"):
+        assert sp.melspectrogram(y, **SMALL, center=False, backend=b).shape == (12, 0)
+        assert sp.mfcc(y, **SMALL, n_mfcc=5, center=False, backend=b).shape == (5, 0)
+
+
+@pytest.mark.parametrize("dtype,tol", [(np.float32, 1e-3), (np.float64, 1e-9)])
+def test_dtypes_follow_the_input(dtype, tol):
+    y = np.random.default_rng(2).standard_normal(3001).astype(dtype)
+    ref = sp.logmel(y, **SMALL, backend="reference")
+    got = sp.logmel(y, **SMALL, backend="numba")
+    assert got.dtype == dtype and ref.dtype == dtype
+    _close(got, ref, tol)
+
+
+def test_integer_input_becomes_float64():
+    y = (np.random.default_rng(3).standard_normal(500) * 3000).astype(np.int16)
+    got = sp.logmel(y, **SMALL, backend="numba")
+    assert got.dtype == np.float64
+    _close(got, sp.logmel(y.astype(np.float64), **SMALL, backend="reference"), 1e-9)
+
+
+def test_non_contiguous_views_and_batches():
+    base = np.random.default_rng(4).standard_normal((3, 2, 1601))
+    view = base[:, :, ::2].transpose(1, 0, 2)  # (2, 3, 801), neither C nor F contiguous
+    assert not view.flags.c_contiguous
+    got = sp.mfcc(view, **SMALL, n_mfcc=6, lifter=8, backend="numba")
+    assert got.shape[:2] == (2, 3)
+    for i in range(2):
+        for j in range(3):
+            one = sp.mfcc(np.ascontiguousarray(view[i, j]), **SMALL, n_mfcc=6, lifter=8,
+                          backend="reference")
+            _close(got[i, j], one, 1e-9)
+
+
+def test_nan_and_inf_positions_propagate_like_the_reference():
+    y = np.random.default_rng(5).standard_normal((3, 1000))
+    y[0, 10] = np.nan
+    y[1, 500] = np.inf
+    for fn in (sp.melspectrogram, sp.power_spectrogram):
+        kw = SMALL if fn is sp.melspectrogram else {"n_fft": 64, "hop_length": 20}
+        ref = fn(y, **kw, backend="reference")
+        got = fn(y, **kw, backend="numba")
+        # NaN stays NaN; inf becomes inf or NaN depending on the FFT's order of operations
+        np.testing.assert_array_equal(np.isnan(got[0]), np.isnan(ref[0]))
+        np.testing.assert_array_equal(np.isfinite(got), np.isfinite(ref))
+        assert not np.isfinite(got[1]).all()
+        _close(got[2], ref[2], 1e-9 * float(np.abs(ref[2]).max()))
+    # the dB floor takes the peak per signal: one NaN blanks its own signal only (librosa)
+    got = sp.logmel(y, **SMALL, backend="numba")
+    ref = sp.logmel(y, **SMALL, backend="reference")
+    assert np.isnan(got[0]).all() and np.isnan(ref[0]).all()
+    _close(got[2], ref[2], 1e-9)
+
+
+@pytest.mark.parametrize("log,ref_,top_db", [("db", 1.0, 80.0), ("db", "max", 40.0),
+                                            ("db", 0.01, None), ("log", 1.0, 80.0),
+                                            ("log", "max", None)])
+def test_log_options(log, ref_, top_db):
+    y = np.random.default_rng(6).standard_normal((2, 2000)) * np.array([[1.0], [1e-4]])
+    kw = dict(SMALL, log=log, ref=ref_, top_db=top_db, amin=1e-8)
+    _close(sp.logmel(y, **kw, backend="numba"), sp.logmel(y, **kw, backend="reference"), 1e-9)
+    S = sp.melspectrogram(y, **SMALL, backend="reference")
+    a = sp.power_to_db(S, log=log, ref=ref_, top_db=top_db, amin=1e-8, backend="numba")
+    _close(a, sp.logmel(y, **kw, backend="reference"), 1e-9)
+
+
+def test_power_other_than_two():
+    y = np.random.default_rng(8).standard_normal(999)
+    _close(sp.melspectrogram(y, **SMALL, power=1.0, backend="numba"),
+           sp.melspectrogram(y, **SMALL, power=1.0, backend="reference"), 1e-9)
+
+
+def test_torch_cpu_tensors_round_trip():
+    torch = pytest.importorskip("torch")
+    y = torch.randn(2, 1500, dtype=torch.float32)
+    got = sp.logmel(y, **SMALL)
+    assert isinstance(got, torch.Tensor) and got.dtype == torch.float32
+    _close(got.numpy(), sp.logmel(y.double().numpy(), **SMALL, backend="reference"), 1e-3)
+
+
+# ---------------------------------------------------------------- dispatch
+def test_explicit_triton_on_numpy_raises():
+    with pytest.raises(sp.BackendUnavailableError):
+        sp.logmel(np.zeros(100), **SMALL, backend="triton")
+    with pytest.raises(ValueError):
+        sp.logmel(np.zeros(100), **SMALL, backend="cuda")
+
+
+def test_auto_falls_back_with_a_warning_when_numba_cannot_load(monkeypatch):
+    def broken():
+        raise sp.BackendUnavailableError("numba backend needs numba: simulated")
+
+    monkeypatch.setattr(sp, "_numba", broken)
+    y = np.random.default_rng(9).standard_normal(700)
+    with pytest.warns(sp.BackendFallbackWarning, match="simulated"):
+        got = sp.logmel(y, **SMALL)
+    _close(got, sp.logmel(y, **SMALL, backend="reference"), 0)
+    with pytest.raises(sp.BackendUnavailableError):
+        sp.logmel(y, **SMALL, backend="numba")
+
+
+def test_bad_parameters():
+    with pytest.raises(ValueError, match="pad_mode"):
+        sp.logmel(np.zeros(10), **SMALL, pad_mode="wrap")
+    with pytest.raises(ValueError, match="hop_length"):
+        sp.logmel(np.zeros(10), **dict(SMALL, hop_length=0))
+    with pytest.raises(ValueError, match="amin"):
+        sp.logmel(np.zeros(10), **SMALL, amin=0)
+    with pytest.raises(ValueError, match="n_mfcc"):
+        sp.mfcc(np.zeros(10), **SMALL, n_mfcc=13 + 12)
+
+
+# ---------------------------------------------------------------- librosa parity
+librosa = pytest.importorskip("librosa")
+
+
+@pytest.mark.parametrize("htk", [False, True])
+@pytest.mark.parametrize("norm", ["slaney", None, 1, 2, np.inf])
+def test_mel_filterbank_matches_librosa(htk, norm):
+    for sr, n_fft, n_mels, fmin, fmax in [(16000, 1024, 64, 0.0, None),
+                                          (44100, 4096, 64, 20.0, 20000.0),
+                                          (22050, 2048, 128, 300.0, 8000.0)]:
+        ours = sp.mel_filterbank(sr, n_fft, n_mels, fmin, fmax, htk, norm)
+        theirs = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax,
+                                     htk=htk, norm=norm, dtype=np.float64)
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-15)
+
+
+# workload (a) settings, workload (b) settings (on a short clip), and an HTK variant
+CONFIGS = [
+    dict(sr=16000, n_fft=1024, hop_length=160, n_mels=64),
+    dict(sr=16000, n_fft=4096, hop_length=2048, n_mels=64, center=False),
+    dict(sr=16000, n_fft=512, hop_length=128, win_length=400, n_mels=40, htk=True, norm=None,
+         fmin=20.0, fmax=7600.0, pad_mode="reflect"),
+]
+
+
+def _librosa_logmel(y, cfg, dtype):
+    cfg = dict(cfg)
+    sr = cfg.pop("sr")
+    S = librosa.feature.melspectrogram(y=y.astype(dtype), sr=sr, dtype=np.float64
+                                       if dtype == np.float64 else np.float32, **cfg)
+    return S, librosa.power_to_db(S)
+
+
+@pytest.mark.parametrize("cfg", CONFIGS, ids=["a", "b", "htk"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("signal", ["speech", "noise"])
+def test_parity_with_librosa(cfg, dtype, signal, request):
+    y = request.getfixturevalue("speech16k" if signal == "speech" else "noise").astype(dtype)
+    S_lib, db_lib = _librosa_logmel(y, cfg, dtype)
+    S = sp.melspectrogram(y, **cfg)
+    assert S.dtype == dtype and S.shape == S_lib.shape
+    rtol = 1e-4 if dtype == np.float32 else 1e-9
+    peak = float(S_lib.max())
+    np.testing.assert_allclose(S, S_lib, rtol=rtol, atol=rtol * 1e-3 * peak)
+    db = sp.logmel(y, **cfg)
+    np.testing.assert_allclose(db, db_lib, atol=2e-3 if dtype == np.float32 else 1e-8)
+    m = sp.mfcc(y, **cfg, n_mfcc=20, lifter=22)
+    m_lib = librosa.feature.mfcc(S=db_lib, n_mfcc=20, lifter=22)
+    np.testing.assert_allclose(m, m_lib, atol=2e-2 if dtype == np.float32 else 1e-7)
+
+
+def test_float32_logmel_within_1e4_of_float64_reference(speech16k):
+    """The CPU target: workload-(a) settings, float32 input, |error| <= 1e-4 dB."""
+    cfg = CONFIGS[0]
+    y = speech16k.astype(np.float32)
+    got = sp.logmel(y, **cfg, backend="numba")
+    ref = sp.logmel(y.astype(np.float64), **cfg, backend="reference")
+    assert np.max(np.abs(got - ref)) <= 1e-4
+
+
+# ---------------------------------------------------------------- numba cache
+def test_numba_cache_is_used_by_a_second_process(tmp_path):
+    """A warm call (second process) loads every compiled function from the cache."""
+    code = (
+        "import numpy as np\n"
+        "from affrepro.kernels import spectral as sp\n"
+        "from affrepro.kernels.spectral import numba_impl as ni\n"
+        "sp.mfcc(np.random.default_rng(0).standard_normal(3000).astype(np.float32),"
+        " sr=8000, n_fft=64, hop_length=20, n_mels=12, n_mfcc=5, backend='numba')\n"
+        "fns = [ni._frame_block, ni._mel_block, ni._to_db, ni._matmul_rows]\n"
+        "print(sum(sum(f.stats.cache_misses.values()) for f in fns),"
+        " sum(sum(f.stats.cache_hits.values()) for f in fns))\n"
+    )
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba-cache"))
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           env=env, check=True, timeout=300).stdout.split() for _ in range(2)]
+    misses_cold, _ = map(int, runs[0])
+    misses_warm, hits_warm = map(int, runs[1])
+    assert misses_cold >= 4
+    assert misses_warm == 0 and hits_warm >= 4
