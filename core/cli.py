@@ -463,22 +463,26 @@ def report(run: Path | None, as_md: bool, as_json: bool, runs: bool) -> None:
         click.echo(status_markdown(rows, latest), nl=False)
 
 
+def add_plugin_commands(group: click.Group, state) -> None:
+    """Let each plugin add its commands (``register_commands``); a failing plugin is recorded."""
+    for name, info in state.plugins.items():
+        if info.error is None and state.pm.has_plugin(name):
+            plugin = state.pm.get_plugin(name)
+            try:
+                state.pm.subset_hook_caller(
+                    "register_commands", remove_plugins=[p for p in state.pm.get_plugins() if p is not plugin],
+                )(cli=group)
+            except Exception as exc:
+                info.error = f"register_commands failed: {exc}"
+
+
 def main() -> None:
-    state = None
     try:
         state = _state()
     except AffreproError as exc:  # strict mode: a broken plugin is fatal
         click.echo(f"Error: {exc}", err=True)
         sys.exit(1)
-    for name, info in state.plugins.items():
-        if info.error is None and state.pm.has_plugin(name):
-            try:
-                state.pm.subset_hook_caller(
-                    "register_commands",
-                    remove_plugins=[p for p in state.pm.get_plugins() if p is not state.pm.get_plugin(name)],
-                )(cli=cli)
-            except Exception as exc:
-                info.error = f"register_commands failed: {exc}"
+    add_plugin_commands(cli, state)
     try:
         cli(prog_name="affrepro")
     except KeyboardInterrupt as exc:

@@ -69,12 +69,16 @@ class Dataset:
 
 @dataclass(frozen=True)
 class Metric:
-    """A metric: ``fn(y_true, y_pred, **kw) -> float``; its docstring carries the formula."""
+    """A metric: ``fn(y_true, y_pred, **kw) -> float``; its docstring carries the formula.
+
+    ``streaming``, when given, makes the same metric's update/merge/compute accumulator.
+    """
 
     name: str
     fn: Callable[..., float]
     higher_is_better: bool
     description: str = ""
+    streaming: Callable[[], Any] | None = None
 
     def __call__(self, *args: Any, **kwargs: Any) -> float:
         return self.fn(*args, **kwargs)

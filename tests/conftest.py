@@ -62,8 +62,10 @@ def cli_runner():
     """Invoke the CLI in-process: ``cli_runner("list", "--json")`` -> click Result."""
     from click.testing import CliRunner
 
-    from affrepro.cli import cli
+    from affrepro.cli import add_plugin_commands, cli
+    from affrepro.plugin_manager import get_state
 
+    add_plugin_commands(cli, get_state())  # as `affrepro` itself does at start-up
     runner = CliRunner()
 
     def invoke(*args: str, **kwargs):
