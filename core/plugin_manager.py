@@ -29,7 +29,8 @@ from affrepro.registry import Registries
 
 PROJECT = "affrepro"
 ENTRY_POINT_GROUP = "affrepro"
-DEFAULT_PLUGINS: tuple[str, ...] = ("affrepro.plugins.metrics",)
+DEFAULT_PLUGINS: tuple[str, ...] = ("affrepro.plugins.metrics", "affrepro.plugins.features",
+                                   "affrepro.plugins.bench")
 
 
 @dataclass

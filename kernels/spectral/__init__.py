@@ -26,6 +26,7 @@ raises :class:`BackendUnavailableError`.
 """
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from typing import Any
 
@@ -234,11 +235,16 @@ def _mel_runners(inp, sr, n_fft, hop, win_length, window, center, pad_mode, powe
         from affrepro.kernels.spectral import reference
 
         nf = reference.n_frames(inp.n_samples, n_fft, hop, center)
-        S = impl.spectrogram(inp.numpy2d(), n_fft, hop, _window(window, n_fft, win_length),
-                             center, pad_mode, power, nf, fb_band=_band_cached(*key))
+        lg = None
         if log_args is not None:
-            S = impl.to_db(S, _log_scale(log_args["log"]), log_args["amin"], log_args["ref"],
-                           log_args["top_db"])
+            lg = impl.log_params(_log_scale(log_args["log"]), log_args["amin"], log_args["ref"])
+        S = impl.spectrogram(inp.numpy2d(), n_fft, hop, _window(window, n_fft, win_length),
+                             center, pad_mode, power, nf, fb_band=_band_cached(*key), log=lg)
+        if log_args is not None:
+            top_db = log_args["top_db"]
+            if top_db is not None and log_args["log"] == "log":
+                top_db = top_db * math.log(10.0) / 10.0
+            S = impl.finish_db(S, log_args["ref"], top_db)
         return S
 
     def tr():

@@ -11,7 +11,7 @@ Numba has no FFT, so the work is split where the data is smallest:
    instead of n_mels), writing straight into the output;
 4. ``_to_db`` (Numba) takes logs, the reference and the per-signal ``top_db`` floor.
 
-The signal is processed in blocks of ``BLOCK_FRAMES`` frames (a few MB each), so the
+The signal is processed in blocks of about ``BLOCK_BYTES`` of frames (1 MB), so the
 extra memory does not grow with the signal, and the blocks of all signals in a batch are
 spread over a thread pool: every Numba function is ``nogil`` and pocketfft releases
 the GIL, so the threads run truly in parallel without Numba's own threading layer.
@@ -20,14 +20,16 @@ mel sums and the logs; float64 input stays float64 throughout.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from numba import njit
 
-BLOCK_FRAMES = 512
+BLOCK_BYTES = 1 << 20  # frames per block: ~1 MB of float64 frames per thread
 GROUP = 16  # frames per vector group in the banded mel product
 # re-association lets LLVM vectorise the band sums; NaN/inf semantics are kept
 _FLAGS = {"reassoc", "contract", "nsz"}
@@ -73,7 +75,8 @@ def _frame_block(y, t0, nt, hop, pad, mode, window, out):
 
 
 @njit(cache=True, nogil=True, fastmath=_FLAGS)
-def _mel_block(spec, nt, starts, lengths, weights, power, pt, out, t0):
+def _mel_block(spec, nt, starts, lengths, weights, power, pt, out, t0, log_scale, amin,
+               log_ref):
     """out[m, t0 + f] = Σ_j weights[m, j] |spec[f, starts[m] + j]|^power (banded product).
 
     ``GROUP`` frames at a time: their powers go to ``pt`` (n_bins, GROUP) — transposed,
@@ -108,8 +111,15 @@ def _mel_block(spec, nt, starts, lengths, weights, power, pt, out, t0):
                 for f in range(GROUP):
                     acc[f] += wj * col[f]
             orow = out[m]
-            for f in range(gn):
-                orow[t0 + g0 + f] = acc[f]
+            if log_scale > 0.0:  # fused log: scale·ln(max(amin, S)) − log_ref, NaN kept
+                for f in range(gn):
+                    v = acc[f]
+                    if v == v:
+                        v = log_scale * math.log(max(v, amin)) - log_ref
+                    orow[t0 + g0 + f] = v
+            else:
+                for f in range(gn):
+                    orow[t0 + g0 + f] = acc[f]
 
 
 @njit(cache=True, nogil=True)
@@ -194,7 +204,27 @@ def banded(fb: np.ndarray):
     return starts, lengths, w
 
 
+_LOCAL = threading.local()
+
+
+@contextlib.contextmanager
+def thread_limit(n: int):
+    """Use at most ``n`` threads per call in this thread (callers that are already
+    parallel over files, e.g. ``affrepro features extract --jobs``, pass 1)."""
+    old = getattr(_LOCAL, "limit", None)
+    _LOCAL.limit = max(1, int(n))
+    try:
+        yield
+    finally:
+        _LOCAL.limit = old
+
+
 def default_threads() -> int:
+    """Threads per call: ``thread_limit``, else ``AFFREPRO_NUM_THREADS``, else the CPUs
+    this process may use."""
+    limit = getattr(_LOCAL, "limit", None)
+    if limit is not None:
+        return limit
     env = os.environ.get("AFFREPRO_NUM_THREADS")
     if env:
         return max(1, int(env))
@@ -206,11 +236,12 @@ def default_threads() -> int:
 
 def spectrogram(y2d: np.ndarray, n_fft: int, hop: int, window: np.ndarray, center: bool,
                 pad_mode: str, power: float, n_out_frames: int, fb_band=None,
-                threads: int | None = None, block_frames: int = BLOCK_FRAMES,
-                float64_fft: bool = True) -> np.ndarray:
+                threads: int | None = None, block_frames: int | None = None,
+                float64_fft: bool = True, log: tuple | None = None) -> np.ndarray:
     """(batch, samples) -> (batch, rows, n_frames) in y2d's float dtype.
 
     rows = n_mels when ``fb_band`` (starts, lengths, weights) is given, else n_fft//2 + 1.
+    ``log`` = (scale, amin, log_ref) applies the logarithm in the same pass (mel only).
     ``float64_fft`` (default) frames, transforms and sums float32 signals in float64 too:
     a float32 FFT's error is relative to the frame's energy, so mel bands 60 dB below the
     frame's peak would be off by ~5e-4 dB; in float64 they stay within ~1e-6 dB.
@@ -224,10 +255,13 @@ def spectrogram(y2d: np.ndarray, n_fft: int, hop: int, window: np.ndarray, cente
     out = np.empty((batch, rows, n_out_frames), dtype=dtype)
     if batch == 0 or n_out_frames == 0:
         return out
+    if block_frames is None:
+        block_frames = min(512, max(16, BLOCK_BYTES // (8 * n_fft)))
     win = window.astype(wdtype)
     wts = fb_band[2].astype(wdtype) if fb_band is not None else None
     pad = n_fft // 2 if center else 0
     mode = PAD_CODES[pad_mode]
+    lg = (float(log[0]), float(log[1]), float(log[2])) if log is not None else (0.0, 1.0, 0.0)
     tasks = [(b, t0, min(block_frames, n_out_frames - t0))
              for b in range(batch) for t0 in range(0, n_out_frames, block_frames)]
     threads = default_threads() if threads is None else threads
@@ -241,7 +275,7 @@ def spectrogram(y2d: np.ndarray, n_fft: int, hop: int, window: np.ndarray, cente
             spec = sfft.rfft(buf[:nt], axis=-1, workers=1, overwrite_x=True)
             if fb_band is not None:
                 _mel_block(spec, nt, fb_band[0], fb_band[1], wts, float(power),
-                           pbuf, out[b], t0)
+                           pbuf, out[b], t0, *lg)
             else:
                 _power_block(spec, nt, float(power), out[b], t0)
 
@@ -254,10 +288,57 @@ def spectrogram(y2d: np.ndarray, n_fft: int, hop: int, window: np.ndarray, cente
     return out
 
 
-def to_db(S3: np.ndarray, scale: float, amin: float, ref, top_db) -> np.ndarray:
-    """In place on (batch, rows, frames)."""
-    ref_mode, ref_value = (1, 1.0) if ref == "max" else (0, abs(float(ref)))
+@njit(cache=True, nogil=True)
+def _finish_db(L, subtract_peak, top_db):
+    """In place on one signal's logged (rows, frames): subtract the peak (ref="max") and
+    floor at peak − top_db (top_db < 0: none). NaN anywhere makes the peak NaN."""
+    rows, cols = L.shape
+    if rows * cols == 0:
+        return
+    peak = -np.inf
+    for i in range(rows):
+        for j in range(cols):
+            v = L[i, j]
+            if v != v:
+                peak = np.nan
+                break
+            if v > peak:
+                peak = v
+        if peak != peak:
+            break
+    off = peak if subtract_peak else 0.0
+    floor = peak - off - top_db
+    for i in range(rows):
+        for j in range(cols):
+            v = L[i, j] - off
+            if top_db >= 0.0:
+                if floor != floor:
+                    v = np.nan
+                elif v < floor:
+                    v = floor
+            L[i, j] = v
+
+
+def finish_db(L3: np.ndarray, ref, top_db) -> np.ndarray:
+    """After ``spectrogram(..., log=...)``: the per-signal peak steps, in place."""
+    if ref != "max" and top_db is None:
+        return L3
     td = -1.0 if top_db is None else float(top_db)
+    for b in range(L3.shape[0]):
+        _finish_db(L3[b], ref == "max", td)
+    return L3
+
+
+def log_params(scale: float, amin: float, ref) -> tuple[float, float, float]:
+    """(scale, amin, log_ref) for the fused log (ref="max" is subtracted afterwards)."""
+    log_ref = 0.0 if ref == "max" else scale * math.log(max(amin, abs(float(ref))))
+    return (scale, amin, log_ref)
+
+
+def to_db(S3: np.ndarray, scale: float, amin: float, ref, top_db) -> np.ndarray:
+    """In place on (batch, rows, frames); ``top_db`` is in dB whatever the log's scale."""
+    ref_mode, ref_value = (1, 1.0) if ref == "max" else (0, abs(float(ref)))
+    td = -1.0 if top_db is None else float(top_db) * scale * math.log(10.0) / 10.0
     for b in range(S3.shape[0]):
         _to_db(S3[b], scale, amin, ref_mode, ref_value, td)
     return S3

@@ -104,6 +104,7 @@ def test_nan_and_inf_positions_propagate_like_the_reference():
 
 @pytest.mark.parametrize("log,ref_,top_db", [("db", 1.0, 80.0), ("db", "max", 40.0),
                                             ("db", 0.01, None), ("log", 1.0, 80.0),
+                                            ("log", 1.0, 20.0), ("log", "max", 10.0),
                                             ("log", "max", None)])
 def test_log_options(log, ref_, top_db):
     y = np.random.default_rng(6).standard_normal((2, 2000)) * np.array([[1.0], [1e-4]])
@@ -229,7 +230,7 @@ def test_numba_cache_is_used_by_a_second_process(tmp_path):
         "from affrepro.kernels.spectral import numba_impl as ni\n"
         "sp.mfcc(np.random.default_rng(0).standard_normal(3000).astype(np.float32),"
         " sr=8000, n_fft=64, hop_length=20, n_mels=12, n_mfcc=5, backend='numba')\n"
-        "fns = [ni._frame_block, ni._mel_block, ni._to_db, ni._matmul_rows]\n"
+        "fns = [ni._frame_block, ni._mel_block, ni._finish_db, ni._matmul_rows]\n"
         "print(sum(sum(f.stats.cache_misses.values()) for f in fns),"
         " sum(sum(f.stats.cache_hits.values()) for f in fns))\n"
     )

@@ -1,0 +1,106 @@
+"""``affrepro features list`` and ``affrepro features extract NAME FILES... -o OUT``."""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+
+
+@click.group("features")
+def features() -> None:
+    """Feature extractors (log-mel, MFCC, ...) registered by plugins."""
+
+
+def _feature(name: str):
+    from affrepro.plugin_manager import get_registries
+
+    reg = get_registries().features
+    if name not in reg:
+        known = ", ".join(sorted(reg.names())) if hasattr(reg, "names") else ""
+        raise click.ClickException(f"no feature named {name!r}" + (f"; known: {known}" if known else ""))
+    return reg.get(name)
+
+
+@features.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def features_list(as_json: bool) -> None:
+    """The registered features and their default settings."""
+    from affrepro.plugin_manager import get_registries
+
+    reg = get_registries().features
+    rows = [{"name": f.name, "description": f.description, "settings": dict(f.settings)}
+            for f in (reg.get(n) for n in sorted(reg.names()))]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, default=str))
+        return
+    for r in rows:
+        click.echo(f"{r['name']:<10} {r['description']}")
+
+
+@features.command("extract")
+@click.argument("name")
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(exists=True, path_type=Path))
+@click.option("-o", "--output", "out", required=True, type=click.Path(path_type=Path),
+              help="A folder (one .npz per input, folder layout kept), or FILE.npz for one input.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override a setting, e.g. --set n_mels=128 --set target_sample_rate=none.")
+@click.option("-j", "--jobs", type=int, default=None, help="Files processed in parallel (default: CPUs).")
+@click.option("--mono", is_flag=True, help="Average the channels (default: keep them).")
+@click.option("--dtype", type=click.Choice(["float32", "float64"]), default="float32",
+              show_default=True, help="Precision the audio is read in (and features kept in).")
+@click.option("--backend", type=click.Choice(["auto", "reference", "numba", "triton"]),
+              default="auto", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary only.")
+def features_extract(name, files, out, overrides, jobs, mono, dtype, backend, as_json) -> None:
+    """Extract feature NAME from audio FILES (or folders of them) into .npz files.
+
+    Each .npz holds ``features`` (array: [channels,] rows, frames), ``settings`` (JSON)
+    and ``meta`` (JSON: source, sample rates, channels, hop in seconds). Files are
+    resampled to the feature's ``target_sample_rate`` (polyphase) when theirs differs."""
+    from affrepro.plugins.features import extract as ex
+
+    feature = _feature(name)
+    settings = dict(feature.settings)
+    for item in overrides:
+        if "=" not in item:
+            raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint="--set")
+        key, value = item.split("=", 1)
+        if key not in settings:
+            raise click.BadParameter(f"{name} has no setting {key!r}; it has "
+                                     f"{', '.join(sorted(settings))}", param_hint="--set")
+        settings[key] = ex.parse_value(value)
+    paths = ex.audio_files(files)
+    if not paths:
+        raise click.ClickException("no audio files found in " + ", ".join(map(str, files)))
+    jobs = jobs or ex.default_jobs()
+    t0 = time.perf_counter()
+    show = not as_json and sys.stderr.isatty()
+    try:
+        if show:
+            from rich.console import Console
+            from rich.progress import Progress
+
+            with Progress(console=Console(stderr=True), transient=True) as bar:
+                task = bar.add_task(f"{name}", total=len(paths))
+                results = ex.extract_many(name, feature, paths, out, settings, list(files), jobs,
+                                          mono, dtype, backend,
+                                          progress=lambda r: bar.advance(task))
+        else:
+            results = ex.extract_many(name, feature, paths, out, settings, list(files), jobs,
+                                      mono, dtype, backend)
+    except (ValueError, RuntimeError, OSError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    wall = time.perf_counter() - t0
+    audio = sum(r.seconds for r in results)
+    if as_json:
+        click.echo(json.dumps({"feature": name, "settings": settings, "files": [
+            {"source": str(r.source), "output": str(r.output), "shape": list(r.shape),
+             "seconds": r.seconds} for r in results], "wall_seconds": wall}, indent=2,
+            default=str))
+    else:
+        click.echo(f"{name}: {len(results)} file(s), {audio:.1f} s of audio in {wall:.2f} s "
+                   f"({audio / wall if wall else float('inf'):.0f}x realtime) -> {out}")

@@ -1,0 +1,111 @@
+"""`affrepro bench run` / `bench compare` on a tiny stand-in suite (the real suites in
+benchmarks/ take minutes and are not part of the test run)."""
+import json
+
+from click.testing import CliRunner
+
+FAKE_SUITE = '''
+import time
+
+def _work(n):
+    s = 0
+    for i in range(n):
+        s += i
+    return s
+
+def test_cpu_ours(benchmark):
+    benchmark.extra_info.update({"kernel": "toy", "workload": "a", "impl": "ours",
+                                 "device": "cpu", "targets": {"peer": 2.0}})
+    benchmark.pedantic(_work, args=(1000,), rounds=3, iterations=1)
+
+def test_cpu_peer(benchmark):
+    benchmark.extra_info.update({"kernel": "toy", "workload": "a", "impl": "peer",
+                                 "device": "cpu"})
+    benchmark.pedantic(_work, args=(20000,), rounds=3, iterations=1)
+
+def test_gpu_ours(benchmark):
+    import pytest
+    pytest.skip("needs a CUDA GPU")
+'''
+
+
+def _cli():
+    from affrepro.cli import cli
+    from affrepro.plugins.bench import register_commands
+
+    register_commands(cli)
+    return cli
+
+
+def _suite(tmp_path):
+    suite = tmp_path / "benchmarks"
+    suite.mkdir()
+    (suite / "test_toy_bench.py").write_text(FAKE_SUITE)
+    return suite
+
+
+def test_bench_run_saves_machine_info_and_tracks(tmp_path, tracking_uri):
+    suite = _suite(tmp_path)
+    out = tmp_path / "res.json"
+    res = CliRunner().invoke(_cli(), ["bench", "run", "--suite-dir", str(suite), "--kernels", "toy",
+                                      "-o", str(out), "--tracking-uri", tracking_uri, "--json"],
+                             catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.output)
+    assert {b["name"] for b in summary["benchmarks"]} == {"test_cpu_ours", "test_cpu_peer"}
+    data = json.loads(out.read_text())
+    ident = data["machine_info"]["affrepro"]
+    assert ident["cpu"] and ident["device_label"].startswith("cpu-")
+    assert "numpy" in ident["packages"]
+    from mlflow.tracking import MlflowClient
+
+    run = MlflowClient(tracking_uri).get_run(summary["mlflow_run_id"])
+    assert run.info.status == "FINISHED"
+    assert run.data.tags["cpu"] == ident["cpu"]
+    assert run.data.metrics["speedup.toy.a.cpu.vs_peer"] > 1.0
+
+
+def test_bench_run_unknown_kernel(tmp_path):
+    suite = _suite(tmp_path)
+    res = CliRunner().invoke(_cli(), ["bench", "run", "--suite-dir", str(suite), "--kernels",
+                                      "nope", "--no-track"])
+    assert res.exit_code != 0 and "no benchmark suite for nope" in res.output
+
+
+def _result(path, label, cpu, gpu, times):
+    benches = []
+    for (impl, device), t in times.items():
+        benches.append({"name": f"test_{device}_{impl}", "stats": {"min": t, "median": t},
+                        "extra_info": {"kernel": "logmel", "workload": "a", "impl": impl,
+                                       "device": device}})
+    path.write_text(json.dumps({"machine_info": {"affrepro": {"cpu": cpu, "gpu": gpu,
+                                                              "device_label": label}},
+                                "benchmarks": benches}))
+    return path
+
+
+def test_bench_compare_tables_and_cross_device_labels(tmp_path):
+    a = _result(tmp_path / "cpu1.json", "cpu-epyc", "AMD EPYC", None,
+                {("ours", "cpu"): 0.1, ("librosa", "cpu"): 0.5, ("torch", "cpu"): 0.3})
+    b = _result(tmp_path / "cpu2.json", "cpu-epyc", "AMD EPYC", None,
+                {("ours", "cpu"): 0.2, ("librosa", "cpu"): 0.5})
+    c = _result(tmp_path / "gpu.json", "cuda-h100", "Intel Xeon", "NVIDIA H100",
+                {("ours", "cuda"): 0.002, ("torch eager", "cuda"): 0.004})
+    res = CliRunner().invoke(_cli(), ["bench", "compare", str(a), str(b), str(c)],
+                             catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    text = res.output
+    assert "Times (min, ms)" in text and "[2] cuda" in text
+    assert "5.00x" in text and "3.00x" in text and "2.00x" in text  # same-run speedups
+    assert "slower (possible regression)" in text  # same CPU, ours got 2x slower
+    assert "cross-device" in text and "regression" not in text.split("cross-device")[1].split("\n")[0]
+    data = json.loads(CliRunner().invoke(_cli(), ["bench", "compare", str(a), str(c),
+                                                  "--json"]).output)
+    assert {s["peer"] for s in data["speedups"]} == {"librosa", "torch", "torch eager"}
+
+
+def test_bench_compare_rejects_other_json(tmp_path):
+    p = tmp_path / "x.json"
+    p.write_text("{}")
+    res = CliRunner().invoke(_cli(), ["bench", "compare", str(p)])
+    assert res.exit_code != 0 and "not pytest-benchmark JSON" in res.output

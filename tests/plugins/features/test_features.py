@@ -1,0 +1,127 @@
+"""The logmel/mfcc features and `affrepro features extract`."""
+import json
+import subprocess
+import sys
+
+import click
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+sf = pytest.importorskip("soundfile")
+
+
+def _cli():
+    """The root group with the plugins' commands added, as `affrepro` builds it."""
+    from affrepro.cli import cli
+    from affrepro.plugins.features import register_commands
+
+    register_commands(cli)
+    return cli
+
+
+def _wav(path, sr, seconds, channels=1, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(sr * seconds)) / sr
+    y = 0.3 * np.sin(2 * np.pi * 440 * t) + 0.05 * rng.standard_normal(t.size)
+    data = np.stack([y * (0.5 + 0.5 * c) for c in range(channels)], axis=1)
+    sf.write(str(path), data, sr)
+    return data
+
+
+def test_features_are_registered(registries):
+    assert {"logmel", "mfcc"} <= set(registries.features.names())
+    f = registries.features.get("logmel")
+    assert f.settings["n_mels"] == 64 and f.settings["target_sample_rate"] == 16000
+
+
+def test_feature_extract_matches_the_kernel(registries):
+    from affrepro.kernels import spectral as sp
+
+    y = np.random.default_rng(1).standard_normal(16000).astype(np.float32)
+    got = registries.features.get("logmel").extract(y, 16000, n_mels=40)
+    ref = sp.logmel(y, sr=16000, n_fft=1024, hop_length=160, n_mels=40, backend="reference")
+    np.testing.assert_allclose(got, ref, atol=1e-4)
+    m = registries.features.get("mfcc").extract(y, 16000, n_mfcc=13, lifter=22)
+    assert m.shape == (13, ref.shape[-1])
+
+
+def test_extract_resamples_to_the_feature_rate(registries):
+    from affrepro.kernels import spectral as sp
+    from affrepro.plugins.features.extract import resample
+
+    y = np.random.default_rng(2).standard_normal(44100)
+    got = registries.features.get("logmel").extract(y, 44100)
+    y16 = resample(y, 44100, 16000)
+    assert y16.shape == (16000,)
+    np.testing.assert_allclose(got, sp.logmel(y16, sr=16000, n_fft=1024, hop_length=160,
+                                              n_mels=64, backend="reference"), atol=1e-6)
+
+
+def test_cli_extract_a_folder(tmp_path):
+    audio = tmp_path / "audio"
+    (audio / "sub").mkdir(parents=True)
+    _wav(audio / "a.wav", 16000, 1.0)
+    _wav(audio / "sub" / "b.wav", 22050, 0.5, seed=1)
+    stereo = _wav(audio / "c.flac", 44100, 0.3, channels=2, seed=2)
+    (audio / "notes.txt").write_text("not audio")
+    out = tmp_path / "feats"
+    res = CliRunner().invoke(_cli(), ["features", "extract", "logmel", str(audio), "-o", str(out),
+                                      "--set", "n_mels=40", "-j", "2", "--json"],
+                             catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.output)
+    assert len(summary["files"]) == 3
+    with np.load(out / "a.npz") as z:
+        feats = z["features"]
+        settings = json.loads(str(z["settings"]))
+        meta = json.loads(str(z["meta"]))
+    assert feats.shape == (40, 101) and feats.dtype == np.float32
+    assert settings["n_mels"] == 40 and settings["hop_length"] == 160
+    assert meta["source_sample_rate"] == 16000 and meta["feature"] == "logmel"
+    with np.load(out / "sub" / "b.npz") as z:
+        assert z["features"].shape == (40, 51)  # 0.5 s resampled 22.05 -> 16 kHz
+    with np.load(out / "c.npz") as z:
+        assert z["features"].shape[0] == stereo.shape[1] == 2  # channels kept
+        assert json.loads(str(z["meta"]))["channels"] == 2
+
+
+def test_cli_extract_one_file_to_npz_and_mono(tmp_path):
+    _wav(tmp_path / "x.wav", 16000, 0.5, channels=2)
+    res = CliRunner().invoke(_cli(), ["features", "extract", "mfcc", str(tmp_path / "x.wav"),
+                                      "-o", str(tmp_path / "x.npz"), "--mono", "--set",
+                                      "n_mfcc=13"], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert "1 file(s)" in res.output
+    with np.load(tmp_path / "x.npz") as z:
+        assert z["features"].shape == (13, 51)
+
+
+def test_cli_extract_errors(tmp_path):
+    _wav(tmp_path / "x.wav", 16000, 0.1)
+    cli = _cli()
+    r = CliRunner().invoke(cli, ["features", "extract", "nope", str(tmp_path / "x.wav"), "-o",
+                                 str(tmp_path / "o")])
+    assert r.exit_code != 0 and "no feature named 'nope'" in r.output
+    r = CliRunner().invoke(cli, ["features", "extract", "logmel", str(tmp_path / "x.wav"),
+                                 "-o", str(tmp_path / "o"), "--set", "n_bananas=3"])
+    assert r.exit_code != 0 and "no setting 'n_bananas'" in r.output
+    (tmp_path / "empty").mkdir()
+    r = CliRunner().invoke(cli, ["features", "extract", "logmel", str(tmp_path / "empty"),
+                                 "-o", str(tmp_path / "o")])
+    assert r.exit_code != 0 and "no audio files" in r.output
+
+
+def test_loading_the_plugins_imports_nothing_heavy():
+    code = ("import sys, affrepro.plugins.features, affrepro.plugins.bench\n"
+            "print([m for m in ('numpy', 'torch', 'numba', 'scipy', 'soundfile')"
+            " if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_affrepro_features_list_through_the_real_entry_point():
+    out = subprocess.run([sys.executable, "-c", "from affrepro.cli import main; main()",
+                          "features", "list"], capture_output=True, text=True, check=True)
+    assert "logmel" in out.stdout and "mfcc" in out.stdout
