@@ -1,0 +1,189 @@
+"""The araus-2022 protocol: ISO pleasantness/eventfulness, the paper's folds, label-mean
+and ElasticNet, MSE per fold and the mean over the five folds.
+
+Folds (``code/replication_code.ipynb``): fold_r −1 (the common practice/attention/
+consistency stimulus) is never used. For validation fold k ∈ {1..5}: train on every
+response with fold_r ≠ k and fold_r > 0, validate on fold_r = k, and test on fold 0
+averaged per (soundscape, masker, smr) — the 48 stimuli every test participant rated —
+so the test targets are mean labels (and mean `_r` features, identical within a stimulus).
+Each claim is the mean over the five folds of that fold's MSE. Both baselines are
+deterministic; the seeds are recorded and change nothing.
+
+The real-data extension on the International Soundscape Database (``isd.py``) runs in
+the same protocol when the ``isd`` dataset is available and is recorded, not claimed.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from affrepro.reproductions.araus_2022 import columns as C
+from affrepro.reproductions.araus_2022.iso import eventfulness, pleasantness
+
+TARGETS = {"pleasantness": pleasantness, "eventfulness": eventfulness}
+MODELS = ("label-mean", "elasticnet")
+SPLITS = ("train", "val", "test")
+
+
+def claim_id(target: str, model: str, split: str) -> str:
+    return f"{target}-{model}-{split}-mse"
+
+
+def labelled_responses(responses: Any) -> Any:
+    """responses.csv with the ISO ``pleasantness`` and ``eventfulness`` of every row."""
+    out = responses.copy()
+    for name, fn in TARGETS.items():
+        out[name] = fn(out)
+    return out
+
+
+def fold_split(frame: Any, k: int) -> tuple[Any, Any, Any]:
+    """(train, val, test) for validation fold k, exactly as the authors' notebooks.
+
+    test: fold 0 grouped by (soundscape, masker, smr), numeric columns averaged.
+    """
+    if k not in C.CV_FOLDS:
+        raise ValueError(f"validation fold must be one of {C.CV_FOLDS}, got {k}")
+    fold = frame["fold_r"]
+    train = frame[(fold != k) & (fold > 0)]
+    val = frame[fold == k]
+    test = (frame[fold == C.FOLD_TEST].groupby(["soundscape", "masker", "smr"], sort=True)
+            .mean(numeric_only=True).reset_index())
+    return train, val, test
+
+
+def cross_validate(frame: Any, target: str, model_factory, features: tuple[str, ...] | None,
+                   mse) -> dict[str, Any]:
+    """Per-fold train/val/test MSE of one model, and their means over the five folds."""
+    import numpy as np
+
+    per_fold = {}
+    for k in C.CV_FOLDS:
+        train, val, test = fold_split(frame, k)
+        cols = list(features) if features else None
+        X = {s: (d[cols].to_numpy(dtype=np.float64) if cols else np.zeros((len(d), 1)))
+             for s, d in (("train", train), ("val", val), ("test", test))}
+        y = {s: d[target].to_numpy(dtype=np.float64)
+             for s, d in (("train", train), ("val", val), ("test", test))}
+        model = model_factory()
+        model.fit(X["train"], y["train"])
+        per_fold[k] = {s: float(mse(y[s], model.predict(X[s]))) for s in SPLITS}
+        per_fold[k].update({f"n_{s}": len(y[s]) for s in SPLITS})
+        if hasattr(model, "coef_"):
+            per_fold[k]["nonzero_coefficients"] = int(np.sum(np.abs(model.coef_) > 0))
+            per_fold[k]["intercept"] = float(model.intercept_)
+        elif hasattr(model, "mean_"):
+            per_fold[k]["label_mean"] = model.mean_
+    means = {s: float(np.mean([f[s] for f in per_fold.values()])) for s in SPLITS}
+    return {"mean": means, "folds": per_fold}
+
+
+def check_folds(frame: Any, ctx) -> None:
+    """Deviation notes when the folds are not the ARAUSv1 ones the paper used."""
+    present = sorted(int(f) for f in frame["fold_r"].unique())
+    if any(f > 5 for f in present):
+        ctx.deviation("responses.csv holds ARAUSv2 folds 6/7; the paper's rule `fold_r > 0` would train "
+                      "on them, so they were removed to keep the ARAUSv1 protocol")
+    missing = [k for k in (C.FOLD_TEST,) + C.CV_FOLDS if k not in present]
+    if missing:
+        from affrepro.errors import DataError
+
+        raise DataError(f"responses.csv has no responses in fold(s) {missing}; the protocol needs "
+                        "folds 0 (test) and 1-5")
+
+
+def run(ctx) -> dict[str, float]:
+    from affrepro.reproductions.araus_2022.loaders import read
+
+    root = ctx.data_path("araus")
+    mse = ctx.metric("mse")
+    ctx.stage("reading ARAUS responses.csv")
+    responses = read(root, "responses")
+    check_folds(responses, ctx)
+    frame = labelled_responses(responses[responses["fold_r"] <= 5])
+    models = {name: ctx.registries.models.get(name).factory for name in MODELS}
+    features = {"label-mean": None, "elasticnet": C.ELASTICNET_FEATURES}
+    measured: dict[str, float] = {}
+    tables: dict[str, Any] = {}
+    wanted = set(ctx.claims_to_measure)
+    for target in TARGETS:
+        for model in MODELS:
+            ids = {s: claim_id(target, model, s) for s in SPLITS}
+            # every combination runs in a dry run (the pipeline end to end); otherwise only
+            # what a claim asks for
+            if not ctx.dry_run and not wanted & set(ids.values()):
+                continue
+            ctx.stage(f"{model} on ISO {target}, 5 folds")
+            out = cross_validate(frame, target, models[model], features[model], mse)
+            tables[f"{target}.{model}"] = out["folds"]
+            for s in SPLITS:
+                measured[ids[s]] = out["mean"][s]
+                ctx.record(f"araus.{target}.{model}.{s}_mse", out["mean"][s])
+                for k, f in out["folds"].items():
+                    ctx.record(f"araus.{target}.{model}.fold{k}.{s}_mse", f[s])
+    ctx.note("araus_folds", {
+        "rule": "train: fold_r != k and fold_r > 0; val: fold_r == k; test: fold_r == 0 averaged "
+                "per (soundscape, masker, smr); fold_r == -1 excluded",
+        "per_fold": tables, "seeds": list(ctx.seeds),
+        "elasticnet": "sklearn.linear_model.ElasticNet() defaults on the 132 _r features "
+                      "(affrepro.reproductions.araus_2022.columns.ELASTICNET_FEATURES)",
+    })
+    compare_soundscapes(root, ctx)
+    isd_extension(ctx, models)
+    return {cid: v for cid, v in measured.items() if cid in wanted}
+
+
+def _public(ctx, name: str):
+    """The folder of a public dataset if it verifies (fetching it once if needed), else None
+    with the reason noted. Kept out of the Reproduction's datasets on purpose: a missing
+    public copy must not stop the ARAUS claims."""
+    from affrepro import data as datamod
+    from affrepro.errors import AffreproError
+
+    ds = ctx.registries.datasets.get(name)
+    problems = datamod.verify(ds)
+    if problems:
+        try:
+            datamod.fetch(ds)
+            problems = datamod.verify(ds)
+        except AffreproError as exc:
+            problems = [str(exc)]
+    if problems:
+        ctx.note(f"{name}_unavailable", [str(p) for p in problems][:5])
+        return None
+    ctx.note(f"{name}_sha256", datamod.checksums(ds))
+    return datamod.dataset_path(ds)
+
+
+def compare_soundscapes(root, ctx) -> None:
+    """Whether the user's data/soundscapes.csv is the public copy (byte for byte)."""
+    if ctx.dry_run:
+        return
+    from affrepro.fileio import sha256_file
+    from affrepro.reproductions.araus_2022.datasets import SOUNDSCAPES_SHA256
+
+    same = sha256_file(root / "data" / "soundscapes.csv") == SOUNDSCAPES_SHA256
+    ctx.note("soundscapes_csv_is_public_copy", same)
+    if not same:
+        ctx.deviation("data/soundscapes.csv differs from the public copy (sha256 "
+                      f"{SOUNDSCAPES_SHA256[:12]}…): another release version of ARAUS")
+
+
+def isd_extension(ctx, models) -> None:
+    """The ISD extension (records only): synthetic in a dry run, the real ISD otherwise."""
+    import tempfile
+    from pathlib import Path
+
+    from affrepro.reproductions.araus_2022.datasets import ISD_FILE
+    from affrepro.reproductions.araus_2022.isd import run_extension
+
+    ctx.stage("ISD extension: label-mean and ElasticNet, leave-one-location-out")
+    if ctx.dry_run:
+        from affrepro.reproductions.araus_2022.synthetic import write_isd
+
+        with tempfile.TemporaryDirectory(prefix="affrepro-isd-") as tmp:
+            write_isd(Path(tmp), ctx.seeds[0])
+            run_extension(Path(tmp) / ISD_FILE, models, record=ctx.record, note=ctx.note)
+        return
+    folder = _public(ctx, "isd")
+    if folder is not None:
+        run_extension(folder / ISD_FILE, models, record=ctx.record, note=ctx.note)
