@@ -90,9 +90,7 @@ def load_isd(path: Path) -> Any:
     """The ISD table with ISO ``pleasantness``/``eventfulness`` added (NaN where a PAQ is missing)."""
     frame, problems = read_table(Path(path), SPEC)
     raise_first(problems)
-    frame["pleasantness"] = pleasantness(frame)
-    frame["eventfulness"] = eventfulness(frame)
-    return frame
+    return frame.assign(pleasantness=pleasantness(frame), eventfulness=eventfulness(frame))
 
 
 def grouped_cv(frame: Any, target: str, model_factory, features: tuple[str, ...] | None,

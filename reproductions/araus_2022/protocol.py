@@ -30,10 +30,10 @@ def claim_id(target: str, model: str, split: str) -> str:
 
 def labelled_responses(responses: Any) -> Any:
     """responses.csv with the ISO ``pleasantness`` and ``eventfulness`` of every row."""
-    out = responses.copy()
-    for name, fn in TARGETS.items():
-        out[name] = fn(out)
-    return out
+    import pandas as pd
+
+    labels = pd.DataFrame({name: fn(responses) for name, fn in TARGETS.items()}, index=responses.index)
+    return pd.concat([responses.drop(columns=list(TARGETS), errors="ignore"), labels], axis=1)
 
 
 def fold_split(frame: Any, k: int) -> tuple[Any, Any, Any]:

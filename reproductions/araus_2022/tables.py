@@ -37,8 +37,8 @@ class TableSpec:
 def read_table(path: Path, spec: TableSpec) -> tuple[Any, list[Problem]]:
     """Read ``path`` with pandas; return (DataFrame with typed columns, problems).
 
-    The frame is None when the file cannot be read at all. Values that break a rule are
-    reported and left as NaN (numbers) in the frame.
+    The frame is None when the file cannot be read at all. Every value that breaks a rule
+    is reported; numeric cells that are not numbers are NaN in the frame.
     """
     import numpy as np
     import pandas as pd
@@ -72,7 +72,7 @@ def read_table(path: Path, spec: TableSpec) -> tuple[Any, list[Problem]]:
         values, col_problems = _check_column(path, col, raw[col], rule, lines)
         out[col] = values
         problems.extend(col_problems)
-    frame = pd.DataFrame(out, index=raw.index)
+    frame = pd.DataFrame(out, index=raw.index).copy()  # one block per dtype
     if spec.unique and not missing:
         key = list(spec.unique)
         dupes = frame.duplicated(subset=key, keep="first")
