@@ -11,6 +11,11 @@ exact conventions, which follow librosa 0.10/0.11):
 - ``mfcc(y, sr, n_mfcc, dct_norm, lifter, ...)`` -> (..., n_mfcc, n_frames)
 - ``power_to_db(S, ref, amin, top_db, log)`` on any (..., rows, frames) power array
 
+``fft_precision`` (Numba backend only): ``"float64"`` (default) frames and transforms
+float32 signals in float64 — a float32 FFT's error is relative to the frame's energy, so
+quiet mel bands 60 dB under the frame's peak come out ~5e-4 dB off; ``"float32"`` is
+about 2.5x faster in the FFT and fine for signals without such dynamic range.
+
 ``y`` is a NumPy array or a torch tensor (CPU or CUDA) of shape (..., samples), float32
 or float64 (integers become float64, float16/bfloat16 float32); the result has the
 input's kind, device and float dtype. ``top_db`` and ``ref="max"`` use the peak of each
@@ -185,9 +190,10 @@ def _stft_params(n_fft, hop_length, pad_mode):
 def power_spectrogram(y: Any, *, n_fft: int = 2048, hop_length: int | None = None,
                       win_length: int | None = None, window: Any = "hann",
                       center: bool = True, pad_mode: str = "constant", power: float = 2.0,
-                      backend: str = "auto"):
+                      fft_precision: str = "float64", backend: str = "auto"):
     """|STFT(y)|**power, shape (..., 1 + n_fft // 2, n_frames)."""
     hop = _stft_params(n_fft, hop_length, pad_mode)
+    _f64(fft_precision)
     inp = _Input(y)
 
     def ref():
@@ -203,7 +209,8 @@ def power_spectrogram(y: Any, *, n_fft: int = 2048, hop_length: int | None = Non
         nf = reference.n_frames(inp.n_samples, n_fft, hop, center)
         return inp.give_back(impl.spectrogram(inp.numpy2d(), n_fft, hop,
                                               _window(window, n_fft, win_length), center,
-                                              pad_mode, power, nf))
+                                              pad_mode, power, nf,
+                                              float64_fft=_f64(fft_precision)))
 
     def tr():
         impl = _triton_for(inp)
@@ -216,8 +223,9 @@ def power_spectrogram(y: Any, *, n_fft: int = 2048, hop_length: int | None = Non
 
 
 def _mel_runners(inp, sr, n_fft, hop, win_length, window, center, pad_mode, power, n_mels,
-                 fmin, fmax, htk, norm, log_args):
+                 fmin, fmax, htk, norm, log_args, fft_precision="float64"):
     """Runners for the mel power (log_args None) or log-mel (log_args dict)."""
+    _f64(fft_precision)  # validate for every backend
     key = (float(sr), int(n_fft), int(n_mels), float(fmin),
            None if fmax is None else float(fmax), bool(htk), norm)
 
@@ -239,7 +247,8 @@ def _mel_runners(inp, sr, n_fft, hop, win_length, window, center, pad_mode, powe
         if log_args is not None:
             lg = impl.log_params(_log_scale(log_args["log"]), log_args["amin"], log_args["ref"])
         S = impl.spectrogram(inp.numpy2d(), n_fft, hop, _window(window, n_fft, win_length),
-                             center, pad_mode, power, nf, fb_band=_band_cached(*key), log=lg)
+                             center, pad_mode, power, nf, fb_band=_band_cached(*key), log=lg,
+                             float64_fft=_f64(fft_precision))
         if log_args is not None:
             top_db = log_args["top_db"]
             if top_db is not None and log_args["log"] == "log":
@@ -255,6 +264,12 @@ def _mel_runners(inp, sr, n_fft, hop, win_length, window, center, pad_mode, powe
                              log_args=log_args)
 
     return ref, nb, tr
+
+
+def _f64(fft_precision: str) -> bool:
+    if fft_precision not in ("float64", "float32"):
+        raise ValueError(f"fft_precision must be 'float64' or 'float32', got {fft_precision!r}")
+    return fft_precision == "float64"
 
 
 def _log_scale(log: str) -> float:
@@ -281,12 +296,12 @@ def melspectrogram(y: Any, *, sr: float = 22050, n_fft: int = 2048,
                    window: Any = "hann", center: bool = True, pad_mode: str = "constant",
                    power: float = 2.0, n_mels: int = 128, fmin: float = 0.0,
                    fmax: float | None = None, htk: bool = False, norm: Any = "slaney",
-                   backend: str = "auto"):
+                   fft_precision: str = "float64", backend: str = "auto"):
     """Mel power spectrogram (librosa.feature.melspectrogram), (..., n_mels, n_frames)."""
     hop = _stft_params(n_fft, hop_length, pad_mode)
     inp = _Input(y)
     ref, nb, tr = _mel_runners(inp, sr, n_fft, hop, win_length, window, center, pad_mode,
-                               power, n_mels, fmin, fmax, htk, norm, None)
+                               power, n_mels, fmin, fmax, htk, norm, None, fft_precision)
     wrap = inp.give_back
     return _dispatch("melspectrogram", backend, inp,
                      {"reference": lambda: wrap(ref()), "numba": lambda: wrap(nb()),
@@ -298,7 +313,8 @@ def logmel(y: Any, *, sr: float = 22050, n_fft: int = 2048, hop_length: int | No
            pad_mode: str = "constant", power: float = 2.0, n_mels: int = 128,
            fmin: float = 0.0, fmax: float | None = None, htk: bool = False,
            norm: Any = "slaney", log: str = "db", ref: Any = 1.0, amin: float = 1e-10,
-           top_db: float | None = 80.0, backend: str = "auto"):
+           top_db: float | None = 80.0, fft_precision: str = "float64",
+           backend: str = "auto"):
     """Log-mel spectrogram: ``power_to_db(melspectrogram(y, ...), ref, amin, top_db)``.
 
     ``log="log"`` gives natural logs instead of decibels (top_db still in dB)."""
@@ -306,7 +322,7 @@ def logmel(y: Any, *, sr: float = 22050, n_fft: int = 2048, hop_length: int | No
     log_args = _check_log_args(log, ref, amin, top_db)
     inp = _Input(y)
     ref_, nb, tr = _mel_runners(inp, sr, n_fft, hop, win_length, window, center, pad_mode,
-                                power, n_mels, fmin, fmax, htk, norm, log_args)
+                                power, n_mels, fmin, fmax, htk, norm, log_args, fft_precision)
     wrap = inp.give_back
     return _dispatch("logmel", backend, inp,
                      {"reference": lambda: wrap(ref_()), "numba": lambda: wrap(nb()),
@@ -319,7 +335,7 @@ def mfcc(y: Any, *, sr: float = 22050, n_mfcc: int = 20, dct_norm: str | None = 
          pad_mode: str = "constant", power: float = 2.0, n_mels: int = 128,
          fmin: float = 0.0, fmax: float | None = None, htk: bool = False,
          norm: Any = "slaney", ref: Any = 1.0, amin: float = 1e-10,
-         top_db: float | None = 80.0, backend: str = "auto"):
+         top_db: float | None = 80.0, fft_precision: str = "float64", backend: str = "auto"):
     """MFCC as librosa.feature.mfcc: DCT-II of the dB log-mel, first n_mfcc rows, liftered."""
     from affrepro.kernels.spectral import reference
 
@@ -329,7 +345,7 @@ def mfcc(y: Any, *, sr: float = 22050, n_mfcc: int = 20, dct_norm: str | None = 
         reference.lifter_vector(int(n_mfcc), float(lifter))[:, None]
     inp = _Input(y)
     ref_, nb, tr = _mel_runners(inp, sr, n_fft, hop, win_length, window, center, pad_mode,
-                                power, n_mels, fmin, fmax, htk, norm, log_args)
+                                power, n_mels, fmin, fmax, htk, norm, log_args, fft_precision)
 
     def r():
         import numpy as np

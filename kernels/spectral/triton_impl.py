@@ -19,6 +19,7 @@ computed in float64. Under ``TRITON_INTERPRET=1`` the same kernel runs on CPU te
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 import torch
@@ -26,6 +27,11 @@ import triton
 import triton.language as tl
 
 PAD_CODES = {"constant": 0, "edge": 1, "reflect": 2, "symmetric": 3}
+# tl.dot precision for float32 signals ("tf32x3" ~ float32 accuracy; "tf32" is ~3x cheaper
+# but leaves quiet mel bands far off; "ieee" avoids tensor cores) and the frame tile:
+# environment overrides so that a GPU session can try variants without code changes.
+DEFAULT_PRECISION = os.environ.get("AFFREPRO_TRITON_DOT_PRECISION", "tf32x3")
+DEFAULT_BLOCK_T = int(os.environ.get("AFFREPRO_TRITON_BLOCK_T", "64"))
 
 
 @triton.jit
@@ -72,8 +78,8 @@ def _spectral_kernel(y_ptr, cos_ptr, sin_ptr, fb_ptr, out_ptr,
             c = tl.load(cos_ptr + k[:, None] * N_BINS_PAD + bins[None, :], mask=bmask, other=0.0)
             s = tl.load(sin_ptr + k[:, None] * N_BINS_PAD + bins[None, :], mask=bmask, other=0.0)
             if IS64:
-                re += tl.dot(x, c)
-                im += tl.dot(x, s)
+                re += tl.dot(x, c, input_precision="ieee")
+                im += tl.dot(x, s, input_precision="ieee")
             else:
                 re += tl.dot(x, c, input_precision=PRECISION)
                 im += tl.dot(x, s, input_precision=PRECISION)
@@ -84,7 +90,7 @@ def _spectral_kernel(y_ptr, cos_ptr, sin_ptr, fb_ptr, out_ptr,
             f = tl.load(fb_ptr + bins[:, None] * BLOCK_M + tl.arange(0, BLOCK_M)[None, :],
                         mask=(bins[:, None] < N_BINS_PAD), other=0.0)
             if IS64:
-                mel_acc += tl.dot(pw, f)
+                mel_acc += tl.dot(pw, f, input_precision="ieee")
             else:
                 mel_acc += tl.dot(pw, f, input_precision=PRECISION)
         else:
@@ -130,7 +136,7 @@ def _pow2(n: int, least: int = 16) -> int:
 
 def spectral(y: torch.Tensor, *, n_fft: int, hop: int, window: np.ndarray, center: bool,
              pad_mode: str, power: float, fb: np.ndarray | None, log_args: dict | None = None,
-             precision: str = "tf32x3", block_t: int | None = None) -> torch.Tensor:
+             precision: str | None = None, block_t: int | None = None) -> torch.Tensor:
     """(..., samples) -> (..., rows, n_frames): power spectrum (fb None), mel power, or
     log-mel (``log_args`` as ``reference.power_to_db`` takes them) — same dtype/device."""
     from affrepro.kernels.spectral.reference import n_frames as count_frames
@@ -151,7 +157,8 @@ def spectral(y: torch.Tensor, *, n_fft: int, hop: int, window: np.ndarray, cente
     interp = y.device.type != "cuda"
     block_b = 32 if interp else 64
     block_k = 32 if interp else 64
-    block_t = block_t or (16 if interp else 64)
+    block_t = block_t or (16 if interp else DEFAULT_BLOCK_T)
+    precision = precision or DEFAULT_PRECISION
     n_bins_pad = triton.cdiv(n_bins, block_b) * block_b
     cos_t, sin_t = _tables(np.asarray(window, dtype=np.float64), n_fft, n_bins_pad, y.dtype,
                            y.device)

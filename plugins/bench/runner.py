@@ -172,7 +172,7 @@ def compare_data(files: list[dict[str, Any]]) -> dict[str, Any]:
             if not ours:
                 continue
             for impl, r in sorted(impls.items()):
-                if impl == "ours":
+                if impl.startswith("ours"):  # our own variants are not peers
                     continue
                 speedups.append({"file": i, "kernel": kernel, "workload": workload,
                                  "device": device, "peer": impl,
@@ -200,7 +200,12 @@ def compare_data(files: list[dict[str, Any]]) -> dict[str, Any]:
             across.append({"kernel": t["kernel"], "workload": t["workload"], "impl": t["impl"],
                            "base_file": b["file"], "file": t["file"], "speedup_vs_base": ratio,
                            "verdict": verdict})
-    return {"files": [{"index": i, "path": f["path"], "label": f["label"], "cpu": f["cpu"],
+    interleaved = [{"file": i, "kernel": r["kernel"], "workload": r["workload"],
+                    "device": r["device"], "speedups": r["extra"]["interleaved_speedups"]}
+                   for i, f in enumerate(files) for r in f["rows"]
+                   if r["extra"].get("interleaved_speedups")]
+    return {"interleaved": interleaved,
+            "files": [{"index": i, "path": f["path"], "label": f["label"], "cpu": f["cpu"],
                        "gpu": f["gpu"]} for i, f in enumerate(files)],
             "times": times, "speedups": speedups, "across_files": across}
 
@@ -241,6 +246,12 @@ def format_compare(files: list[dict[str, Any]]) -> str:
                               f"{s['speedup']:.2f}x",
                               "" if s["target"] is None else f">= {s['target']}x"]
                              for s in d["speedups"]]))
+    if d["interleaved"]:
+        parts.append("\nSpeedup of ours, peers timed in alternation (same run)")
+        parts.append(_table(["file", "kernel", "workload", "device", "peer", "speedup"],
+                            [[str(x["file"]), x["kernel"], x["workload"], x["device"],
+                              k.removeprefix("vs_"), f"{v:.2f}x"]
+                             for x in d["interleaved"] for k, v in x["speedups"].items()]))
     if d["across_files"]:
         parts.append("\nAcross files (each implementation against file [base])")
         parts.append(_table(["kernel", "workload", "impl", "base", "file", "ratio", "verdict"],

@@ -62,6 +62,16 @@ def test_dtypes_follow_the_input(dtype, tol):
     _close(got, ref, tol)
 
 
+def test_float32_fft_option():
+    y = np.random.default_rng(12).standard_normal((2, 3001)).astype(np.float32)
+    ref = sp.logmel(y, **SMALL, backend="reference")
+    got = sp.logmel(y, **SMALL, fft_precision="float32", backend="numba")
+    assert got.dtype == np.float32
+    _close(got, ref, 1e-3)
+    with pytest.raises(ValueError, match="fft_precision"):
+        sp.logmel(y, **SMALL, fft_precision="float16")
+
+
 def test_integer_input_becomes_float64():
     y = (np.random.default_rng(3).standard_normal(500) * 3000).astype(np.int16)
     got = sp.logmel(y, **SMALL, backend="numba")
