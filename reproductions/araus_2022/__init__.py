@@ -32,6 +32,13 @@ def register_datasets(register):
 
 
 @hookimpl
+def register_commands(cli):
+    from affrepro.reproductions.araus_2022.cli import araus_isd_command
+
+    cli.add_command(araus_isd_command)
+
+
+@hookimpl
 def register_reproductions(register):
     register(Reproduction(slug=SLUG, card_path=Path(__file__).with_name("paper.toml"),
                           protocol=_protocol, datasets=("araus",)))

@@ -144,6 +144,12 @@ def check_structure(root: Path, frames: dict[str, Any]) -> list[Problem]:
         first_rows((fr != C.FOLD_COMMON) & ~np.isnan(fo) & (fo != fr),
                    lambda i, fo=fo, col=col, other=other:
                    f"fold_r {fr[i]:g} differs from {other} {fo[i]:g} of {r[col].iloc[i]}", "fold_r")
+    # attention stimuli: the common stimulus with every rating fixed at 3 (README "is_attention")
+    att = r["is_attention"].to_numpy() == 1
+    first_rows(att & (fr != C.FOLD_COMMON),
+               lambda i: f"an attention stimulus (is_attention 1) in fold {fr[i]:g}; they are fold -1", "is_attention")
+    not3 = (r.loc[:, list(C.RATINGS)].to_numpy() != 3).any(axis=1)
+    first_rows(att & not3, lambda i: "an attention stimulus whose ratings are not all 3", "is_attention")
     # one fold per participant outside the common stimulus; 45 (CV) or 51 (test) stimuli each
     main = r[fr != C.FOLD_COMMON]
     folds_per_participant = main.groupby("participant")["fold_r"].nunique()

@@ -207,3 +207,12 @@ def test_the_synthetic_isd_verifies_and_bad_paqs_are_named(tmp_path):
     df.to_csv(path, index=False)
     with pytest.raises(MalformedFileError, match=r"Data\.csv, line 9, column annoying: 6 is outside"):
         load_isd(path)
+
+
+def test_attention_stimuli_must_be_fold_minus_one_with_all_ratings_3(copy):
+    def bad(df):
+        i = df.index[df["is_attention"] == "1"][0]
+        df.loc[i, "calm"] = "4"
+    edit(copy, "responses", bad)
+    found = [p for p in verify_araus(copy) if p.column == "is_attention"]
+    assert len(found) == 1 and "ratings are not all 3" in found[0].message

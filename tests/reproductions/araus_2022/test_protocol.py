@@ -168,3 +168,14 @@ def test_isd_extension_on_the_real_database(mirror, registries):
                 < res[f"isd.acoustic.{t}.label-mean.val_mse"])
     assert notes["isd_extension"]["features"] == list(FEATURES)
     assert len(notes["isd_extension"]["per_location"]["isd.acoustic.pleasantness.elasticnet"]) == 18
+
+
+def test_the_araus_isd_command_prints_the_extension_table(mirror, cli_runner):
+    import json
+
+    res = cli_runner("araus-isd", "--json")
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    assert out["isd.n_locations"] == 26 and "isd.acoustic.pleasantness.elasticnet.val_mse" in out
+    res = cli_runner("araus-isd")
+    assert "acoustic  pleasantness  elasticnet" in res.output
