@@ -37,8 +37,11 @@ RESPONSES = TableSpec(
         "time_taken": ColumnRule("float", low=0, what="seconds ≥ 0"),
         "is_attention": ColumnRule("int", allowed=(0, 1), what="0 or 1"),
         **{r: _RATING for r in C.RATINGS},
+        # the ElasticNet predictors must be numbers (scikit-learn refuses NaN); the other
+        # indicators may be blank or ±inf without stopping the baselines
+        **{f: ColumnRule("float", what="a number") for f in C.ELASTICNET_FEATURES},
     },
-    default=ColumnRule("float", what="a number"),
+    default=ColumnRule("float", nullable=True, finite=False, what="a number"),
     unique=("participant", "stimulus_index"),
 )
 SOUNDSCAPES = TableSpec(
@@ -56,13 +59,15 @@ MASKERS = TableSpec(
            "site": ColumnRule("str", nullable=True), "site_index": ColumnRule("int", low=0),
            "citation": ColumnRule("str", nullable=True), "license": ColumnRule("str", nullable=True),
            "comments": ColumnRule("str", nullable=True)},
-    default=ColumnRule("float", what="a number"),
+    # a silent masker's indicators may be blank or -inf (the level of all-zero audio)
+    default=ColumnRule("float", nullable=True, finite=False, what="a number"),
     unique=("masker",),
 )
 PARTICIPANTS = TableSpec(
     "participants.csv", C.PARTICIPANT_COLUMNS,
     rules={"participant": ColumnRule("str"), "fold_p": ColumnRule("int", low=0, high=7, what="a fold in 0…7")},
-    default=ColumnRule("int", what="an integer code"),
+    # questionnaire codes: not used by the protocol, so only their being numbers is checked
+    default=ColumnRule("float", nullable=True, what="a numeric code"),
     unique=("participant",),
 )
 TABLES = {"responses": RESPONSES, "soundscapes": SOUNDSCAPES, "maskers": MASKERS,
@@ -107,6 +112,28 @@ def verify_araus(root: Path, release_counts: bool | None = None) -> list[Problem
     if release_counts:
         problems.extend(check_release_counts(root, frames))
     problems.extend(check_wavs(root, frames["responses"]))
+    problems.extend(check_archives(root))
+    return problems
+
+
+def check_archives(root: Path) -> list[Problem]:
+    """sha512 of the downloaded archives (code/manifest.csv) that are still in the folder."""
+    import hashlib
+
+    from affrepro.reproductions.araus_2022.datasets import MANIFEST
+
+    problems = []
+    for url, name, sha512 in MANIFEST:
+        path = Path(root) / name
+        if not path.is_file():
+            continue
+        h = hashlib.sha512()
+        with open(path, "rb") as f:
+            while chunk := f.read(1 << 20):
+                h.update(chunk)
+        if h.hexdigest() != sha512:
+            problems.append(Problem(str(path), f"sha512 {h.hexdigest()[:16]}…, expected {sha512[:16]}… "
+                                    f"(code/manifest.csv); download it again from {url}"))
     return problems
 
 

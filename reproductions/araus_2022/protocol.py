@@ -91,6 +91,20 @@ def check_folds(frame: Any, ctx) -> None:
                         "folds 0 (test) and 1-5")
 
 
+# replication_code.ipynb prints 20160 train / 5040 val / 48 test responses for every fold
+NOTEBOOK_COUNTS = {"n_train": 20_160, "n_val": 5_040, "n_test": C.TEST_STIMULI}
+
+
+def check_counts(tables: dict[str, Any], ctx) -> None:
+    """A deviation when the fold sizes differ from those the authors' notebook printed."""
+    for name, folds in tables.items():
+        for k, f in folds.items():
+            diff = {c: f[c] for c, want in NOTEBOOK_COUNTS.items() if f[c] != want}
+            if diff:
+                ctx.deviation(f"fold {k} ({name}) has {diff}; the authors' notebook has {NOTEBOOK_COUNTS}")
+                return
+
+
 def run(ctx) -> dict[str, float]:
     from affrepro.reproductions.araus_2022.loaders import read
 
@@ -120,6 +134,8 @@ def run(ctx) -> dict[str, float]:
                 ctx.record(f"araus.{target}.{model}.{s}_mse", out["mean"][s])
                 for k, f in out["folds"].items():
                     ctx.record(f"araus.{target}.{model}.fold{k}.{s}_mse", f[s])
+    if not ctx.dry_run:
+        check_counts(tables, ctx)
     ctx.note("araus_folds", {
         "rule": "train: fold_r != k and fold_r > 0; val: fold_r == k; test: fold_r == 0 averaged "
                 "per (soundscape, masker, smr); fold_r == -1 excluded",

@@ -22,6 +22,7 @@ class ColumnRule:
     low: float | None = None                 # inclusive bounds
     high: float | None = None
     nullable: bool = False
+    finite: bool = True                      # refuse inf/-inf (floats)
     what: str = ""                           # how the message describes the rule
 
 
@@ -116,7 +117,7 @@ def _check_column(path: Path, col: str, series, rule: ColumnRule, lines) -> tupl
         frac = ok & (arr != np.round(arr))
         report(frac, lambda i: f"{s.iloc[i]!r} is not an integer" + (f"; expected {rule.what}" if rule.what else ""))
         ok &= ~frac
-    else:
+    elif rule.finite:
         inf = ok & ~np.isfinite(arr)
         report(inf, lambda i: f"{s.iloc[i]!r} is not finite")
         ok &= ~inf

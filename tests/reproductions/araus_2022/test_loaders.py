@@ -216,3 +216,19 @@ def test_attention_stimuli_must_be_fold_minus_one_with_all_ratings_3(copy):
     edit(copy, "responses", bad)
     found = [p for p in verify_araus(copy) if p.column == "is_attention"]
     assert len(found) == 1 and "ratings are not all 3" in found[0].message
+
+
+def test_downloaded_archives_are_checked_against_the_authors_sha512(copy):
+    (copy / "data.zip").write_bytes(b"not the archive")
+    (p,) = [p for p in verify_araus(copy) if p.path.endswith("data.zip")]
+    assert "expected 94b4a166bc3b0420" in p.message and "researchdata.ntu.edu.sg" in p.message
+
+
+def test_blank_indicators_outside_the_elasticnet_predictors_are_allowed(copy):
+    def blanks(df):
+        df.loc[0, "Sargmax_r"] = ""
+        df.loc[1, "Leq_L_r"] = "-inf"
+        df.loc[2, "Savg_r"] = ""
+    edit(copy, "responses", blanks)
+    found = verify_araus(copy)
+    assert [(p.line, p.column) for p in found] == [(4, "Savg_r")]

@@ -143,6 +143,7 @@ def test_linked_data_runs_the_claims_and_the_real_isd_extension(synthetic, tmp_p
     assert report.details["isd_sha256"]["ISD v1.0 Data.csv"].startswith("1e54e41c")
     assert report.details["soundscapes_csv_is_public_copy"] is False
     assert any("differs from the public copy" in d for d in report.deviations)
+    assert any("the authors' notebook has {'n_train': 20160" in d for d in report.deviations)
 
 
 def test_isd_extension_on_the_real_database(mirror, registries):
