@@ -197,3 +197,38 @@ def train_fold(train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.n
     b = int(np.argmin([h["val_loss"] for h in history]))
     return {"train": history[b]["loss"], "val": history[b]["val_loss"], "test": evaluate(*test),
             "best_epoch": b + 1, "epochs_run": len(history), "history": history}
+
+
+def stimulus_features(root: Path, rows: Any, soundscapes: Any, maskers: Any, cache_dir: Path,
+                      backend: str = "auto") -> np.ndarray:
+    """(len(rows), frames, 64, 2) log-mel features of the stimuli that ``rows`` name
+    (columns soundscape, masker, smr), mixed from the WAVs under ``root`` and cached."""
+    import soundfile as sf
+
+    from affrepro.fileio import sha256_file
+
+    sc = soundscapes.set_index("soundscape")
+    mk = maskers.set_index("masker")
+    digests: dict[Path, str] = {}
+
+    def digest(p: Path) -> str:
+        if p not in digests:
+            digests[p] = sha256_file(p)
+        return digests[p]
+
+    out = []
+    for s_name, m_name, smr in zip(rows["soundscape"], rows["masker"], rows["smr"]):
+        s_path, m_path = Path(root) / "soundscapes" / s_name, Path(root) / "maskers" / m_name
+        gain_s = float(sc.at[s_name, "gain_s"])
+        gain_m = masker_gain(mk.loc[m_name], float(sc.at[s_name, "insitu_leq"]), float(smr))
+        key = cache_key(digest(s_path), digest(m_path), gain_s, gain_m)
+
+        def compute(s_path=s_path, m_path=m_path, gain_s=gain_s, gain_m=gain_m):
+            x_s, sr_s = sf.read(s_path, always_2d=True)
+            x_m, sr_m = sf.read(m_path)
+            if sr_s != C.SAMPLE_RATE or sr_m != C.SAMPLE_RATE:
+                raise ValueError(f"{s_path.name} / {m_path.name}: {sr_s} / {sr_m} Hz, expected {C.SAMPLE_RATE}")
+            return logmel_features(mix(x_s, x_m, gain_s, gain_m), backend=backend)
+
+        out.append(cached_features(cache_dir, key, compute))
+    return np.stack(out)

@@ -111,7 +111,8 @@ def verify_araus(root: Path, release_counts: bool | None = None) -> list[Problem
     problems.extend(check_structure(root, frames))
     if release_counts:
         problems.extend(check_release_counts(root, frames))
-    problems.extend(check_wavs(root, frames["responses"]))
+    # synthetic audio is short; the release's is 30 s
+    problems.extend(check_wavs(root, frames["responses"], seconds=C.STIMULUS_SECONDS if release_counts else None))
     problems.extend(check_archives(root))
     return problems
 
@@ -237,7 +238,7 @@ def check_release_counts(root: Path, frames: dict[str, Any]) -> list[Problem]:
     return problems
 
 
-def check_wavs(root: Path, responses: Any) -> list[Problem]:
+def check_wavs(root: Path, responses: Any, seconds: float | None = C.STIMULUS_SECONDS) -> list[Problem]:
     """The WAVs responses.csv names, when the audio folders are there."""
     import numpy as np
 
@@ -253,7 +254,8 @@ def check_wavs(root: Path, responses: Any) -> list[Problem]:
         for i, n in enumerate(names):
             first_line.setdefault(n, int(lines[i]))
         for name, line in first_line.items():
-            problems.extend(check_wav(d / name, channels, referenced=(table_path(root, "responses"), line, column)))
+            problems.extend(check_wav(d / name, channels, referenced=(table_path(root, "responses"), line, column),
+                                      seconds=seconds))
     return problems
 
 

@@ -7,8 +7,8 @@ with all ratings 3, last), and a test fold whose five participants rate the same
 stimuli (6 soundscapes x 8 masker/SMR conditions). Only the number of participants,
 soundscapes and maskers per fold is smaller. Ratings follow a latent pleasantness and
 eventfulness that the `_r` indicators partly carry, so the ElasticNet has signal to find.
-No WAVs are written (30 s binaural audio per soundscape is not cheap); the audio checks
-are exercised with small files in the tests.
+WAVs are written only on request (``audio_seconds``), and short: 30 s binaural audio per
+soundscape is not cheap.
 """
 from __future__ import annotations
 
@@ -93,8 +93,32 @@ def _maskers(rng: np.random.Generator):
     return df[list(C.MASKER_COLUMNS)]
 
 
-def write_araus(folder: Path, seed: int = 0) -> None:
-    """The synthetic ARAUS release under ``folder`` (see the module docstring)."""
+def write_audio(folder: Path, seed: int = 0, seconds: float = 1.0) -> None:
+    """WAVs for every soundscape (binaural) and masker (mono) of a synthetic ARAUS, at
+    44.1 kHz; ``seconds`` long (1 s by default to stay cheap: the verifier checks the 30 s
+    of the release only on real data). Silent maskers are all zeros, as in the release."""
+    import pandas as pd
+    import soundfile as sf
+
+    rng = np.random.default_rng(seed)
+    folder = Path(folder)
+    n = int(round(seconds * C.SAMPLE_RATE))
+    t = np.arange(n) / C.SAMPLE_RATE
+    for sub, table, col, channels in (("soundscapes", "soundscapes", "soundscape", 2),
+                                      ("maskers", "maskers", "masker", 1)):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+        for name in pd.read_csv(folder / "data" / f"{table}.csv", usecols=[col])[col]:
+            if name.startswith("silence"):
+                x = np.zeros(n)
+            else:
+                x = 0.05 * rng.normal(size=(n, channels)) + 0.1 * np.sin(2 * np.pi * rng.uniform(100, 4000) * t)[:, None]
+                x = x[:, 0] if channels == 1 else x
+            sf.write(folder / sub / name, x, C.SAMPLE_RATE, subtype="PCM_16")
+
+
+def write_araus(folder: Path, seed: int = 0, audio_seconds: float | None = None) -> None:
+    """The synthetic ARAUS release under ``folder`` (see the module docstring); with
+    ``audio_seconds``, also the soundscape and masker WAVs (``write_audio``)."""
     import pandas as pd
 
     rng = np.random.default_rng(seed)
@@ -191,6 +215,8 @@ def write_araus(folder: Path, seed: int = 0) -> None:
     mk.to_csv(folder / "data" / "maskers.csv", index=False)
     part[list(C.PARTICIPANT_COLUMNS)].to_csv(folder / "data" / "participants.csv", index=False)
     (folder / SYNTHETIC_MARKER).write_text(_NOTE, encoding="utf-8")
+    if audio_seconds:
+        write_audio(folder, seed, audio_seconds)
 
 
 def write_soundscapes_only(folder: Path, seed: int = 0) -> None:

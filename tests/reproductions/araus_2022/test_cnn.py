@@ -78,3 +78,34 @@ def test_a_tiny_training_run_stops_early_and_reports_keras_style():
     assert 1 <= out["best_epoch"] <= out["epochs_run"] <= 6
     assert out["val"] == min(h["val_loss"] for h in out["history"])
     assert all(np.isfinite([out["train"], out["val"], out["test"]]))
+
+
+def test_stimulus_features_from_synthetic_wavs_are_mixed_and_cached(tmp_path):
+    import soundfile as sf
+
+    from affrepro.reproductions.araus_2022.loaders import read, verify_araus
+    from affrepro.reproductions.araus_2022.synthetic import write_araus
+
+    root = tmp_path / "araus"
+    write_araus(root, seed=0, audio_seconds=0.2)
+    assert verify_araus(root) == []
+    r, s, m = (read(root, t) for t in ("responses", "soundscapes", "maskers"))
+    rows = r[r["fold_r"] == 1].head(3)
+    cache = tmp_path / "cache"
+    f = cnn.stimulus_features(root, rows, s, m, cache)
+    n = int(0.2 * 44100)
+    assert f.shape == (3, 1 + (n - 4096) // 2048, 64, 2)
+    assert len(list(cache.rglob("*.npy"))) == len({tuple(x) for x in rows[["soundscape", "masker", "smr"]].values})
+    # the first stimulus by hand
+    row = rows.iloc[0]
+    srow, mrow = s.set_index("soundscape").loc[row["soundscape"]], m.set_index("masker").loc[row["masker"]]
+    x_s, _ = sf.read(root / "soundscapes" / row["soundscape"])
+    x_m, _ = sf.read(root / "maskers" / row["masker"])
+    g_m = cnn.masker_gain(mrow, srow["insitu_leq"], row["smr"])
+    np.testing.assert_allclose(f[0], cnn.logmel_features(srow["gain_s"] * x_s + g_m * x_m[:, None]), atol=1e-5)
+    again = cnn.stimulus_features(root, rows, s, m, cache)  # from the cache
+    np.testing.assert_array_equal(f, again)
+    # a WAV at the wrong rate is refused by the verifier
+    name = s.loc[s["fold_s"] == 1, "soundscape"].iloc[0]
+    sf.write(root / "soundscapes" / name, np.zeros((100, 2)), 48000)
+    assert any("sample rate 48000 Hz" in p.message for p in verify_araus(root))
