@@ -161,6 +161,12 @@ def findings(rows: dict[str, Any], events: list[str]) -> list[str]:
         out.append(line)
         (exact if best >= 0.999 else near if best >= 0.95 else weak).append(ev)
     out.append(f"label is exactly a common lexicon rule (>= 99.9% agreement): {', '.join(exact) or 'none'}")
+    thresholded = [f"{ev} (label 1 = polarity <= {rows[ev]['textblob_best_threshold']['threshold']:.3f}, "
+                   f"{rows[ev]['textblob_best_threshold']['agreement']:.4f})" for ev in events
+                   if ev not in exact and rows[ev]["textblob_best_threshold"]["agreement"] >= 0.999
+                   and rows[ev]["textblob_best_threshold"]["rule"] == "1 = score <= t"]
+    out.append("label is a TextBlob polarity threshold other than the common ones (>= 99.9%): "
+               + (", ".join(thresholded) or "none"))
     out.append(f"nearly (95-99.9%): {', '.join(near) or 'none'}")
     out.append(f"not explained by any common rule (< 95%): {', '.join(weak) or 'none'}")
     r = rows["all"]

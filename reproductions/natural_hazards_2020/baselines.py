@@ -78,8 +78,9 @@ def bootstrap_ci(y_true, y_pred, *, n_resamples: int = 1000, confidence: float =
 
     For metrics of the confusion matrix, resampling n tweets with replacement is the same as
     drawing the four cell counts from Multinomial(n, observed cell shares), which is what
-    this does (exact, and fast). Local to this package: affrepro.plugins.metrics has no
-    bootstrap helper yet."""
+    this does: the same percentile bootstrap as affrepro.plugins.metrics.bootstrap.bootstrap_ci
+    (a test checks that the two agree), but one draw per resample instead of a metric call on
+    n resampled pairs, which makes ~1,300 intervals a run take well under a second."""
     c = confusion(y_true, y_pred)
     n = int(c.sum())
     rng = np.random.default_rng(seed)

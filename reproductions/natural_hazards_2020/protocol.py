@@ -15,6 +15,12 @@ from affrepro.reproductions.natural_hazards_2020.baselines import METRICS, MODEL
 from affrepro.reproductions.natural_hazards_2020.loaders import load_corpus
 
 
+def metric_name(rule: str) -> str:
+    """MLflow metric names allow letters, digits, _ - . space : / only: ``textblob>=0`` ->
+    ``textblob_ge_0``."""
+    return rule.replace(">=", "_ge_").replace(">", "_gt_")
+
+
 def dataset_summary(corpus) -> dict[str, Any]:
     t = corpus.table
     per_event = {}
@@ -68,7 +74,8 @@ def run(ctx) -> dict[str, float]:
     ctx.note("label_audit", audit)
     for scope, row in audit["by_text"]["text"].items():
         for rule in RULES:
-            ctx.record(f"audit.{scope}.{rule}.agree_1_is_not_positive", row[rule]["agree_1_is_not_positive"])
+            ctx.record(f"audit.{scope}.{metric_name(rule)}.agree_1_is_not_positive",
+                       row[rule]["agree_1_is_not_positive"])
         for lex in ("textblob", "vader"):
             if math.isfinite(row[f"{lex}_auc"]):
                 ctx.record(f"audit.{scope}.{lex}.auc_label_1", row[f"{lex}_auc"])
@@ -87,8 +94,10 @@ def run(ctx) -> dict[str, float]:
                            "seconds": base["seconds"], "seed": seed,
                            "loeo_training_tweets_removed_as_duplicates_of_test":
                                base["loeo_training_tweets_removed_as_duplicates_of_test"],
-                           "bootstrap": "95% percentile bootstrap over tweets, 1000 resamples "
-                                        "(local helper: affrepro.plugins.metrics has no bootstrap yet)"})
+                           "bootstrap": "95% percentile bootstrap over tweets, 1000 resamples, drawn as "
+                                        "multinomial confusion counts (same distribution as "
+                                        "resampling pairs; checked against "
+                                        "affrepro.plugins.metrics.bootstrap.bootstrap_ci)"})
     if len(ctx.seeds) > 1:
         ctx.note("seeds_note", f"folds and model initialisation use the first seed ({seed}) only")
 

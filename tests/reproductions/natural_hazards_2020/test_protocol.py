@@ -66,11 +66,12 @@ def test_tokens():
         "rt", "@bob", ":", "food", "!", "<url>", "#sandy", "don't"]
 
 
-def test_dry_run_on_synthetic_data(tmp_path, registries):
+def test_dry_run_on_synthetic_data(tmp_path, registries, tracking_uri):
+    """Every stage on the synthetic corpus, tracked (MLflow refuses some metric names)."""
     from affrepro.runner import reproduce
 
-    report = reproduce("natural-hazards-2020", dry_run=True, track=False, output_dir=tmp_path / "out",
-                       registries=registries)
+    report = reproduce("natural-hazards-2020", dry_run=True, output_dir=tmp_path / "out",
+                       tracking_uri=tracking_uri, registries=registries)
     assert report.status == "FINISHED", report.error
     assert {r.verdict.value for r in report.results} == {"skipped"}
     for name in ("tables.md", "confusion_cv5_pooled.png", "per_event_f1_macro.png", "label_audit_agreement.png"):
@@ -112,3 +113,18 @@ def test_end_to_end_on_the_real_data(mirror, monkeypatch, tmp_path, tracking_uri
     assert "baseline.cv5_pooled.all.tfidf_lr.f1_macro" in run.data.metrics
     artifacts = {a.path for a in mlflow.MlflowClient(tracking_uri).list_artifacts(report.run_id)}
     assert {"tables.md", "confusion_cv5_pooled.png", "per_event_f1_macro.png"} <= artifacts
+
+
+def test_multinomial_bootstrap_agrees_with_the_shared_pair_bootstrap():
+    """For confusion-matrix metrics, drawing the four cell counts from a multinomial is the
+    same distribution as resampling (y_true, y_pred) pairs, which the shared helper does."""
+    shared = pytest.importorskip("affrepro.plugins.metrics.bootstrap")
+    rng = np.random.default_rng(2)
+    y = rng.integers(0, 2, 3000)
+    p = np.where(rng.random(3000) < 0.75, y, 1 - y)
+    local = bootstrap_ci(y, p, n_resamples=2000, seed=0)
+    for name in ("accuracy", "f1_macro", "uar"):
+        fn = lambda a, b, name=name: float(metrics_from_counts(confusion(a, b))[name])  # noqa: E731
+        lo, hi = shared.bootstrap_ci(fn, y, p, n_resamples=2000, seed=0)
+        assert local[name][0] == pytest.approx(lo, abs=0.004)
+        assert local[name][1] == pytest.approx(hi, abs=0.004)
