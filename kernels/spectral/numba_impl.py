@@ -21,6 +21,7 @@ mel sums and the logs; float64 input stays float64 throughout.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
 import os
 import threading
@@ -267,10 +268,16 @@ def spectrogram(y2d: np.ndarray, n_fft: int, hop: int, window: np.ndarray, cente
     threads = default_threads() if threads is None else threads
     threads = max(1, min(threads, len(tasks)))
 
-    def work(chunk):
+    counter = itertools.count()  # dynamic scheduling: next() is atomic under the GIL
+
+    def work():
         buf = np.empty((min(block_frames, n_out_frames), n_fft), dtype=wdtype)
         pbuf = np.empty((n_fft // 2 + 1, GROUP), dtype=wdtype)
-        for b, t0, nt in chunk:
+        while True:
+            i = next(counter)
+            if i >= len(tasks):
+                return
+            b, t0, nt = tasks[i]
             _frame_block(y2d[b], t0, nt, hop, pad, mode, win, buf)
             spec = sfft.rfft(buf[:nt], axis=-1, workers=1, overwrite_x=True)
             if fb_band is not None:
@@ -280,11 +287,13 @@ def spectrogram(y2d: np.ndarray, n_fft: int, hop: int, window: np.ndarray, cente
                 _power_block(spec, nt, float(power), out[b], t0)
 
     if threads == 1:
-        work(tasks)
+        work()
     else:
-        chunks = [tasks[i::threads] for i in range(threads)]
+        # blocks go to whichever thread is free, so a thread slowed by other processes
+        # on a shared machine does not leave the others waiting at the end
         with ThreadPoolExecutor(threads) as pool:
-            list(pool.map(work, chunks))
+            for f in [pool.submit(work) for _ in range(threads)]:
+                f.result()
     return out
 
 
