@@ -74,3 +74,32 @@ def test_auto_on_cpu_tensors_does_not_pick_triton():
     if os.environ.get("TRITON_INTERPRET") != "1":
         with pytest.raises(sp.BackendUnavailableError, match="CUDA"):
             sp.logmel(y, sr=8000, n_fft=64, hop_length=20, n_mels=10, backend="triton")
+
+
+def test_triton_on_a_real_gpu():
+    """The compiled kernel on CUDA tensors (skipped without a GPU): workload-(a) settings
+    and the edge cases, against the float64 reference."""
+    import numpy as np
+    import torch
+
+    from affrepro.kernels import spectral as sp
+
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA GPU (the CPU check is the TRITON_INTERPRET=1 test above)")
+    rng = np.random.default_rng(0)
+    cfg = dict(sr=16000, n_fft=1024, hop_length=160, n_mels=64)
+    for n in (0, 1, 1023, 1025, 16001, 160000):
+        for center, pm in ((True, "constant"), (True, "reflect"), (False, "constant")):
+            y = rng.standard_normal((3, n))
+            ref = sp.logmel(y, **cfg, center=center, pad_mode=pm, backend="reference")
+            for dt, tol in ((torch.float32, 1e-3), (torch.float64, 1e-8)):
+                got = sp.logmel(torch.tensor(y, dtype=dt, device="cuda"), **cfg, center=center,
+                                pad_mode=pm)  # auto picks triton on CUDA
+                assert got.is_cuda and got.dtype == dt and tuple(got.shape) == ref.shape
+                if ref.size:
+                    err = np.max(np.abs(got.double().cpu().numpy() - ref))
+                    assert err <= tol, (n, center, pm, dt, err)
+    y = torch.tensor(rng.standard_normal((2, 20000)), device="cuda")
+    m = sp.mfcc(y, **cfg, n_mfcc=20, lifter=22)
+    m_ref = sp.mfcc(y.cpu().numpy(), **cfg, n_mfcc=20, lifter=22, backend="reference")
+    assert np.max(np.abs(m.cpu().numpy() - m_ref)) <= 1e-6
