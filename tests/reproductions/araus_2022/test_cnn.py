@@ -109,3 +109,19 @@ def test_stimulus_features_from_synthetic_wavs_are_mixed_and_cached(tmp_path):
     name = s.loc[s["fold_s"] == 1, "soundscape"].iloc[0]
     sf.write(root / "soundscapes" / name, np.zeros((100, 2)), 48000)
     assert any("sample rate 48000 Hz" in p.message for p in verify_araus(root))
+
+
+def test_cnn_cross_validation_runs_every_fold_and_seed_on_a_synthetic_corpus(tmp_path):
+    from affrepro.reproductions.araus_2022.loaders import read
+    from affrepro.reproductions.araus_2022.protocol import labelled_responses
+    from affrepro.reproductions.araus_2022.synthetic import write_araus
+
+    root = tmp_path / "araus"
+    write_araus(root, seed=0, audio_seconds=0.6)
+    frame = labelled_responses(read(root, "responses"))
+    out = cnn.cross_validate_cnn(frame, root, read(root, "soundscapes"), read(root, "maskers"), seeds=(1, 2),
+                                 cache_dir=tmp_path / "cache", epochs=1, patience=1, batch_size=64)
+    assert set(out["per_seed"]) == {1, 2} and all(len(f) == 5 for f in out["folds"].values())
+    for s in ("train", "val", "test"):
+        vals = [out["per_seed"][seed][s] for seed in (1, 2)]
+        assert out["mean"][s] == pytest.approx(np.mean(vals)) and out["std"][s] == pytest.approx(np.std(vals, ddof=1))
