@@ -216,8 +216,11 @@ def stimulus_features(root: Path, rows: Any, soundscapes: Any, maskers: Any, cac
             digests[p] = sha256_file(p)
         return digests[p]
 
-    out = []
+    out, seen = [], {}
     for s_name, m_name, smr in zip(rows["soundscape"], rows["masker"], rows["smr"]):
+        if (s_name, m_name, smr) in seen:  # the same stimulus heard by another participant
+            out.append(seen[(s_name, m_name, smr)])
+            continue
         s_path, m_path = Path(root) / "soundscapes" / s_name, Path(root) / "maskers" / m_name
         gain_s = float(sc.at[s_name, "gain_s"])
         gain_m = masker_gain(mk.loc[m_name], float(sc.at[s_name, "insitu_leq"]), float(smr))
@@ -230,7 +233,8 @@ def stimulus_features(root: Path, rows: Any, soundscapes: Any, maskers: Any, cac
                 raise ValueError(f"{s_path.name} / {m_path.name}: {sr_s} / {sr_m} Hz, expected {C.SAMPLE_RATE}")
             return logmel_features(mix(x_s, x_m, gain_s, gain_m), backend=backend)
 
-        out.append(cached_features(cache_dir, key, compute))
+        seen[(s_name, m_name, smr)] = cached_features(cache_dir, key, compute)
+        out.append(seen[(s_name, m_name, smr)])
     return np.stack(out)
 
 
@@ -245,22 +249,22 @@ def cross_validate_cnn(frame: Any, root: Path, soundscapes: Any, maskers: Any, s
     """
     from affrepro.reproductions.araus_2022.protocol import SPLITS, fold_split
 
-    features: dict[int, Any] = {}
     per_seed: dict[int, dict[str, float]] = {}
     folds: dict[int, dict[int, Any]] = {}
-    for k in C.CV_FOLDS:
-        train, val, test = fold_split(frame, k)
-        if k not in features:
-            stage(f"CNN features, fold {k}")
-            features[k] = {name: (stimulus_features(root, d, soundscapes, maskers, cache_dir),
-                                  d[target].to_numpy(dtype=np.float32))
-                           for name, d in (("train", train), ("val", val), ("test", test))}
+    cv = frame[frame["fold_r"].isin(C.CV_FOLDS)]
+    stage("CNN features of the cross-validation stimuli")
+    X_cv = stimulus_features(root, cv, soundscapes, maskers, cache_dir)
+    y_cv = cv[target].to_numpy(dtype=np.float32)
+    fold_of = cv["fold_r"].to_numpy()
+    _, _, test = fold_split(frame, C.CV_FOLDS[0])  # the same 48 averaged stimuli for every fold
+    test_xy = (stimulus_features(root, test, soundscapes, maskers, cache_dir), test[target].to_numpy(dtype=np.float32))
     for seed in seeds:
         folds[seed] = {}
         for k in C.CV_FOLDS:
             stage(f"CNN seed {seed}, validation fold {k}")
-            f = features[k]
-            out = train_fold(f["train"], f["val"], f["test"], seed=seed, device=device, **train_options)
+            tr, va = fold_of != k, fold_of == k  # fold_split's rule on the cross-validation rows
+            out = train_fold((X_cv[tr], y_cv[tr]), (X_cv[va], y_cv[va]), test_xy, seed=seed, device=device,
+                             **train_options)
             folds[seed][k] = {s: out[s] for s in SPLITS} | {"best_epoch": out["best_epoch"]}
         per_seed[seed] = {s: float(np.mean([folds[seed][k][s] for k in C.CV_FOLDS])) for s in SPLITS}
     values = {s: np.array([per_seed[seed][s] for seed in seeds]) for s in SPLITS}
