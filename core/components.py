@@ -108,13 +108,17 @@ class Reproduction:
     """A paper: its card (``paper.toml``) and the protocol that measures its claims.
 
     ``protocol(ctx)`` returns ``{claim_id: measured_value}`` for the claims in
-    ``ctx.claims_to_measure``; it may record extra results with ``ctx.record``.
+    ``ctx.claims_to_measure``; it may record extra results with ``ctx.record`` and leave a
+    claim unmeasured on purpose with ``ctx.skip(claim_id, reason)``. The protocol runs when
+    its ``datasets`` are available and some claim is measurable, or always when
+    ``run_without_claims`` is set (for extension results that are not claims).
     """
 
     slug: str
     card_path: Path
     protocol: Callable[[RunContext], Mapping[str, float]] | None = None
     datasets: tuple[str, ...] = ()
+    run_without_claims: bool = False
 
     @property
     def card(self) -> Card:

@@ -41,6 +41,7 @@ class RunContext:
     output_dir: Path
     registries: Registries
     records: dict[str, float] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
     deviations: list[str] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
     stage: StageCallback = lambda msg: None
@@ -58,6 +59,11 @@ class RunContext:
     def record(self, name: str, value: float) -> None:
         """An extra measured result that is not a claim (logged and reported)."""
         self.records[name] = float(value)
+
+    def skip(self, claim_id: str, reason: str) -> None:
+        """Leave one claim unmeasured on purpose (say why and how to get there)."""
+        self.card.claim(claim_id)
+        self.skipped[claim_id] = reason
 
     def deviation(self, text: str) -> None:
         """A departure from the paper's method; every one lands in the report."""
@@ -202,7 +208,7 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
             else:
                 measurable.append(claim.id)
         protocol_ready = rep.protocol is not None and all(d in resolution.folders for d in rep.datasets)
-        run_protocol = protocol_ready and (bool(measurable) or not card.claims)
+        run_protocol = protocol_ready and (bool(measurable) or not card.claims or rep.run_without_claims)
 
         plugin_name = registries.reproductions.plugin_of(slug)
         state = current_state()
@@ -249,6 +255,9 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
                 if status == "FINISHED":
                     for cid in measurable:
                         if cid in results:
+                            continue
+                        if cid in ctx.skipped and cid not in measured:
+                            results[cid] = skipped(card.claim(cid), ctx.skipped[cid])
                             continue
                         res = judge(card.claim(cid), measured.get(cid))
                         if dry_run and res.verdict in (Verdict.REPRODUCED, Verdict.NOT_REPRODUCED):

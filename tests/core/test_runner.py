@@ -102,3 +102,21 @@ def test_an_unreachable_store_stops_the_run_before_anything_is_written(toy, tmp_
         reproduce(SLUG, data_dirs={"toy-licensed": tmp_path / "d"}, output_dir=tmp_path / "o",
                   tracking_uri="http://127.0.0.1:9", registries=toy())
     assert not (tmp_path / "o").exists()
+
+
+def test_a_protocol_can_skip_one_claim_with_its_reason(tmp_path):
+    from affrepro.plugin_manager import build_plugin_manager
+    from toy_plugin import ToyPlugin
+
+    class Skipper(ToyPlugin):
+        def protocol(self, ctx):
+            ctx.skip("acc", "the toy GPU model needs --device cuda")
+            return {}
+
+    card = write_card(tmp_path / "card")
+    write_predictions(tmp_path / "d", correct=75)
+    state = build_plugin_manager(extra_plugins=[("toy", Skipper(card))], load_entry_points=False)
+    report = reproduce(SLUG, data_dirs={"toy-licensed": tmp_path / "d"}, output_dir=tmp_path / "o",
+                       track=False, registries=state.registries)
+    acc = report.results[0]
+    assert acc.verdict.value == "skipped" and acc.reason == "the toy GPU model needs --device cuda"
