@@ -167,8 +167,12 @@ def findings(rows: dict[str, Any], events: list[str]) -> list[str]:
                    and rows[ev]["textblob_best_threshold"]["rule"] == "1 = score <= t"]
     out.append("label is a TextBlob polarity threshold other than the common ones (>= 99.9%): "
                + (", ".join(thresholded) or "none"))
-    out.append(f"nearly (95-99.9%): {', '.join(near) or 'none'}")
-    out.append(f"not explained by any common rule (< 95%): {', '.join(weak) or 'none'}")
+    out.append(f"nearly a common rule (95-99.9%): {', '.join(near) or 'none'}")
+    out.append(f"no common rule reaches 95%: {', '.join(weak) or 'none'}")
+    unexplained = [ev for ev in events if ev not in exact + near
+                   and max(rows[ev][f"{lex}_best_threshold"]["agreement"] for lex in ("textblob", "vader")) < 0.95]
+    out.append("neither a common rule nor any single TextBlob or VADER threshold reaches 95% "
+               f"(labels of unknown origin): {', '.join(unexplained) or 'none'}")
     r = rows["all"]
     best_all = max(max(r[k]["agree_1_is_positive"], r[k]["agree_1_is_not_positive"]) for k in RULES)
     out.append(f"overall, the best common rule agrees with {best_all:.3f} of the labels")
