@@ -7,8 +7,9 @@ Gaussian in VAD space (Russell & Mehrabian 1977, as the authors use them), and
 computed in log space (log-likelihoods, then log-sum-exp normalisation) so that points
 far from every Gaussian do not underflow to 0/0.
 
-This is the plain NumPy float64 reference; the batched Numba/Triton kernel of issue 6 is
-not built yet.
+The computation is the batched kernel ``affrepro.kernels.gaussian_posterior`` (NumPy
+reference, Numba on the CPU, Triton on CUDA tensors); ``log_likelihoods`` below is the
+plain per-class density kept for the scipy cross-check.
 """
 from __future__ import annotations
 
@@ -56,12 +57,12 @@ def log_likelihoods(vad, means, stds):
     return -0.5 * (z ** 2).sum(-1) - np.log(sd).sum(-1)[None, :] - 1.5 * math.log(2 * math.pi)
 
 
-def relabel(vad, means=None, stds=None):
+def relabel(vad, means=None, stds=None, *, backend: str = "auto"):
     """(N, K) class probabilities of N VAD points, rows summing to 1 (NaN rows for NaN input)."""
     import numpy as np
-    from scipy.special import logsumexp
+
+    from affrepro.kernels.gaussian_posterior import posterior
 
     if means is None or stds is None:
         means, stds = class_parameters()
-    ll = log_likelihoods(vad, means, stds)
-    return np.exp(ll - logsumexp(ll, axis=1, keepdims=True))
+    return posterior(np.asarray(vad, dtype=np.float64).reshape(-1, 3), means, stds, backend=backend)
