@@ -51,6 +51,29 @@ def _stage_printer(quiet: bool):
     return lambda msg: console.print(f"[dim]… {msg}[/dim]")
 
 
+class _ProgressBars:
+    """Rich progress bars on stderr for ``ctx.progress(label, done, total)``; one bar a label."""
+
+    def __init__(self) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.bars = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                             TimeElapsedColumn(), console=_console(stderr=True), transient=False)
+        self.tasks: dict[str, int] = {}
+
+    def __call__(self, label: str, done: int, total: int) -> None:
+        if label not in self.tasks:
+            self.tasks[label] = self.bars.add_task(label, total=total)
+        self.bars.update(self.tasks[label], completed=done, total=total)
+
+    def __enter__(self):
+        self.bars.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.bars.stop()
+
+
 @click.group(cls=AffreproGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="affrepro")
 def cli() -> None:
@@ -151,9 +174,11 @@ def _print_report_table(report) -> None:
 
     style = {"reproduced": "green", "not reproduced": "red", "skipped": "yellow", "error": "bold red"}
     table = Table(title=f"{report.paper}{' (dry run)' if report.dry_run else ''}: {report.status}")
+    widest = max((len(r.claim.id) for r in report.results), default=5)
     for col in ("claim", "metric", "paper", "measured", "Δ", "tolerance", "verdict"):
         table.add_column(col, justify="right" if col in ("paper", "measured", "Δ") else "left",
-                         overflow="fold", no_wrap=col != "claim")
+                         overflow="fold", no_wrap=col != "claim",
+                         min_width=min(widest, 24) if col == "claim" else None)
     for r in report.results:
         table.add_row(r.claim.id, r.claim.metric, fmt(r.claim.value), fmt(r.measured),
                       fmt_diff(r.difference), r.claim.tolerance.describe(),
@@ -199,11 +224,15 @@ def reproduce(paper, data_dirs, seeds, device, dry_run, as_json, output_dir, tra
         except ValueError:
             raise click.BadParameter(f"{seeds!r} is not a comma-separated list of integers",
                                      param_hint="--seeds") from None
-    report = run_reproduction(
-        paper, data_dirs=_parse_data_dirs(data_dirs, paper), seeds=seed_list, device=device,
-        dry_run=dry_run, output_dir=output_dir, tracking_uri=tracking_uri, track=not no_track,
-        stage=_stage_printer(as_json),
-    )
+    import contextlib
+
+    bars = _ProgressBars() if not as_json and sys.stderr.isatty() else None
+    with bars if bars is not None else contextlib.nullcontext():
+        report = run_reproduction(
+            paper, data_dirs=_parse_data_dirs(data_dirs, paper), seeds=seed_list, device=device,
+            dry_run=dry_run, output_dir=output_dir, tracking_uri=tracking_uri, track=not no_track,
+            stage=_stage_printer(as_json), progress=bars,
+        )
     if as_json:
         _echo_json(report.as_dict())
     else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 import subprocess
 import tempfile
 import time
@@ -25,6 +26,8 @@ from affrepro.registry import Registries
 from affrepro.report import Report
 
 StageCallback = Callable[[str], None]
+ProgressCallback = Callable[[str, int, int], None]  # (task label, done, total)
+_RECORD_NAME = re.compile(r"^[A-Za-z0-9_\-. /:]+$")  # what MLflow accepts as a metric name
 
 
 @dataclass
@@ -45,6 +48,7 @@ class RunContext:
     deviations: list[str] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
     stage: StageCallback = lambda msg: None
+    progress: ProgressCallback = lambda label, done, total: None
 
     def data_path(self, name: str) -> Path:
         try:
@@ -57,7 +61,13 @@ class RunContext:
         return self.registries.metrics.get(name)
 
     def record(self, name: str, value: float) -> None:
-        """An extra measured result that is not a claim (logged and reported)."""
+        """An extra measured result that is not a claim (logged and reported).
+
+        The name must be one MLflow accepts (letters, digits, ``_ - . / :`` and spaces),
+        checked here rather than when the run is logged at the end."""
+        if not _RECORD_NAME.match(name):
+            raise ValueError(f"record name {name!r}: use letters, digits, '_', '-', '.', '/', ':' "
+                             "and spaces only (MLflow's rule for metric names)")
         self.records[name] = float(value)
 
     def skip(self, claim_id: str, reason: str) -> None:
@@ -171,7 +181,7 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
               seeds: tuple[int, ...] | None = None, device: str = "cpu", dry_run: bool = False,
               output_dir: Path | str | None = None, tracking_uri: str | None = None,
               track: bool = True, registries: Registries | None = None,
-              stage: StageCallback | None = None) -> Report:
+              stage: StageCallback | None = None, progress: ProgressCallback | None = None) -> Report:
     """Reproduce one paper and return its report (also written to ``output_dir``)."""
     from affrepro.plugin_manager import current_state, get_registries
 
@@ -219,6 +229,8 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
         ctx = RunContext(paper=rep, card=card, data=resolution.folders, claims_to_measure=measurable,
                          seeds=seeds, device=device, dry_run=dry_run, output_dir=out,
                          registries=registries, deviations=list(card.deviations), stage=stage)
+        if progress is not None:
+            ctx.progress = progress
         tags = {
             "paper": slug, "plugin": f"{plugin_name}@{plugin_version}",
             "protocol_hash": protocol_hash(card, seeds, device), "git_commit": git_commit(),

@@ -120,3 +120,34 @@ def test_a_protocol_can_skip_one_claim_with_its_reason(tmp_path):
                        track=False, registries=state.registries)
     acc = report.results[0]
     assert acc.verdict.value == "skipped" and acc.reason == "the toy GPU model needs --device cuda"
+
+
+def test_record_names_mlflow_would_refuse_are_refused_at_once(toy, tmp_path):
+    from affrepro.runner import RunContext
+
+    reg = toy()
+    rep = reg.reproductions.get(SLUG)
+    ctx = RunContext(paper=rep, card=rep.card, data={}, claims_to_measure=[], seeds=(0,), device="cpu",
+                     dry_run=False, output_dir=tmp_path, registries=reg)
+    ctx.record("baselines/lr macro-F1:pooled.0", 0.5)
+    with pytest.raises(ValueError, match="'a>b'"):
+        ctx.record("a>b", 1.0)
+
+
+def test_progress_reaches_the_callback(tmp_path):
+    from affrepro.plugin_manager import build_plugin_manager
+    from toy_plugin import ToyPlugin
+
+    class Counting(ToyPlugin):
+        def protocol(self, ctx):
+            for i in range(3):
+                ctx.progress("folds", i + 1, 3)
+            return {}
+
+    seen = []
+    state = build_plugin_manager(extra_plugins=[("toy", Counting(write_card(tmp_path / "c")))],
+                                 load_entry_points=False)
+    write_predictions(tmp_path / "d", correct=75)
+    reproduce(SLUG, data_dirs={"toy-licensed": tmp_path / "d"}, output_dir=tmp_path / "o", track=False,
+              registries=state.registries, progress=lambda *a: seen.append(a))
+    assert seen == [("folds", 1, 3), ("folds", 2, 3), ("folds", 3, 3)]
