@@ -175,14 +175,13 @@ def _print_report_table(report) -> None:
     style = {"reproduced": "green", "not reproduced": "red", "skipped": "yellow", "error": "bold red"}
     table = Table(title=f"{report.paper}{' (dry run)' if report.dry_run else ''}: {report.status}")
     widest = max((len(r.claim.id) for r in report.results), default=5)
-    for col in ("claim", "metric", "paper", "measured", "Δ", "tolerance", "verdict"):
+    for col in ("claim", "paper", "measured", "Δ", "verdict", "tolerance"):
         table.add_column(col, justify="right" if col in ("paper", "measured", "Δ") else "left",
-                         overflow="fold", no_wrap=col != "claim",
+                         overflow="fold", no_wrap=col in ("paper", "measured", "Δ", "verdict"),
                          min_width=min(widest, 24) if col == "claim" else None)
     for r in report.results:
-        table.add_row(r.claim.id, r.claim.metric, fmt(r.claim.value), fmt(r.measured),
-                      fmt_diff(r.difference), r.claim.tolerance.describe(),
-                      f"[{style[r.verdict.value]}]{r.verdict.value}[/]")
+        table.add_row(r.claim.id, fmt(r.claim.value), fmt(r.measured), fmt_diff(r.difference),
+                      f"[{style[r.verdict.value]}]{r.verdict.value}[/]", r.claim.tolerance.describe())
     console = _console()
     console.print(table)
     for r in report.results:

@@ -76,16 +76,19 @@ class Report:
         return j, m
 
 
-def fmt(value: float | None, digits: int = 4) -> str:
+def fmt(value: float | None, digits: int = 4, sign: str = "") -> str:
+    """4 decimals for scores; whole numbers (counts) without decimals once they are large."""
     if value is None:
         return "—"
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
-    return f"{value:.{digits}f}"
+    if abs(value) >= 1000 and float(value).is_integer():
+        return f"{value:{sign},.0f}"
+    return f"{value:{sign}.{digits}f}"
 
 
 def fmt_diff(value: float | None, digits: int = 4) -> str:
-    return "—" if value is None else f"{value:+.{digits}f}"
+    return fmt(value, digits, sign="+")
 
 
 def render_markdown(d: dict[str, Any]) -> str:
