@@ -39,7 +39,7 @@ def lexicon_versions() -> dict[str, str]:
     return {p: version(p) for p in ("textblob", "vaderSentiment", "ftfy")}
 
 
-def score_texts(texts: list[str], stage=lambda msg: None) -> dict[str, dict[str, float]]:
+def score_texts(texts: list[str], progress=lambda label, done, total: None) -> dict[str, dict[str, float]]:
     """{text: {"textblob": polarity, "vader": compound}} for every distinct text."""
     from textblob import TextBlob
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
@@ -50,15 +50,11 @@ def score_texts(texts: list[str], stage=lambda msg: None) -> dict[str, dict[str,
     step = max(1, len(unique) // 10)
     for i, t in enumerate(unique):
         if i % step == 0:
-            stage(f"label audit: scoring with TextBlob and VADER {_bar(i, len(unique))}")
+            progress("label audit: TextBlob and VADER", i, len(unique))
         out[t] = {"textblob": float(TextBlob(t).sentiment.polarity),
                   "vader": float(vader.polarity_scores(t)["compound"])}
+    progress("label audit: TextBlob and VADER", len(unique), len(unique))
     return out
-
-
-def _bar(done: int, total: int, width: int = 20) -> str:
-    k = int(width * done / max(total, 1))
-    return f"[{'#' * k}{'.' * (width - k)}] {done}/{total}"
 
 
 def cohen_kappa(a: np.ndarray, b: np.ndarray) -> float:
@@ -107,10 +103,10 @@ def best_threshold(score: np.ndarray, label: np.ndarray) -> tuple[float, float, 
     return float(agree_down[i_down]), cut(i_down), "1 = score <= t"
 
 
-def run_audit(table, stage=lambda msg: None) -> dict[str, Any]:
+def run_audit(table, progress=lambda label, done, total: None) -> dict[str, Any]:
     """Agreement tables (per event and overall) for every rule, on repaired and raw text."""
     texts = list(table["text"]) + list(table["raw_text"])
-    scores = score_texts(texts, stage)
+    scores = score_texts(texts, progress)
     label = table["label"].to_numpy(int)
     events = list(dict.fromkeys(table["event"]))
     result: dict[str, Any] = {"rules": {k: RULES[k][0] for k in RULES}, "versions": lexicon_versions()}

@@ -214,6 +214,7 @@ def splits(table, seed: int):
 
 
 def run_baselines(table, seed: int = 0, models=MODELS, stage=lambda msg: None,
+                  progress=lambda label, done, total: None,
                   fasttext_cfg: FastTextConfig = FastTextConfig()) -> dict[str, Any]:
     """Out-of-fold predictions of every model under every protocol, and their scores."""
     import torch
@@ -228,7 +229,7 @@ def run_baselines(table, seed: int = 0, models=MODELS, stage=lambda msg: None,
     leaks_removed = {}
     seconds = dict.fromkeys(("vocabulary", "tfidf_linear_models", "fasttext"), 0.0)
     for i, (proto, scope, k, tr, te) in enumerate(folds):
-        stage(f"baselines {_bar(i, len(folds))} {proto} {scope} fold {k + 1}")
+        progress("baselines: folds", i, len(folds))
         out = {}
         if any(m.startswith("tfidf") for m in models):
             t0 = time.perf_counter()
@@ -251,7 +252,7 @@ def run_baselines(table, seed: int = 0, models=MODELS, stage=lambda msg: None,
             if key not in preds:
                 preds[key] = np.full(len(table), -1)
             preds[key][te] = out[m]
-    stage(f"baselines {_bar(len(folds), len(folds))}")
+    progress("baselines: folds", len(folds), len(folds))
     events = list(dict.fromkeys(table["event"]))
     # within-event CV and leave-one-event-out: also one score over every event's predictions
     for proto in ("cv5_within_event", "loeo"):
@@ -284,8 +285,3 @@ def _score(proto, scope, model, y_true, y_pred, seed) -> dict[str, Any]:
     ci = bootstrap_ci(y_true, y_pred, seed=seed)
     return {"protocol": proto, "scope": scope, "model": model, "n": int(c.sum()),
             **point, **{f"{k}_ci": list(v) for k, v in ci.items()}}
-
-
-def _bar(done: int, total: int, width: int = 20) -> str:
-    k = int(width * done / max(total, 1))
-    return f"[{'#' * k}{'.' * (width - k)}] {done}/{total}"

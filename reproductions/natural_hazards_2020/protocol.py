@@ -70,7 +70,7 @@ def run(ctx) -> dict[str, float]:
         ctx.record(f"dataset.{ev}.label_1_share", s["label_1_share"])
 
     ctx.stage("label audit: TextBlob and VADER")
-    audit = run_audit(table, ctx.stage)
+    audit = run_audit(table, ctx.progress)
     ctx.note("label_audit", audit)
     for scope, row in audit["by_text"]["text"].items():
         for rule in RULES:
@@ -81,7 +81,7 @@ def run(ctx) -> dict[str, float]:
                 ctx.record(f"audit.{scope}.{lex}.auc_label_1", row[f"{lex}_auc"])
 
     ctx.stage("sentiment baselines")
-    base = run_baselines(table, seed=seed, stage=ctx.stage)
+    base = run_baselines(table, seed=seed, stage=ctx.stage, progress=ctx.progress)
     check_metrics(ctx, base, table)
     results = base["results"]
     for r in results:
