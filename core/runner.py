@@ -244,64 +244,55 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
         if tracker is not None:
             tracker.start(run_name=f"{slug}{' (dry run)' if dry_run else ''}", tags=tags)
         status, error = "FINISHED", None
-        try:
-            from affrepro.tracking import sigterm_as_exception
+        from affrepro.tracking import ending_on_interrupt
 
-            with sigterm_as_exception():
-                measured: Mapping[str, float] = {}
-                if run_protocol:
-                    stage(f"running the {slug} protocol")
-                    try:
-                        measured = rep.protocol(ctx) or {}
-                    except Exception as exc:
-                        status = "FAILED"
-                        error = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-                        for cid in measurable:
-                            results[cid] = errored(card.claim(cid), f"protocol failed: {exc}")
-                elif measurable:
-                    why = ("the reproduction has no protocol yet" if rep.protocol is None else
-                           "the protocol's datasets are unavailable: "
-                           + ", ".join(d for d in rep.datasets if d not in resolution.folders))
+        with ending_on_interrupt(tracker):
+            measured: Mapping[str, float] = {}
+            if run_protocol:
+                stage(f"running the {slug} protocol")
+                try:
+                    measured = rep.protocol(ctx) or {}
+                except Exception as exc:
+                    status = "FAILED"
+                    error = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
                     for cid in measurable:
-                        results[cid] = skipped(card.claim(cid), why)
-                if status == "FINISHED":
-                    for cid in measurable:
-                        if cid in results:
-                            continue
-                        if cid in ctx.skipped and cid not in measured:
-                            results[cid] = skipped(card.claim(cid), ctx.skipped[cid])
-                            continue
-                        res = judge(card.claim(cid), measured.get(cid))
-                        if dry_run and res.verdict in (Verdict.REPRODUCED, Verdict.NOT_REPRODUCED):
-                            res = ClaimResult(res.claim, Verdict.SKIPPED, res.measured,
-                                              "dry run on synthetic data: the value exercises the "
-                                              "pipeline and is not compared with the paper")
-                        results[cid] = res
-                ordered = [results[c.id] for c in card.claims]
-                report = Report(
-                    paper=slug, title=card.title, status=status, dry_run=dry_run, results=ordered,
-                    seeds=list(seeds), device=device, versions=dict(ident["packages"]),
-                    hardware={k: v for k, v in ident.items() if k != "packages"},
-                    data=resolution.info, deviations=ctx.deviations, records=ctx.records,
-                    details=ctx.details, started=started, finished=_now(),
-                    duration_s=time.perf_counter() - t0,
-                    run_id=tracker.run_id if tracker else None,
-                    tracking_uri=tracker.uri if tracker else None, output_dir=str(out), error=error,
-                )
-                stage("writing the report")
-                report.write(out)
-                if tracker is not None:
-                    _log(tracker, report, ctx, out, needed)
+                        results[cid] = errored(card.claim(cid), f"protocol failed: {exc}")
+            elif measurable:
+                why = ("the reproduction has no protocol yet" if rep.protocol is None else
+                       "the protocol's datasets are unavailable: "
+                       + ", ".join(d for d in rep.datasets if d not in resolution.folders))
+                for cid in measurable:
+                    results[cid] = skipped(card.claim(cid), why)
+            if status == "FINISHED":
+                for cid in measurable:
+                    if cid in results:
+                        continue
+                    if cid in ctx.skipped and cid not in measured:
+                        results[cid] = skipped(card.claim(cid), ctx.skipped[cid])
+                        continue
+                    res = judge(card.claim(cid), measured.get(cid))
+                    if dry_run and res.verdict in (Verdict.REPRODUCED, Verdict.NOT_REPRODUCED):
+                        res = ClaimResult(res.claim, Verdict.SKIPPED, res.measured,
+                                          "dry run on synthetic data: the value exercises the "
+                                          "pipeline and is not compared with the paper")
+                    results[cid] = res
+            ordered = [results[c.id] for c in card.claims]
+            report = Report(
+                paper=slug, title=card.title, status=status, dry_run=dry_run, results=ordered,
+                seeds=list(seeds), device=device, versions=dict(ident["packages"]),
+                hardware={k: v for k, v in ident.items() if k != "packages"},
+                data=resolution.info, deviations=ctx.deviations, records=ctx.records,
+                details=ctx.details, started=started, finished=_now(),
+                duration_s=time.perf_counter() - t0,
+                run_id=tracker.run_id if tracker else None,
+                tracking_uri=tracker.uri if tracker else None, output_dir=str(out), error=error,
+            )
+            stage("writing the report")
+            report.write(out)
+            if tracker is not None:
+                _log(tracker, report, ctx, out, needed)
             if tracker is not None:
                 tracker.end(status)
-        except KeyboardInterrupt:
-            if tracker is not None:
-                tracker.end("KILLED")
-            raise
-        except BaseException:
-            if tracker is not None:
-                tracker.end("FAILED")
-            raise
     return report
 
 

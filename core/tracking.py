@@ -215,16 +215,26 @@ def sigterm_as_exception() -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def ending_on_interrupt(tracker: MlflowTracker | None) -> Iterator[None]:
+    """Within the block, SIGTERM raises; Ctrl-C or SIGTERM end the run KILLED and any other
+    exception ends it FAILED, then propagate. Ending it normally is the caller's job."""
+    try:
+        with sigterm_as_exception():
+            yield
+    except KeyboardInterrupt:
+        if tracker is not None:
+            tracker.end("KILLED")
+        raise
+    except BaseException:
+        if tracker is not None:
+            tracker.end("FAILED")
+        raise
+
+
+@contextlib.contextmanager
 def tracked_run(tracker: MlflowTracker, run_name: str, tags: Mapping[str, str]) -> Iterator[MlflowTracker]:
     """Start a run and end it FINISHED, FAILED (exception) or KILLED (Ctrl-C / SIGTERM)."""
     tracker.start(run_name, tags)
-    try:
-        with sigterm_as_exception():
-            yield tracker
-    except KeyboardInterrupt:
-        tracker.end("KILLED")
-        raise
-    except BaseException:
-        tracker.end("FAILED")
-        raise
+    with ending_on_interrupt(tracker):
+        yield tracker
     tracker.end("FINISHED")

@@ -140,35 +140,30 @@ def evaluate(paper: str, predictions: Path | str | None, *, data_dir: Path | str
         tracker.preflight()
         tracker.start(run_name=f"{paper} evaluate{' (dry run)' if dry_run else ''}",
                       tags={**_tags(paper), "dry_run": str(dry_run).lower()})
-    try:
-        fn = getattr(importlib.import_module(module), "evaluate")
-        result = fn(Path(root), Path(predictions), length_policy=policy)
-        if dry_run:
-            result.policies["dry_run"] = f"synthetic corpus and predictions (seed {seed})"
-            result.deviations.insert(0, "dry run: synthetic annotations and predictions in the "
-                                        "real layout; the numbers exercise the pipeline only")
-        result.output_dir = str(out)
-        if tracker is not None:
-            result.run_id, result.tracking_uri = tracker.run_id, tracker.uri
-        _write(result, out)
-        if tracker is not None:
-            import math
+    from affrepro.tracking import ending_on_interrupt
 
-            tracker.log_params({"paper": paper, "predictions": str(Path(predictions).resolve()),
-                                "data_dir": str(Path(root).resolve()), "n_files": result.n_files,
-                                "official_script": result.official_script, **result.policies})
-            tracker.log_metrics({k: v for k, v in result.aggregate.items()
-                                 if isinstance(v, float) and math.isfinite(v)})
-            tracker.log_artifacts(out)
-            tracker.end("FINISHED")
-    except KeyboardInterrupt:
-        if tracker is not None:
-            tracker.end("KILLED")
-        raise
-    except BaseException:
-        if tracker is not None:
-            tracker.end("FAILED")
-        raise
+    try:
+        with ending_on_interrupt(tracker):
+            fn = getattr(importlib.import_module(module), "evaluate")
+            result = fn(Path(root), Path(predictions), length_policy=policy)
+            if dry_run:
+                result.policies["dry_run"] = f"synthetic corpus and predictions (seed {seed})"
+                result.deviations.insert(0, "dry run: synthetic annotations and predictions in the "
+                                            "real layout; the numbers exercise the pipeline only")
+            result.output_dir = str(out)
+            if tracker is not None:
+                result.run_id, result.tracking_uri = tracker.run_id, tracker.uri
+            _write(result, out)
+            if tracker is not None:
+                import math
+
+                tracker.log_params({"paper": paper, "predictions": str(Path(predictions).resolve()),
+                                    "data_dir": str(Path(root).resolve()), "n_files": result.n_files,
+                                    "official_script": result.official_script, **result.policies})
+                tracker.log_metrics({k: v for k, v in result.aggregate.items()
+                                     if isinstance(v, float) and math.isfinite(v)})
+                tracker.log_artifacts(out)
+                tracker.end("FINISHED")
     finally:
         if scratch is not None:
             import shutil
