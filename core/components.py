@@ -15,12 +15,29 @@ Access = Literal["public", "licensed"]
 
 @dataclass(frozen=True)
 class DataFile:
-    """One file of a dataset: its path inside the dataset folder, sha256, and origin."""
+    """One file of a dataset: its path inside the dataset folder, digest, and origin.
+
+    The digest is ``sha256``, or ``sha512`` where that is what the authors publish.
+    ``extract=True`` marks a ZIP archive whose members ``fetch`` unpacks into the dataset
+    folder (paths inside the archive are kept); the unpacked files are then checked by the
+    dataset's own ``verify``, and the archive may be deleted once unpacked.
+    """
 
     name: str
     sha256: str | None
     url: str | None = None
     size: int | None = None
+    sha512: str | None = None
+    extract: bool = False
+
+    @property
+    def digest(self) -> tuple[str, str] | None:
+        """(algorithm, hex digest) to check this file against, or None if none is declared."""
+        if self.sha256:
+            return "sha256", self.sha256
+        if self.sha512:
+            return "sha512", self.sha512
+        return None
 
 
 @dataclass(frozen=True)
@@ -60,6 +77,7 @@ class Dataset:
     verify: Callable[[Path], list[Problem]] | None = None
     synthesize: Callable[[Path, int], None] | None = None
     mirror_name: str | None = None
+    auto_fetch: bool = True  # False: `reproduce` never downloads it (large), `data fetch` does
 
     @property
     def mirror_dir(self) -> str:

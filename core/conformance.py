@@ -53,11 +53,13 @@ def check_plugin(state: PluginManagerState, name: str, dry_run: bool = True) -> 
     for ds_name in info.registered.get("datasets", []):
         ds = reg.datasets.get(ds_name)
         if ds.access == "public":
-            bad = [f.name for f in ds.files if not (f.sha256 and len(f.sha256) == 64 and (f.url or ds.mirror_dir))]
+            lengths = {"sha256": 64, "sha512": 128}
+            bad = [f.name for f in ds.files
+                   if not (f.digest and len(f.digest[1]) == lengths[f.digest[0]] and (f.url or ds.mirror_dir))]
             ok = bool(ds.files) and not bad
-            detail = (f"{len(ds.files)} files with sha256" if ok else
-                      "no files declared" if not ds.files else f"no sha256/URL for {', '.join(bad)}")
-            checks.append(Check(f"dataset {ds_name}: every file has a sha256 and a source", ok, detail))
+            detail = (f"{len(ds.files)} files with a digest" if ok else
+                      "no files declared" if not ds.files else f"no sha256/sha512 or URL for {', '.join(bad)}")
+            checks.append(Check(f"dataset {ds_name}: every file has a checksum and a source", ok, detail))
         else:
             ok = ds.verify is not None and ds.synthesize is not None
             checks.append(Check(f"dataset {ds_name}: licensed, with a verifier and a synthetic generator",

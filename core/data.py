@@ -1,8 +1,9 @@
 """Dataset acquisition and verification.
 
 Public data: ``fetch`` downloads each file from its original URL (or copies it from
-``AFFREPRO_DATA_MIRROR/<dataset>/<file>``), checks its sha256, and renames it into place
-only when it matches. A download that is cut short keeps ``<file>.part`` and resumes
+``AFFREPRO_DATA_MIRROR/<dataset>/<file>``), checks its sha256 (or the sha512 an author
+publishes), and renames it into place only when it matches; a ZIP declared ``extract`` is
+then unpacked into the dataset folder (members checked for unsafe paths). A download that is cut short keeps ``<file>.part`` and resumes
 with an HTTP Range request; a file lock makes concurrent fetches of one dataset
 download once. Licensed data is never downloaded: ``link`` records where the user keeps
 it and ``verify`` lists every missing or malformed file.
@@ -23,7 +24,7 @@ from pathlib import Path
 from affrepro import paths
 from affrepro.components import Dataset, DataFile, Problem
 from affrepro.errors import ChecksumError, DataError, DownloadError, MissingDataError
-from affrepro.fileio import atomic_write_json, sha256_file
+from affrepro.fileio import atomic_write_json, atomic_write_text, hash_file, sha256_file
 
 LOCK_NAME = ".affrepro-fetch.lock"
 LINKS_FILE = "links.json"
@@ -87,9 +88,10 @@ def verify(dataset: Dataset, folder: Path | str | None = None) -> list[Problem]:
     for f in dataset.files:
         p = root / f.name
         if not p.is_file():
-            problems.append(Problem(str(p), "missing"))
-        elif f.sha256 and (actual := sha256_file(p)) != f.sha256:
-            problems.append(Problem(str(p), f"sha256 {actual}, expected {f.sha256}"))
+            if not f.extract:  # an unpacked archive may be gone; its contents are verified below
+                problems.append(Problem(str(p), "missing"))
+        elif f.digest and (actual := hash_file(p, f.digest[0])) != f.digest[1]:
+            problems.append(Problem(str(p), f"{f.digest[0]} {actual}, expected {f.digest[1]}"))
     if dataset.verify is not None:
         problems.extend(dataset.verify(root))
     return problems
@@ -98,7 +100,7 @@ def verify(dataset: Dataset, folder: Path | str | None = None) -> list[Problem]:
 def checksums(dataset: Dataset, folder: Path | str | None = None) -> dict[str, str]:
     """sha256 of every declared file (or, without a list, every file) in the folder."""
     root = dataset_path(dataset, folder)
-    names = [f.name for f in dataset.files] or sorted(
+    names = [f.name for f in dataset.files if not f.extract] or sorted(
         str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")
     )
     return {n: sha256_file(root / n) for n in names if (root / n).is_file()}
@@ -142,9 +144,9 @@ def fetch(dataset: Dataset, folder: Path | str | None = None, *, progress: Progr
 
     if dataset.access != "public":
         raise DataError(f"{dataset.name!r} is licensed and never downloaded. {how_to_get(dataset)}")
-    missing_sums = [f.name for f in dataset.files if not f.sha256]
+    missing_sums = [f.name for f in dataset.files if not f.digest]
     if missing_sums:
-        raise DataError(f"dataset {dataset.name!r} declares no sha256 for {', '.join(missing_sums)}")
+        raise DataError(f"dataset {dataset.name!r} declares no sha256/sha512 for {', '.join(missing_sums)}")
     root = Path(folder) if folder is not None else paths.data_dir() / dataset.name
     root.mkdir(parents=True, exist_ok=True)
     fetched, present = [], []
@@ -152,11 +154,17 @@ def fetch(dataset: Dataset, folder: Path | str | None = None, *, progress: Progr
         with FileLock(str(root / LOCK_NAME), timeout=lock_timeout):
             for f in dataset.files:
                 final = root / f.name
-                if final.is_file() and sha256_file(final) == f.sha256:
-                    present.append(f.name)
+                if f.extract and _marker(root, f).is_file() and _marker(root, f).read_text().strip() == f.digest[1]:
+                    present.append(f.name)  # unpacked before (the archive may have been deleted)
                     continue
-                _fetch_file(dataset, f, final, progress, retries)
-                fetched.append(f.name)
+                if final.is_file() and hash_file(final, f.digest[0]) == f.digest[1]:
+                    present.append(f.name)
+                else:
+                    _fetch_file(dataset, f, final, progress, retries)
+                    fetched.append(f.name)
+                if f.extract:
+                    _extract(final, root)
+                    atomic_write_text(_marker(root, f), f.digest[1] + "\n")
     except Timeout as exc:
         raise DataError(f"another process has held the lock on {root} for {lock_timeout:.0f} s") from exc
     return FetchResult(root, fetched, present)
@@ -177,11 +185,42 @@ def _fetch_file(dataset: Dataset, f: DataFile, final: Path, progress: Progress |
     else:
         where = f" (no file at {mirrored})" if mirrored else ""
         raise MissingDataError(f"{dataset.name}/{f.name} has no URL and no mirror copy{where}")
-    actual = sha256_file(part)
-    if actual != f.sha256:
+    algorithm, expected = f.digest
+    actual = hash_file(part, algorithm)
+    if actual != expected:
         part.unlink(missing_ok=True)
-        raise ChecksumError(final, f.sha256 or "", actual, source)
+        raise ChecksumError(final, expected, actual, source, algorithm)
     os.replace(part, final)
+
+
+def _marker(root: Path, f: DataFile) -> Path:
+    return root / f".affrepro-unpacked-{Path(f.name).name}"
+
+
+def _extract(archive: Path, root: Path) -> None:
+    """Unpack a verified ZIP into ``root``: every member lands below ``root`` (absolute
+    paths and ``..`` are refused), first into a scratch folder, then renamed into place."""
+    import tempfile
+    import zipfile
+
+    try:
+        zf = zipfile.ZipFile(archive)
+    except zipfile.BadZipFile as exc:
+        raise DataError(f"{archive}: not a ZIP archive ({exc})") from exc
+    with zf, tempfile.TemporaryDirectory(prefix=".affrepro-unpack-", dir=root) as scratch:
+        for member in zf.namelist():
+            parts = Path(member).parts
+            if Path(member).is_absolute() or ".." in parts or (parts and ":" in parts[0]):
+                raise DataError(f"{archive}: member {member!r} would land outside {root}; refused")
+        zf.extractall(scratch)
+        for top in sorted(Path(scratch).iterdir()):
+            target = root / top.name
+            if target.is_dir() and top.is_dir():
+                shutil.copytree(top, target, dirs_exist_ok=True)
+            else:
+                if target.is_dir():
+                    shutil.rmtree(target)
+                os.replace(top, target)
 
 
 def _download(url: str, part: Path, label: str, progress: Progress | None, retries: int) -> None:

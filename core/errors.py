@@ -53,11 +53,12 @@ class MissingDataError(DataError):
 class ChecksumError(DataError):
     """A file whose sha256 differs from the one the dataset declares."""
 
-    def __init__(self, path: Path | str, expected: str, actual: str, source: str = ""):
+    def __init__(self, path: Path | str, expected: str, actual: str, source: str = "",
+                 algorithm: str = "sha256"):
         self.path, self.expected, self.actual = Path(path), expected, actual
         where = f" (from {source})" if source else ""
         super().__init__(
-            f"checksum mismatch for {self.path.name}{where}: expected sha256 {expected}, "
+            f"checksum mismatch for {self.path.name}{where}: expected {algorithm} {expected}, "
             f"got {actual}; the download was discarded"
         )
 

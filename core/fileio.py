@@ -11,13 +11,18 @@ from typing import Any
 _CHUNK = 1 << 20
 
 
-def sha256_file(path: Path | str) -> str:
-    """Hex sha256 of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
+def hash_file(path: Path | str, algorithm: str = "sha256") -> str:
+    """Hex digest of a file (``sha256``, ``sha512``, …), read in 1 MiB chunks."""
+    digest = hashlib.new(algorithm)
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(_CHUNK), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def sha256_file(path: Path | str) -> str:
+    """Hex sha256 of a file, read in 1 MiB chunks."""
+    return hash_file(path, "sha256")
 
 
 def atomic_write_bytes(path: Path | str, data: bytes) -> Path:

@@ -134,7 +134,7 @@ def resolve_data(datasets: list[Dataset], overrides: Mapping[str, Path], dry_run
             continue
         override = overrides.get(ds.name)
         problems = datamod.verify(ds, override)
-        if problems and ds.access == "public" and override is None:
+        if problems and ds.access == "public" and ds.auto_fetch and override is None:
             stage(f"fetching {ds.name}")
             try:
                 datamod.fetch(ds)

@@ -164,3 +164,70 @@ def test_malformed_links_file_names_the_file_and_line(tmp_path):
     links.write_text('{\n  "a": "/x",\n  oops\n}')
     with pytest.raises(DataError, match=r"links.json, line 3"):
         datamod.links()
+
+
+def make_zip(members: dict[str, bytes]) -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def archive_dataset(url: str, blob: bytes, verify=None) -> Dataset:
+    return Dataset(name="zipped", description="", access="public", licence="CC BY-NC 4.0",
+                   homepage="https://example.org", auto_fetch=False, verify=verify,
+                   files=(DataFile("data.zip", None, url, sha512=hashlib.sha512(blob).hexdigest(),
+                                   extract=True),))
+
+
+def test_a_sha512_archive_is_fetched_verified_and_unpacked(no_mirror):
+    blob = make_zip({"data/responses.csv": b"a,b\n1,2\n", "data/sub/x.txt": b"x", "README": b"r"})
+
+    def layout(folder: Path) -> list[Problem]:
+        p = folder / "data" / "responses.csv"
+        return [] if p.is_file() else [Problem(str(p), "missing")]
+
+    with FileServer({"/data.zip": blob}) as srv:
+        ds = archive_dataset(f"{srv.url}/data.zip", blob, layout)
+        result = datamod.fetch(ds)
+        root = result.path
+        assert result.fetched == ["data.zip"]
+        assert (root / "data" / "responses.csv").read_bytes() == b"a,b\n1,2\n"
+        assert (root / "data" / "sub" / "x.txt").read_bytes() == b"x" and (root / "README").is_file()
+        assert datamod.verify(ds) == []
+        (root / "data.zip").unlink()  # like download.py -d 1: the unpacked contents remain
+        assert datamod.verify(ds) == []
+        assert datamod.fetch(ds).present == ["data.zip"] and len(srv.gets) == 1
+
+
+def test_a_wrong_sha512_names_the_algorithm_and_unpacks_nothing(no_mirror):
+    blob = make_zip({"data/responses.csv": b"1"})
+    with FileServer({"/data.zip": blob}) as srv:
+        ds = archive_dataset(f"{srv.url}/data.zip", blob + b"tampered")
+        with pytest.raises(ChecksumError, match="expected sha512"):
+            datamod.fetch(ds)
+        assert not (datamod.dataset_path(ds) / "data").exists()
+
+
+def test_an_archive_member_escaping_the_folder_is_refused(no_mirror):
+    blob = make_zip({"../evil.txt": b"x"})
+    with FileServer({"/data.zip": blob}) as srv:
+        ds = archive_dataset(f"{srv.url}/data.zip", blob)
+        with pytest.raises(DataError, match="outside"):
+            datamod.fetch(ds)
+        assert not (datamod.dataset_path(ds).parent / "evil.txt").exists()
+
+
+def test_reproduce_never_downloads_a_dataset_marked_not_auto_fetch(no_mirror, tmp_path):
+    from affrepro.runner import resolve_data
+
+    blob = make_zip({"data/x": b"1"})
+    with FileServer({"/data.zip": blob}) as srv:
+        ds = archive_dataset(f"{srv.url}/data.zip", blob, verify=lambda folder: [])
+        res = resolve_data([ds], {}, dry_run=False, scratch=tmp_path, seed=0, stage=lambda m: None)
+        assert srv.gets == []
+        assert "zipped" in res.unavailable and "affrepro data fetch zipped" in res.unavailable["zipped"]
