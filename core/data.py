@@ -120,6 +120,9 @@ def require(dataset: Dataset, folder: Path | str | None = None) -> Path:
 
 def short_how(dataset: Dataset) -> str:
     """One line for a skip reason; ``how_to_get`` has the full instructions."""
+    if dataset.access == "public" and not dataset.auto_fetch:
+        return (f"Fetch it with `affrepro data fetch {dataset.name}` (large, so reproduce does not "
+                f"download it on its own), or link a copy: `affrepro data link {dataset.name} PATH`.")
     if dataset.access == "public":
         return f"Fetch it with `affrepro data fetch {dataset.name}` (or set AFFREPRO_DATA_MIRROR)."
     return (f"It is licensed: obtain it from {dataset.homepage}, then `affrepro data link {dataset.name} PATH` "

@@ -52,7 +52,10 @@ def paper_status(rep: Reproduction, registries: Registries, here: bool = True) -
             missing_names.add(name)
             continue
         ds = registries.datasets.get(name)
-        if ds.access == "public":
+        if ds.access == "public" and not ds.auto_fetch and not (here and datamod.dataset_path(ds).is_dir()):
+            missing.append(f"{name} (`affrepro data fetch {name}`, large)")
+            missing_names.add(name)
+        elif ds.access == "public":
             fetchable.append(name)
         elif not (here and datamod.dataset_path(ds).is_dir()):
             missing.append(f"{name} ({ds.access}: `affrepro data link {name} PATH`)")

@@ -3,8 +3,10 @@
 ``araus`` (CC BY-NC 4.0, by download, ~3 GB with audio): the ARAUSv1 release on DR-NTU
 (doi:10.21979/N9/9OTEVX), laid out as ``code/download.py`` of the authors' repository
 leaves it. The authors publish sha512 digests of the downloads (archives), not of the
-files inside them, in ``code/manifest.csv``; they are listed here (``MANIFEST``) so a user
-can check the archives, and ``affrepro data verify araus`` checks the unpacked layout.
+files inside them, in ``code/manifest.csv``; they are listed here (``MANIFEST``):
+``affrepro data fetch araus`` downloads and unpacks the three DR-NTU archives (never
+inside ``reproduce``: they are large), and ``affrepro data verify araus`` checks the
+unpacked layout.
 
 ``araus-soundscapes`` (public): the one ARAUS table that is openly mirrored on GitHub,
 ``soundscapes.csv``, pinned to a commit, with its sha256.
@@ -42,7 +44,9 @@ MANIFEST: tuple[tuple[str, str, str], ...] = (
 )
 
 ARAUS_HOW = (
-    "Download ARAUS (CC BY-NC 4.0, ~3 GB) from DR-NTU, doi:10.21979/N9/9OTEVX: clone "
+    "`affrepro data fetch araus` downloads data.zip, maskers.zip and soundscapes.zip from DR-NTU "
+    "(sha512 from the authors' code/manifest.csv) and unpacks them as the authors' download.py does. "
+    "Or download ARAUS (CC BY-NC 4.0, ~3 GB) from DR-NTU, doi:10.21979/N9/9OTEVX yourself: clone "
     "https://github.com/ntudsp/araus-dataset-baseline-models, then `cd code && python download.py "
     "manifest.csv` (it checks the sha512 of every archive and unpacks data/, maskers/, soundscapes/ "
     "into the repository root). Link that root, the folder holding data/responses.csv. Only the "
@@ -63,13 +67,21 @@ def _synthesize_araus(folder: Path, seed: int) -> None:
     write_araus(folder, seed)
 
 
+# the three archives of the DR-NTU release; download.py unpacks them into the repository root
+ARAUS_ARCHIVES = tuple(
+    DataFile(name, None, url, sha512=sha512, extract=True)
+    for url, name, sha512 in MANIFEST if url.startswith("https://researchdata.ntu.edu.sg/")
+)
+
 ARAUS = Dataset(
     name="araus",
     description="ARAUSv1: 25,440 ratings of augmented urban soundscapes (responses, soundscapes, "
                 "maskers, participants; binaural soundscape and mono masker WAVs)",
-    access="licensed",
+    access="public",
     licence="CC BY-NC 4.0 (DR-NTU doi:10.21979/N9/9OTEVX); maskers under their Freesound/Xeno-canto licences",
     homepage="https://doi.org/10.21979/N9/9OTEVX",
+    files=ARAUS_ARCHIVES,
+    auto_fetch=False,  # ~3 GB: only on `affrepro data fetch araus`, never inside reproduce
     how_to_get=ARAUS_HOW,
     verify=_verify_araus,
     synthesize=_synthesize_araus,

@@ -219,9 +219,15 @@ def test_attention_stimuli_must_be_fold_minus_one_with_all_ratings_3(copy):
 
 
 def test_downloaded_archives_are_checked_against_the_authors_sha512(copy):
+    from affrepro import data as datamod
+    from affrepro.reproductions.araus_2022.datasets import ARAUS
+
     (copy / "data.zip").write_bytes(b"not the archive")
-    (p,) = [p for p in verify_araus(copy) if p.path.endswith("data.zip")]
-    assert "expected 94b4a166bc3b0420" in p.message and "researchdata.ntu.edu.sg" in p.message
+    (p,) = [p for p in datamod.verify(ARAUS, copy) if p.path.endswith("data.zip")]
+    assert p.message.startswith("sha512 ") and "expected 94b4a166bc3b0420" in p.message
+    (copy / "binaural.zip").write_bytes(b"not the archive either")
+    (p,) = [p for p in verify_araus(copy) if p.path.endswith("binaural.zip")]
+    assert "expected b9ea99b1e66ef8c2" in p.message and "zenodo.org" in p.message
 
 
 def test_blank_indicators_outside_the_elasticnet_predictors_are_allowed(copy):

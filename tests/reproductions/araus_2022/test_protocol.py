@@ -126,7 +126,7 @@ def test_without_the_data_every_claim_is_skipped_with_instructions(tmp_path, no_
     assert report.status == "FINISHED"
     for r in report.results:
         assert r.verdict.value == "skipped"
-        assert "affrepro data link araus PATH" in r.reason
+        assert "affrepro data fetch araus" in r.reason and "affrepro data link araus PATH" in r.reason
 
 
 def test_linked_data_runs_the_claims_and_the_real_isd_extension(synthetic, tmp_path, mirror, cli_runner):
