@@ -70,7 +70,26 @@ BUILTIN_METRICS: tuple[tuple[str, str, str, bool, str, str], ...] = (
 )
 
 
+# metric name -> its streaming class (update/merge/compute) in the same module
+STREAMING: dict[str, str] = {
+    "accuracy": "Accuracy", "f1_macro": "F1Macro", "f1_weighted": "F1Weighted", "f1_micro": "F1Micro",
+    "uar": "UAR", "cohen_kappa": "CohenKappa", "ccc": "CCC", "pearson": "Pearson",
+    "spearman": "Spearman", "mse": "MSE", "rmse": "RMSE", "mae": "MAE", "icc": "ICC",
+    "cronbach_alpha": "CronbachAlpha", "wasserstein_1d": "Wasserstein1D",
+    "kl_divergence": "KLDivergence", "js_divergence": "JSDivergence",
+}
+
+
+def _lazy_streaming(module: str, cls: str) -> Callable[..., object]:
+    def make(**options):
+        return getattr(importlib.import_module(f"affrepro.plugins.metrics.{module}"), cls)(**options)
+
+    make.__name__ = make.__qualname__ = cls
+    return make
+
+
 @hookimpl
 def register_metrics(register):
     for name, module, fn, higher, description, formula in BUILTIN_METRICS:
-        register(Metric(name, _lazy(module, fn, formula), higher, description))
+        register(Metric(name, _lazy(module, fn, formula), higher, description,
+                        streaming=_lazy_streaming(module, STREAMING[name])))
