@@ -140,17 +140,27 @@ def file_ccc(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     return ccc(y_true, y_pred, ddof=0, on_constant="formula")
 
 
-def evaluate(annotations: Path, predictions: Path, *, length_policy: str = "error"
-             ) -> Evaluation:
-    """Score a folder of prediction CSVs as ``calculateCCC.py`` does (see module doc)."""
+def evaluate(annotations: Path, predictions: Path, *, length_policy: str = "error",
+             stories: tuple[int, ...] | None = None) -> Evaluation:
+    """Score a folder of prediction CSVs as ``calculateCCC.py`` does (see module doc).
+
+    ``stories`` restricts the scoring to those stories on both sides (e.g. ``(1,)``, the
+    validation story, when the linked folder also holds the training annotations); files of
+    other stories are then ignored, in the annotations and in the predictions alike.
+    """
     check_length_policy(length_policy)
     annotations, predictions = Path(annotations), Path(predictions)
     gold = list_files(annotations)
+    if stories is not None:
+        gold = {k: v for k, v in gold.items() if k[1] in stories}
     if not gold:
-        raise PredictionError(f"{annotations}: no Subject_<X>_Story_<Y>.csv annotation files")
+        raise PredictionError(f"{annotations}: no Subject_<X>_Story_<Y>.csv annotation files"
+                              + (f" for story {', '.join(map(str, stories))}" if stories else ""))
     if not predictions.is_dir():
         raise PredictionError(f"{predictions} is not a folder of prediction CSVs")
     pred = list_files(predictions)
+    if stories is not None:
+        pred = {k: v for k, v in pred.items() if k[1] in stories}
     odd = [p.name for p in predictions.iterdir() if p.suffix == ".csv" and parse_name(p.name) is None]
     if odd:
         raise PredictionError(f"{predictions}: files not named Subject_<X>_Story_<Y>.csv: "
