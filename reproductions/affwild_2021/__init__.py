@@ -1,6 +1,10 @@
 """affwild-2021: Affect Analysis in-the-wild: Valence-Arousal, Expressions, Action Units and a Unified Framework.
 
-Card only for now: the Aff-Wild2 protocol is issue 4 and no number has been retrieved."""
+No number of the paper has been retrieved, so the card has no claims. ``reproduce`` describes
+the user's verified Aff-Wild2 annotations (ABAW layout): videos and frames per task and
+partition, recorded, not judged. ``affrepro evaluate affwild-2021 --predictions DIR`` scores
+predictions with the challenge's rules. The dataset ``aff-wild2`` is registered by
+``affrepro.plugins.evaluate``."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,6 +15,13 @@ from affrepro.components import Reproduction
 SLUG = "affwild-2021"
 
 
+def _protocol(ctx):
+    from affrepro.reproductions.affwild_2021.protocol import run
+
+    return run(ctx)
+
+
 @hookimpl
 def register_reproductions(register):
-    register(Reproduction(slug=SLUG, card_path=Path(__file__).with_name("paper.toml")))
+    register(Reproduction(slug=SLUG, card_path=Path(__file__).with_name("paper.toml"),
+                          protocol=_protocol, datasets=("aff-wild2",), run_without_claims=True))

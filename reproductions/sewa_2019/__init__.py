@@ -1,6 +1,10 @@
 """sewa-2019: SEWA DB: A Rich Database for Audio-Visual Emotion and Sentiment Research in the Wild.
 
-Card only for now: the SEWA protocol is issue 4 and no number has been retrieved."""
+No number of the paper has been retrieved, so the card has no claims. ``reproduce`` describes
+the user's verified AVEC 2019 CES (SEWA) labels: recordings and frames per partition and
+culture, recorded, not judged. ``affrepro evaluate sewa-2019 --predictions DIR`` scores
+predictions with the challenge's rules. The dataset ``sewa-avec2019`` is registered by
+``affrepro.plugins.evaluate``."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,6 +15,13 @@ from affrepro.components import Reproduction
 SLUG = "sewa-2019"
 
 
+def _protocol(ctx):
+    from affrepro.reproductions.sewa_2019.protocol import run
+
+    return run(ctx)
+
+
 @hookimpl
 def register_reproductions(register):
-    register(Reproduction(slug=SLUG, card_path=Path(__file__).with_name("paper.toml")))
+    register(Reproduction(slug=SLUG, card_path=Path(__file__).with_name("paper.toml"),
+                          protocol=_protocol, datasets=("sewa-avec2019",), run_without_claims=True))
