@@ -1,0 +1,156 @@
+"""Sound-level meter kernels: A/C/Z-weighted, exponentially time-weighted levels (LAF,
+LCF, ...) and one-third-octave band levels, as used for the ARAUS ``_r`` features.
+
+- :func:`mean_square` / :func:`level`: IEC 61672-1 frequency weighting (``"A"``, ``"C"``,
+  ``"Z"``) and exponential time weighting (``tau`` = 0.125 s Fast, 1 s Slow) of a signal
+  in pascals along its last axis; the level is 10 log10(ms / (20 uPa)^2) per sample.
+  The averager starts from the mean square of the first ``tau`` seconds (no rise from
+  -inf at t = 0; the price: an event inside those first ``tau`` seconds is counted
+  twice, as if it had also happened just before the start). Backends: ``"reference"`` (SciPy sosfilt + lfilter, float64),
+  ``"numba"`` (one fused pass per channel, channels in parallel); ``"auto"`` = Numba,
+  falling back to the reference with a warning. No Triton version (a recursive filter
+  per channel has no parallelism for a GPU to use on one or two channels).
+- :func:`third_octave_levels`: IEC 61260-1 base-10 one-third-octave band levels over the
+  whole signal, optionally A/C-weighted, computed in the frequency domain (exact analog
+  band and weighting magnitudes on a Parseval-scaled periodogram). The reference builds
+  the (bands x bins) response matrix; Numba sums each band over the bins where its
+  response exceeds 1e-30, computing it on the fly, bands in parallel.
+
+Weighting-filter facts and accuracy: see ``reference.py`` and the tests (IEC 61672-1
+table values and class-1 tolerances at 44.1 and 48 kHz).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from affrepro.kernels._dispatch import BackendUnavailableError, check_backend, fall_back
+from affrepro.kernels.sound_level.reference import (
+    BAND_INDICES, NOMINAL_BANDS, P0, TIME_CONSTANTS, analog_response_db, band_centres,
+    weighting_sos,
+)
+
+__all__ = ["mean_square", "level", "third_octave_levels", "weighting_sos",
+           "analog_response_db", "band_centres", "BAND_INDICES", "NOMINAL_BANDS", "P0",
+           "TIME_CONSTANTS"]
+
+
+def _prepare(x, fs):
+    import numpy as np
+
+    x = np.asarray(x)
+    if x.dtype.kind not in "fiu":
+        raise TypeError(f"signal must be real numbers, got dtype {x.dtype}")
+    if x.ndim == 0:
+        raise ValueError("signal must have at least one dimension (samples last)")
+    if not fs > 0:
+        raise ValueError(f"sample rate must be positive, got {fs}")
+    return x
+
+
+def _run_reference(x, fs, weighting, tau):
+    from affrepro.kernels.sound_level import reference
+
+    return reference.mean_square(x, fs, weighting, tau)
+
+
+def _run_numba(x, fs, weighting, tau):
+    import numpy as np
+
+    try:
+        from affrepro.kernels.sound_level import numba_impl
+    except ImportError as exc:
+        raise BackendUnavailableError(f"numba backend needs numba: {exc}") from exc
+    from affrepro.kernels.sound_level import reference
+
+    shape = x.shape
+    flat = np.ascontiguousarray(x.reshape(-1, shape[-1]) if x.size else
+                                np.zeros((0, shape[-1])), dtype=np.float64)
+    if shape[-1] == 0:
+        return np.zeros(shape, dtype=np.float64)
+    sos = np.ascontiguousarray(weighting_sos(weighting, fs))
+    a = reference.time_coefficient(fs, tau)
+    n0 = max(1, min(shape[-1], int(round(tau * fs))))
+    return numba_impl.mean_square_2d(flat, sos, a, n0).reshape(shape)
+
+
+_RUNNERS = {"reference": _run_reference, "numba": _run_numba}
+
+
+def mean_square(x: Any, fs: float, weighting: str = "A", tau: float = 0.125, *,
+                backend: str = "auto"):
+    """Frequency- and time-weighted mean square (Pa^2), float64, same shape as ``x``."""
+    from affrepro.kernels.sound_level import reference
+
+    check_backend(backend)
+    x = _prepare(x, fs)
+    reference._check_weighting(weighting)
+    reference.time_coefficient(fs, tau)
+    if backend == "triton":
+        raise BackendUnavailableError("sound_level has no triton backend (recursive filter)")
+    if backend != "auto":
+        return _RUNNERS[backend](x, fs, weighting, tau)
+    try:
+        return _run_numba(x, fs, weighting, tau)
+    except BackendUnavailableError as exc:
+        fall_back("sound_level.mean_square", "numba", "reference", exc)
+        return _run_reference(x, fs, weighting, tau)
+
+
+def level(x: Any, fs: float, weighting: str = "A", tau: float = 0.125, *,
+          backend: str = "auto"):
+    """Time-weighted level L(t) in dB re 20 uPa (-inf where the mean square is 0)."""
+    import numpy as np
+
+    ms = mean_square(x, fs, weighting, tau, backend=backend)
+    with np.errstate(divide="ignore"):
+        return 10.0 * np.log10(ms / P0 ** 2)
+
+
+def _bands_numba(x, fs, weighting, indices, order):
+    import numpy as np
+
+    try:
+        from affrepro.kernels.sound_level import numba_impl
+    except ImportError as exc:
+        raise BackendUnavailableError(f"numba backend needs numba: {exc}") from exc
+    from affrepro.kernels.sound_level import reference
+
+    x = np.asarray(x, dtype=np.float64)
+    shape = x.shape
+    p, f = reference.periodogram(x.reshape(-1, shape[-1]))
+    f = f * fs
+    pw = np.ascontiguousarray(p * reference.weighting_power(f, weighting))
+    fms = band_centres(indices)
+    qr = 1.0 / (reference.G10 ** (1.0 / 6.0) - reference.G10 ** (-1.0 / 6.0))
+    qd = qr * (np.pi / (2 * order)) / np.sin(np.pi / (2 * order))
+    # |H|^2 < 1e-30 where |Omega| > 1e30^(1/(2N)): bins beyond fm * r or below fm / r
+    om = 1e30 ** (1.0 / (2 * order)) / qd
+    r = (om + np.sqrt(om * om + 4.0)) / 2.0
+    lo = np.searchsorted(f, fms / r).astype(np.int64)
+    hi = np.searchsorted(f, fms * r, side="right").astype(np.int64)
+    power = numba_impl.band_powers_2d(pw, f, fms, float(qd), int(order), lo, hi)
+    with np.errstate(divide="ignore"):
+        return (10.0 * np.log10(power / P0 ** 2)).reshape(shape[:-1] + (len(fms),))
+
+
+def third_octave_levels(x: Any, fs: float, weighting: str = "A", indices=BAND_INDICES, *,
+                        order: int = 3, backend: str = "auto"):
+    """(..., n_bands) band levels in dB re 20 uPa over the whole signal (see module doc)."""
+    from affrepro.kernels.sound_level import reference
+
+    check_backend(backend)
+    if backend == "triton":
+        raise BackendUnavailableError("third_octave_levels has no triton backend")
+    x = _prepare(x, fs)
+    reference._check_weighting(weighting)
+    if x.shape[-1] == 0:
+        raise ValueError("third-octave levels need at least one sample")
+    if backend == "reference":
+        return reference.third_octave_levels(x, fs, weighting, indices, order)
+    try:
+        return _bands_numba(x, fs, weighting, indices, order)
+    except BackendUnavailableError as exc:
+        if backend == "numba":
+            raise
+        fall_back("sound_level.third_octave_levels", "numba", "reference", exc)
+        return reference.third_octave_levels(x, fs, weighting, indices, order)
