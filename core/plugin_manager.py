@@ -30,7 +30,7 @@ from affrepro.registry import Registries
 PROJECT = "affrepro"
 ENTRY_POINT_GROUP = "affrepro"
 DEFAULT_PLUGINS: tuple[str, ...] = ("affrepro.plugins.metrics", "affrepro.plugins.features",
-                                   "affrepro.plugins.bench")
+                                   "affrepro.plugins.psychoacoustics", "affrepro.plugins.bench")
 
 
 @dataclass

@@ -1,0 +1,51 @@
+"""The ARAUS statistics of an indicator's time series (``avg, min, argmin, max, argmax``
+and the exceedance levels ``05, 10, 20, ..., 90, 95``), as the ARAUS README defines them:
+
+- ``XX`` (e.g. ``LA10``) is the value exceeded XX % of the time, i.e. the
+  (100 - XX)-th percentile of the series (linear interpolation between samples);
+- ``argmin``/``argmax`` are the times in seconds of the first minimum/maximum;
+- ``avg`` for levels is the ENERGY mean of the Fast-weighted series,
+  10 log10(mean(10^(L/10))). The README only says "exponentially averaged"; the real
+  ``soundscapes.csv`` settles it: e.g. R0002_segment_binaural_44100_2 has LAavg 65.63
+  with LA50 59.15 and LA10 67.83, which an arithmetic mean of the dB series cannot give.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+EXCEEDANCE = (5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95)
+LEVEL_STATS = ("avg", "min", "argmin", "max", "argmax") + tuple(f"{p:02d}" for p in EXCEEDANCE)
+
+
+def stat_names(prefix: str, suffix: str = "") -> list[str]:
+    """Column names in ARAUS order, e.g. ``stat_names("LA", "_r")`` -> LAavg_r, LAmin_r, ..."""
+    return [f"{prefix}{s}{suffix}" for s in LEVEL_STATS]
+
+
+def exceedance(series: np.ndarray, percents=EXCEEDANCE) -> np.ndarray:
+    """(..., len(percents)) values exceeded ``p`` % of the time along the last axis.
+
+    -inf entries (digital silence in a level series) are ordered below everything; an
+    interpolation touching one gives -inf (NumPy would give NaN). NaN input gives NaN."""
+    s = np.asarray(series, dtype=np.float64)
+    with np.errstate(invalid="ignore"):  # -inf - -inf inside NumPy's interpolation
+        q = np.percentile(s, [100.0 - p for p in percents], axis=-1)
+    q = np.moveaxis(q, 0, -1)
+    has_nan = np.isnan(s).any(axis=-1)[..., None]
+    return np.where(np.isnan(q) & ~has_nan, -np.inf, q)
+
+
+def level_statistics(levels: np.ndarray, rate: float) -> np.ndarray:
+    """(..., 16) statistics of level series (dB, last axis sampled at ``rate`` Hz)."""
+    lv = np.asarray(levels, dtype=np.float64)
+    if lv.shape[-1] == 0:
+        raise ValueError("level statistics need at least one sample")
+    with np.errstate(divide="ignore", over="ignore"):
+        top = np.max(lv, axis=-1, keepdims=True)
+        finite_top = np.where(np.isfinite(top), top, 0.0)
+        avg = finite_top[..., 0] + 10.0 * np.log10(
+            np.mean(10.0 ** ((lv - finite_top) / 10.0), axis=-1))
+    avg = np.where(np.isnan(lv).any(axis=-1), np.nan, avg)
+    out = np.stack([avg, lv.min(axis=-1), np.argmin(lv, axis=-1) / rate, lv.max(axis=-1),
+                    np.argmax(lv, axis=-1) / rate], axis=-1)
+    return np.concatenate([out, exceedance(lv)], axis=-1)

@@ -1,0 +1,66 @@
+"""The ARAUS statistics of a level series, on hand-computed cases."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from affrepro.plugins.psychoacoustics.stats import (
+    EXCEEDANCE, LEVEL_STATS, exceedance, level_statistics, stat_names,
+)
+
+
+def test_names_follow_araus():
+    assert stat_names("LA", "_r")[:6] == ["LAavg_r", "LAmin_r", "LAargmin_r", "LAmax_r",
+                                          "LAargmax_r", "LA05_r"]
+    assert len(LEVEL_STATS) == 16 and LEVEL_STATS[-1] == "95"
+
+
+def test_hand_computed_series():
+    # 0..99 dB sampled at 10 Hz: L_XX is exceeded XX % of the time
+    lv = np.arange(100.0)
+    s = dict(zip(LEVEL_STATS, level_statistics(lv, 10.0)))
+    assert s["min"] == 0 and s["max"] == 99
+    assert s["argmin"] == 0.0 and s["argmax"] == pytest.approx(9.9)
+    assert s["05"] == pytest.approx(np.percentile(lv, 95)) == pytest.approx(94.05)
+    assert s["50"] == pytest.approx(49.5) and s["95"] == pytest.approx(4.95)
+    # energy mean: dominated by the loudest samples
+    assert s["avg"] == pytest.approx(10 * np.log10(np.mean(10 ** (lv / 10))))
+    assert s["avg"] > 85  # arithmetic mean: 49.5
+
+
+def test_energy_mean_of_two_levels():
+    # 60 dB and 70 dB half the time each: 10 log10((1e6 + 1e7) / 2) = 67.40 dB
+    s = level_statistics(np.array([60.0, 70.0]), 1.0)
+    assert s[0] == pytest.approx(67.4036, abs=1e-4)
+
+
+def test_argmax_is_the_first_maximum_and_channels_are_kept():
+    lv = np.array([[1.0, 5.0, 5.0, 2.0], [3.0, 3.0, 0.0, 0.0]])
+    s = level_statistics(lv, 2.0)
+    assert s.shape == (2, 16)
+    assert s[0, 4] == 0.5 and s[1, 2] == 1.0 and s[1, 4] == 0.0
+
+
+def test_silence_gives_minus_infinity_not_nan():
+    lv = np.array([-np.inf, -np.inf, -np.inf, 50.0])
+    s = level_statistics(lv, 1.0)
+    assert not np.isnan(s).any()
+    assert s[1] == -np.inf and s[3] == 50.0
+    assert s[0] == pytest.approx(50 - 10 * np.log10(4))
+    all_silent = level_statistics(np.full(5, -np.inf), 1.0)
+    assert np.isneginf(all_silent[[0, 1, 3]]).all()
+    assert np.isneginf(exceedance(np.array([-np.inf, -np.inf]))).all()
+
+
+def test_nan_propagates():
+    s = level_statistics(np.array([1.0, np.nan, 3.0]), 1.0)
+    assert np.isnan(s[0]) and np.isnan(s[5:]).all()
+
+
+def test_empty_is_an_error():
+    with pytest.raises(ValueError, match="at least one"):
+        level_statistics(np.zeros(0), 1.0)
+
+
+def test_exceedance_percent_list():
+    assert EXCEEDANCE == (5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95)
