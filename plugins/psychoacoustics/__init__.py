@@ -4,13 +4,16 @@
   ARAUS order ``avg, min, argmin, max, argmax, 05, 10, 20, ..., 90, 95``
   (``LA*`` / ``LC*`` columns; :func:`feature_names` gives the names);
 - ``third_octave``: the 37 one-third-octave band levels 5 Hz .. 20 kHz over the whole
-  signal, A-weighted as in ARAUS (``M00005_0 .. M20000_0``).
+  signal, A-weighted as in ARAUS (``M00005_0 .. M20000_0``);
+- ``zwicker_stationary``: ISO 532-1 stationary loudness N (sone), its loudness level
+  (phon) and DIN 45692 sharpness (acum) of the whole signal. ARAUS's ``N*``/``S*``
+  columns are statistics of TIME-VARYING loudness/sharpness, which is not here yet.
 
 Signals are in pascals along the last axis (``calibration`` multiplies them first: Pa per
 full-scale unit); leading axes (e.g. the two channels of a binaural WAV) are kept. ARAUS
 does not say how it combined the two ears for these columns, so that is left to callers.
-Zwicker loudness, DIN sharpness, roughness, fluctuation strength and tonality are not
-here yet. Loading this plugin imports neither NumPy nor the kernels.
+Time-varying loudness and sharpness, roughness, fluctuation strength and tonality are
+not here yet. Loading this plugin imports neither NumPy nor the kernels.
 """
 from __future__ import annotations
 
@@ -21,6 +24,8 @@ from affrepro.components import Feature
 
 LEVEL_SETTINGS: dict[str, Any] = {"tau": 0.125, "calibration": 1.0, "step": None}
 BAND_SETTINGS: dict[str, Any] = {"weighting": "A", "calibration": 1.0}
+ZWICKER_SETTINGS: dict[str, Any] = {"field": "free", "calibration": 1.0}
+ZWICKER_NAMES = ("N", "LN", "S")
 
 
 def band_names(suffix: str = "") -> list[str]:
@@ -38,6 +43,8 @@ def feature_names(name: str, suffix: str = "") -> list[str]:
         return stat_names("LA" if name == "laf" else "LC", suffix)
     if name == "third_octave":
         return band_names(suffix)
+    if name == "zwicker_stationary":
+        return [f"{n}{suffix}" for n in ZWICKER_NAMES]
     raise KeyError(f"unknown psychoacoustic feature {name!r}")
 
 
@@ -84,6 +91,22 @@ def extract_third_octave(signal, sample_rate: float, backend: str = "auto", **se
     return third_octave_levels(x, sample_rate, s["weighting"], backend=backend)
 
 
+def extract_zwicker_stationary(signal, sample_rate: float, backend: str = "auto", **settings):
+    """(..., 3): ISO 532-1 stationary loudness (sone), loudness level (phon), DIN 45692
+    sharpness (acum) of ``signal`` (..., samples) in Pa."""
+    import numpy as np
+
+    from affrepro.kernels import zwicker as zw
+
+    s = {**ZWICKER_SETTINGS, **settings}
+    unknown = set(s) - set(ZWICKER_SETTINGS)
+    if unknown:
+        raise TypeError(f"unknown settings {sorted(unknown)}; known: {sorted(ZWICKER_SETTINGS)}")
+    x = np.asarray(signal, dtype=np.float64) * float(s["calibration"])
+    n, ns = zw.stationary_loudness(x, sample_rate, s["field"], backend=backend)
+    return np.stack([n, zw.loudness_level(n), zw.sharpness_din(n, ns)], axis=-1)
+
+
 @hookimpl
 def register_features(register):
     register(Feature(name="laf", extract=extract_laf, settings=dict(LEVEL_SETTINGS),
@@ -95,3 +118,7 @@ def register_features(register):
                      settings=dict(BAND_SETTINGS),
                      description="37 one-third-octave band levels 5 Hz-20 kHz, A-weighted "
                                  "(ARAUS M00005_0..M20000_0)"))
+    register(Feature(name="zwicker_stationary", extract=extract_zwicker_stationary,
+                     settings=dict(ZWICKER_SETTINGS),
+                     description="ISO 532-1 stationary loudness (sone, phon) and DIN 45692 "
+                                 "sharpness (acum) of the whole signal"))

@@ -10,7 +10,7 @@ from affrepro.reproductions.araus_2022.columns import INDICATORS
 
 def test_registered(registries):
     names = set(registries.features.names())
-    assert {"laf", "lcf", "third_octave"} <= names
+    assert {"laf", "lcf", "third_octave", "zwicker_stationary"} <= names
     assert registries.features.get("laf").settings["tau"] == 0.125
 
 
@@ -46,3 +46,17 @@ def test_unknown_settings_are_refused(registries):
         registries.features.get("laf").extract(np.ones(100), 8000, weighting="C")
     with pytest.raises(TypeError, match="unknown settings"):
         registries.features.get("third_octave").extract(np.ones(100), 8000, tau=1)
+
+
+def test_zwicker_stationary_feature(registries):
+    fs = 16000
+    t = np.arange(fs) / fs
+    # 1 kHz at 40 dB in both ears: 1 sone, 40 phon
+    x = np.stack([np.sqrt(2) * 2e-3 * np.sin(2 * np.pi * 1000 * t)] * 2)
+    out = registries.features.get("zwicker_stationary").extract(x / 10.0, fs, calibration=10.0)
+    assert out.shape == (2, 3) and feature_names("zwicker_stationary") == ["N", "LN", "S"]
+    assert out[0, 0] == pytest.approx(1.0, abs=0.01)
+    assert out[0, 1] == pytest.approx(40.0, abs=0.15)
+    assert 0.5 < out[0, 2] < 1.5
+    with pytest.raises(ValueError, match="field"):
+        registries.features.get("zwicker_stationary").extract(x, fs, field="room")
