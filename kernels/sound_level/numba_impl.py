@@ -1,45 +1,48 @@
-"""Numba backend of the time-weighted level: the weighting cascade, the squaring and the
-exponential average fused into one pass per channel (the reference makes three passes
-through SciPy), channels in parallel. Float64 state throughout."""
+"""Numba backends: the time-weighted mean square (weighting sections, squaring and the
+exponential average over each channel in place, channels in parallel) and the
+one-third-octave band sums. Float64 throughout."""
 from __future__ import annotations
 
 import numpy as np
 from numba import njit, prange
 
 
-@njit(cache=True, inline="always")
-def _cascade(v, sos, state):
-    # transposed direct form II, one sample through every section
-    for s in range(sos.shape[0]):
-        y = sos[s, 0] * v + state[s, 0]
-        state[s, 0] = sos[s, 1] * v - sos[s, 4] * y + state[s, 1]
-        state[s, 1] = sos[s, 2] * v - sos[s, 5] * y
-        v = y
-    return v
+@njit(cache=True)
+def _section(buf, b0, b1, b2, a1, a2):
+    # one biquad over the whole channel in place (transposed direct form II), its
+    # coefficients and state in registers
+    z1 = 0.0
+    z2 = 0.0
+    for i in range(buf.shape[0]):
+        v = buf[i]
+        y = b0 * v + z1
+        z1 = b1 * v - a1 * y + z2
+        z2 = b2 * v - a2 * y
+        buf[i] = y
 
 
 @njit(cache=True, parallel=True)
 def mean_square_2d(x, sos, a, n0):
-    """(C, n) input -> (C, n) frequency- and time-weighted mean square."""
+    """(C, n) input -> (C, n) frequency- and time-weighted mean square: the sections run
+    one after another over each channel (tight scalar loops), then squaring and the
+    exponential average in one pass; channels in parallel."""
     n_ch, n = x.shape
     out = np.empty((n_ch, n), dtype=np.float64)
     for c in prange(n_ch):
-        state = np.zeros((sos.shape[0], 2), dtype=np.float64)
+        buf = out[c]
+        for i in range(n):
+            buf[i] = x[c, i]
+        for s in range(sos.shape[0]):
+            _section(buf, sos[s, 0], sos[s, 1], sos[s, 2], sos[s, 4], sos[s, 5])
         # warm start: the mean square of the first n0 weighted samples
         acc = 0.0
         for i in range(n0):
-            v = _cascade(np.float64(x[c, i]), sos, state)
-            out[c, i] = v * v
-            acc += v * v
+            acc += buf[i] * buf[i]
         m = acc / n0 if n0 > 0 else 0.0
         b = 1.0 - a
-        for i in range(n0):
-            m = a * m + b * out[c, i]
-            out[c, i] = m
-        for i in range(n0, n):
-            v = _cascade(np.float64(x[c, i]), sos, state)
-            m = a * m + b * (v * v)
-            out[c, i] = m
+        for i in range(n):
+            m = a * m + b * (buf[i] * buf[i])
+            buf[i] = m
     return out
 
 
