@@ -8,6 +8,17 @@ import pytest
 from affrepro.reproductions.araus_2022 import cnn
 
 
+@pytest.fixture
+def one_thread():
+    """Tiny networks train several times faster on one torch thread on a small shared machine."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def masker_row(level_offset=0.3):
     row = {f"gain_{db}dB": 10 ** ((db - 65) / 20) for db in range(46, 84)}
     row.update({f"leq_at_gain_{db}dB": db + level_offset for db in range(46, 84)})
@@ -69,7 +80,7 @@ def test_network_shape_and_parameter_count():
     assert model(torch.zeros(3, 2, 644, 64)).shape == (3,)
 
 
-def test_a_tiny_training_run_stops_early_and_reports_keras_style():
+def test_a_tiny_training_run_stops_early_and_reports_keras_style(one_thread):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(48, 20, 10, 2)).astype(np.float32)
     y = (X[:, :, :, 0].mean(axis=(1, 2)) * 5).astype(np.float32)
@@ -111,17 +122,48 @@ def test_stimulus_features_from_synthetic_wavs_are_mixed_and_cached(tmp_path):
     assert any("sample rate 48000 Hz" in p.message for p in verify_araus(root))
 
 
-def test_cnn_cross_validation_runs_every_fold_and_seed_on_a_synthetic_corpus(tmp_path):
+def test_streaming_from_the_cache_trains_exactly_as_in_memory(tmp_path, one_thread):
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(40, 6, 64, 2)).astype(np.float32)
+    y = rng.normal(size=40).astype(np.float32)
+    paths = []
+    for i, x in enumerate(X):
+        paths.append(tmp_path / f"{i}.npy")
+        np.save(paths[-1], x)
+    streamed = cnn.CachedStimuli(paths, y)
+    assert len(streamed) == 40
+    np.testing.assert_array_equal(streamed[5][0], np.transpose(X[5], (2, 0, 1)))
+    a = cnn.train_fold((X[:24], y[:24]), (X[24:32], y[24:32]), (X[32:], y[32:]), seed=4, epochs=2, batch_size=8)
+    b = cnn.train_fold(cnn.CachedStimuli(paths[:24], y[:24]), cnn.CachedStimuli(paths[24:32], y[24:32]),
+                       cnn.CachedStimuli(paths[32:], y[32:]), seed=4, epochs=2, batch_size=8)
+    assert a["history"] == b["history"] and a["test"] == b["test"]
+    model = cnn.ArausCNN(seed=4, epochs=1, batch_size=8).fit(streamed, (X[:8], y[:8]))
+    assert model.predict(streamed).shape == (40,)
+    assert model.mse(streamed) == pytest.approx(float(np.mean((model.predict(X) - y) ** 2)), rel=1e-5)
+    with pytest.raises(RuntimeError, match="fit"):
+        cnn.ArausCNN().predict(streamed)
+
+
+def test_cnn_cross_validation_runs_every_fold_and_seed_on_a_synthetic_corpus(tmp_path, one_thread):
     from affrepro.reproductions.araus_2022.loaders import read
     from affrepro.reproductions.araus_2022.protocol import labelled_responses
     from affrepro.reproductions.araus_2022.synthetic import write_araus
 
     root = tmp_path / "araus"
-    write_araus(root, seed=0, audio_seconds=0.6)
+    write_araus(root, seed=0, audio_seconds=0.35)
     frame = labelled_responses(read(root, "responses"))
+    progress = {}
     out = cnn.cross_validate_cnn(frame, root, read(root, "soundscapes"), read(root, "maskers"), seeds=(1, 2),
-                                 cache_dir=tmp_path / "cache", epochs=1, patience=1, batch_size=64)
+                                 cache_dir=tmp_path / "cache", epochs=1, patience=1, batch_size=64,
+                                 progress=lambda label, done, total: progress.__setitem__(label, (done, total)))
     assert set(out["per_seed"]) == {1, 2} and all(len(f) == 5 for f in out["folds"].values())
+    assert progress["CNN training (seeds x folds)"] == (10, 10)
+    done, total = progress["CNN features (stimuli)"]
+    # one file per distinct stimulus; stimuli with equal contents and gains (the silent
+    # maskers are all-zero files) share one
+    rated = frame.loc[frame["fold_r"] >= 0, ["soundscape", "masker", "smr"]]
+    assert done == total == len({tuple(r) for r in rated.values})
+    assert 0 < len(list((tmp_path / "cache").rglob("*.npy"))) <= total
     for s in ("train", "val", "test"):
         vals = [out["per_seed"][seed][s] for seed in (1, 2)]
         assert out["mean"][s] == pytest.approx(np.mean(vals)) and out["std"][s] == pytest.approx(np.std(vals, ddof=1))
