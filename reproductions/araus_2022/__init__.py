@@ -4,14 +4,15 @@ Responses to Augmented Urban Soundscapes" (IEEE Transactions on Affective Comput
 Datasets ``araus`` (the DR-NTU release, by download), ``araus-soundscapes`` (the public
 copy of soundscapes.csv) and ``isd`` (International Soundscape Database, for the
 real-data extension); the protocol is in ``protocol.py``, the ISO projection in ``iso.py``.
-The CNN baseline and the psychoacoustic indicator kernels are not implemented yet.
+Model ``araus-cnn``: the authors' binaural log-mel CNN (``cnn.py``), trained by the
+protocol on ``--device cuda`` (on the CPU only with ``AFFREPRO_ARAUS_CNN_CPU=1``).
 """
 from __future__ import annotations
 
 from pathlib import Path
 
 from affrepro import hookimpl
-from affrepro.components import Reproduction
+from affrepro.components import Model, Reproduction
 
 SLUG = "araus-2022"
 
@@ -29,6 +30,26 @@ def register_datasets(register):
     register(ARAUS)
     register(ARAUS_SOUNDSCAPES)
     register(ISD)
+
+
+def _araus_cnn(**params):
+    from affrepro.reproductions.araus_2022.cnn import ArausCNN
+
+    return ArausCNN(**params)
+
+
+ARAUS_CNN = Model(
+    name="araus-cnn",
+    factory=_araus_cnn,
+    description="ARAUS baseline CNN (Ooi et al. 2022): binaural log-mel 644x64x2 -> 3 conv blocks "
+                "(16, 16, 32 filters, 7x7) -> dense 100 -> 1; Adam 1e-4, batches of 32, <=100 epochs, "
+                "early stopping patience 10; fit(train, val) / predict(data), data as (X, y) or datasets",
+)
+
+
+@hookimpl
+def register_models(register):
+    register(ARAUS_CNN)
 
 
 @hookimpl

@@ -62,9 +62,10 @@ def _verify_araus(folder: Path) -> list[Problem]:
 
 
 def _synthesize_araus(folder: Path, seed: int) -> None:
+    from affrepro.reproductions.araus_2022.cnn import DRY_RUN_AUDIO_SECONDS
     from affrepro.reproductions.araus_2022.synthetic import write_araus
 
-    write_araus(folder, seed)
+    write_araus(folder, seed, audio_seconds=DRY_RUN_AUDIO_SECONDS)  # short WAVs: the CNN stage runs too
 
 
 # the three archives of the DR-NTU release; download.py unpacks them into the repository root

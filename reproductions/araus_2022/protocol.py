@@ -9,11 +9,21 @@ so the test targets are mean labels (and mean `_r` features, identical within a 
 Each claim is the mean over the five folds of that fold's MSE. Both baselines are
 deterministic; the seeds are recorded and change nothing.
 
+The CNN (model ``araus-cnn``, ``cnn.py``) trains on the same folds for each seed (the
+paper's 10, ``cnn.PAPER_SEEDS``, unless ``--seeds`` names others); its claims are the mean
+over seeds of the five folds' mean MSE. It needs the WAV folders and runs with
+``--device cuda``; on the CPU its claims are skipped with the reason (a CPU run takes
+hundreds of hours) unless ``AFFREPRO_ARAUS_CNN_CPU=1``. Features are cached per stimulus
+under ``AFFREPRO_ARAUS_CNN_CACHE`` (default ``<data dir>/features/araus-cnn``, ~8 GB for
+the release) and streamed from there; ``AFFREPRO_ARAUS_CNN_WORKERS`` sets the DataLoader
+processes. A dry run trains one epoch for one seed on the synthetic WAVs (a deviation).
+
 The real-data extension on the International Soundscape Database (``isd.py``) runs in
 the same protocol when the ``isd`` dataset is available and is recorded, not claimed.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from typing import Any
 
 from affrepro.reproductions.araus_2022 import columns as C
@@ -145,7 +155,148 @@ def run(ctx) -> dict[str, float]:
     })
     compare_soundscapes(root, ctx)
     isd_extension(ctx, models)
+    measured.update(cnn_claims(ctx, root, frame))  # last: on the real data it takes hours
     return {cid: v for cid, v in measured.items() if cid in wanted}
+
+
+CNN_MODEL = "araus-cnn"
+CNN_TARGET = "pleasantness"
+CNN_CLAIMS = tuple(claim_id(CNN_TARGET, "cnn", s) for s in SPLITS)
+
+
+def _cuda_problem() -> str | None:
+    import torch
+
+    if torch.cuda.is_available():
+        return None
+    return (f"--device cuda was given but torch {torch.__version__} sees no CUDA GPU "
+            f"(CUDA build: {torch.version.cuda or 'none, a CPU-only wheel'}); install a CUDA build of "
+            "torch on a machine with an NVIDIA GPU")
+
+
+def cnn_plan(ctx, root) -> dict[str, Any] | str:
+    """How the CNN runs in this context: its settings, or why its claims are skipped."""
+    import os
+
+    from affrepro.reproductions.araus_2022 import cnn
+
+    if CNN_MODEL not in ctx.registries.models:
+        return f"needs model {CNN_MODEL!r}, which no plugin registers"
+    if not ((root / "soundscapes").is_dir() and (root / "maskers").is_dir()):
+        return ("needs the ARAUS audio: the soundscapes/ and maskers/ WAV folders beside data/ "
+                "(soundscapes.zip and maskers.zip of the release; `affrepro data fetch araus` gets them)")
+    device = ctx.device
+    if ctx.dry_run:
+        if device.startswith("cuda") and _cuda_problem():
+            ctx.deviation(f"dry run: {_cuda_problem()}; the CNN stage ran on the CPU")
+            device = "cpu"
+        return {"device": device, "seeds": (ctx.seeds[0],), "train": dict(cnn.TRAINING) | cnn.DRY_RUN_BUDGET,
+                "workers": 0}
+    if device.startswith("cuda"):
+        problem = _cuda_problem()
+        if problem:
+            return problem
+        workers = min(8, max(1, (os.cpu_count() or 2) - 2))
+    elif os.environ.get(cnn.CPU_OPT_IN, "") not in ("", "0"):
+        workers = 0
+    else:
+        return (f"the CNN trains on a GPU: run with --device cuda (the paper's 10 seeds x 5 folds, up to "
+                f"{cnn.TRAINING['epochs']} epochs each); {cnn.CPU_ESTIMATE}. To train on the {device} "
+                f"anyway, set {cnn.CPU_OPT_IN}=1")
+    workers = int(os.environ.get(cnn.WORKERS_ENV, workers))
+    if tuple(ctx.seeds) == tuple(ctx.card.seeds):
+        seeds = cnn.PAPER_SEEDS
+    else:
+        seeds = tuple(ctx.seeds)
+        if len(seeds) != len(cnn.PAPER_SEEDS):
+            ctx.deviation(f"the CNN ran with {len(seeds)} seed(s) ({', '.join(map(str, seeds))}); the "
+                          f"published mean ± std is over {len(cnn.PAPER_SEEDS)} seeded runs")
+    return {"device": device, "seeds": seeds, "train": dict(cnn.TRAINING), "workers": workers}
+
+
+def cnn_cache_dir() -> Any:
+    """The feature cache of real runs: ``AFFREPRO_ARAUS_CNN_CACHE`` or <data dir>/features/araus-cnn."""
+    import os
+    from pathlib import Path
+
+    from affrepro import paths
+    from affrepro.reproductions.araus_2022 import cnn
+
+    env = os.environ.get(cnn.CACHE_ENV)
+    return Path(env).expanduser() if env else paths.data_dir() / "features" / "araus-cnn"
+
+
+@contextmanager
+def _torch_threads(n: int | None):
+    """torch's intra-op threads set to ``n`` (None: unchanged) for the block."""
+    import torch
+
+    before = torch.get_num_threads()
+    if n:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def cnn_claims(ctx, root, frame) -> dict[str, float]:
+    """The CNN claims: trained and evaluated over the paper's folds and seeds on CUDA (or on
+    the CPU when the user opts in), skipped with the reason otherwise; in a dry run, one
+    seed and one epoch on the synthetic WAVs so every stage runs."""
+    import tempfile
+    import time
+
+    from affrepro.reproductions.araus_2022 import cnn
+    from affrepro.reproductions.araus_2022.loaders import read
+
+    wanted = [c for c in CNN_CLAIMS if c in ctx.claims_to_measure]
+    if not wanted and not ctx.dry_run:
+        return {}
+    plan = cnn_plan(ctx, root)
+    if isinstance(plan, str):
+        for cid in wanted:
+            ctx.skip(cid, plan)
+        return {}
+    if ctx.dry_run:
+        ctx.deviation(f"dry run: the CNN trained {plan['train']['epochs']} epoch(s) (early-stopping patience "
+                      f"{plan['train']['patience']}) with 1 seed on the synthetic corpus's short WAVs, to run "
+                      f"every stage; the paper trains up to {cnn.TRAINING['epochs']} epochs (patience "
+                      f"{cnn.TRAINING['patience']}) with {len(cnn.PAPER_SEEDS)} seeds on 30 s stimuli "
+                      f"({cnn.N_FRAMES} frames)")
+    import torch
+
+    if plan["device"].startswith("cuda"):
+        torch.backends.cudnn.benchmark = True
+    ctx.stage(f"CNN on ISO {CNN_TARGET}: {len(plan['seeds'])} seed(s) x 5 folds on {plan['device']}")
+    t0 = time.perf_counter()
+    # the dry run's tiny inputs train several times faster on one thread than on threads
+    # contending for a small, shared machine
+    with tempfile.TemporaryDirectory(prefix="affrepro-araus-cnn-") as tmp, \
+            _torch_threads(1 if ctx.dry_run else None):
+        cache = cnn_cache_dir() if not ctx.dry_run else tmp
+        out = cnn.cross_validate_cnn(
+            frame, root, read(root, "soundscapes"), read(root, "maskers"), plan["seeds"], cache,
+            target=CNN_TARGET, device=plan["device"], stage=ctx.stage, progress=ctx.progress,
+            model_factory=ctx.registries.models.get(CNN_MODEL).factory, workers=plan["workers"],
+            **plan["train"])
+    measured = {}
+    for s in SPLITS:
+        measured[claim_id(CNN_TARGET, "cnn", s)] = out["mean"][s]
+        ctx.record(f"araus.{CNN_TARGET}.cnn.{s}_mse", out["mean"][s])
+        ctx.record(f"araus.{CNN_TARGET}.cnn.{s}_mse_std", out["std"][s])
+        for seed, v in out["per_seed"].items():
+            ctx.record(f"araus.{CNN_TARGET}.cnn.seed{seed}.{s}_mse", v[s])
+    ctx.note("araus_cnn", {
+        "model": CNN_MODEL, "device": plan["device"], "seeds": list(plan["seeds"]),
+        "training": plan["train"], "features": cnn.FEATURE_SETTINGS,
+        "feature_cache": "temporary (dry run)" if ctx.dry_run else str(cache),
+        "gpu": torch.cuda.get_device_name() if plan["device"].startswith("cuda") else None,
+        "dataloader_workers": plan["workers"], "seconds": round(time.perf_counter() - t0, 1),
+        "value": "mean over seeds of the five folds' mean MSE; std over seeds (ddof 1)",
+        "per_seed": out["per_seed"], "folds": out["folds"],
+    })
+    return measured
 
 
 def _public(ctx, name: str):

@@ -112,8 +112,13 @@ def test_dry_run_runs_every_stage_on_the_synthetic_corpus(tmp_path, no_mirror):
     for cid in BASELINE_CLAIMS:
         assert by_id[cid].verdict.value == "skipped" and "dry run" in by_id[cid].reason
         assert np.isfinite(by_id[cid].measured)
-    for cid in CNN_CLAIMS:
-        assert by_id[cid].verdict.value == "skipped" and "araus-cnn" in by_id[cid].reason
+    for cid in CNN_CLAIMS:  # the CNN stage ran end to end on the synthetic WAVs
+        assert by_id[cid].verdict.value == "skipped" and "dry run" in by_id[cid].reason
+        assert np.isfinite(by_id[cid].measured) and by_id[cid].measured > 0
+    cnn = report.details["araus_cnn"]
+    assert cnn["seeds"] == [0] and cnn["training"]["epochs"] == 1 and len(cnn["folds"][0]) == 5
+    assert report.records["araus.pleasantness.cnn.test_mse"] == by_id["pleasantness-cnn-test-mse"].measured
+    assert any(d.startswith("dry run: the CNN trained 1 epoch") for d in report.deviations)
     assert report.data["araus"]["status"] == "synthetic"
     assert "araus.eventfulness.elasticnet.test_mse" in report.records
     assert report.records["isd.acoustic.pleasantness.elasticnet.val_mse"] > 0
@@ -144,6 +149,74 @@ def test_linked_data_runs_the_claims_and_the_real_isd_extension(synthetic, tmp_p
     assert report.details["soundscapes_csv_is_public_copy"] is False
     assert any("differs from the public copy" in d for d in report.deviations)
     assert any("the authors' notebook has {'n_train': 20160" in d for d in report.deviations)
+    for cid in CNN_CLAIMS:  # tables only, no WAV folders
+        assert by_id[cid].verdict.value == "skipped" and "soundscapes/ and maskers/" in by_id[cid].reason
+
+
+@pytest.fixture(scope="module")
+def with_audio(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("araus-audio")
+    write_araus(root, seed=0, audio_seconds=0.35)
+    return root
+
+
+def _cnn_results(report):
+    assert report.status == "FINISHED", report.error
+    return {r.claim.id: r for r in report.results if r.claim.id in CNN_CLAIMS}
+
+
+def test_on_the_cpu_the_cnn_claims_are_skipped_with_the_reason(with_audio, tmp_path, no_mirror, monkeypatch):
+    monkeypatch.delenv("AFFREPRO_ARAUS_CNN_CPU", raising=False)
+    report = reproduce(SLUG, data_dirs={"araus": with_audio}, output_dir=tmp_path / "out", track=False)
+    for r in _cnn_results(report).values():
+        assert r.verdict.value == "skipped" and r.measured is None
+        assert "--device cuda" in r.reason and "AFFREPRO_ARAUS_CNN_CPU=1" in r.reason
+        assert "hours" in r.reason
+    assert "araus_cnn" not in report.details
+    by_id = {r.claim.id: r for r in report.results}
+    assert by_id["pleasantness-elasticnet-val-mse"].verdict.value == "not reproduced"  # still measured
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="checks a machine without CUDA")
+def test_device_cuda_without_a_gpu_skips_the_cnn_claims(with_audio, tmp_path, no_mirror):
+    report = reproduce(SLUG, data_dirs={"araus": with_audio}, device="cuda", output_dir=tmp_path / "out",
+                       track=False)
+    for r in _cnn_results(report).values():
+        assert r.verdict.value == "skipped" and "sees no CUDA GPU" in r.reason
+
+
+def test_cpu_opt_in_trains_and_judges_the_cnn_claims(with_audio, tmp_path, no_mirror, monkeypatch):
+    import torch
+
+    from affrepro.reproductions.araus_2022 import cnn
+
+    monkeypatch.setenv("AFFREPRO_ARAUS_CNN_CPU", "1")
+    monkeypatch.setenv("AFFREPRO_ARAUS_CNN_CACHE", str(tmp_path / "cache"))
+    # the paper's protocol with a smaller budget: one seed, one epoch (and one torch thread)
+    monkeypatch.setattr(cnn, "PAPER_SEEDS", (3,))
+    monkeypatch.setitem(cnn.TRAINING, "epochs", 1)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        report = reproduce(SLUG, data_dirs={"araus": with_audio}, output_dir=tmp_path / "out", track=False)
+    finally:
+        torch.set_num_threads(threads)
+    for r in _cnn_results(report).values():  # synthetic numbers, measured and judged (either way)
+        assert r.verdict.value in ("reproduced", "not reproduced") and np.isfinite(r.measured)
+    cnn_details = report.details["araus_cnn"]
+    assert cnn_details["seeds"] == [3] and cnn_details["device"] == "cpu"
+    assert cnn_details["feature_cache"] == str(tmp_path / "cache")
+    assert len(list((tmp_path / "cache").rglob("*.npy"))) > 48  # streamed from the cache
+    assert not any(d.startswith("dry run") for d in report.deviations)
+
+
+def test_the_model_registry_has_araus_cnn(registries):
+    from affrepro.reproductions.araus_2022.cnn import ArausCNN
+
+    model = registries.models.get("araus-cnn")
+    assert registries.models.plugin_of("araus-cnn") == "araus-2022"
+    est = model.factory(seed=2, epochs=3)
+    assert isinstance(est, ArausCNN) and est.seed == 2 and est.epochs == 3 and est.patience == 10
 
 
 def test_isd_extension_on_the_real_database(mirror, registries):
