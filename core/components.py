@@ -127,7 +127,9 @@ class Reproduction:
 
     ``protocol(ctx)`` returns ``{claim_id: measured_value}`` for the claims in
     ``ctx.claims_to_measure``; it may record extra results with ``ctx.record`` and leave a
-    claim unmeasured on purpose with ``ctx.skip(claim_id, reason)``. The protocol runs when
+    claim unmeasured on purpose with ``ctx.skip(claim_id, reason)``, or report that one
+    claim's measurement failed with ``ctx.fail(claim_id, reason)`` (verdict ``error``, the
+    other claims keep theirs). The protocol runs when
     its ``datasets`` are available and some claim is measurable, or always when
     ``run_without_claims`` is set (for extension results that are not claims).
     """

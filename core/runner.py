@@ -45,6 +45,7 @@ class RunContext:
     registries: Registries
     records: dict[str, float] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
     deviations: list[str] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
     stage: StageCallback = lambda msg: None
@@ -74,6 +75,11 @@ class RunContext:
         """Leave one claim unmeasured on purpose (say why and how to get there)."""
         self.card.claim(claim_id)
         self.skipped[claim_id] = reason
+
+    def fail(self, claim_id: str, reason: str) -> None:
+        """One claim's measurement failed (verdict ``error``); the others keep theirs."""
+        self.card.claim(claim_id)
+        self.failed[claim_id] = reason
 
     def deviation(self, text: str) -> None:
         """A departure from the paper's method; every one lands in the report."""
@@ -269,6 +275,9 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
                         continue
                     if cid in ctx.skipped and cid not in measured:
                         results[cid] = skipped(card.claim(cid), ctx.skipped[cid])
+                        continue
+                    if cid in ctx.failed and cid not in measured:
+                        results[cid] = errored(card.claim(cid), ctx.failed[cid])
                         continue
                     res = judge(card.claim(cid), measured.get(cid))
                     if dry_run and res.verdict in (Verdict.REPRODUCED, Verdict.NOT_REPRODUCED):

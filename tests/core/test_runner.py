@@ -151,3 +151,23 @@ def test_progress_reaches_the_callback(tmp_path):
     reproduce(SLUG, data_dirs={"toy-licensed": tmp_path / "d"}, output_dir=tmp_path / "o", track=False,
               registries=state.registries, progress=lambda *a: seen.append(a))
     assert seen == [("folds", 1, 3), ("folds", 2, 3), ("folds", 3, 3)]
+
+
+def test_one_failed_claim_is_an_error_and_the_others_keep_their_verdicts(tmp_path):
+    from affrepro.plugin_manager import build_plugin_manager
+    from toy_plugin import ToyPlugin
+
+    class HalfFailing(ToyPlugin):
+        def protocol(self, ctx):
+            ctx.fail("acc", "the GPU ran out of memory")
+            return {}
+
+    card = write_card(tmp_path / "card")
+    write_predictions(tmp_path / "d", correct=75)
+    state = build_plugin_manager(extra_plugins=[("toy", HalfFailing(card))], load_entry_points=False)
+    report = reproduce(SLUG, data_dirs={"toy-licensed": tmp_path / "d"}, output_dir=tmp_path / "o",
+                       track=False, registries=state.registries)
+    assert report.status == "FINISHED"
+    acc, llm = report.results
+    assert acc.verdict.value == "error" and acc.reason == "the GPU ran out of memory"
+    assert llm.verdict.value == "skipped"

@@ -177,6 +177,21 @@ def test_on_the_cpu_the_cnn_claims_are_skipped_with_the_reason(with_audio, tmp_p
     assert by_id["pleasantness-elasticnet-val-mse"].verdict.value == "not reproduced"  # still measured
 
 
+def test_a_failing_cnn_stage_errors_only_the_cnn_claims(with_audio, tmp_path, no_mirror, monkeypatch):
+    from affrepro.reproductions.araus_2022 import protocol
+
+    def out_of_memory(ctx, root, frame):
+        raise RuntimeError("CUDA out of memory (simulated)")
+
+    monkeypatch.setattr(protocol, "cnn_claims", out_of_memory)
+    report = reproduce(SLUG, data_dirs={"araus": with_audio}, output_dir=tmp_path / "out", track=False)
+    for r in _cnn_results(report).values():
+        assert r.verdict.value == "error" and "CUDA out of memory (simulated)" in r.reason
+    by_id = {r.claim.id: r for r in report.results}
+    assert by_id["pleasantness-elasticnet-val-mse"].verdict.value == "not reproduced"  # still measured
+    assert "out_of_memory" in report.details["cnn_error"]
+
+
 def test_device_cuda_without_a_gpu_skips_the_cnn_claims(with_audio, tmp_path, no_mirror):
     import torch
 
