@@ -15,7 +15,6 @@ From Python: ``from affrepro.plugins.evaluate import evaluate``.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +22,7 @@ import click
 
 from affrepro import hookimpl
 from affrepro.components import Dataset
+from affrepro.lazy import lazy
 
 if TYPE_CHECKING:
     from affrepro.plugins.evaluate.common import Evaluation
@@ -36,19 +36,12 @@ PROTOCOLS: dict[str, tuple[str, str, str]] = {
 }
 
 
-def _lazy(module: str, name: str) -> Callable[..., Any]:
-    def call(*args, **kwargs):
-        return getattr(importlib.import_module(module), name)(*args, **kwargs)
-
-    call.__name__ = call.__qualname__ = name
-    return call
-
 
 def _dataset(name: str, module: str, description: str, licence: str, homepage: str,
              how: str) -> Dataset:
     return Dataset(name=name, description=description, access="licensed", licence=licence,
-                   homepage=homepage, how_to_get=how, verify=_lazy(module, "verify"),
-                   synthesize=_lazy(module, "synthesize"))
+                   homepage=homepage, how_to_get=how, verify=lazy(f"{module}:verify"),
+                   synthesize=lazy(f"{module}:synthesize"))
 
 
 DATASETS = (

@@ -14,23 +14,9 @@ the same submodule; both forms run the same code:
 """
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
-
 from affrepro import hookimpl
 from affrepro.components import Metric
-
-
-def _lazy(module: str, name: str, formula: str) -> Callable[..., float]:
-    def call(*args, **kwargs):
-        fn = getattr(importlib.import_module(f"affrepro.plugins.metrics.{module}"), name)
-        return fn(*args, **kwargs)
-
-    call.__name__ = call.__qualname__ = name
-    call.__doc__ = (f"{formula}\n\nSee affrepro.plugins.metrics.{module}.{name} for the options "
-                    "and the conventions on degenerate input.")
-    return call
-
+from affrepro.lazy import lazy
 
 # name, module, function, higher_is_better, description, formula
 BUILTIN_METRICS: tuple[tuple[str, str, str, bool, str, str], ...] = (
@@ -80,16 +66,12 @@ STREAMING: dict[str, str] = {
 }
 
 
-def _lazy_streaming(module: str, cls: str) -> Callable[..., object]:
-    def make(**options):
-        return getattr(importlib.import_module(f"affrepro.plugins.metrics.{module}"), cls)(**options)
-
-    make.__name__ = make.__qualname__ = cls
-    return make
-
 
 @hookimpl
 def register_metrics(register):
     for name, module, fn, higher, description, formula in BUILTIN_METRICS:
-        register(Metric(name, _lazy(module, fn, formula), higher, description,
-                        streaming=_lazy_streaming(module, STREAMING[name])))
+        where = f"affrepro.plugins.metrics.{module}"
+        doc = (f"{formula}\n\nSee {where}.{fn} for the options and the conventions on "
+               "degenerate input.")
+        register(Metric(name, lazy(f"{where}:{fn}", doc), higher, description,
+                        streaming=lazy(f"{where}:{STREAMING[name]}")))

@@ -7,22 +7,9 @@ first call, so loading plugins does not import NumPy or SciPy.
 """
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
-
 from affrepro import hookimpl
 from affrepro.components import Metric
-
-
-def _lazy(name: str) -> Callable[..., float]:
-    def call(*args, **kwargs):
-        fn = getattr(importlib.import_module("affrepro.plugins.stats.functions"), name)
-        return fn(*args, **kwargs)
-
-    call.__name__ = call.__qualname__ = name
-    call.__doc__ = f"See affrepro.plugins.stats.functions.{name} for the formula."
-    return call
-
+from affrepro.lazy import lazy
 
 METRICS = (
     ("relative_gain_percent", "relative_gain_percent", True,
@@ -39,4 +26,6 @@ METRICS = (
 @hookimpl
 def register_metrics(register):
     for name, fn, hib, desc in METRICS:
-        register(Metric(name, _lazy(fn), hib, desc))
+        register(Metric(name, lazy(f"affrepro.plugins.stats.functions:{fn}",
+                                  f"See affrepro.plugins.stats.functions.{fn} for the formula."),
+                        hib, desc))

@@ -11,17 +11,13 @@ from pathlib import Path
 
 from affrepro import hookimpl
 from affrepro.components import Reproduction
+from affrepro.lazy import lazy
 
 SLUG = "affwild-2021"
-
-
-def _protocol(ctx):
-    from affrepro.reproductions.affwild_2021.protocol import run
-
-    return run(ctx)
 
 
 @hookimpl
 def register_reproductions(register):
     register(Reproduction(slug=SLUG, card_path=Path(__file__).with_name("paper.toml"),
-                          protocol=_protocol, datasets=("aff-wild2",), run_without_claims=True))
+                          protocol=lazy("affrepro.reproductions.affwild_2021.protocol:run"),
+                          datasets=("aff-wild2",), run_without_claims=True))

@@ -13,14 +13,9 @@ from pathlib import Path
 
 from affrepro import hookimpl
 from affrepro.components import Model, Reproduction
+from affrepro.lazy import lazy
 
 SLUG = "araus-2022"
-
-
-def _protocol(ctx):
-    from affrepro.reproductions.araus_2022.protocol import run
-
-    return run(ctx)
 
 
 @hookimpl
@@ -62,4 +57,5 @@ def register_commands(cli):
 @hookimpl
 def register_reproductions(register):
     register(Reproduction(slug=SLUG, card_path=Path(__file__).with_name("paper.toml"),
-                          protocol=_protocol, datasets=("araus",)))
+                          protocol=lazy("affrepro.reproductions.araus_2022.protocol:run"),
+                          datasets=("araus",)))

@@ -6,14 +6,9 @@ from pathlib import Path
 
 from affrepro import hookimpl
 from affrepro.components import Reproduction
+from affrepro.lazy import lazy
 
 SLUG = "daic-woz-bias-2024"
-
-
-def _protocol(ctx):
-    from affrepro.reproductions.daic_woz_bias_2024.protocol import run
-
-    return run(ctx)
 
 
 @hookimpl
@@ -27,4 +22,5 @@ def register_datasets(register):
 @hookimpl
 def register_reproductions(register):
     register(Reproduction(slug=SLUG, card_path=Path(__file__).with_name("paper.toml"),
-                          protocol=_protocol, datasets=("daic-woz-bias",)))
+                          protocol=lazy("affrepro.reproductions.daic_woz_bias_2024.protocol:run"),
+                          datasets=("daic-woz-bias",)))

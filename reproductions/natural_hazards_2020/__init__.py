@@ -11,14 +11,10 @@ from pathlib import Path
 
 from affrepro import hookimpl
 from affrepro.components import Metric, Reproduction
+from affrepro.lazy import lazy
 
 SLUG = "natural-hazards-2020"
 
-
-def _protocol(ctx):
-    from affrepro.reproductions.natural_hazards_2020.protocol import run
-
-    return run(ctx)
 
 
 def n_records(y_true, y_pred=None) -> float:
@@ -41,4 +37,5 @@ def register_metrics(register):
 @hookimpl
 def register_reproductions(register):
     register(Reproduction(slug=SLUG, card_path=Path(__file__).with_name("paper.toml"),
-                          protocol=_protocol, datasets=("natural-hazards",)))
+                          protocol=lazy("affrepro.reproductions.natural_hazards_2020.protocol:run"),
+                          datasets=("natural-hazards",)))

@@ -7,23 +7,15 @@ rules of the challenge's ``calculateCCC.py``; without either, every claim is ski
 what to link. ``affrepro evaluate omg-empathy-2019`` scores any other predictions."""
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 from affrepro import hookimpl
 from affrepro.components import Dataset, Reproduction
+from affrepro.lazy import lazy
 
 SLUG = "omg-empathy-2019"
 PREDICTIONS = "omg-empathy-baseline-predictions"
 _HERE = "affrepro.reproductions.omg_empathy_2019"
-
-
-def _lazy(module: str, name: str):
-    def call(*args, **kwargs):
-        return getattr(importlib.import_module(f"{_HERE}.{module}"), name)(*args, **kwargs)
-
-    call.__name__ = call.__qualname__ = name
-    return call
 
 
 def _how_to_get() -> str:
@@ -44,8 +36,8 @@ BASELINE_PREDICTIONS = Dataset(
     access="licensed", licence="CC BY-NC-SA 3.0 DE (derived from the corpus; on request)",
     homepage="https://github.com/knowledgetechnologyuhh/OMGEmpathyChallenge",
     how_to_get=_how_to_get(),
-    verify=_lazy("baseline_predictions", "verify"),
-    synthesize=_lazy("baseline_predictions", "synthesize"),
+    verify=lazy(f"{_HERE}.baseline_predictions:verify"),
+    synthesize=lazy(f"{_HERE}.baseline_predictions:synthesize"),
 )
 
 
@@ -57,5 +49,5 @@ def register_datasets(register):
 @hookimpl
 def register_reproductions(register):
     register(Reproduction(slug=SLUG, card_path=Path(__file__).with_name("paper.toml"),
-                          protocol=_lazy("protocol", "run"),
+                          protocol=lazy(f"{_HERE}.protocol:run"),
                           datasets=("omg-empathy", PREDICTIONS)))

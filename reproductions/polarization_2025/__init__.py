@@ -6,14 +6,9 @@ from pathlib import Path
 
 from affrepro import hookimpl
 from affrepro.components import Reproduction
+from affrepro.lazy import lazy
 
 SLUG = "polarization-2025"
-
-
-def _protocol(ctx):
-    from affrepro.reproductions.polarization_2025.protocol import run
-
-    return run(ctx)
 
 
 @hookimpl
@@ -26,4 +21,5 @@ def register_datasets(register):
 @hookimpl
 def register_reproductions(register):
     register(Reproduction(slug=SLUG, card_path=Path(__file__).with_name("paper.toml"),
-                          protocol=_protocol, datasets=("polarization-conversations",)))
+                          protocol=lazy("affrepro.reproductions.polarization_2025.protocol:run"),
+                          datasets=("polarization-conversations",)))

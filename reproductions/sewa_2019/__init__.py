@@ -11,17 +11,13 @@ from pathlib import Path
 
 from affrepro import hookimpl
 from affrepro.components import Reproduction
+from affrepro.lazy import lazy
 
 SLUG = "sewa-2019"
-
-
-def _protocol(ctx):
-    from affrepro.reproductions.sewa_2019.protocol import run
-
-    return run(ctx)
 
 
 @hookimpl
 def register_reproductions(register):
     register(Reproduction(slug=SLUG, card_path=Path(__file__).with_name("paper.toml"),
-                          protocol=_protocol, datasets=("sewa-avec2019",), run_without_claims=True))
+                          protocol=lazy("affrepro.reproductions.sewa_2019.protocol:run"),
+                          datasets=("sewa-avec2019",), run_without_claims=True))
