@@ -31,9 +31,11 @@ import numpy as np
 from numba import njit
 
 BLOCK_BYTES = 1 << 20  # frames per block: ~1 MB of float64 frames per thread
-GROUP = 16  # frames per vector group in the banded mel product
+GROUP = 16  # frames per group in the banded mel product (= accumulators in _band_sums)
 # re-association lets LLVM vectorise the band sums; NaN/inf semantics are kept
 _FLAGS = {"reassoc", "contract", "nsz"}
+
+_NUMPY_FFT_OUT = np.lib.NumpyVersion(np.__version__) >= "2.0.0"  # rfft(..., out=)
 
 PAD_CODES = {"constant": 0, "edge": 1, "reflect": 2, "symmetric": 3}
 
@@ -75,17 +77,46 @@ def _frame_block(y, t0, nt, hop, pad, mode, window, out):
                 row[k] = y[j] * window[k] if j >= 0 else 0.0
 
 
+@njit(cache=True, nogil=True, fastmath=_FLAGS, inline="always")
+def _band_sums(pt, s, n, w):
+    """Σ_j w[j]·pt[s + j, f] for the GROUP (16) frames f of ``pt``, each frame in its own
+    scalar accumulator: LLVM packs them into four vector registers, enough independent
+    FMA chains to hide the FMA latency (an accumulator array would instead round-trip
+    through memory on every bin)."""
+    a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = a8 = a9 = a10 = a11 = a12 = a13 = a14 = a15 = 0.0
+    for j in range(n):
+        wj = w[j]
+        k = s + j
+        a0 += wj * pt[k, 0]
+        a1 += wj * pt[k, 1]
+        a2 += wj * pt[k, 2]
+        a3 += wj * pt[k, 3]
+        a4 += wj * pt[k, 4]
+        a5 += wj * pt[k, 5]
+        a6 += wj * pt[k, 6]
+        a7 += wj * pt[k, 7]
+        a8 += wj * pt[k, 8]
+        a9 += wj * pt[k, 9]
+        a10 += wj * pt[k, 10]
+        a11 += wj * pt[k, 11]
+        a12 += wj * pt[k, 12]
+        a13 += wj * pt[k, 13]
+        a14 += wj * pt[k, 14]
+        a15 += wj * pt[k, 15]
+    return (a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15)
+
+
 @njit(cache=True, nogil=True, fastmath=_FLAGS)
 def _mel_block(spec, nt, starts, lengths, weights, power, pt, out, t0, log_scale, amin,
                log_ref):
     """out[m, t0 + f] = Σ_j weights[m, j] |spec[f, starts[m] + j]|^power (banded product).
 
     ``GROUP`` frames at a time: their powers go to ``pt`` (n_bins, GROUP) — transposed,
-    so that each filter's band sum runs as GROUP-wide vector FMAs across frames — then
-    every filter sums over its own band only (~2 filters per bin instead of n_mels)."""
+    so that each filter's band sum runs across frames in vector registers — then every
+    filter sums over its own band only (~2 filters per bin instead of n_mels).
+    ``log_scale > 0`` fuses scale·ln(max(amin, S)) − log_ref into the store (NaN kept)."""
     n_mels = starts.shape[0]
     n_bins = spec.shape[1]
-    acc = np.empty(GROUP, dtype=pt.dtype)
     for g0 in range(0, nt, GROUP):
         gn = min(GROUP, nt - g0)
         for f in range(gn):
@@ -101,26 +132,15 @@ def _mel_block(spec, nt, starts, lengths, weights, power, pt, out, t0, log_scale
         for f in range(gn, GROUP):  # keep the unused lanes finite and quiet
             for k in range(n_bins):
                 pt[k, f] = 0.0
+        o = t0 + g0
         for m in range(n_mels):
-            s = starts[m]
-            w = weights[m]
-            for f in range(GROUP):
-                acc[f] = 0.0
-            for j in range(lengths[m]):
-                wj = w[j]
-                col = pt[s + j]
-                for f in range(GROUP):
-                    acc[f] += wj * col[f]
+            acc = _band_sums(pt, starts[m], lengths[m], weights[m])
             orow = out[m]
-            if log_scale > 0.0:  # fused log: scale·ln(max(amin, S)) − log_ref, NaN kept
-                for f in range(gn):
-                    v = acc[f]
-                    if v == v:
-                        v = log_scale * math.log(max(v, amin)) - log_ref
-                    orow[t0 + g0 + f] = v
-            else:
-                for f in range(gn):
-                    orow[t0 + g0 + f] = acc[f]
+            for f in range(gn):
+                v = acc[f]
+                if log_scale > 0.0 and v == v:
+                    v = log_scale * math.log(max(v, amin)) - log_ref
+                orow[o + f] = v
 
 
 @njit(cache=True, nogil=True)
@@ -270,8 +290,14 @@ def spectrogram(y2d: np.ndarray, n_fft: int, hop: int, window: np.ndarray, cente
 
     counter = itertools.count()  # dynamic scheduling: next() is atomic under the GIL
 
+    # NumPy >= 2 transforms into a reused buffer (pocketfft, as SciPy); SciPy would
+    # allocate ~1 MB per block, i.e. fresh pages and page faults every time
+    reuse_out = wdtype == np.float64 and _NUMPY_FFT_OUT
+
     def work():
-        buf = np.empty((min(block_frames, n_out_frames), n_fft), dtype=wdtype)
+        rows_max = min(block_frames, n_out_frames)
+        buf = np.empty((rows_max, n_fft), dtype=wdtype)
+        sbuf = np.empty((rows_max, n_fft // 2 + 1), dtype=np.complex128) if reuse_out else None
         pbuf = np.empty((n_fft // 2 + 1, GROUP), dtype=wdtype)
         while True:
             i = next(counter)
@@ -279,7 +305,10 @@ def spectrogram(y2d: np.ndarray, n_fft: int, hop: int, window: np.ndarray, cente
                 return
             b, t0, nt = tasks[i]
             _frame_block(y2d[b], t0, nt, hop, pad, mode, win, buf)
-            spec = sfft.rfft(buf[:nt], axis=-1, workers=1, overwrite_x=True)
+            if sbuf is not None:
+                spec = np.fft.rfft(buf[:nt], axis=-1, out=sbuf[:nt])
+            else:
+                spec = sfft.rfft(buf[:nt], axis=-1, workers=1, overwrite_x=True)
             if fb_band is not None:
                 _mel_block(spec, nt, fb_band[0], fb_band[1], wts, float(power),
                            pbuf, out[b], t0, *lg)
