@@ -30,7 +30,8 @@ from affrepro.registry import Registries
 PROJECT = "affrepro"
 ENTRY_POINT_GROUP = "affrepro"
 DEFAULT_PLUGINS: tuple[str, ...] = ("affrepro.plugins.metrics", "affrepro.plugins.features",
-                                   "affrepro.plugins.psychoacoustics", "affrepro.plugins.bench")
+                                   "affrepro.plugins.psychoacoustics", "affrepro.plugins.bench",
+                                   "affrepro.plugins.psychoacoustics.roughness")
 
 
 @dataclass
