@@ -6,14 +6,22 @@
 - ``third_octave``: the 37 one-third-octave band levels 5 Hz .. 20 kHz over the whole
   signal, A-weighted as in ARAUS (``M00005_0 .. M20000_0``);
 - ``zwicker_stationary``: ISO 532-1 stationary loudness N (sone), its loudness level
-  (phon) and DIN 45692 sharpness (acum) of the whole signal. ARAUS's ``N*``/``S*``
-  columns are statistics of TIME-VARYING loudness/sharpness, which is not here yet.
+  (phon) and DIN 45692 sharpness (acum) of the whole signal;
+- ``zwicker_time_varying``: the ARAUS ``S*`` and ``N*`` columns, 29 values: statistics of
+  DIN 45692 sharpness S(t) (``Savg, Smax, Sargmax, S05 .. S95``) then of ISO 532-1
+  time-varying loudness N(t) (``Navg, Nrmc, Nmax, Nargmax, N05 .. N95``), both every 2
+  ms (:func:`affrepro.kernels.zwicker.time_varying_loudness`; resampled to 48 kHz
+  first). ``avg`` is the arithmetic mean, ``rmc`` the root mean cube, ``argmax`` the
+  time in s from the signal's start. Settings: ``field`` (free/diffuse), ``calibration``
+  and ``skip`` (seconds dropped from the start before the statistics; default 0, as
+  MoSQITo's ``sharpness_din_tv``: the statistics cover the whole signal, including the
+  ~0.1 s over which N(t) rises from rest. ARAUS does not say whether it skipped any).
 
 Signals are in pascals along the last axis (``calibration`` multiplies them first: Pa per
 full-scale unit); leading axes (e.g. the two channels of a binaural WAV) are kept. ARAUS
 does not say how it combined the two ears for these columns, so that is left to callers.
-Time-varying loudness and sharpness, roughness, fluctuation strength and tonality are
-not here yet. Loading this plugin imports neither NumPy nor the kernels.
+Roughness, fluctuation strength and tonality are not in this module. Loading this plugin
+imports neither NumPy nor the kernels.
 """
 from __future__ import annotations
 
@@ -26,6 +34,7 @@ LEVEL_SETTINGS: dict[str, Any] = {"tau": 0.125, "calibration": 1.0, "step": None
 BAND_SETTINGS: dict[str, Any] = {"weighting": "A", "calibration": 1.0}
 ZWICKER_SETTINGS: dict[str, Any] = {"field": "free", "calibration": 1.0}
 ZWICKER_NAMES = ("N", "LN", "S")
+ZWICKER_TV_SETTINGS: dict[str, Any] = {"field": "free", "calibration": 1.0, "skip": 0.0}
 
 
 def band_names(suffix: str = "") -> list[str]:
@@ -45,6 +54,11 @@ def feature_names(name: str, suffix: str = "") -> list[str]:
         return band_names(suffix)
     if name == "zwicker_stationary":
         return [f"{n}{suffix}" for n in ZWICKER_NAMES]
+    if name == "zwicker_time_varying":
+        from affrepro.plugins.psychoacoustics.stats import LOUDNESS_STATS, SHARPNESS_STATS
+
+        return (stat_names("S", suffix, SHARPNESS_STATS)
+                + stat_names("N", suffix, LOUDNESS_STATS))
     raise KeyError(f"unknown psychoacoustic feature {name!r}")
 
 
@@ -107,6 +121,40 @@ def extract_zwicker_stationary(signal, sample_rate: float, backend: str = "auto"
     return np.stack([n, zw.loudness_level(n), zw.sharpness_din(n, ns)], axis=-1)
 
 
+def extract_zwicker_time_varying(signal, sample_rate: float, backend: str = "auto",
+                                 **settings):
+    """(..., 29): statistics of DIN 45692 sharpness S(t) (14: avg, max, argmax, 05..95)
+    then of ISO 532-1 time-varying loudness N(t) (15: avg, rmc, max, argmax, 05..95) of
+    ``signal`` (..., samples) in Pa, in the ARAUS column order
+    (``feature_names("zwicker_time_varying")``)."""
+    import numpy as np
+
+    from affrepro.kernels import zwicker as zw
+    from affrepro.plugins.psychoacoustics.stats import (
+        LOUDNESS_STATS, SHARPNESS_STATS, series_statistics,
+    )
+
+    s = {**ZWICKER_TV_SETTINGS, **settings}
+    unknown = set(s) - set(ZWICKER_TV_SETTINGS)
+    if unknown:
+        raise TypeError(f"unknown settings {sorted(unknown)}; known: "
+                        f"{sorted(ZWICKER_TV_SETTINGS)}")
+    skip = float(s["skip"])
+    if not skip >= 0:
+        raise ValueError(f"skip must be >= 0 seconds, got {s['skip']!r}")
+    x = np.asarray(signal, dtype=np.float64) * float(s["calibration"])
+    n, ns, t = zw.time_varying_loudness(x, sample_rate, s["field"], backend=backend)
+    sharp = zw.sharpness_din_tv(n, ns)
+    first = int(np.searchsorted(t, skip - 1e-9))
+    if first >= len(t):
+        raise ValueError(f"skip={skip} s leaves no 2 ms step of a {t[-1] + 0.002:.3f} s "
+                         "signal")
+    rate = 500.0  # N(t), S(t) every 2 ms
+    return np.concatenate([
+        series_statistics(sharp[..., first:], rate, SHARPNESS_STATS, t0=t[first]),
+        series_statistics(n[..., first:], rate, LOUDNESS_STATS, t0=t[first])], axis=-1)
+
+
 @hookimpl
 def register_features(register):
     register(Feature(name="laf", extract=extract_laf, settings=dict(LEVEL_SETTINGS),
@@ -122,3 +170,7 @@ def register_features(register):
                      settings=dict(ZWICKER_SETTINGS),
                      description="ISO 532-1 stationary loudness (sone, phon) and DIN 45692 "
                                  "sharpness (acum) of the whole signal"))
+    register(Feature(name="zwicker_time_varying", extract=extract_zwicker_time_varying,
+                     settings=dict(ZWICKER_TV_SETTINGS),
+                     description="ARAUS S* and N*: statistics of DIN 45692 sharpness and "
+                                 "ISO 532-1 time-varying loudness (2 ms steps); Numba"))

@@ -8,18 +8,25 @@ and the exceedance levels ``05, 10, 20, ..., 90, 95``), as the ARAUS README defi
   10 log10(mean(10^(L/10))). The README only says "exponentially averaged"; the real
   ``soundscapes.csv`` settles it: e.g. R0002_segment_binaural_44100_2 has LAavg 65.63
   with LA50 59.15 and LA10 67.83, which an arithmetic mean of the dB series cannot give.
+
+Loudness and sharpness (``N*``, ``S*``) have other sets, in the ARAUS column order: no
+min/argmin, ``avg`` the ARITHMETIC mean of the sone/acum series, and for loudness also
+``rmc``, the root mean cube (mean(N^3))^(1/3) (:func:`series_statistics`).
 """
 from __future__ import annotations
 
 import numpy as np
 
 EXCEEDANCE = (5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95)
-LEVEL_STATS = ("avg", "min", "argmin", "max", "argmax") + tuple(f"{p:02d}" for p in EXCEEDANCE)
+PERCENT_STATS = tuple(f"{p:02d}" for p in EXCEEDANCE)
+LEVEL_STATS = ("avg", "min", "argmin", "max", "argmax") + PERCENT_STATS
+LOUDNESS_STATS = ("avg", "rmc", "max", "argmax") + PERCENT_STATS  # ARAUS N*
+SHARPNESS_STATS = ("avg", "max", "argmax") + PERCENT_STATS  # ARAUS S*
 
 
-def stat_names(prefix: str, suffix: str = "") -> list[str]:
+def stat_names(prefix: str, suffix: str = "", stats=LEVEL_STATS) -> list[str]:
     """Column names in ARAUS order, e.g. ``stat_names("LA", "_r")`` -> LAavg_r, LAmin_r, ..."""
-    return [f"{prefix}{s}{suffix}" for s in LEVEL_STATS]
+    return [f"{prefix}{s}{suffix}" for s in stats]
 
 
 def exceedance(series: np.ndarray, percents=EXCEEDANCE) -> np.ndarray:
@@ -49,3 +56,31 @@ def level_statistics(levels: np.ndarray, rate: float) -> np.ndarray:
     out = np.stack([avg, lv.min(axis=-1), np.argmin(lv, axis=-1) / rate, lv.max(axis=-1),
                     np.argmax(lv, axis=-1) / rate], axis=-1)
     return np.concatenate([out, exceedance(lv)], axis=-1)
+
+
+def series_statistics(series: np.ndarray, rate: float, stats, t0: float = 0.0) -> np.ndarray:
+    """(..., len(stats)) statistics of linear-unit series (sone, acum; last axis sampled at
+    ``rate`` Hz, its first sample at ``t0`` s): ``avg`` arithmetic mean, ``rmc`` root
+    mean cube, ``min``/``max``, ``argmin``/``argmax`` (t0 + index / rate, the first
+    extremum) and the exceedance values ``05`` .. ``95``."""
+    x = np.asarray(series, dtype=np.float64)
+    if x.shape[-1] == 0:
+        raise ValueError("statistics need at least one sample")
+    exc = dict(zip(PERCENT_STATS, np.moveaxis(exceedance(x), -1, 0)))
+    funcs = {
+        "avg": lambda: x.mean(axis=-1),
+        "rmc": lambda: np.cbrt(np.mean(x ** 3, axis=-1)),
+        "min": lambda: x.min(axis=-1),
+        "max": lambda: x.max(axis=-1),
+        "argmin": lambda: t0 + np.argmin(x, axis=-1) / rate,
+        "argmax": lambda: t0 + np.argmax(x, axis=-1) / rate,
+    }
+    cols = []
+    for name in stats:
+        if name in exc:
+            cols.append(exc[name])
+        elif name in funcs:
+            cols.append(funcs[name]())
+        else:
+            raise KeyError(f"unknown statistic {name!r}")
+    return np.stack(cols, axis=-1)

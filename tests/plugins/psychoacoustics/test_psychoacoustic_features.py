@@ -10,7 +10,7 @@ from affrepro.reproductions.araus_2022.columns import INDICATORS
 
 def test_registered(registries):
     names = set(registries.features.names())
-    assert {"laf", "lcf", "third_octave", "zwicker_stationary"} <= names
+    assert {"laf", "lcf", "third_octave", "zwicker_stationary", "zwicker_time_varying"} <= names
     assert registries.features.get("laf").settings["tau"] == 0.125
 
 
@@ -60,3 +60,63 @@ def test_zwicker_stationary_feature(registries):
     assert 0.5 < out[0, 2] < 1.5
     with pytest.raises(ValueError, match="field"):
         registries.features.get("zwicker_stationary").extract(x, fs, field="room")
+
+
+def test_zwicker_time_varying_names_are_the_araus_columns():
+    names = feature_names("zwicker_time_varying", "_r")
+    assert len(names) == 29
+    assert names == [f"{n}_r" for n in INDICATORS[:29]]  # S block, then N block
+    assert names[:3] == ["Savg_r", "Smax_r", "Sargmax_r"] and names[13] == "S95_r"
+    assert names[14:18] == ["Navg_r", "Nrmc_r", "Nmax_r", "Nargmax_r"]
+    assert names[-1] == "N95_r" and not any("min" in n for n in names)
+
+
+def test_zwicker_time_varying_feature(registries):
+    from affrepro.kernels import zwicker as zw
+
+    feat = registries.features.get("zwicker_time_varying")
+    assert feat.settings == {"field": "free", "calibration": 1.0, "skip": 0.0}
+    fs = 16000
+    t = np.arange(fs) / fs
+    # left: 1 kHz at 40 dB (1 sone once settled); right: the same 20 dB louder, gated on
+    # for 0.2 .. 0.6 s
+    left = np.sqrt(2) * 2e-3 * np.sin(2 * np.pi * 1000 * t)
+    right = 10 * left * ((t >= 0.2) & (t < 0.6))
+    x = np.stack([left, right])
+    out = feat.extract(x / 10.0, fs, calibration=10.0)
+    names = feature_names("zwicker_time_varying")
+    assert out.shape == (2, 29)
+    col = dict(zip(names, out[0]))
+    n, ns, tt = zw.time_varying_loudness(x, fs)
+    s = zw.sharpness_din_tv(n, ns)
+    # the statistics are those of the kernel's series (all 500 steps, nothing skipped)
+    assert col["Navg"] == pytest.approx(n[0].mean(), rel=1e-12)
+    assert col["Nrmc"] == pytest.approx(np.mean(n[0] ** 3) ** (1 / 3), rel=1e-12)
+    assert col["Nmax"] == pytest.approx(n[0].max(), rel=1e-12)
+    assert col["N50"] == pytest.approx(np.median(n[0]), rel=1e-12)
+    assert col["N05"] == pytest.approx(np.percentile(n[0], 95), rel=1e-12)
+    assert col["N95"] == pytest.approx(np.percentile(n[0], 5), rel=1e-12)
+    assert col["Savg"] == pytest.approx(s[0].mean(), rel=1e-12)
+    assert col["Nmax"] == pytest.approx(1.0, abs=0.02)
+    assert col["N50"] == pytest.approx(1.0, abs=0.01)
+    assert col["Navg"] < col["Nrmc"] < col["Nmax"]
+    assert col["N05"] >= col["N10"] >= col["N50"] >= col["N90"] >= col["N95"]
+    # right: loud only while gated on; its maximum is inside the gate
+    right_cols = dict(zip(names, out[1]))
+    assert 0.2 < right_cols["Nargmax"] < 0.62 and right_cols["Nmax"] > 3.5
+    assert right_cols["N95"] < 0.01 < right_cols["N05"]
+    assert right_cols["Sargmax"] == pytest.approx(
+        tt[int(np.argmax(s[1]))], abs=1e-12)
+    # skip drops the start: the statistics of the series from 0.5 s on
+    late = feat.extract(x, fs, skip=0.5)
+    i0 = int(np.searchsorted(tt, 0.5))
+    assert late[0, names.index("Navg")] == pytest.approx(n[0, i0:].mean(), rel=1e-12)
+    assert late[1, names.index("Nargmax")] >= 0.5
+    with pytest.raises(ValueError, match="skip"):
+        feat.extract(x, fs, skip=5.0)
+    with pytest.raises(ValueError, match="skip"):
+        feat.extract(x, fs, skip=-1)
+    with pytest.raises(TypeError, match="unknown settings"):
+        feat.extract(x, fs, tau=0.1)
+    with pytest.raises(ValueError, match="field"):
+        feat.extract(x, fs, field="room")

@@ -64,3 +64,27 @@ def test_empty_is_an_error():
 
 def test_exceedance_percent_list():
     assert EXCEEDANCE == (5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95)
+
+
+def test_series_statistics_loudness_and_sharpness_sets():
+    from affrepro.plugins.psychoacoustics.stats import (
+        LOUDNESS_STATS, SHARPNESS_STATS, series_statistics, stat_names,
+    )
+
+    x = np.array([[1.0, 3.0, 2.0, 3.0, 0.5], [2.0, 2.0, 2.0, 2.0, 2.0]])
+    out = series_statistics(x, 500.0, LOUDNESS_STATS, t0=0.1)
+    assert out.shape == (2, 15)
+    row = dict(zip(LOUDNESS_STATS, out[0]))
+    assert row["avg"] == pytest.approx(1.9)  # arithmetic, not an energy mean
+    assert row["rmc"] == pytest.approx(((1 + 27 + 8 + 27 + 0.125) / 5) ** (1 / 3))
+    assert row["max"] == 3.0 and row["argmax"] == pytest.approx(0.1 + 1 / 500)
+    assert row["05"] == pytest.approx(np.percentile(x[0], 95))
+    assert row["95"] == pytest.approx(np.percentile(x[0], 5))
+    np.testing.assert_allclose(out[1, [0, 1, 2]], 2.0)
+    s = series_statistics(x, 500.0, SHARPNESS_STATS)
+    assert s.shape == (2, 14) and s[0, 2] == pytest.approx(1 / 500)
+    assert stat_names("N", "_r", LOUDNESS_STATS)[:2] == ["Navg_r", "Nrmc_r"]
+    with pytest.raises(ValueError, match="at least one"):
+        series_statistics(np.zeros((2, 0)), 500.0, SHARPNESS_STATS)
+    with pytest.raises(KeyError):
+        series_statistics(x, 500.0, ("median",))
