@@ -189,7 +189,7 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
               track: bool = True, registries: Registries | None = None,
               stage: StageCallback | None = None, progress: ProgressCallback | None = None) -> Report:
     """Reproduce one paper and return its report (also written to ``output_dir``)."""
-    from affrepro.plugin_manager import current_state, get_registries
+    from affrepro.plugin_manager import get_registries
 
     registries = registries or get_registries()
     stage = stage or (lambda msg: None)
@@ -226,28 +226,16 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
         protocol_ready = rep.protocol is not None and all(d in resolution.folders for d in rep.datasets)
         run_protocol = protocol_ready and (bool(measurable) or not card.claims or rep.run_without_claims)
 
-        plugin_name = registries.reproductions.plugin_of(slug)
-        state = current_state()
-        plugin_info = state.plugins.get(plugin_name) if state and state.registries is registries else None
-        plugin_version = (plugin_info.version if plugin_info and plugin_info.version else
-                          hardware.package_versions(("affrepro",)).get("affrepro", "unknown"))
+        plugin_name, plugin_version = _plugin_of(slug, registries)
         ident = hardware.identity()
         ctx = RunContext(paper=rep, card=card, data=resolution.folders, claims_to_measure=measurable,
                          seeds=seeds, device=device, dry_run=dry_run, output_dir=out,
                          registries=registries, deviations=list(card.deviations), stage=stage)
         if progress is not None:
             ctx.progress = progress
-        tags = {
-            "paper": slug, "plugin": f"{plugin_name}@{plugin_version}",
-            "protocol_hash": protocol_hash(card, seeds, device), "git_commit": git_commit(),
-            "cpu": ident["cpu"], "gpu": ", ".join(g["name"] for g in ident["gpus"]) or "none",
-            "gpu_driver": ", ".join(g["driver"] for g in ident["gpus"]) or "none",
-            "dry_run": str(dry_run).lower(), "affrepro.command": "reproduce",
-        }
-        for pkg in ("torch", "triton", "numba", "numpy", "mlflow"):
-            tags[f"version.{pkg}"] = ident["packages"].get(pkg, "not installed")
-
         if tracker is not None:
+            tags = _run_tags(slug, f"{plugin_name}@{plugin_version}",
+                             protocol_hash(card, seeds, device), dry_run, ident)
             tracker.start(run_name=f"{slug}{' (dry run)' if dry_run else ''}", tags=tags)
         status, error = "FINISHED", None
         from affrepro.tracking import ending_on_interrupt
@@ -271,20 +259,8 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
                     results[cid] = skipped(card.claim(cid), why)
             if status == "FINISHED":
                 for cid in measurable:
-                    if cid in results:
-                        continue
-                    if cid in ctx.skipped and cid not in measured:
-                        results[cid] = skipped(card.claim(cid), ctx.skipped[cid])
-                        continue
-                    if cid in ctx.failed and cid not in measured:
-                        results[cid] = errored(card.claim(cid), ctx.failed[cid])
-                        continue
-                    res = judge(card.claim(cid), measured.get(cid))
-                    if dry_run and res.verdict in (Verdict.REPRODUCED, Verdict.NOT_REPRODUCED):
-                        res = ClaimResult(res.claim, Verdict.SKIPPED, res.measured,
-                                          "dry run on synthetic data: the value exercises the "
-                                          "pipeline and is not compared with the paper")
-                    results[cid] = res
+                    if cid not in results:
+                        results[cid] = _verdict(card.claim(cid), measured, ctx, dry_run)
             ordered = [results[c.id] for c in card.claims]
             report = Report(
                 paper=slug, title=card.title, status=status, dry_run=dry_run, results=ordered,
@@ -303,6 +279,50 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
             if tracker is not None:
                 tracker.end(status)
     return report
+
+
+def _plugin_of(slug: str, registries: Registries) -> tuple[str, str]:
+    """(plugin name, its version) of a reproduction; affrepro's version when unknown."""
+    from affrepro.plugin_manager import current_state
+
+    plugin_name = registries.reproductions.plugin_of(slug)
+    state = current_state()
+    info = state.plugins.get(plugin_name) if state and state.registries is registries else None
+    version = (info.version if info and info.version else
+               hardware.package_versions(("affrepro",)).get("affrepro", "unknown"))
+    return plugin_name, version
+
+
+def _run_tags(slug: str, plugin: str, phash: str, dry_run: bool,
+              ident: Mapping[str, Any]) -> dict[str, str]:
+    """The MLflow tags of a reproduce run: paper, plugin@version, protocol hash, commit,
+    hardware and the backbone packages' versions."""
+    tags = {
+        "paper": slug, "plugin": plugin, "protocol_hash": phash, "git_commit": git_commit(),
+        "cpu": ident["cpu"], "gpu": ", ".join(g["name"] for g in ident["gpus"]) or "none",
+        "gpu_driver": ", ".join(g["driver"] for g in ident["gpus"]) or "none",
+        "dry_run": str(dry_run).lower(), "affrepro.command": "reproduce",
+    }
+    for pkg in ("torch", "triton", "numba", "numpy", "mlflow"):
+        tags[f"version.{pkg}"] = ident["packages"].get(pkg, "not installed")
+    return tags
+
+
+def _verdict(claim: Claim, measured: Mapping[str, float], ctx: RunContext,
+             dry_run: bool) -> ClaimResult:
+    """One measurable claim's result after the protocol ran: what the protocol skipped or
+    failed (unless it measured the claim anyway), else the judged value; on a dry run a
+    judged value is reported as skipped, since synthetic data says nothing of the paper."""
+    if claim.id in ctx.skipped and claim.id not in measured:
+        return skipped(claim, ctx.skipped[claim.id])
+    if claim.id in ctx.failed and claim.id not in measured:
+        return errored(claim, ctx.failed[claim.id])
+    res = judge(claim, measured.get(claim.id))
+    if dry_run and res.verdict in (Verdict.REPRODUCED, Verdict.NOT_REPRODUCED):
+        res = ClaimResult(res.claim, Verdict.SKIPPED, res.measured,
+                          "dry run on synthetic data: the value exercises the pipeline and "
+                          "is not compared with the paper")
+    return res
 
 
 def _log(tracker, report: Report, ctx: RunContext, out: Path, datasets: list[str]) -> None:
