@@ -47,34 +47,6 @@ def mean_square_2d(x, sos, a, n0):
 
 
 @njit(cache=True, parallel=True)
-def band_powers_2d(pw, f, fms, qd, order, lo, hi):
-    """(C, n_bins) weighted periodogram -> (C, n_bands) band powers; band b sums bins
-    lo[b]:hi[b] (outside them |H|^2 < 1e-30) with the Butterworth response computed on
-    the fly instead of a (n_bands, n_bins) matrix."""
-    n_ch = pw.shape[0]
-    nb = fms.shape[0]
-    out = np.zeros((n_ch, nb), dtype=np.float64)
-    for b in prange(nb):
-        fm = fms[b]
-        acc = np.zeros(n_ch, dtype=np.float64)
-        for k in range(lo[b], hi[b]):
-            fk = f[k]
-            if fk <= 0.0:
-                continue
-            om = qd * (fk / fm - fm / fk)
-            o2 = om * om
-            on = 1.0
-            for _ in range(order):
-                on *= o2
-            h2 = 1.0 / (1.0 + on)
-            for c in range(n_ch):
-                acc[c] += pw[c, k] * h2
-        for c in range(n_ch):
-            out[c, b] = acc[c]
-    return out
-
-
-@njit(cache=True, parallel=True)
 def periodogram_2d(spec, n, wpow):
     """(C, n // 2 + 1) rfft of n samples -> the one-sided Parseval-scaled power per bin
     (as ``reference.periodogram``) times the weighting power ``wpow`` per bin, in one
@@ -129,7 +101,9 @@ def _dot(a, b):
 
 @njit(cache=True, parallel=True)
 def band_powers_fast(pw, df, fms, qd, order, lo, hi, chunk):
-    """``band_powers_2d`` reorganised for speed (same sums, reassociated): the bins are
+    """(C, n_bins) weighted periodogram -> (C, n_bands) band powers; band b sums bins
+    lo[b]:hi[b] (outside them |H|^2 < 1e-30) with the Butterworth response computed on
+    the fly instead of a (n_bands, n_bins) matrix (the sums reassociated). The bins are
     cut into chunks of ``chunk``; each task takes one chunk, computes f = k df and 1/f
     there once, and for every band whose range [lo, hi) meets the chunk its response
     (one division per bin) once for all channels, then a dot product per channel: the
