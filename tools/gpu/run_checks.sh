@@ -1,0 +1,267 @@
+#!/usr/bin/env bash
+# Every GPU check of affrepro in one device call (issues 3, 4, 7): run THERE, in the repo
+# root, as the call's one command, with carry [".whl"] filled by tools/gpu/prepare.sh here:
+#
+#   bash tools/gpu/run_checks.sh [STEP ...]     steps, in order (default: all of them)
+#     tests           Triton compiled on CUDA vs the float64 reference: spectral, moments,
+#                     gaussian_posterior (the TRITON_INTERPRET tests are CPU checks CI runs)
+#     bench_spectral  affrepro bench run --device cuda --kernels spectral (workload (c):
+#                     256 x 10 s clips; ours vs torch eager vs torch.compile; <= 1e-3 dB)
+#     bench_moments   affrepro bench run --device cuda --kernels moments (100 M pairs; ours
+#                     vs torch eager and torchmetrics; <= 1e-6 vs float64)
+#     araus           affrepro reproduce araus-2022 --dry-run --device cuda --no-track (the
+#                     CNN stage on CUDA on the synthetic corpus)
+#
+# Writes to $OUT (at most 6 files): summary.txt, checks.log (everything), bench_spectral.json,
+# bench_moments.json (pytest-benchmark JSON with the GPU's identity), araus_report.json.
+# Each step has its own timeout, all of them together at most AFFREPRO_GPU_BUDGET_S
+# (default 480 s); a failing step does not stop the others.
+# Exit status: 0 every step passed, 1 a step failed, 2 no CUDA GPU here, 3 setup failed.
+#
+# AFFREPRO_GPU_DRY=1: a rehearsal on a CPU machine (the dev venv's python, TRITON_INTERPRET=1,
+# the same steps on tiny CPU subsets, mlflow/librosa/mosqito made unimportable) to prove the
+# plumbing; writes to $OUT or a temp folder.
+set -u -o pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+ROOT=$PWD
+DRY=${AFFREPRO_GPU_DRY:-0}
+BUDGET=${AFFREPRO_GPU_BUDGET_S:-480}
+export PYTHONUNBUFFERED=1
+T0=$(date +%s)
+DEADLINE=$((T0 + BUDGET))
+
+ALL_STEPS=(tests bench_spectral bench_moments araus)
+STEPS=("$@")
+[ ${#STEPS[@]} -gt 0 ] || STEPS=("${ALL_STEPS[@]}")
+for s in "${STEPS[@]}"; do
+  case " ${ALL_STEPS[*]} " in *" $s "*) ;; *) echo "run_checks: unknown step '$s' (steps: ${ALL_STEPS[*]})" >&2; exit 3 ;; esac
+done
+
+if [ "$DRY" = 1 ]; then
+  PY=${AFFREPRO_GPU_PYTHON:-$ROOT/.venv/bin/python}
+  BENCH_DEVICE=cpu
+  SPECTRAL_K=(-k numba_jit)          # the one CPU spectral benchmark without 10 min of audio
+  MOMENTS_K=(-k numba_vs_numpy)
+  export TRITON_INTERPRET=1
+else
+  unset TRITON_INTERPRET
+  PY=${AFFREPRO_GPU_PYTHON:-python3}
+  BENCH_DEVICE=cuda
+  SPECTRAL_K=()
+  MOMENTS_K=()
+fi
+
+# ---------------------------------------------------------------- a CUDA GPU, or stop at once
+if [ "$DRY" != 1 ]; then
+  why=""
+  if ! command -v nvidia-smi >/dev/null 2>&1; then
+    why="no nvidia-smi on PATH"
+  elif ! nvidia-smi -L >/dev/null 2>&1; then
+    why="nvidia-smi finds no GPU"
+  elif ! "$PY" -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)' >/dev/null 2>&1; then
+    why="$PY's torch sees no CUDA GPU (or has no torch)"
+  fi
+  if [ -n "$why" ]; then
+    echo "run_checks: no CUDA GPU here ($why). These checks are for the device machine:"
+    echo "  run tools/gpu/prepare.sh here, then the device call 'bash tools/gpu/run_checks.sh'"
+    echo "  with carry ['.whl']. AFFREPRO_GPU_DRY=1 rehearses the plumbing on a CPU."
+    exit 2
+  fi
+fi
+
+OUT=${OUT:-$(mktemp -d /tmp/affrepro-gpu-out.XXXXXX)}
+mkdir -p "$OUT"
+LOG=$OUT/checks.log
+SUMMARY=$OUT/summary.txt
+: > "$LOG"
+: > "$SUMMARY"
+log() { printf '%s\n' "$*" | tee -a "$LOG"; }
+note() { printf '%s\n' "$*" | tee -a "$LOG" >> "$SUMMARY"; }
+
+# ---------------------------------------------------------------- install: the wheels + the tree
+SITE=${AFFREPRO_GPU_SITE:-/tmp/site}
+[ "$DRY" = 1 ] && SITE=$(mktemp -d /tmp/affrepro-gpu-site.XXXXXX)
+shopt -s nullglob
+wheels=(.whl/*.whl)
+if [ ${#wheels[@]} -eq 0 ]; then
+  note "run_checks: no wheels in .whl/: run 'bash tools/gpu/prepare.sh' here first and name .whl in carry"
+  exit 3
+fi
+if [ "$DRY" = 1 ]; then  # the dev venv is CPython 3.11: leave out the cp312 builds (it has them)
+  keep=(); for w in "${wheels[@]}"; do case "$w" in *-cp3[0-9]*-cp3[0-9]*) ;; *) keep+=("$w") ;; esac; done
+  wheels=("${keep[@]}")
+fi
+rm -rf "$SITE"
+if ! "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+      --target "$SITE" "${wheels[@]}" 2>&1 | tee -a "$LOG"; then
+  note "run_checks: installing .whl/*.whl into $SITE failed"
+  exit 3
+fi
+# The working tree's sources over the wheel's (the wheel may predate later edits; what the
+# tests and benchmarks next to them expect is the tree): the package-dir mapping of pyproject.
+stale=$(for pair in .=core kernels=kernels plugins=plugins reproductions=reproductions; do
+  diff -rq -x __pycache__ -x '*.pyc' -x kernels -x plugins -x reproductions "${pair#*=}" \
+    "$SITE/affrepro/${pair%%=*}" 2>&1 | sed "s|$SITE/affrepro|wheel|"; done | head -6 | tr '\n' ';')
+[ -n "$stale" ] && stale=" (differs from the wheel: $stale)"
+rm -rf "$SITE/affrepro"
+mkdir -p "$SITE/affrepro"
+cp -r core/. "$SITE/affrepro/"
+for d in kernels plugins reproductions; do cp -r "$d" "$SITE/affrepro/$d"; done
+find "$SITE/affrepro" -name __pycache__ -prune -exec rm -rf {} +
+if [ -f .whl/pyproject.sha256 ] && [ "$(sha256sum pyproject.toml | cut -d' ' -f1)" != "$(cat .whl/pyproject.sha256)" ]; then
+  note "WARNING: pyproject.toml changed since prepare.sh built the wheel: entry points may be stale; rerun prepare.sh"
+fi
+export PYTHONPATH=$SITE${PYTHONPATH:+:$PYTHONPATH}
+if [ "$DRY" = 1 ]; then  # the GPU image has no mlflow, librosa, mosqito, ftfy, textblob, vaderSentiment
+  cat > "$SITE/sitecustomize.py" <<'PYEOF'
+import importlib.abc, sys
+_BLOCKED = {"mlflow", "librosa", "mosqito", "ftfy", "textblob", "vaderSentiment"}
+class _Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in _BLOCKED:
+            raise ModuleNotFoundError(f"No module named {name!r} (blocked: not on the GPU image)", name=name)
+        return None
+sys.meta_path.insert(0, _Block())
+PYEOF
+  if "$PY" -c 'import mlflow' >/dev/null 2>&1; then note "run_checks: the dry run's import blocker is not active"; exit 3; fi
+fi
+export AFFREPRO_HOME=$(mktemp -d /tmp/affrepro-home.XXXXXX)
+export AFFREPRO_DATA_DIR=$AFFREPRO_HOME/data
+unset MLFLOW_TRACKING_URI AFFREPRO_STRICT_PLUGINS AFFREPRO_LOAD_PLUGINS AFFREPRO_DATA_MIRROR
+affrepro() { "$PY" -m affrepro.cli "$@"; }
+
+# ---------------------------------------------------------------- the machine
+{
+  echo "== affrepro GPU checks $(date -u +%Y-%m-%dT%H:%M:%SZ)$([ "$DRY" = 1 ] && echo ' DRY RUN (CPU rehearsal)')"
+  echo "steps: ${STEPS[*]}; budget ${BUDGET}s; python $PY; site $SITE; sources: working tree$stale"
+  echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo 'no .git here')"
+  command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap --format=csv,noheader
+  "$PY" - <<'PYEOF'
+import importlib.metadata as md, platform
+names = ["affrepro", "torch", "triton", "numba", "numpy", "scipy", "pandas", "pytest",
+         "pytest-benchmark", "torchmetrics", "platformdirs", "soundfile", "mlflow", "librosa"]
+vs = []
+for n in names:
+    try:
+        vs.append(f"{n} {md.version(n)}")
+    except md.PackageNotFoundError:
+        vs.append(f"{n} -")
+print("python", platform.python_version(), "|", ", ".join(vs))
+import affrepro
+print("affrepro imported from", affrepro.__file__)
+try:
+    import torch
+    print("torch.cuda:", torch.version.cuda, "| available:", torch.cuda.is_available(),
+          "|", torch.cuda.get_device_name() if torch.cuda.is_available() else "no GPU")
+except Exception as exc:
+    print("torch:", type(exc).__name__, exc)
+PYEOF
+} 2>&1 | tee -a "$LOG" >> "$SUMMARY"
+[ "$DRY" = 1 ] || nvidia-smi 2>&1 | tee -a "$LOG" >/dev/null
+# plugins that fail to import on this image (listed, not fatal: the steps load what they use)
+"$PY" - <<'PYEOF' 2>&1 | tee -a "$LOG" >> "$SUMMARY"
+from affrepro.plugin_manager import get_state
+st = get_state()
+bad = {name: info.error for name, info in st.plugins.items() if getattr(info, "error", None)}
+print(f"plugins: {len(st.plugins)} loaded" + ("" if not bad else "; failed: " + "; ".join(
+    f"{k}: {str(v).strip().splitlines()[-1][:160]}" for k, v in bad.items())))
+PYEOF
+
+# ---------------------------------------------------------------- steps
+FAILED=0
+step() {  # step NAME TIMEOUT_S CMD...: runs CMD with the timeout (cut to the budget left)
+  local name=$1 limit=$2; shift 2
+  local left=$((DEADLINE - $(date +%s)))
+  if [ "$left" -lt 20 ]; then
+    note "$(printf '%-15s SKIPPED  (the %ss budget is spent)' "$name" "$BUDGET")"; FAILED=1; return
+  fi
+  [ "$limit" -gt "$left" ] && limit=$left
+  log "" "================ $name (timeout ${limit}s): $*"
+  local t=$(date +%s)
+  # timeout signals its whole process group: pytest's subprocesses end with it
+  timeout -k 15 "$limit" bash -c '"$@"' "$name" "$@" 2>&1 | tee -a "$LOG"
+  local rc=${PIPESTATUS[0]}
+  local took=$(($(date +%s) - t)) verdict=PASSED
+  if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then verdict="TIMEOUT"; elif [ "$rc" != 0 ]; then verdict="FAILED"; fi
+  [ "$verdict" = PASSED ] || FAILED=1
+  note "$(printf '%-15s %-8s rc=%-3s %4ss' "$name" "$verdict" "$rc" "$took")"
+}
+
+run_tests() {
+  "$PY" -m pytest -p no:cacheprovider -q -rs -o addopts= --import-mode=importlib \
+    tests/kernels/spectral/test_spectral_triton.py tests/kernels/moments \
+    tests/kernels/gaussian_posterior \
+    -k "(cuda or triton or gpu) and not under_the_interpreter and not under_interpreter" "$@"
+}
+
+bench() {  # bench KERNEL [-k EXPR]
+  local kernel=$1; shift
+  affrepro bench run --device "$BENCH_DEVICE" --kernels "$kernel" --suite-dir benchmarks \
+    --no-track -o "$OUT/bench_$kernel.json" "$@"
+}
+
+araus() {
+  local dir=$AFFREPRO_HOME/araus-out
+  affrepro reproduce araus-2022 --dry-run --device cuda --no-track -o "$dir"
+  local rc=$?
+  [ -f "$dir/report.json" ] && cp "$dir/report.json" "$OUT/araus_report.json"
+  [ "$rc" = 0 ] || return "$rc"
+  # the CNN stage must have run, and (on the GPU) on CUDA
+  "$PY" - "$dir/report.json" "$DRY" <<'PYEOF'
+import json, sys
+rep = json.load(open(sys.argv[1]))
+dry = sys.argv[2] == "1"
+for c in rep.get("claims", []):
+    if "-cnn-" in c.get("id", ""):
+        print(f"CNN claim {c['id']}: measured {c.get('measured')}, {c.get('verdict')}")
+details = rep.get("details", {})
+if details.get("cnn_error"):
+    print("the CNN stage failed:\n" + details["cnn_error"][-3000:])
+    sys.exit(1)
+note = details.get("araus_cnn") or {}
+print("araus_cnn:", {k: note.get(k) for k in ("device", "gpu", "seeds", "training", "seconds")})
+if not note:
+    sys.exit("no araus_cnn note: the CNN stage did not run")
+if not dry and not str(note.get("device", "")).startswith("cuda"):
+    sys.exit(f"the CNN ran on {note.get('device')!r}, not on CUDA")
+PYEOF
+}
+
+export PY OUT DRY BENCH_DEVICE
+export -f affrepro run_tests bench araus
+for s in "${STEPS[@]}"; do
+  case $s in
+    tests)          step tests 150 run_tests ;;
+    bench_spectral) step bench_spectral 180 bench spectral "${SPECTRAL_K[@]}" ;;
+    bench_moments)  step bench_moments 90 bench moments "${MOMENTS_K[@]}" ;;
+    araus)          step araus 90 araus ;;
+  esac
+done
+
+# ---------------------------------------------------------------- summary
+for k in spectral moments; do
+  f=$OUT/bench_$k.json
+  [ -f "$f" ] || continue
+  "$PY" - "$f" <<'PYEOF' 2>&1 | tee -a "$LOG" >> "$SUMMARY"
+import json, sys
+d = json.load(open(sys.argv[1]))
+ident = d.get("machine_info", {}).get("affrepro", {})
+print(f"{sys.argv[1].rsplit('/', 1)[-1]}: {len(d['benchmarks'])} benchmarks, label "
+      f"{ident.get('device_label')} (gpu {ident.get('gpu')}, cuda {ident.get('cuda')}, driver "
+      f"{ident.get('gpu_driver')})")
+for b in d["benchmarks"]:
+    ex = b.get("extra_info", {})
+    keys = ("max_abs_err_db", "do_bench_ms", "speedup_vs_torch_eager", "torch_eager_ms", "ours_ms",
+            "torchmetrics_ms", "speedup_vs_peer")
+    print(f"  {b['name']}: min {b['stats']['min'] * 1e3:.3f} ms; "
+          + ", ".join(f"{k} {ex[k]:.4g}" for k in keys if isinstance(ex.get(k), (int, float))))
+PYEOF
+done
+note "total $(( $(date +%s) - T0 ))s; results in $OUT: $(cd "$OUT" && ls | tr '\n' ' ')"
+if [ "$DRY" != 1 ] && ls "$OUT"/bench_*.json >/dev/null 2>&1; then
+  note "next, here: bash tools/gpu/collect.sh <files_at>   (copies the bench JSON into benchmarks/results/cuda-<gpu>/)"
+fi
+log "" "================ summary"
+cat "$SUMMARY"
+[ "$DRY" = 1 ] && rm -rf "$SITE" "$AFFREPRO_HOME"
+[ "$FAILED" = 0 ] && exit 0 || exit 1
