@@ -4,8 +4,8 @@ Run:  python -m pytest benchmarks/test_roughness_bench.py --benchmark-only -s
       (add --benchmark-json=roughness.json to keep the numbers and the machine)
 
 Workload: ARAUS-style binaural 44.1 kHz (a noise with a 1/f-ish spectrum at about 65 dB
-per ear), 200 ms frames with 50 % overlap. The issue asks for 30 s; MoSQITo needs about a
-second per frame on such a signal (a Python loop over every audible spectral line for
+per ear), 200 ms frames with 50 % overlap. The issue asks for 30 s; MoSQITo needs 0.6 to 1
+s per frame on such a signal (a Python loop over every audible spectral line for
 each of the 47 channels), i.e. some 10 minutes per 30 s binaural run, so the default is
 10 s (``AFFREPRO_ROUGHNESS_BENCH_SECONDS`` changes it; the work is per frame, so the
 ratio does not depend on the length). The agreement of ours with MoSQITo is checked on

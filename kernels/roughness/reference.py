@@ -102,7 +102,9 @@ _H_TABLES = (
 # Real modulation of depth 1e-9 would add ~1e-18 asper.
 MOD_FLOOR = 1e-9
 H_FIRST_BIN = 2  # the modulation filters start at bin 2 (0 and 1 Hz-ish bins dropped)
-MIN_FS = 2000.0  # below this the 502 Hz modulation filters no longer fit below fs/4
+# The 502 Hz modulation filters must lie below the envelope's Nyquist frequency (fs / 2)
+# for the Parseval step above; 2 kHz keeps a margin (and is far below any audio rate).
+MIN_FS = 2000.0
 
 
 def frame_length(fs: float) -> int:
@@ -219,8 +221,9 @@ def frame_roughness(spec: np.ndarray, st: Setup):
 
 
 def roughness(x: np.ndarray, fs: float, hop: int):
-    """(R (..., frames), R' (..., 47, frames)... see :func:`affrepro.kernels.roughness.
-    roughness_dw`; ``x`` is validated float64 (..., samples)."""
+    """``(R (..., frames), R_spec (..., 47, frames), time (frames,))`` of a validated
+    float64 ``x`` (..., samples), frames ``hop`` samples apart; see
+    :func:`affrepro.kernels.roughness.roughness_dw`."""
     st = setup(fs)
     starts = frame_starts(x.shape[-1], st.nperseg, hop)
     lead = x.shape[:-1]
