@@ -363,7 +363,8 @@ def temporal_weighting(total) -> np.ndarray:
     return sum(w * _lowpass_interpolated(n, tau) for w, tau in zip(TW_WEIGHTS, TW_TAUS))
 
 
-def time_varying_loudness(x48, field: str = "free"):
+def time_varying_loudness(x48: np.ndarray, field: str = "free"
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(N(t) (..., T), N'(z, t) (..., T, 240), t (T,) in s) of a 48 kHz signal (..., n)
     in Pa: band levels -> core loudness -> nonlinear decay -> slopes (total rounded as
     ISO 532-1 prescribes) -> temporal weighting of the total -> every 4th step (2 ms)."""
@@ -382,7 +383,7 @@ def time_varying_loudness(x48, field: str = "free"):
     return n, spec, np.arange(n.shape[-1]) / OUT_RATE
 
 
-def sharpness_din_tv(n, n_specific) -> np.ndarray:
+def sharpness_din_tv(n: np.ndarray, n_specific: np.ndarray) -> np.ndarray:
     """DIN 45692 sharpness over time (acum): 0.11 sum_z N'(z, t) g(z) z 0.1 / N(t) with
     N(t) the temporally weighted loudness; 0 where N(t) < 0.1 sone."""
     z = BARK
