@@ -21,15 +21,18 @@ The steps for one 200 ms frame (``nperseg = int(0.2 * fs)`` samples, ``n = 2 *
    same. The bin keeps its phase: ``E_c[k] = X_k * A_k,c / |X_k|``;
 4. envelope: ``e_c(t) = |n Re IFFT(E_c)(t)|``; ``h0_c`` its mean; the envelope spectrum
    ``FFT(e_c - h0_c)`` is weighted by the modulation filter ``H_c`` (Daniel & Weber
-   fig. 2: H2, H5, H16, H21, H42 as MoSQITo tabulates and assigns them, bins 2 .. 358
-   or 502 Hz) giving ``G_c``; ``hBP_c = 2 Re IFFT(G_c)``;
+   fig. 2) giving ``G_c``; ``hBP_c = 2 Re IFFT(G_c)``. As MoSQITo: H2, H5, H16, H21 and
+   H42 are tabulated, each copied to its neighbouring channels (MoSQITo's own docstring
+   describes interpolating between them for channels 6 .. 16 and 22 .. 42, its code
+   copies), evaluated on envelope bins 2 .. 358 Hz (H2) or 2 .. 502 Hz (the others,
+   cutting H16/H21/H42 short of their 645 Hz end);
 5. modulation depth ``m_c = min(rms(hBP_c) / h0_c, 1)`` (0 where ``h0_c = 0``);
    correlation ``k_c = corr(hBP_c, hBP_{c+2})`` (c = 0 .. 44), 0 where either channel is
    unmodulated: ``rms(hBP) <= 1e-9 h0`` (:data:`MOD_FLOOR`; MoSQITo: where either hBP has
    an exact zero, and otherwise correlates rounding noise);
 6. ``R'_c = g(z_c) * (m_c * k_{c-2} * k_c)^2`` with ``k`` outside 0 .. 44 taken as 1 and
-   ``g`` Aures's weighting (:data:`GZ`) OUTSIDE the square, as in MoSQITo (Daniel & Weber
-   square it too); ``R = 0.25 * sum_c R'_c`` asper.
+   ``g`` Aures's weighting (:data:`GZ`) OUTSIDE the square, as in MoSQITo (Daniel &
+   Weber's formula is ``(g m k k)^2``); ``R = 0.25 * sum_c R'_c`` asper.
 
 Steps 4-5 use Parseval instead of the last inverse FFT: ``G_c`` is zero outside bins
 2 .. 100-ish, so ``mean(hBP_c^2) = 2 sum|G_c|^2 / n^2`` and ``sum_t hBP_c hBP_d =
