@@ -126,6 +126,18 @@ def test_numba_matches_reference(x, fs, overlap):
         np.testing.assert_allclose(u, v, rtol=RTOL_NUMBA, atol=1e-15)
 
 
+@pytest.mark.parametrize("length, frames", [(8820, 1), (8821, 1), (13229, 1), (13230, 2), (16383, 2),
+                                           (16385, 2), (17640, 3)])
+def test_lengths(length, frames):
+    # one frame, one sample more, a prime one short of a hop, a hop, 2^14 -/+ 1, two hops
+    x = noise(60, 1.0, seed=length)[:length]
+    a = rk.roughness_dw(x, FS, backend="numba")
+    b = rk.roughness_dw(x, FS, backend="reference")
+    assert a[0].shape == (frames,) and a[1].shape == (47, frames)
+    for u, v in zip(a, b):
+        np.testing.assert_allclose(u, v, rtol=RTOL_NUMBA, atol=1e-15)
+
+
 def test_frames_and_hop():
     x = am_tone(1000, 70, seconds=1.0)
     for overlap, hop in ((0.0, 8820), (0.5, 4410), (0.75, 2205)):
