@@ -20,8 +20,10 @@
 Signals are in pascals along the last axis (``calibration`` multiplies them first: Pa per
 full-scale unit); leading axes (e.g. the two channels of a binaural WAV) are kept. ARAUS
 does not say how it combined the two ears for these columns, so that is left to callers.
-Roughness, fluctuation strength and tonality are not in this module. Loading this plugin
-imports neither NumPy nor the kernels.
+Roughness (``roughness``, the ARAUS ``R*`` columns) is the sibling plugin
+:mod:`affrepro.plugins.psychoacoustics.roughness`; fluctuation strength (``F*``) and
+tonality (``T*``) are not in affrepro yet. Loading this plugin imports neither NumPy nor
+the kernels.
 """
 from __future__ import annotations
 
@@ -59,6 +61,10 @@ def feature_names(name: str, suffix: str = "") -> list[str]:
 
         return (stat_names("S", suffix, SHARPNESS_STATS)
                 + stat_names("N", suffix, LOUDNESS_STATS))
+    if name == "roughness":
+        from affrepro.plugins.psychoacoustics import roughness
+
+        return roughness.feature_names(suffix)
     raise KeyError(f"unknown psychoacoustic feature {name!r}")
 
 

@@ -71,6 +71,12 @@ def test_zwicker_time_varying_names_are_the_araus_columns():
     assert names[-1] == "N95_r" and not any("min" in n for n in names)
 
 
+def test_roughness_names_through_the_shared_helper():
+    names = feature_names("roughness", "_r")
+    assert names == [f"{n}_r" for n in INDICATORS if n.startswith("R")]
+    assert names[:3] == ["Ravg_r", "Rmax_r", "Rargmax_r"] and len(names) == 14
+
+
 def test_zwicker_time_varying_feature(registries):
     from affrepro.kernels import zwicker as zw
 
