@@ -71,7 +71,7 @@ def signal():
     return _signal()
 
 
-def test_roughness_vs_mosqito(benchmark, signal):
+def test_cpu_roughness_vs_mosqito(benchmark, signal):
     sq = pytest.importorskip("mosqito.sq_metrics")
     ours = lambda: rk.roughness_dw(signal, FS, 0.5, backend="numba")  # noqa: E731
     reference = lambda: rk.roughness_dw(signal, FS, 0.5, backend="reference")  # noqa: E731
@@ -99,6 +99,8 @@ def test_roughness_vs_mosqito(benchmark, signal):
     benchmark.extra_info.update({
         "kernel": "roughness_dw", "workload": f"{SECONDS:g} s binaural 44.1 kHz, 1/f noise "
                                               f"65 dB, 200 ms frames, 50 % overlap",
+        "impl": "ours", "device": "cpu", "backend": "numba",
+        "interleaved_speedups": {"mosqito": t_peer / t_ours},
         "frames": frames, "peer": "mosqito.sq_metrics.roughness_dw per channel",
         "ours_s": t_ours, "peer_s": t_peer, "peer_check_run_s": t_peer_check,
         "reference_s": t_ref, "speedup": t_peer / t_ours,
