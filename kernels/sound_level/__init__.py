@@ -110,11 +110,12 @@ def level(x: Any, fs: float, weighting: str = "A", tau: float = 0.125, *,
 
 
 def _bands_numba(x, fs, weighting, indices, order):
-    import numba
     import numpy as np
     from scipy import fft as sfft
 
     try:
+        import numba
+
         from affrepro.kernels.sound_level import numba_impl
     except ImportError as exc:
         raise BackendUnavailableError(f"numba backend needs numba: {exc}") from exc
