@@ -54,6 +54,8 @@ from affrepro.kernels.zwicker.reference import (
     BAND_INDICES, BARK, TV_FS, loudness_level, sharpness_din, sharpness_din_tv,
 )
 
+MIN_TV_FS = 8000.0  # below this, fs is almost surely a mistake (kHz for Hz)
+
 __all__ = ["loudness_from_levels", "stationary_loudness", "sharpness_din", "loudness_level",
            "time_varying_loudness", "sharpness_din_tv", "resample_to_48k", "BARK",
            "BAND_INDICES", "TV_FS"]
@@ -135,22 +137,28 @@ def _check_signal(x, fs):
 
     x = np.asarray(x)
     if x.dtype.kind not in "fiu":
-        raise TypeError(f"signal must be real numbers, got dtype {x.dtype}")
+        raise TypeError(f"x (the signal) must be real numbers, got dtype {x.dtype}")
     if x.ndim == 0:
-        raise ValueError("signal must have at least one dimension (samples last)")
+        raise ValueError("x (the signal) must have at least one dimension (samples last)")
     try:
         fs_ok = bool(np.isfinite(fs) and fs > 0)
     except TypeError:
         fs_ok = False
     if not fs_ok:
         raise ValueError(f"fs (sample rate) must be a positive number, got {fs!r}")
+    if fs < MIN_TV_FS:
+        # e.g. fs given in kHz: the resampling to 48 kHz would multiply the signal's
+        # length by 48000 / fs before anything else failed
+        raise ValueError(f"fs (sample rate) must be at least {MIN_TV_FS:g} Hz for ISO 532-1 "
+                         f"time-varying loudness (bands up to 12.5 kHz), got {fs!r}; "
+                         f"is it in kHz?")
     min_len = int(np.ceil(0.002 * fs))
     if x.shape[-1] < max(min_len, 1):
-        raise ValueError(f"signal is too short: {x.shape[-1]} samples on the last axis, "
-                         f"time-varying loudness needs at least one 2 ms step "
+        raise ValueError(f"x (the signal) is too short: {x.shape[-1]} samples on the last "
+                         f"axis, time-varying loudness needs at least one 2 ms step "
                          f"({max(min_len, 1)} samples at fs={fs})")
     if not np.isfinite(x).all():
-        raise ValueError("signal contains NaN or inf")
+        raise ValueError("x (the signal) contains NaN or inf")
     return x
 
 

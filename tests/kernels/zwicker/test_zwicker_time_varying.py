@@ -87,11 +87,12 @@ def test_parity_with_mosqito(name, mosqito_results):
     for c, (n_m, ns_m, s_m) in enumerate(mosqito_results(name)):
         assert n_m.shape == n[c].shape
         sl = slice(START_UP, None)
-        # N(t): within 1 % (0.001 sone absolute: one rounding step of the 2 kHz total)
-        np.testing.assert_allclose(n[c, sl], n_m[sl], rtol=0.01, atol=1e-3)
-        # S(t): within 1 %, and zero (N < 0.1 sone) at the same steps
+        # N(t): within 0.5 % (documented: 0.4 %; 0.001 sone absolute: one rounding step
+        # of the 2 kHz total)
+        np.testing.assert_allclose(n[c, sl], n_m[sl], rtol=0.005, atol=1e-3)
+        # S(t): within 0.5 %, and zero (N < 0.1 sone) at the same steps
         assert ((s[c, sl] > 0) == (s_m[sl] > 0)).all()
-        np.testing.assert_allclose(s[c, sl], s_m[sl], rtol=0.01, atol=1e-9)
+        np.testing.assert_allclose(s[c, sl], s_m[sl], rtol=0.005, atol=1e-9)
         # N'(z, t): MoSQITo's vectorised slopes sometimes end a slope early (see
         # test_zwicker.py: its N' dips below a band's core loudness), so compare the
         # bulk: 99.9 % of values within 1 % of the peak, mean difference within 0.1 %
@@ -192,18 +193,20 @@ def test_shapes_time_axis_and_sample_rates():
 
 
 def test_bad_input():
-    with pytest.raises(ValueError, match="signal is too short"):
+    with pytest.raises(ValueError, match="x .the signal. is too short"):
         zw.time_varying_loudness(np.zeros(95), FS)
-    with pytest.raises(ValueError, match="signal is too short"):
+    with pytest.raises(ValueError, match="x .the signal. is too short"):
         zw.time_varying_loudness(np.zeros((2, 0)), FS)
-    with pytest.raises(ValueError, match="signal contains NaN"):
+    with pytest.raises(ValueError, match="x .the signal. contains NaN"):
         zw.time_varying_loudness(np.r_[np.zeros(500), np.nan], FS)
-    with pytest.raises(ValueError, match="signal contains NaN or inf"):
+    with pytest.raises(ValueError, match="x .the signal. contains NaN or inf"):
         zw.time_varying_loudness(np.r_[np.zeros(500), np.inf], FS)
     with pytest.raises(ValueError, match="field"):
         zw.time_varying_loudness(np.zeros(500), FS, "reverberant")
     with pytest.raises(ValueError, match="fs"):
         zw.time_varying_loudness(np.zeros(500), 0)
+    with pytest.raises(ValueError, match="fs .sample rate. must be at least 8000 Hz.*kHz"):
+        zw.time_varying_loudness(np.zeros(4410), 44.1)  # kHz for Hz: refused, not upsampled
     with pytest.raises(ValueError, match="at least one dimension"):
         zw.time_varying_loudness(np.float64(1.0), FS)
     with pytest.raises(TypeError, match="real numbers"):
