@@ -18,9 +18,11 @@ The full procedure and MoSQITo's conventions that we keep (its frequency axis st
 
 Differences from MoSQITo: batched input; ``overlap`` is the fraction of a frame shared
 by neighbouring frames (MoSQITo uses ``int(overlap * nperseg)`` as the hop, so the two
-agree only for ``overlap`` 0 and 0.5); an odd ``nperseg`` works (MoSQITo raises); a
-component at >= 20 kHz no longer raises IndexError. Results agree with MoSQITo to
-rounding (about 1e-14 relative) on the tested signals.
+agree only for ``overlap`` 0 and 0.5); an odd ``nperseg`` works (MoSQITo raises); an
+audible component at >= 24 Bark (about 15.5 kHz, e.g. a loud 16 kHz tone) no longer
+raises IndexError. Results agree with MoSQITo to rounding (about 1e-14 relative) on the
+tested signals, up to 2e-9 where a channel's envelope is pure rounding noise (its
+correlation is set to 0 here; see :mod:`affrepro.kernels.roughness.reference`).
 
 Backends: ``"reference"`` (NumPy, a Python loop over frames), ``"numba"`` (the per-bin
 and per-channel loops compiled, serial; FFTs batched in SciPy);

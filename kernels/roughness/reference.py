@@ -140,8 +140,8 @@ class Setup:
         self.s2_base = -24.0 - 230.0 / self.freq
         self.ch_low = np.floor(2.0 * self.bark).astype(np.int64) - 1
         self.ch_high = np.ceil(2.0 * self.bark).astype(np.int64) - 1
-        # threshold at the channel centres, plus a 48th centre (24 Bark) that only a
-        # component at >= 20 kHz can reach (MoSQITo raises IndexError there)
+        # threshold at the channel centres, plus a 48th centre (24 Bark) that only an
+        # audible component at >= 24 Bark (~15.5 kHz) reaches (MoSQITo raises IndexError)
         zc = np.interp(np.arange(1, N_CHANNELS + 2) / 2.0, BARK_AXIS, BARK_HZ) * self.n / self.fs
         self.min_excit = np.interp(zc, np.arange(1, self.nb + 1), self.threshold)
         self.h_last = int(math.floor(502.0 / self.fs * self.n))

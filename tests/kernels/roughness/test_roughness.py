@@ -2,7 +2,7 @@
 asper), parity with MoSQITo's ``roughness_dw`` frame by frame (AM tones, noise, two
 channels, 44.1 and 48 kHz, overlap 0 and 0.5), Numba against the reference, edge cases.
 
-Tolerances: against MoSQITo 1e-6 relative per frame. We get about 1e-14 (the same model,
+Tolerances: against MoSQITo 1e-8 relative per frame. We get about 1e-14 (the same model,
 only the FFT formulation differs) except where MoSQITo correlates the rounding noise of an
 unmodulated channel with its neighbour (we take k = 0 there, see reference.MOD_FLOOR):
 up to 2e-9 on these signals. Numba against the reference: 1e-10."""
@@ -17,7 +17,7 @@ from affrepro.kernels import roughness as rk
 from affrepro.kernels._dispatch import BackendFallbackWarning, BackendUnavailableError
 
 FS = 44100
-RTOL_MOSQITO = 1e-6
+RTOL_MOSQITO = 1e-8
 RTOL_NUMBA = 1e-10
 
 
@@ -46,8 +46,8 @@ def assert_matches_mosqito(x, fs, overlap=0.5, backend="auto"):
     np.testing.assert_allclose(time, m_time, rtol=0, atol=1e-9)
     np.testing.assert_allclose(r, m_r, rtol=RTOL_MOSQITO, atol=1e-15)
     # channel terms: to 1e-6 of the largest (MoSQITo's noise-correlated terms are ~1e-8)
-    np.testing.assert_allclose(r_spec, m_spec, rtol=RTOL_MOSQITO,
-                               atol=RTOL_MOSQITO * np.abs(m_spec).max() + 1e-15)
+    np.testing.assert_allclose(r_spec, m_spec, rtol=1e-6,
+                               atol=1e-6 * np.abs(m_spec).max() + 1e-15)
     return r
 
 
@@ -115,8 +115,8 @@ def test_silence_is_zero():
     (np.stack([[am_tone(500, 40), am_tone(2000, 140, db=80)],
                [noise(50, 0.5, seed=2), np.zeros(FS // 2)]]), FS, 0.75),
     (am_tone(1000, 70, seconds=1.0, fs=11025), 11025, 0.5),  # odd frame (2205 samples)
-    (am_tone(1000, 70, seconds=0.3, fs=48000) + 2.0 * np.sin(
-        2 * np.pi * 21000 * np.arange(14400) / 48000), 48000, 0.0),  # a line >= 20 kHz
+    (am_tone(1000, 70, seconds=0.3, fs=48000) + am_tone(16000, 70, db=100, seconds=0.3,
+                                                        fs=48000), 48000, 0.0),  # >= 24 Bark
 ])
 def test_numba_matches_reference(x, fs, overlap):
     a = rk.roughness_dw(x, fs, overlap, backend="numba")
@@ -124,6 +124,18 @@ def test_numba_matches_reference(x, fs, overlap):
     for u, v in zip(a, b):
         assert u.shape == v.shape
         np.testing.assert_allclose(u, v, rtol=RTOL_NUMBA, atol=1e-15)
+
+
+def test_loud_component_above_24_bark_where_mosqito_raises():
+    """A 100 dB AM tone at 16 kHz (24.2 Bark) reaches the channel past the 47th: MoSQITo
+    indexes out of its tables there; ours gives a finite roughness, Numba = reference."""
+    sq = pytest.importorskip("mosqito.sq_metrics")
+    x = am_tone(1000, 70, seconds=0.3, fs=48000) + am_tone(16000, 70, db=100, seconds=0.3,
+                                                           fs=48000)
+    with pytest.raises(IndexError):
+        sq.roughness_dw(x, 48000, overlap=0.0)
+    r, _, _ = rk.roughness_dw(x, 48000, 0.0)
+    assert np.isfinite(r).all() and r.max() > 0
 
 
 @pytest.mark.parametrize("length, frames", [(8820, 1), (8821, 1), (13229, 1), (13230, 2), (16383, 2),
