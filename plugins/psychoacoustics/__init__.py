@@ -69,20 +69,18 @@ def feature_names(name: str, suffix: str = "") -> list[str]:
 
 
 def _level_stats(weighting, signal, sample_rate, backend, settings):
-    import numpy as np
-
     from affrepro.kernels.sound_level import level
-    from affrepro.plugins.psychoacoustics.stats import level_statistics
+    from affrepro.plugins.psychoacoustics.stats import calibrated, level_statistics, setting_number
 
     s = {**LEVEL_SETTINGS, **settings}
     unknown = set(s) - set(LEVEL_SETTINGS)
     if unknown:
         raise TypeError(f"unknown settings {sorted(unknown)}; known: {sorted(LEVEL_SETTINGS)}")
-    x = np.asarray(signal, dtype=np.float64) * float(s["calibration"])
+    x = calibrated(signal, s)
     lv = level(x, sample_rate, weighting, s["tau"], backend=backend)
     rate = float(sample_rate)
     if s["step"] is not None:  # sample the level every `step` seconds
-        hop = max(1, int(round(float(s["step"]) * sample_rate)))
+        hop = max(1, int(round(setting_number(s, "step") * sample_rate)))
         lv, rate = lv[..., ::hop], sample_rate / hop
     return level_statistics(lv, rate)
 
@@ -99,15 +97,14 @@ def extract_lcf(signal, sample_rate: float, backend: str = "auto", **settings):
 
 def extract_third_octave(signal, sample_rate: float, backend: str = "auto", **settings):
     """(..., 37) one-third-octave band levels (dB re 20 uPa, A-weighted by default)."""
-    import numpy as np
-
     from affrepro.kernels.sound_level import third_octave_levels
+    from affrepro.plugins.psychoacoustics.stats import calibrated
 
     s = {**BAND_SETTINGS, **settings}
     unknown = set(s) - set(BAND_SETTINGS)
     if unknown:
         raise TypeError(f"unknown settings {sorted(unknown)}; known: {sorted(BAND_SETTINGS)}")
-    x = np.asarray(signal, dtype=np.float64) * float(s["calibration"])
+    x = calibrated(signal, s)
     return third_octave_levels(x, sample_rate, s["weighting"], backend=backend)
 
 
@@ -117,12 +114,13 @@ def extract_zwicker_stationary(signal, sample_rate: float, backend: str = "auto"
     import numpy as np
 
     from affrepro.kernels import zwicker as zw
+    from affrepro.plugins.psychoacoustics.stats import calibrated
 
     s = {**ZWICKER_SETTINGS, **settings}
     unknown = set(s) - set(ZWICKER_SETTINGS)
     if unknown:
         raise TypeError(f"unknown settings {sorted(unknown)}; known: {sorted(ZWICKER_SETTINGS)}")
-    x = np.asarray(signal, dtype=np.float64) * float(s["calibration"])
+    x = calibrated(signal, s)
     n, ns = zw.stationary_loudness(x, sample_rate, s["field"], backend=backend)
     return np.stack([n, zw.loudness_level(n), zw.sharpness_din(n, ns)], axis=-1)
 
@@ -137,7 +135,7 @@ def extract_zwicker_time_varying(signal, sample_rate: float, backend: str = "aut
 
     from affrepro.kernels import zwicker as zw
     from affrepro.plugins.psychoacoustics.stats import (
-        LOUDNESS_STATS, SHARPNESS_STATS, series_statistics,
+        LOUDNESS_STATS, SHARPNESS_STATS, calibrated, series_statistics, setting_number,
     )
 
     s = {**ZWICKER_TV_SETTINGS, **settings}
@@ -145,10 +143,10 @@ def extract_zwicker_time_varying(signal, sample_rate: float, backend: str = "aut
     if unknown:
         raise TypeError(f"unknown settings {sorted(unknown)}; known: "
                         f"{sorted(ZWICKER_TV_SETTINGS)}")
-    skip = float(s["skip"])
+    skip = setting_number(s, "skip")
     if not skip >= 0:
         raise ValueError(f"skip must be >= 0 seconds, got {s['skip']!r}")
-    x = np.asarray(signal, dtype=np.float64) * float(s["calibration"])
+    x = calibrated(signal, s)
     n, ns, t = zw.time_varying_loudness(x, sample_rate, s["field"], backend=backend)
     sharp = zw.sharpness_din_tv(n, ns)
     first = int(np.searchsorted(t, skip - 1e-9))

@@ -58,16 +58,15 @@ def roughness_statistics(r: Any, time: Any):
 def extract_roughness(signal: Any, sample_rate: float, backend: str = "auto", **settings):
     """(..., 14) ARAUS roughness statistics of ``signal`` (..., samples) in Pa (after
     ``calibration``); see the module doc."""
-    import numpy as np
-
     from affrepro.kernels.roughness import roughness_dw
+    from affrepro.plugins.psychoacoustics.stats import calibrated
 
     s = {**ROUGHNESS_SETTINGS, **settings}
     unknown = set(s) - set(ROUGHNESS_SETTINGS)
     if unknown:
         raise TypeError(f"unknown settings {sorted(unknown)}; "
                         f"known: {sorted(ROUGHNESS_SETTINGS)}")
-    x = np.asarray(signal) * float(s["calibration"])  # the kernel checks dtype and values
+    x = calibrated(signal, s)  # the kernel checks the values
     r, _, time = roughness_dw(x, sample_rate, s["overlap"], backend=backend)
     return roughness_statistics(r, time)
 

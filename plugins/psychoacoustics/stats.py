@@ -84,3 +84,21 @@ def series_statistics(series: np.ndarray, rate: float, stats, t0: float = 0.0) -
         else:
             raise KeyError(f"unknown statistic {name!r}")
     return np.stack(cols, axis=-1)
+
+
+def setting_number(settings, key: str) -> float:
+    """``float(settings[key])``, or a ValueError naming the setting."""
+    try:
+        return float(settings[key])
+    except (TypeError, ValueError):
+        raise ValueError(f"setting {key!r} must be a number, got {settings[key]!r}") from None
+
+
+def calibrated(signal, settings) -> np.ndarray:
+    """The signal in pascals as float64: ``signal * settings["calibration"]``. Complex or
+    non-numeric signals are refused (NumPy would drop an imaginary part with a warning)."""
+    x = np.asarray(signal)
+    if x.dtype.kind not in "fiub":
+        raise TypeError(f"signal must be real numbers (samples on the last axis), got dtype "
+                        f"{x.dtype}")
+    return x.astype(np.float64) * setting_number(settings, "calibration")

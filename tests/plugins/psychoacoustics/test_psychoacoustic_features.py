@@ -126,3 +126,13 @@ def test_zwicker_time_varying_feature(registries):
         feat.extract(x, fs, tau=0.1)
     with pytest.raises(ValueError, match="field"):
         feat.extract(x, fs, field="room")
+
+
+@pytest.mark.parametrize("name", ["laf", "lcf", "third_octave", "zwicker_stationary",
+                                  "zwicker_time_varying", "roughness"])
+def test_bad_signal_and_settings_are_named(registries, name):
+    feat = registries.features.get(name)
+    with pytest.raises(TypeError, match="signal must be real numbers"):
+        feat.extract(np.zeros(16000, dtype=complex), 16000)
+    with pytest.raises(ValueError, match="setting 'calibration' must be a number"):
+        feat.extract(np.zeros(16000), 16000, calibration="abc")
