@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -141,6 +142,13 @@ def extract_many(name: str, feature, files: list[Path], out: Path, settings: Map
     def one(i: int) -> Extracted:
         return extract_file(name, feature, files[i], dests[i], settings, mono, dtype, backend)
 
+    if jobs > 1 and numba_threading_layer() == "workqueue":
+        warnings.warn("Numba's threading layer here is 'workqueue', which aborts when two "
+                      "threads run parallel kernels at once (the psychoacoustic features do): "
+                      "extracting one file at a time. Install tbb (pip install tbb) or an "
+                      "OpenMP runtime to extract files in parallel.", RuntimeWarning,
+                      stacklevel=2)
+        jobs = 1
     if jobs == 1:
         for i in range(len(files)):
             r = one(i)
@@ -154,6 +162,30 @@ def extract_many(name: str, feature, files: list[Path], out: Path, settings: Map
                 if progress:
                     progress(r)
     return results
+
+
+def numba_threading_layer() -> str | None:
+    """The threading layer Numba's parallel kernels use in this process ('tbb', 'omp' or
+    'workqueue'; None without Numba). Numba only picks one at the first parallel launch,
+    so this launches a trivial parallel loop if none has run yet."""
+    try:
+        import numba
+    except ImportError:
+        return None
+    try:
+        return numba.threading_layer()
+    except ValueError:  # no parallel region has run in this process yet
+        pass
+
+    @numba.njit(parallel=True)
+    def touch(n):
+        total = 0
+        for i in numba.prange(n):
+            total += i
+        return total
+
+    touch(2)
+    return numba.threading_layer()
 
 
 def default_jobs() -> int:

@@ -125,3 +125,21 @@ def test_affrepro_features_list_through_the_real_entry_point():
     out = subprocess.run([sys.executable, "-c", "from affrepro.cli import main; main()",
                           "features", "list"], capture_output=True, text=True, check=True)
     assert "logmel" in out.stdout and "mfcc" in out.stdout
+
+
+def test_parallel_extraction_survives_the_workqueue_threading_layer(tmp_path):
+    """Numba's 'workqueue' layer aborts the process when two threads launch parallel
+    kernels at once (the time-varying loudness kernels are parallel): with it, -j 4 falls
+    back to one file at a time with a warning, and every file is extracted."""
+    for i in range(4):
+        _wav(tmp_path / f"s{i}.wav", 16000, 0.3, seed=i)
+    code = ("import warnings, sys; from affrepro.cli import main\n"
+            "sys.argv = ['affrepro', 'features', 'extract', 'zwicker_time_varying', "
+            f"{str(tmp_path)!r}, '-o', {str(tmp_path / 'out')!r}, '-j', '4']\n"
+            "main()\n")
+    env = {**__import__("os").environ, "NUMBA_THREADING_LAYER": "workqueue"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "workqueue" in out.stderr and "one file at a time" in out.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [f"s{i}.npz" for i in range(4)]
