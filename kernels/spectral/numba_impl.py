@@ -106,6 +106,9 @@ def _band_sums(pt, s, n, w):
     return (a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15)
 
 
+assert GROUP == 16, "_band_sums returns exactly 16 accumulators: pt would be read past its end"
+
+
 @njit(cache=True, nogil=True, fastmath=_FLAGS)
 def _mel_block(spec, nt, starts, lengths, weights, power, pt, out, t0, log_scale, amin,
                log_ref):
