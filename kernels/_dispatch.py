@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Callable
+from typing import TypeVar
 
 from affrepro.errors import AffreproError
+
+T = TypeVar("T")
 
 BACKENDS = ("auto", "reference", "numba", "triton")
 
@@ -41,3 +45,19 @@ def check_backend(backend: str) -> str:
 def fall_back(kernel: str, wanted: str, used: str, error: BaseException) -> None:
     warnings.warn(f"{kernel}: backend 'auto' could not use {wanted} ({error}); using {used}",
                   BackendFallbackWarning, stacklevel=3)
+
+
+def numba_or_reference(kernel: str, backend: str, numba: Callable[[], T],
+                       reference: Callable[[], T]) -> T:
+    """Dispatch of a CPU-only kernel (no Triton backend): ``"reference"`` runs the
+    reference; ``"numba"`` runs Numba and raises BackendUnavailableError if it cannot load;
+    ``"auto"`` runs Numba, else the reference with a BackendFallbackWarning."""
+    if backend == "reference":
+        return reference()
+    try:
+        return numba()
+    except BackendUnavailableError as exc:
+        if backend == "numba":
+            raise
+        fall_back(kernel, "numba", "reference", exc)
+        return reference()

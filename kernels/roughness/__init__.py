@@ -33,7 +33,9 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from affrepro.kernels._dispatch import BackendUnavailableError, check_backend, fall_back
+from affrepro.kernels._dispatch import (
+    BackendUnavailableError, check_backend, numba_or_reference,
+)
 from affrepro.kernels.roughness.reference import Z as BARK
 
 if TYPE_CHECKING:
@@ -149,16 +151,8 @@ def roughness_dw(x: Any, fs: float, overlap: float = 0.5, *,
     if backend == "triton":
         raise BackendUnavailableError("roughness has no triton backend")
     arr, fs_f, hop = _validate(x, fs, overlap)
-    if backend == "reference":
-        from affrepro.kernels.roughness import reference as ref
+    from affrepro.kernels.roughness import reference as ref
 
-        return ref.roughness(arr, fs_f, hop)
-    try:
-        return _numba_roughness(arr, fs_f, hop)
-    except BackendUnavailableError as exc:
-        if backend == "numba":
-            raise
-        fall_back("roughness.roughness_dw", "numba", "reference", exc)
-        from affrepro.kernels.roughness import reference as ref
-
-        return ref.roughness(arr, fs_f, hop)
+    return numba_or_reference("roughness.roughness_dw", backend,
+                              lambda: _numba_roughness(arr, fs_f, hop),
+                              lambda: ref.roughness(arr, fs_f, hop))

@@ -26,7 +26,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from affrepro.kernels._dispatch import BackendUnavailableError, check_backend, fall_back
+from affrepro.kernels._dispatch import (
+    BackendUnavailableError, check_backend, fall_back, numba_or_reference,
+)
 from affrepro.kernels.sound_level.reference import (
     BAND_INDICES, NOMINAL_BANDS, P0, TIME_CONSTANTS, analog_response_db, band_centres,
     weighting_sos,
@@ -156,12 +158,7 @@ def third_octave_levels(x: Any, fs: float, weighting: str = "A", indices=BAND_IN
     reference._check_weighting(weighting)
     if x.shape[-1] == 0:
         raise ValueError("third-octave levels need at least one sample")
-    if backend == "reference":
-        return reference.third_octave_levels(x, fs, weighting, indices, order)
-    try:
-        return _bands_numba(x, fs, weighting, indices, order)
-    except BackendUnavailableError as exc:
-        if backend == "numba":
-            raise
-        fall_back("sound_level.third_octave_levels", "numba", "reference", exc)
-        return reference.third_octave_levels(x, fs, weighting, indices, order)
+    return numba_or_reference(
+        "sound_level.third_octave_levels", backend,
+        lambda: _bands_numba(x, fs, weighting, indices, order),
+        lambda: reference.third_octave_levels(x, fs, weighting, indices, order))

@@ -49,7 +49,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from affrepro.kernels._dispatch import BackendUnavailableError, check_backend, fall_back
+from affrepro.kernels._dispatch import (
+    BackendUnavailableError, check_backend, numba_or_reference,
+)
 from affrepro.kernels.zwicker.reference import (
     BAND_INDICES, BARK, TV_FS, loudness_level, sharpness_din, sharpness_din_tv,
 )
@@ -93,15 +95,9 @@ def loudness_from_levels(levels: Any, field: str = "free", *, backend: str = "au
     if np.isnan(levels).any():
         raise ValueError("band levels contain NaN")
     ref._check_field(field)
-    if backend == "reference":
-        return ref.loudness_from_levels(levels, field)
-    try:
-        return _numba_loudness(levels, field)
-    except BackendUnavailableError as exc:
-        if backend == "numba":
-            raise
-        fall_back("zwicker.loudness_from_levels", "numba", "reference", exc)
-        return ref.loudness_from_levels(levels, field)
+    return numba_or_reference("zwicker.loudness_from_levels", backend,
+                              lambda: _numba_loudness(levels, field),
+                              lambda: ref.loudness_from_levels(levels, field))
 
 
 def stationary_loudness(x: Any, fs: float, field: str = "free", *, backend: str = "auto"):
@@ -207,12 +203,6 @@ def time_varying_loudness(x: Any, fs: float, field: str = "free", *, backend: st
         raise BackendUnavailableError("zwicker has no triton backend (recursions in time)")
     ref._check_field(field)
     x48 = resample_to_48k(_check_signal(x, fs), fs)
-    if backend == "reference":
-        return ref.time_varying_loudness(x48, field)
-    try:
-        return _tv_numba(x48, field)
-    except BackendUnavailableError as exc:
-        if backend == "numba":
-            raise
-        fall_back("zwicker.time_varying_loudness", "numba", "reference", exc)
-        return ref.time_varying_loudness(x48, field)
+    return numba_or_reference("zwicker.time_varying_loudness", backend,
+                              lambda: _tv_numba(x48, field),
+                              lambda: ref.time_varying_loudness(x48, field))
