@@ -30,24 +30,16 @@ N_GPU = 100_000_000
 
 
 def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
+    from affrepro.hardware import cpu_model
+
+    return cpu_model()
 
 
 def _versions() -> dict[str, str]:
-    out = {"numpy": np.__version__, "python": platform.python_version(), "cpu": _cpu_model()}
-    for mod in ("numba", "torch", "triton", "torchmetrics"):
-        try:
-            out[mod] = __import__(mod).__version__
-        except ImportError:
-            pass
-    return out
+    from affrepro.hardware import package_versions
+
+    return {"cpu": _cpu_model(), "python": platform.python_version(),
+            **package_versions(("numpy", "numba", "torch", "triton", "torchmetrics"))}
 
 
 def _metrics(m: Moments) -> tuple[float, float, float]:

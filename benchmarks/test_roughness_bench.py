@@ -41,20 +41,11 @@ def _signal() -> np.ndarray:
 
 
 def _versions() -> dict[str, str]:
-    out = {"numpy": np.__version__, "python": platform.python_version(),
-           "cpu": platform.processor() or "unknown", "cpu_count": str(os.cpu_count())}
-    try:
-        with open("/proc/cpuinfo") as fh:
-            out["cpu"] = next(ln.split(":", 1)[1].strip() for ln in fh
-                              if ln.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    for mod in ("numba", "scipy", "mosqito"):
-        try:
-            out[mod] = __import__(mod).__version__
-        except (ImportError, AttributeError):
-            pass
-    return out
+    from affrepro.hardware import cpu_model, package_versions
+
+    return {"cpu": cpu_model(), "cpu_count": str(os.cpu_count()),
+            "python": platform.python_version(),
+            **package_versions(("numpy", "numba", "scipy", "mosqito"))}
 
 
 def _best(fn, rounds):
