@@ -16,6 +16,16 @@
   and ``skip`` (seconds dropped from the start before the statistics; default 0, as
   MoSQITo's ``sharpness_din_tv``: the statistics cover the whole signal, including the
   ~0.1 s over which N(t) rises from rest. ARAUS does not say whether it skipped any).
+  Mind the onset: a stimulus that starts abruptly (any cut segment) gives S(t) a spike
+  at the first steps (27 acum at t = 2 ms on 65 dB noise; MoSQITo gives the same), so
+  with ``skip=0`` Smax/Sargmax describe the onset. ARAUS's own columns show no such
+  spike (real soundscapes.csv: Smax at most 3.28 acum, Sargmax never below 0.093 s), so
+  for ARAUS-comparable S statistics skip the first few tens of ms (e.g. ``skip=0.05``).
+
+Evidence on ARAUS's time grids, from the real soundscapes.csv: the LA/LC ``argmin`` and
+``argmax`` values are multiples of 0.0058 s (0.0058, 0.0174, 0.0232, 0.029, 0.0929 ...),
+i.e. level series sampled every 256 samples at 44.1 kHz; ``step=256/44100`` on
+``laf``/``lcf`` gives that grid (the default, None, keeps every sample).
 
 Signals are in pascals along the last axis (``calibration`` multiplies them first: Pa per
 full-scale unit); leading axes (e.g. the two channels of a binaural WAV) are kept. ARAUS
