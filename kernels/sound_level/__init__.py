@@ -6,9 +6,11 @@ LCF, ...) and one-third-octave band levels, as used for the ARAUS ``_r`` feature
   in pascals along its last axis; the level is 10 log10(ms / (20 uPa)^2) per sample.
   The averager starts from the mean square of the first ``tau`` seconds (no rise from
   -inf at t = 0; the price: an event inside those first ``tau`` seconds is counted
-  twice, as if it had also happened just before the start). Backends: ``"reference"`` (SciPy sosfilt + lfilter, float64),
-  ``"numba"`` (one fused pass per channel, channels in parallel); ``"auto"`` = Numba,
-  falling back to the reference with a warning. No Triton version (a recursive filter
+  twice, as if it had also happened just before the start). Backends: ``"reference"``
+  (SciPy sosfilt + lfilter, float64), ``"numba"`` (per channel: each weighting section
+  over the whole channel in a tight loop, then squaring and the average in one pass;
+  channels in parallel); ``"auto"`` = Numba, falling back to the reference with a
+  warning. No Triton version (a recursive filter
   per channel has no parallelism for a GPU to use on one or two channels).
 - :func:`third_octave_levels`: IEC 61260-1 base-10 one-third-octave band levels over the
   whole signal, optionally A/C-weighted, computed in the frequency domain (exact analog

@@ -5,18 +5,23 @@ Numba has no FFT, so the work is split where the data is smallest:
 1. ``_frame_block`` (Numba) copies a block of frames out of the signal, applying the
    window and the centre padding (``constant``/``edge``/``reflect``/``symmetric``, by
    index arithmetic, so the padded signal is never materialised) — one pass over memory;
-2. ``scipy.fft.rfft`` (pocketfft, float32 stays float32) transforms the block in place;
+2. pocketfft transforms the block: NumPy >= 2's ``np.fft.rfft`` into a reused buffer
+   for float64 frames, ``scipy.fft.rfft`` otherwise (float32 frames stay float32);
 3. ``_mel_block`` / ``_power_block`` (Numba) take |X|^power and apply the mel filterbank
    as a banded product (each filter touches only its own bins, ~2 filters per bin
    instead of n_mels), writing straight into the output;
-4. ``_to_db`` (Numba) takes logs, the reference and the per-signal ``top_db`` floor.
+4. for log-mel the log is fused into ``_mel_block``'s store and ``_finish_db`` (Numba)
+   subtracts the per-signal peak (``ref="max"``) and applies the ``top_db`` floor;
+   ``_to_db`` does all of it for the standalone ``power_to_db``.
 
 The signal is processed in blocks of about ``BLOCK_BYTES`` of frames (1 MB), so the
 extra memory does not grow with the signal, and the blocks of all signals in a batch are
 spread over a thread pool: every Numba function is ``nogil`` and pocketfft releases
 the GIL, so the threads run truly in parallel without Numba's own threading layer.
-Float32 input is computed in float32 (FFT, powers), with float64 accumulation of the
-mel sums and the logs; float64 input stays float64 throughout.
+By default (``float64_fft``) float32 input is framed, transformed and summed in float64
+and only the output is float32; with ``fft_precision="float32"`` the frames, FFT and
+powers stay float32 while the mel sums and logs still accumulate in float64. Float64
+input stays float64 throughout.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""ISO 532-1 (Zwicker) stationary loudness and DIN 45692 sharpness.
+"""ISO 532-1 (Zwicker) loudness, stationary and time-varying, and DIN 45692 sharpness.
 
 - :func:`loudness_from_levels`: (..., 28) one-third-octave band levels, 25 Hz .. 12.5
   kHz, in dB -> total loudness N (sone, rounded as ISO 532-1 prescribes) and specific
@@ -15,7 +15,7 @@
 
   1. resample to 48 kHz when ``fs`` differs (``scipy.signal.resample_poly`` with the
      ratio 48000 / fs as a fraction of denominator <= 1000, e.g. 160/147 from 44.1 kHz;
-     MoSQITo uses FFT ``resample`` and refuses fs > 48 kHz, we accept any fs);
+     MoSQITo uses FFT ``resample`` and refuses fs > 48 kHz, we accept any fs >= 8 kHz);
   2. the 28 one-third-octave bands 25 Hz .. 12.5 kHz (Annex A Tables A.1/A.2: three
      second-order sections and a gain per band), squared and smoothed by three first-
      order low-passes (tau = 2 / (3 fm) up to 1 kHz, 2/3 ms above), band levels

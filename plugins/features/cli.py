@@ -37,7 +37,9 @@ def features_list(as_json: bool) -> None:
         click.echo(json.dumps(rows, indent=2, default=str))
         return
     for r in rows:
-        click.echo(f"{r['name']:<10} {r['description']}")
+        click.echo(f"{r['name']:<20} {r['description']}")
+        settings = ", ".join(f"{k}={v}" for k, v in r["settings"].items())
+        click.echo(f"{'':<20} settings: {settings or '(none)'}")
 
 
 @features.command("extract")
@@ -103,4 +105,4 @@ def features_extract(name, files, out, overrides, jobs, mono, dtype, backend, as
             default=str))
     else:
         click.echo(f"{name}: {len(results)} file(s), {audio:.1f} s of audio in {wall:.2f} s "
-                   f"({audio / wall if wall else float('inf'):.0f}x realtime) -> {out}")
+                   f"({audio / wall if wall else float('inf'):.3g}x realtime) -> {out}")

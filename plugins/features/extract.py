@@ -118,7 +118,9 @@ def extract_file(name: str, feature, src: Path, dst: Path, settings: Mapping[str
     final_sr = settings.get("target_sample_rate") or sr
     meta = {"feature": name, "settings": dict(settings), "source": str(src),
             "source_sample_rate": sr, "sample_rate": final_sr, "channels": int(data.shape[1]),
-            "mono": mono, "shape": list(feats.shape), "axes": "(channels,) rows, frames",
+            "mono": mono, "shape": list(feats.shape),
+            "axes": ("(channels,) rows, frames" if "hop_length" in settings
+                     else "(channels,) columns"),
             "hop_seconds": settings.get("hop_length", 0) / final_sr}
     dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = dst.with_name(dst.name + f".tmp{os.getpid()}.npz")
