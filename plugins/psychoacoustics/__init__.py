@@ -79,20 +79,23 @@ def feature_names(name: str, suffix: str = "") -> list[str]:
 
 
 def _level_stats(weighting, signal, sample_rate, backend, settings):
-    from affrepro.kernels.sound_level import level
-    from affrepro.plugins.psychoacoustics.stats import calibrated, level_statistics, setting_number
+    from affrepro.kernels.sound_level import P0, mean_square
+    from affrepro.plugins.psychoacoustics.stats import (
+        calibrated, mean_square_statistics, setting_number,
+    )
 
     s = {**LEVEL_SETTINGS, **settings}
     unknown = set(s) - set(LEVEL_SETTINGS)
     if unknown:
         raise TypeError(f"unknown settings {sorted(unknown)}; known: {sorted(LEVEL_SETTINGS)}")
     x = calibrated(signal, s)
-    lv = level(x, sample_rate, weighting, s["tau"], backend=backend)
+    ms = mean_square(x, sample_rate, weighting, s["tau"], backend=backend)
     rate = float(sample_rate)
     if s["step"] is not None:  # sample the level every `step` seconds
         hop = max(1, int(round(setting_number(s, "step") * sample_rate)))
-        lv, rate = lv[..., ::hop], sample_rate / hop
-    return level_statistics(lv, rate)
+        ms, rate = ms[..., ::hop], sample_rate / hop
+    # the statistics of L = 10 log10(ms / P0^2) without taking the log of every sample
+    return mean_square_statistics(ms, rate, P0)
 
 
 def extract_laf(signal, sample_rate: float, backend: str = "auto", **settings):

@@ -58,6 +58,43 @@ def level_statistics(levels: np.ndarray, rate: float) -> np.ndarray:
     return np.concatenate([out, exceedance(lv)], axis=-1)
 
 
+def mean_square_statistics(ms: np.ndarray, rate: float, p0: float = 2e-5) -> np.ndarray:
+    """``level_statistics(10 log10(ms / p0^2), rate)`` computed on the mean square itself.
+
+    L = 10 log10(ms / p0^2) is increasing, so L's extremes, their times and the order
+    statistics behind every exceedance level are those of ``ms``: only the two order
+    statistics around each percentile position h = (n - 1) q (q = 0.95 .. 0.05), the
+    extremes and the energy mean 10 log10(mean(ms) / p0^2) go through the logarithm, not
+    all n samples. Each exceedance level is L_(lo) + (h - lo)(L_(lo+1) - L_(lo)) in dB,
+    the linear interpolation ``np.percentile`` applies to the dB series; -inf (ms = 0)
+    and NaN follow :func:`exceedance` / :func:`level_statistics`."""
+    m = np.asarray(ms, dtype=np.float64)
+    n = m.shape[-1]
+    if n == 0:
+        raise ValueError("level statistics need at least one sample")
+    ref = p0 * p0
+
+    def db(v):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return 10.0 * np.log10(v / ref)
+
+    has_nan = np.isnan(m).any(axis=-1)
+    h = (n - 1) * (1.0 - np.asarray(EXCEEDANCE, dtype=np.float64) / 100.0)
+    lo = np.floor(h).astype(np.int64)
+    hi = np.minimum(lo + 1, n - 1)
+    frac = h - lo
+    part = np.partition(m, np.unique(np.concatenate([lo, hi])), axis=-1)
+    low, high = db(part[..., lo]), db(part[..., hi])
+    with np.errstate(invalid="ignore"):  # -inf - -inf where both are digital silence
+        exc = low + frac * (high - low)
+    exc = np.where(np.isnan(exc), -np.inf, exc)
+    exc = np.where(has_nan[..., None], np.nan, exc)
+    avg = np.where(has_nan, np.nan, db(m.mean(axis=-1)))
+    out = np.stack([avg, db(m.min(axis=-1)), np.argmin(m, axis=-1) / rate,
+                    db(m.max(axis=-1)), np.argmax(m, axis=-1) / rate], axis=-1)
+    return np.concatenate([out, exc], axis=-1)
+
+
 def series_statistics(series: np.ndarray, rate: float, stats, t0: float = 0.0) -> np.ndarray:
     """(..., len(stats)) statistics of linear-unit series (sone, acum; last axis sampled at
     ``rate`` Hz, its first sample at ``t0`` s): ``avg`` arithmetic mean, ``rmc`` root

@@ -88,3 +88,31 @@ def test_series_statistics_loudness_and_sharpness_sets():
         series_statistics(np.zeros((2, 0)), 500.0, SHARPNESS_STATS)
     with pytest.raises(KeyError):
         series_statistics(x, 500.0, ("median",))
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 7, 100, 1001])
+def test_mean_square_statistics_equal_those_of_the_level_series(n):
+    from affrepro.plugins.psychoacoustics.stats import mean_square_statistics
+
+    rng = np.random.default_rng(n)
+    ms = (2e-5 * 10 ** (rng.uniform(20, 90, size=(3, n)) / 20)) ** 2
+    ms[1, :: max(1, n // 3)] = 0.0  # digital silence: -inf dB
+    ms[2, 0] = ms[2, -1]  # a tie between the first and last sample
+    with np.errstate(divide="ignore"):
+        want = level_statistics(10 * np.log10(ms / 4e-10), 44100.0)
+    got = mean_square_statistics(ms, 44100.0, 2e-5)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-9)
+    assert np.array_equal(np.isneginf(got), np.isneginf(want))
+
+
+def test_mean_square_statistics_nan_and_silence():
+    from affrepro.plugins.psychoacoustics.stats import mean_square_statistics
+
+    ms = np.array([[1e-4, np.nan, 4e-4], [0.0, 0.0, 0.0]])
+    got = mean_square_statistics(ms, 1.0)
+    with np.errstate(divide="ignore"):
+        want = level_statistics(10 * np.log10(ms / 4e-10), 1.0)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_array_equal(got[1], want[1])  # all -inf but the argmin/argmax times
+    with pytest.raises(ValueError, match="at least one sample"):
+        mean_square_statistics(np.zeros((2, 0)), 1.0)
