@@ -97,9 +97,14 @@ def output_file(suite: Path, output: Path | None, device: str) -> Path:
 
 def run(files: list[Path], out: Path, device: str, keyword: str | None,
         quiet: bool = False) -> dict[str, Any]:
+    from affrepro.fileio import atomic_write_text
+
     out.parent.mkdir(parents=True, exist_ok=True)
+    # pytest-benchmark writes its JSON itself: let it write beside the result, then publish
+    # the result (with the machine's identity added) in one atomic step
+    partial = out.with_name(out.name + f".partial{os.getpid()}")
     cmd = [sys.executable, "-m", "pytest", *map(str, files), "--benchmark-only",
-           f"--benchmark-json={out}", "-p", "no:cacheprovider", "-q", "-s",
+           f"--benchmark-json={partial}", "-p", "no:cacheprovider", "-q", "-s",
            "--import-mode=importlib", "-o", "addopts=", "-o", "testpaths=",
            f"--rootdir={files[0].parent.parent}"]
     expr = {"cpu": "cpu", "cuda": "gpu", "all": None}[device]
@@ -107,13 +112,16 @@ def run(files: list[Path], out: Path, device: str, keyword: str | None,
         expr = f"({expr}) and ({keyword})" if expr else keyword
     if expr:
         cmd += ["-k", expr]
-    proc = subprocess.run(cmd, capture_output=quiet, text=True)
-    if not out.exists():
-        raise BenchError(f"pytest wrote no results (exit status {proc.returncode})"
-                         + (f": {proc.stdout[-2000:]}{proc.stderr[-2000:]}" if quiet else ""))
-    data = json.loads(out.read_text())
-    data.setdefault("machine_info", {})["affrepro"] = device_identity(device)
-    out.write_text(json.dumps(data, indent=1))
+    try:
+        proc = subprocess.run(cmd, capture_output=quiet, text=True)
+        if not partial.exists():
+            raise BenchError(f"pytest wrote no results (exit status {proc.returncode})"
+                             + (f": {proc.stdout[-2000:]}{proc.stderr[-2000:]}" if quiet else ""))
+        data = json.loads(partial.read_text())
+        data.setdefault("machine_info", {})["affrepro"] = device_identity(device)
+        atomic_write_text(out, json.dumps(data, indent=1))
+    finally:
+        partial.unlink(missing_ok=True)
     return {"returncode": proc.returncode, "data": data}
 
 

@@ -54,6 +54,7 @@ def test_bench_run_saves_machine_info_and_tracks(tmp_path, tracking_uri):
     summary = json.loads(res.output)
     assert {b["name"] for b in summary["benchmarks"]} == {"test_cpu_ours", "test_cpu_peer"}
     data = json.loads(out.read_text())
+    assert not [p.name for p in tmp_path.iterdir() if ".partial" in p.name]  # published whole
     ident = data["machine_info"]["affrepro"]
     assert ident["cpu"] and ident["device_label"].startswith("cpu-")
     assert "numpy" in ident["packages"]
