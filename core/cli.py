@@ -184,9 +184,15 @@ def _print_report_table(report) -> None:
                       f"[{style[r.verdict.value]}]{r.verdict.value}[/]", r.claim.tolerance.describe())
     console = _console()
     console.print(table)
+    # one line per distinct reason: a dry run or a missing corpus gives every claim the same
+    by_reason: dict[str, list[str]] = {}
     for r in report.results:
         if r.verdict.value in ("skipped", "error", "not reproduced"):
-            console.print(f"[dim]{r.claim.id}: {r.reason}[/dim]", highlight=False)
+            by_reason.setdefault(r.reason, []).append(r.claim.id)
+    for reason, ids in by_reason.items():
+        who = (ids[0] if len(ids) == 1 else f"all {len(ids)} claims"
+               if len(ids) == len(report.results) else ", ".join(ids))
+        console.print(f"[dim]{who}: {reason}[/dim]", highlight=False)
     if report.deviations:
         console.print("Deviations from the paper:", *[f"  - {d}" for d in report.deviations], sep="\n")
     console.print(f"Report: {report.output_dir}/report.md", highlight=False)

@@ -220,7 +220,7 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
         for claim in card.claims:
             reasons = missing_requirements(claim, resolution, registries, device)
             if reasons:
-                results[claim.id] = skipped(claim, "; ".join(reasons))
+                results[claim.id] = skipped(claim, "; ".join(r.rstrip(".") for r in reasons))
             else:
                 measurable.append(claim.id)
         protocol_ready = rep.protocol is not None and all(d in resolution.folders for d in rep.datasets)

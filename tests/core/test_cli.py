@@ -119,3 +119,14 @@ def test_plugins_check_on_the_builtin_paper(cli_runner, no_mirror):
 def test_report_status_table(cli_runner):
     res = cli_runner("report", "--md", "--no-runs")
     assert res.exit_code == 0 and "| daic-woz-bias-2024 | A | 5 |" in res.output
+
+
+def test_reproduce_prints_each_skip_reason_once(cli_runner, tmp_path):
+    """Claims skipped for the same reason share one line ("all 14 claims: ..."), and the
+    reasons of several missing requirements join without a stray '.;'."""
+    res = cli_runner("reproduce", "omg-empathy-2019", "--no-track", "-o", str(tmp_path / "run"))
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert text.count("needs dataset 'omg-empathy'") == 1
+    assert "all 14 claims: needs dataset 'omg-empathy'" in text
+    assert ".;" not in text
