@@ -92,10 +92,20 @@ if [ "$DRY" = 1 ]; then  # the dev venv is CPython 3.11: leave out the cp312 bui
   wheels=("${keep[@]}")
 fi
 rm -rf "$SITE"
-if ! "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
-      --target "$SITE" "${wheels[@]}" 2>&1 | tee -a "$LOG"; then
-  note "run_checks: installing .whl/*.whl into $SITE failed"
-  exit 3
+if [ "${AFFREPRO_GPU_NO_PIP:-0}" != 1 ] && "$PY" -m pip --version >/dev/null 2>&1; then
+  if ! "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+        --target "$SITE" "${wheels[@]}" 2>&1 | tee -a "$LOG"; then
+    note "run_checks: installing .whl/*.whl into $SITE failed"
+    exit 3
+  fi
+else
+  # no pip for this python: a wheel is a zip of site-packages, so unpacking it installs it
+  # (dist-info and entry points included; no console scripts, which this script never uses)
+  note "run_checks: no pip for $PY: unpacking the wheels into $SITE"
+  mkdir -p "$SITE"
+  for w in "${wheels[@]}"; do
+    "$PY" -m zipfile -e "$w" "$SITE" 2>&1 | tee -a "$LOG" || { note "run_checks: unpacking $w failed"; exit 3; }
+  done
 fi
 # The working tree's sources over the wheel's (the wheel may predate later edits; what the
 # tests and benchmarks next to them expect is the tree): the package-dir mapping of pyproject.
