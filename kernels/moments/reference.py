@@ -24,19 +24,22 @@ def paired_moments(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     out = np.zeros(NFIELDS, dtype=np.float64)
     if n == 0:
         return out
-    d = x - y
-    mx, my, md = x.mean(), y.mean(), d.mean()
-    cx, cy, cd = x - mx, y - my, d - md
-    ex, ey, ed = cx.sum(), cy.sum(), cd.sum()
-    out[0] = n
-    out[1] = mx + ex / n
-    out[2] = my + ey / n
-    out[3] = (cx * cx).sum() - ex * ex / n
-    out[4] = (cy * cy).sum() - ey * ey / n
-    out[5] = (cx * cy).sum() - ex * ey / n
-    out[6] = md + ed / n
-    out[7] = (cd * cd).sum() - ed * ed / n
-    out[8] = np.abs(d).sum()
+    # inf/NaN input gives inf/NaN moments, as the Numba and Triton kernels do, silently
+    # (inf - inf inside the centring would otherwise warn from NumPy's internals)
+    with np.errstate(invalid="ignore", over="ignore"):
+        d = x - y
+        mx, my, md = x.mean(), y.mean(), d.mean()
+        cx, cy, cd = x - mx, y - my, d - md
+        ex, ey, ed = cx.sum(), cy.sum(), cd.sum()
+        out[0] = n
+        out[1] = mx + ex / n
+        out[2] = my + ey / n
+        out[3] = (cx * cx).sum() - ex * ex / n
+        out[4] = (cy * cy).sum() - ey * ey / n
+        out[5] = (cx * cy).sum() - ex * ey / n
+        out[6] = md + ed / n
+        out[7] = (cd * cd).sum() - ed * ed / n
+        out[8] = np.abs(d).sum()
     return out
 
 
