@@ -209,7 +209,8 @@ def compare_data(files: list[dict[str, Any]]) -> dict[str, Any]:
                            "base_file": b["file"], "file": t["file"], "speedup_vs_base": ratio,
                            "verdict": verdict})
     interleaved = [{"file": i, "kernel": r["kernel"], "workload": r["workload"],
-                    "device": r["device"], "speedups": r["extra"]["interleaved_speedups"]}
+                    "device": r["device"], "speedups": r["extra"]["interleaved_speedups"],
+                    "targets": r["extra"].get("targets") or {}}
                    for i, f in enumerate(files) for r in f["rows"]
                    if r["extra"].get("interleaved_speedups")]
     return {"interleaved": interleaved,
@@ -256,10 +257,15 @@ def format_compare(files: list[dict[str, Any]]) -> str:
                              for s in d["speedups"]]))
     if d["interleaved"]:
         parts.append("\nSpeedup of ours, peers timed in alternation (same run)")
-        parts.append(_table(["file", "kernel", "workload", "device", "peer", "speedup"],
-                            [[str(x["file"]), x["kernel"], x["workload"], x["device"],
-                              k.removeprefix("vs_"), f"{v:.2f}x"]
-                             for x in d["interleaved"] for k, v in x["speedups"].items()]))
+        rows = []
+        for x in d["interleaved"]:
+            for k, v in x["speedups"].items():
+                peer = k.removeprefix("vs_")
+                target = x["targets"].get(peer)
+                rows.append([str(x["file"]), x["kernel"], x["workload"], x["device"], peer,
+                             f"{v:.2f}x", "" if target is None else f">= {target}x"])
+        parts.append(_table(["file", "kernel", "workload", "device", "peer", "speedup",
+                             "target"], rows))
     if d["across_files"]:
         parts.append("\nAcross files (each implementation against file [base])")
         parts.append(_table(["kernel", "workload", "impl", "base", "file", "ratio", "verdict"],

@@ -110,3 +110,21 @@ def test_bench_compare_rejects_other_json(tmp_path):
     p.write_text("{}")
     res = CliRunner().invoke(_cli(), ["bench", "compare", str(p)])
     assert res.exit_code != 0 and "not pytest-benchmark JSON" in res.output
+
+
+def test_bench_compare_interleaved_speedups_with_targets(tmp_path):
+    p = tmp_path / "psy.json"
+    p.write_text(json.dumps({"machine_info": {"affrepro": {"cpu": "AMD EPYC", "gpu": None,
+                                                           "device_label": "cpu-epyc"}},
+                             "benchmarks": [{"name": "test_cpu_tv", "stats": {"min": 0.8},
+                                             "extra_info": {
+                                                 "kernel": "zwicker_time_varying",
+                                                 "workload": "30 s", "impl": "ours",
+                                                 "device": "cpu",
+                                                 "interleaved_speedups": {"mosqito": 190.0},
+                                                 "targets": {"mosqito": 20.0}}}]}))
+    res = CliRunner().invoke(_cli(), ["bench", "compare", str(p)], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    line = next(ln for ln in res.output.splitlines() if "zwicker_time_varying" in ln
+                and "mosqito" in ln)
+    assert "190.00x" in line and ">= 20.0x" in line
