@@ -23,8 +23,6 @@ ours and the peer alternately in the same run (best of N), and records the ratio
 """
 from __future__ import annotations
 
-import os
-import platform
 import time
 
 import numpy as np
@@ -37,24 +35,6 @@ from affrepro.plugins.psychoacoustics import extract_laf, extract_lcf
 FS = 44100
 SECONDS = 30
 ROUNDS = 3
-
-
-def _signal() -> np.ndarray:
-    rng = np.random.default_rng(2022)
-    n = FS * SECONDS
-    spec = np.fft.rfft(rng.normal(size=(2, n)), axis=-1)
-    f = np.fft.rfftfreq(n, 1 / FS)
-    spec[:, 1:] /= np.sqrt(f[1:])
-    x = np.fft.irfft(spec, n, axis=-1)
-    return x * 2e-5 * 10 ** (65 / 20) / np.sqrt(np.mean(x ** 2, axis=-1, keepdims=True))
-
-
-def _versions() -> dict[str, str]:
-    from affrepro.hardware import cpu_model, package_versions
-
-    return {"cpu": cpu_model(), "cpu_count": str(os.cpu_count()),
-            "python": platform.python_version(),
-            **package_versions(("numpy", "numba", "scipy", "mosqito"))}
 
 
 def _alternate(ours, peer, rounds=ROUNDS):
@@ -78,11 +58,11 @@ def _labels(peer: str, speedup: float, target: float | None = None) -> dict:
 
 
 @pytest.fixture(scope="module")
-def signal():
-    return _signal()
+def signal(binaural_noise):
+    return binaural_noise(SECONDS, FS)
 
 
-def test_cpu_third_octave_vs_mosqito(benchmark, signal):
+def test_cpu_third_octave_vs_mosqito(benchmark, signal, bench_versions):
     slm = pytest.importorskip("mosqito.sound_level_meter")
     ours = lambda: sl.third_octave_levels(signal, FS, "Z", indices=np.arange(-23, 13))  # noqa: E731
     peer = lambda: [slm.noct_spectrum(ch, FS, 5, 16000)[0] for ch in signal]  # noqa: E731
@@ -91,7 +71,7 @@ def test_cpu_third_octave_vs_mosqito(benchmark, signal):
     assert np.abs(mine - theirs)[:, 18:].max() < 0.05  # 315 Hz .. 16 kHz
     assert np.abs(mine - theirs).max() < 0.6  # low bands: MoSQITo decimates, see tests
     t_ours, t_peer = _alternate(ours, peer)
-    benchmark.extra_info.update(_versions())
+    benchmark.extra_info.update(bench_versions)
     benchmark.extra_info.update({"kernel": "third_octave", "workload": "30 s binaural 44.1 kHz",
                                  **_labels("mosqito", t_peer / t_ours),
                                  "peer": "mosqito.noct_spectrum", "ours_s": t_ours,
@@ -101,7 +81,7 @@ def test_cpu_third_octave_vs_mosqito(benchmark, signal):
     benchmark.pedantic(ours, rounds=1, iterations=1)
 
 
-def test_cpu_stationary_loudness_sharpness_vs_mosqito(benchmark, signal):
+def test_cpu_stationary_loudness_sharpness_vs_mosqito(benchmark, signal, bench_versions):
     sq = pytest.importorskip("mosqito.sq_metrics")
 
     def ours():
@@ -116,7 +96,7 @@ def test_cpu_stationary_loudness_sharpness_vs_mosqito(benchmark, signal):
     np.testing.assert_allclose(n, ref[:, 0], rtol=0.01)
     np.testing.assert_allclose(s, ref[:, 1], rtol=0.01)
     t_ours, t_peer = _alternate(ours, peer)
-    benchmark.extra_info.update(_versions())
+    benchmark.extra_info.update(bench_versions)
     benchmark.extra_info.update({
         "kernel": "zwicker_stationary", "workload": "30 s binaural 44.1 kHz",
         **_labels("mosqito", t_peer / t_ours, target=20.0),
@@ -129,7 +109,7 @@ def test_cpu_stationary_loudness_sharpness_vs_mosqito(benchmark, signal):
     benchmark.pedantic(ours, rounds=1, iterations=1)
 
 
-def test_cpu_time_varying_loudness_sharpness_vs_mosqito(benchmark, signal):
+def test_cpu_time_varying_loudness_sharpness_vs_mosqito(benchmark, signal, bench_versions):
     sq = pytest.importorskip("mosqito.sq_metrics")
     import contextlib
     import io
@@ -165,7 +145,7 @@ def test_cpu_time_varying_loudness_sharpness_vs_mosqito(benchmark, signal):
         np.testing.assert_allclose(s[c, 5:], s_m, rtol=0.01, atol=1e-9)
         rel_n.append(float(np.max(np.abs(n[c, 5:] - n_m) / np.maximum(n_m, 1e-3))))
         rel_s.append(float(np.max(np.abs(s[c, 5:] - s_m) / np.maximum(s_m, 1e-3))))
-    benchmark.extra_info.update(_versions())
+    benchmark.extra_info.update(bench_versions)
     benchmark.extra_info.update({
         "kernel": "zwicker_time_varying", "workload": "30 s binaural 44.1 kHz",
         **_labels("mosqito", t_peer / t_ours, target=20.0),
@@ -178,14 +158,14 @@ def test_cpu_time_varying_loudness_sharpness_vs_mosqito(benchmark, signal):
     benchmark.pedantic(ours, rounds=1, iterations=1)
 
 
-def test_cpu_fast_level_statistics_numba_vs_reference(benchmark, signal):
+def test_cpu_fast_level_statistics_numba_vs_reference(benchmark, signal, bench_versions):
     ours = lambda: (extract_laf(signal, FS), extract_lcf(signal, FS))  # noqa: E731
     peer = lambda: (extract_laf(signal, FS, backend="reference"),  # noqa: E731
                     extract_lcf(signal, FS, backend="reference"))
     a, b = ours(), peer()
     np.testing.assert_allclose(np.concatenate(a), np.concatenate(b), rtol=1e-9)
     t_ours, t_peer = _alternate(ours, peer)
-    benchmark.extra_info.update(_versions())
+    benchmark.extra_info.update(bench_versions)
     benchmark.extra_info.update({"kernel": "sound_level (LAF+LCF stats)",
                                  "workload": "30 s binaural 44.1 kHz",
                                  **_labels("scipy reference", t_peer / t_ours),

@@ -17,7 +17,6 @@ the whole signal first (frame by frame, 1e-6 relative); then ours (Numba) and Mo
 from __future__ import annotations
 
 import os
-import platform
 import time
 
 import numpy as np
@@ -30,24 +29,6 @@ SECONDS = float(os.environ.get("AFFREPRO_ROUGHNESS_BENCH_SECONDS", "10"))
 ROUNDS = 3
 
 
-def _signal() -> np.ndarray:
-    rng = np.random.default_rng(2022)
-    n = int(FS * SECONDS)
-    spec = np.fft.rfft(rng.normal(size=(2, n)), axis=-1)
-    f = np.fft.rfftfreq(n, 1 / FS)
-    spec[:, 1:] /= np.sqrt(f[1:])
-    x = np.fft.irfft(spec, n, axis=-1)
-    return x * 2e-5 * 10 ** (65 / 20) / np.sqrt(np.mean(x ** 2, axis=-1, keepdims=True))
-
-
-def _versions() -> dict[str, str]:
-    from affrepro.hardware import cpu_model, package_versions
-
-    return {"cpu": cpu_model(), "cpu_count": str(os.cpu_count()),
-            "python": platform.python_version(),
-            **package_versions(("numpy", "numba", "scipy", "mosqito"))}
-
-
 def _best(fn, rounds):
     best = float("inf")
     for _ in range(rounds):
@@ -58,11 +39,11 @@ def _best(fn, rounds):
 
 
 @pytest.fixture(scope="module")
-def signal():
-    return _signal()
+def signal(binaural_noise):
+    return binaural_noise(SECONDS, FS)
 
 
-def test_cpu_roughness_vs_mosqito(benchmark, signal):
+def test_cpu_roughness_vs_mosqito(benchmark, signal, bench_versions):
     sq = pytest.importorskip("mosqito.sq_metrics")
     ours = lambda: rk.roughness_dw(signal, FS, 0.5, backend="numba")  # noqa: E731
     reference = lambda: rk.roughness_dw(signal, FS, 0.5, backend="reference")  # noqa: E731
@@ -86,7 +67,7 @@ def test_cpu_roughness_vs_mosqito(benchmark, signal):
     t_ours = min(t_ours, _best(ours, ROUNDS - 1))
     t_ref = _best(reference, 1)
     frames = r.size
-    benchmark.extra_info.update(_versions())
+    benchmark.extra_info.update(bench_versions)
     benchmark.extra_info.update({
         "kernel": "roughness_dw", "workload": f"{SECONDS:g} s binaural 44.1 kHz, 1/f noise "
                                               f"65 dB, 200 ms frames, 50 % overlap",
