@@ -136,7 +136,9 @@ def _pow2(n: int, least: int = 16) -> int:
 
 def spectral(y: torch.Tensor, *, n_fft: int, hop: int, window: np.ndarray, center: bool,
              pad_mode: str, power: float, fb: np.ndarray | None, log_args: dict | None = None,
-             precision: str | None = None, block_t: int | None = None) -> torch.Tensor:
+             precision: str | None = None, block_t: int | None = None,
+             block_b: int | None = None, block_k: int | None = None,
+             num_warps: int | None = None, num_stages: int | None = None) -> torch.Tensor:
     """(..., samples) -> (..., rows, n_frames): power spectrum (fb None), mel power, or
     log-mel (``log_args`` as ``reference.power_to_db`` takes them) — same dtype/device."""
     from affrepro.kernels.spectral.reference import n_frames as count_frames
@@ -155,8 +157,8 @@ def spectral(y: torch.Tensor, *, n_fft: int, hop: int, window: np.ndarray, cente
         return out.reshape(batch_shape + (rows, nf))
     is64 = y.dtype == torch.float64
     interp = y.device.type != "cuda"
-    block_b = 32 if interp else 64
-    block_k = 32 if interp else 64
+    block_b = block_b or (32 if interp else 64)
+    block_k = block_k or (32 if interp else 64)
     block_t = block_t or (16 if interp else DEFAULT_BLOCK_T)
     precision = precision or DEFAULT_PRECISION
     n_bins_pad = triton.cdiv(n_bins, block_b) * block_b
@@ -179,13 +181,14 @@ def spectral(y: torch.Tensor, *, n_fft: int, hop: int, window: np.ndarray, cente
         if log_args["ref"] != "max":
             log_ref = scale * math.log(max(amin, abs(float(log_args["ref"]))))
     grid = (triton.cdiv(nf, block_t), nb)
+    launch = {k: v for k, v in (("num_warps", num_warps), ("num_stages", num_stages)) if v}
     _spectral_kernel[grid](
         y2, cos_t, sin_t, fb_t, out, n, nf, hop, n_fft // 2 if center else 0, n_fft, n_bins, rows,
         y2.stride(0), y2.stride(1), out.stride(0), out.stride(1),
         float(power), scale, float(amin), log_ref,
         PAD_MODE=PAD_CODES[pad_mode], MEL=fb is not None, LOG=log, POWER2=float(power) == 2.0,
         IS64=is64, PRECISION=precision, N_BINS_PAD=n_bins_pad, BLOCK_M=block_m,
-        BLOCK_T=block_t, BLOCK_K=block_k, BLOCK_B=block_b)
+        BLOCK_T=block_t, BLOCK_K=block_k, BLOCK_B=block_b, **launch)
     if log:
         if log_args["ref"] == "max":
             out = out - out.amax(dim=(-2, -1), keepdim=True)

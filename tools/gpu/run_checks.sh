@@ -9,11 +9,14 @@
 #                     256 x 10 s clips; ours vs torch eager vs torch.compile; <= 1e-3 dB)
 #     bench_moments   affrepro bench run --device cuda --kernels moments (100 M pairs; ours
 #                     vs torch eager and torchmetrics; <= 1e-6 vs float64)
+#     sweep           tools/gpu/sweep_spectral.py: the Triton log-mel kernel's launch settings
+#                     on workload (c), with torch.stft alone and the eager chain beside them
 #     araus           affrepro reproduce araus-2022 --dry-run --device cuda --no-track (the
 #                     CNN stage on CUDA on the synthetic corpus)
 #
 # Writes to $OUT (at most 6 files): summary.txt, checks.log (everything), bench_spectral.json,
-# bench_moments.json (pytest-benchmark JSON with the GPU's identity), araus_report.json.
+# bench_moments.json (pytest-benchmark JSON with the GPU's identity), sweep_spectral.json,
+# araus_report.json.
 # Each step has its own timeout, all of them together at most AFFREPRO_GPU_BUDGET_S
 # (default 480 s); a failing step does not stop the others.
 # Exit status: 0 every step passed, 1 a step failed, 2 no CUDA GPU here, 3 setup failed.
@@ -30,7 +33,7 @@ export PYTHONUNBUFFERED=1
 T0=$(date +%s)
 DEADLINE=$((T0 + BUDGET))
 
-ALL_STEPS=(tests bench_spectral bench_moments araus)
+ALL_STEPS=(tests bench_spectral bench_moments sweep araus)
 STEPS=("$@")
 [ ${#STEPS[@]} -gt 0 ] || STEPS=("${ALL_STEPS[@]}")
 for s in "${STEPS[@]}"; do
@@ -244,6 +247,8 @@ for s in "${STEPS[@]}"; do
     tests)          step tests 150 run_tests ;;
     bench_spectral) step bench_spectral 180 bench spectral "${SPECTRAL_K[@]}" ;;
     bench_moments)  step bench_moments 90 bench moments "${MOMENTS_K[@]}" ;;
+    sweep)          if [ "$DRY" = 1 ]; then note "sweep           SKIPPED  (needs CUDA: not rehearsed)"
+                    else step sweep 120 "$PY" tools/gpu/sweep_spectral.py "$OUT/sweep_spectral.json" --budget-s 90; fi ;;
     araus)          step araus 90 araus ;;
   esac
 done

@@ -1,0 +1,109 @@
+"""Sweep the Triton log-mel kernel's launch settings on workload (c), on a real GPU.
+
+Workload (c) of issue 3 (256 x 10 s clips at 16 kHz, n_fft 1024, hop 160, 64 mels, dB with
+top_db 80): for each variant (dot precision, frame tile, bin/sample chunks, warps, stages)
+the max |error| in dB on the first 8 clips against the float64 reference and the time from
+``triton.testing.do_bench``; beside them torch's own pieces on the same GPU (``torch.stft``
+alone, and the eager chain), so that the kernel's distance from cuFFT is known.
+
+    python tools/gpu/sweep_spectral.py OUT.json [--budget-s 90]
+
+Run by tools/gpu/run_checks.sh (step ``sweep``); exits 2 without CUDA.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import time
+import traceback
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+VARIANTS = [  # name, spectral() keyword overrides
+    ("default", {}),
+    ("tf32", {"precision": "tf32"}),
+    ("bt32", {"block_t": 32}),
+    ("bt128", {"block_t": 128}),
+    ("bt64-w8", {"num_warps": 8}),
+    ("bt128-w8", {"block_t": 128, "num_warps": 8}),
+    ("bb128-w8", {"block_b": 128, "num_warps": 8}),
+    ("bk32", {"block_k": 32}),
+    ("st2", {"num_stages": 2}),
+    ("st4-w8", {"num_stages": 4, "num_warps": 8}),
+    ("bf16x3", {"precision": "bf16x3"}),
+]
+
+
+def main(argv: list[str]) -> int:
+    import torch
+    import triton.testing
+
+    out_path = Path(argv[0])
+    budget = float(argv[argv.index("--budget-s") + 1]) if "--budget-s" in argv else 90.0
+    if not torch.cuda.is_available():
+        print("sweep_spectral: no CUDA GPU")
+        return 2
+    from affrepro.kernels import spectral as sp
+    from affrepro.kernels.spectral import triton_impl
+    from test_spectral_bench import TOP_DB, WORKLOADS, _speech, torch_logmel_fn
+
+    t0 = time.time()
+    rng = np.random.default_rng(1)
+    clip = _speech(16000, 10, rng).astype(np.float32)
+    clips = np.stack([np.roll(clip, 1601 * i) * (0.5 + 0.5 * ((i % 7) / 7))
+                      for i in range(256)]).astype(np.float32)
+    cfg = WORKLOADS["a"]["cfg"]
+    ref = sp.logmel(clips[:8].astype(np.float64), sr=16000, **cfg, top_db=TOP_DB,
+                    backend="reference")
+    y = torch.from_numpy(clips).cuda()
+    win = sp._window("hann", cfg["n_fft"], None)
+    fb = sp._fb_cached(16000.0, cfg["n_fft"], cfg["n_mels"], 0.0, None, False, "slaney")
+    log_args = {"ref": 1.0, "amin": 1e-10, "top_db": TOP_DB, "log": "db"}
+    rows = []
+
+    def record(name, fn, settings):
+        row = {"name": name, "settings": settings}
+        try:
+            out = fn()
+            torch.cuda.synchronize()
+            if out is not None and tuple(out.shape[-2:]) == ref.shape[-2:]:
+                row["max_abs_err_db"] = float(np.max(np.abs(out[:8].double().cpu().numpy() - ref)))
+            row["ms"] = float(triton.testing.do_bench(fn, warmup=25, rep=100))
+        except Exception as exc:  # a variant that fails to compile or launch is a result too
+            row["error"] = f"{type(exc).__name__}: {str(exc).strip()[-600:]}"
+            traceback.print_exc()
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+
+    win_t = torch.hann_window(cfg["n_fft"], device="cuda")
+    record("torch.stft only", lambda: torch.stft(y, cfg["n_fft"], cfg["hop_length"], window=win_t,
+                                                  center=True, pad_mode="constant",
+                                                  return_complex=True), {})
+    record("torch eager chain", lambda f=torch_logmel_fn(16000, cfg, "cuda"): f(y), {})
+    for name, kw in VARIANTS:
+        if time.time() - t0 > budget:
+            rows.append({"name": name, "settings": kw, "error": "skipped: sweep budget spent"})
+            continue
+
+        def fn(kw=kw):
+            return triton_impl.spectral(y, n_fft=cfg["n_fft"], hop=cfg["hop_length"], window=win,
+                                        center=True, pad_mode="constant", power=2.0, fb=fb,
+                                        log_args=log_args, **kw)
+
+        record(name, fn, kw)
+    info = {"gpu": torch.cuda.get_device_name(), "cuda": torch.version.cuda,
+            "torch": torch.__version__, "triton": __import__("triton").__version__,
+            "workload": "c: 256 x 10 s at 16 kHz, n_fft 1024, hop 160, 64 mels, dB top_db 80",
+            "seconds": round(time.time() - t0, 1), "rows": rows}
+    tmp = out_path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(info, indent=1))
+    tmp.replace(out_path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
