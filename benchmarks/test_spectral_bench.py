@@ -340,30 +340,18 @@ def test_gpu_ours(benchmark, batch_c):
                batch_c)
 
 
-def test_gpu_ours_tf32(benchmark, batch_c):
-    """The same kernel with one-pass TF32 products (about 3x fewer tensor-core passes
-    than tf32x3): recorded for the trade-off, held only to 0.5 dB."""
-    from affrepro.kernels.spectral import triton_impl
-
-    cfg = batch_c[2]
-    win = sp._window("hann", cfg["n_fft"], None)
-    fb = sp._fb_cached(16000.0, cfg["n_fft"], cfg["n_mels"], 0.0, None, False, "slaney")
-    log_args = {"ref": 1.0, "amin": 1e-10, "top_db": TOP_DB, "log": "db"}
-
-    def fn(y):
-        return triton_impl.spectral(y, n_fft=cfg["n_fft"], hop=cfg["hop_length"], window=win,
-                                    center=True, pad_mode="constant", power=2.0, fb=fb,
-                                    log_args=log_args, precision="tf32")
-
-    _gpu_bench(benchmark, fn, {"impl": "ours-tf32", "backend": "triton"}, batch_c, tol=0.5)
+# the peers' float32 chains are checked for computing the same thing (0.05 dB) and their
+# error recorded; the 1e-3 dB bound is the target for ours (torch's own float32 stft+matmul
+# chain is about 4e-3 dB off on this workload)
+PEER_TOL_DB = 0.05
 
 
 def test_gpu_torch_eager(benchmark, batch_c):
     _gpu_bench(benchmark, torch_logmel_fn(16000, batch_c[2], "cuda"), {"impl": "torch eager"},
-               batch_c)
+               batch_c, tol=PEER_TOL_DB)
 
 
 def test_gpu_torch_compile(benchmark, batch_c):
     torch = _cuda()
     fn = torch.compile(torch_logmel_fn(16000, batch_c[2], "cuda"))
-    _gpu_bench(benchmark, fn, {"impl": "torch.compile"}, batch_c)
+    _gpu_bench(benchmark, fn, {"impl": "torch.compile"}, batch_c, tol=PEER_TOL_DB)

@@ -32,13 +32,16 @@ PAD_CODES = {"constant": 0, "edge": 1, "reflect": 2, "symmetric": 3}
 # environment overrides so that a GPU session can try variants without code changes.
 DEFAULT_PRECISION = os.environ.get("AFFREPRO_TRITON_DOT_PRECISION", "tf32x3")
 DEFAULT_BLOCK_T = int(os.environ.get("AFFREPRO_TRITON_BLOCK_T", "64"))
+FFT_BLOCK_T = int(os.environ.get("AFFREPRO_TRITON_FFT_BLOCK_T", "16"))
+FFT_NUM_WARPS = int(os.environ.get("AFFREPRO_TRITON_FFT_WARPS", "8"))
+FFT_NUM_STAGES = int(os.environ.get("AFFREPRO_TRITON_FFT_STAGES", "1"))
+FFT_RELOAD_X = os.environ.get("AFFREPRO_TRITON_FFT_RELOAD_X", "0") == "1"
 
 
 @triton.jit
 def _spectral_kernel(y_ptr, cos_ptr, sin_ptr, fb_ptr, out_ptr,
                      n_samples, n_frames, hop, pad, n_fft, n_bins, n_rows,
-                     stride_yb, stride_yn, stride_ob, stride_or,
-                     power, scale, amin, log_ref,
+                     stride_yb, stride_yn, stride_ob, stride_or, consts_ptr,
                      PAD_MODE: tl.constexpr, MEL: tl.constexpr, LOG: tl.constexpr,
                      POWER2: tl.constexpr, IS64: tl.constexpr, PRECISION: tl.constexpr,
                      N_BINS_PAD: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_T: tl.constexpr,
@@ -49,6 +52,11 @@ def _spectral_kernel(y_ptr, cos_ptr, sin_ptr, fb_ptr, out_ptr,
     tmask = t < n_frames
     y_base = y_ptr + sig * stride_yb
     acc_dtype = tl.float64 if IS64 else tl.float32
+    # power, 10/ln 10 (or 1), amin, log of ref: loaded in the signal's dtype
+    power = tl.load(consts_ptr + 0)
+    scale = tl.load(consts_ptr + 1)
+    amin = tl.load(consts_ptr + 2)
+    log_ref = tl.load(consts_ptr + 3)
     mel_acc = tl.zeros((BLOCK_T, BLOCK_M), dtype=acc_dtype)
     for b0 in range(0, n_bins, BLOCK_B):
         bins = b0 + tl.arange(0, BLOCK_B)
@@ -134,13 +142,163 @@ def _pow2(n: int, least: int = 16) -> int:
     return max(least, 1 << (max(n, 1) - 1).bit_length())
 
 
+
+@triton.jit
+def _load_frames(y_base, win_ptr, pid_t, n_samples, n_frames, hop, pad, stride_yn,
+                 PAD_MODE: tl.constexpr, N1: tl.constexpr, N2: tl.constexpr,
+                 BLOCK_T: tl.constexpr):
+    """Windowed frames as a (BLOCK_T, N2, N1) tile: [t, n2, n1] = w[n] y[t*hop - pad + n],
+    n = N2*n1 + n2, the padding as index arithmetic on the unpadded signal."""
+    t3 = pid_t * BLOCK_T + tl.arange(0, BLOCK_T)[:, None, None]
+    n2_3 = tl.arange(0, N2)[None, :, None]
+    n1_3 = tl.arange(0, N1)[None, None, :]
+    i = t3.to(tl.int64) * hop - pad + N2 * n1_3 + n2_3
+    valid = (t3 < n_frames) & (n1_3 < N1) & (n2_3 < N2)
+    if PAD_MODE == 0:
+        inside = (i >= 0) & (i < n_samples)
+        valid = valid & inside
+        src = tl.where(inside, i, 0)
+    elif PAD_MODE == 1:
+        src = tl.minimum(tl.maximum(i, 0), n_samples - 1)
+    elif PAD_MODE == 2:
+        p = tl.maximum(2 * (n_samples - 1), 1)
+        r = ((i % p) + p) % p
+        src = tl.where(r >= n_samples, p - r, r)
+    else:
+        p = 2 * n_samples
+        r = ((i % p) + p) % p
+        src = tl.where(r >= n_samples, p - 1 - r, r)
+    x = tl.load(y_base + src * stride_yn, mask=valid, other=0.0).to(tl.float32)
+    return x * tl.load(win_ptr + N2 * n1_3 + n2_3)
+
+
+
+@triton.jit
+def _logmel_fft_kernel(y_ptr, win_ptr, c1_ptr, s1_ptr, twr_ptr, twi_ptr, c2_ptr, s2_ptr,
+                       g_ptr, gnyq_ptr, out_ptr, consts_ptr,
+                       n_samples, n_frames, hop, pad, n_rows,
+                       stride_yb, stride_yn, stride_ob, stride_or,
+                       PAD_MODE: tl.constexpr, LOG: tl.constexpr, POWER2: tl.constexpr,
+                       PRECISION: tl.constexpr, N1: tl.constexpr, N2: tl.constexpr,
+                       KC: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_T: tl.constexpr,
+                       RELOAD_X: tl.constexpr):
+    pid_t = tl.program_id(0)
+    sig = tl.program_id(1).to(tl.int64)
+    power = tl.load(consts_ptr + 0)
+    scale = tl.load(consts_ptr + 1)
+    amin = tl.load(consts_ptr + 2)
+    log_ref = tl.load(consts_ptr + 3)
+    H2: tl.constexpr = N2 // 2
+    x = _load_frames(y_ptr + sig * stride_yb, win_ptr, pid_t, n_samples, n_frames, hop, pad,
+                     stride_yn, PAD_MODE, N1, N2, BLOCK_T)
+    # the Nyquist bin: sum of x[n] (-1)^n, and (-1)^n = (-1)^n2 since N2 is even
+    sign = 1.0 - 2.0 * (tl.arange(0, N2)[None, :, None] % 2).to(tl.float32)
+    nyq = tl.sum(tl.sum(x * sign, axis=2), axis=1)
+    x2 = tl.reshape(x, (BLOCK_T * N2, N1))
+    kc = tl.arange(0, KC)
+    rn1 = tl.arange(0, N1)
+    rn2 = tl.arange(0, N2)
+    rk2 = tl.arange(0, H2)
+    c2 = tl.load(c2_ptr + rn2[:, None] * H2 + rk2[None, :])
+    s2 = tl.load(s2_ptr + rn2[:, None] * H2 + rk2[None, :])
+    rg = tl.arange(0, KC * H2)
+    rm = tl.arange(0, BLOCK_M)
+    mel = tl.zeros((BLOCK_T, BLOCK_M), dtype=tl.float32)
+    for k0 in range(0, N1, KC):
+        if RELOAD_X:  # fewer live registers: the frames again from L1/L2 for each chunk
+            x2 = tl.reshape(_load_frames(y_ptr + sig * stride_yb, win_ptr, pid_t, n_samples,
+                                         n_frames, hop, pad, stride_yn, PAD_MODE, N1, N2,
+                                         BLOCK_T), (BLOCK_T * N2, N1))
+        # stage 1: DFT over n1 (length N1) for KC values of k1: (BT*N2, N1) @ (N1, KC)
+        c1 = tl.load(c1_ptr + rn1[:, None] * N1 + (k0 + kc)[None, :])
+        s1 = tl.load(s1_ptr + rn1[:, None] * N1 + (k0 + kc)[None, :])
+        ar = tl.reshape(tl.dot(x2, c1, input_precision=PRECISION), (BLOCK_T, N2, KC))
+        ai = tl.reshape(tl.dot(x2, s1, input_precision=PRECISION), (BLOCK_T, N2, KC))
+        # twiddles W_N^(n2 k1)
+        twr = tl.load(twr_ptr + rn2[:, None] * N1 + (k0 + kc)[None, :])[None, :, :]
+        twi = tl.load(twi_ptr + rn2[:, None] * N1 + (k0 + kc)[None, :])[None, :, :]
+        br = ar * twr - ai * twi
+        bi = ar * twi + ai * twr
+        # stage 2: DFT over n2 (length N2), only k2 < N2/2: (BT*KC, N2) @ (N2, N2/2)
+        br = tl.reshape(tl.permute(br, (0, 2, 1)), (BLOCK_T * KC, N2))
+        bi = tl.reshape(tl.permute(bi, (0, 2, 1)), (BLOCK_T * KC, N2))
+        xr = tl.dot(br, c2, input_precision=PRECISION) - tl.dot(bi, s2, input_precision=PRECISION)
+        xi = tl.dot(br, s2, input_precision=PRECISION) + tl.dot(bi, c2, input_precision=PRECISION)
+        pw = xr * xr + xi * xi
+        if not POWER2:
+            pw = tl.exp(tl.log(tl.sqrt(pw)) * power)
+        # bins k = k1 + N1*k2 of this chunk onto the mel filters: (BT, KC*N2/2) @ (KC*N2/2, M)
+        pw = tl.reshape(pw, (BLOCK_T, KC * H2))
+        g = tl.load(g_ptr + (k0 * H2 + rg)[:, None] * BLOCK_M + rm[None, :])
+        mel += tl.dot(pw, g, input_precision=PRECISION)
+    pn = nyq * nyq
+    if not POWER2:
+        pn = tl.exp(tl.log(tl.abs(nyq)) * power)
+    mel += pn[:, None] * tl.load(gnyq_ptr + rm)[None, :]
+    v = mel
+    if LOG:
+        clipped = tl.maximum(v, amin)
+        v = tl.where(v != v, v, scale * tl.log(clipped) - log_ref)
+    t = pid_t * BLOCK_T + tl.arange(0, BLOCK_T)
+    optr = out_ptr + sig * stride_ob + rm[None, :] * stride_or + t[:, None]
+    tl.store(optr, v, mask=(t[:, None] < n_frames) & (rm[None, :] < n_rows))
+
+
+# n_fft = N1 * N2 with N2 = 32 (so that N2/2 = 16, tl.dot's least size) and N1 >= 16
+FFT_SIZES = {512: 16, 1024: 32, 2048: 64}
+FFT_N2 = 32
+FFT_KC = 16
+
+
+def _fft_tables(window: np.ndarray, n_fft: int, fb: np.ndarray, block_m: int, device):
+    """The two-stage DFT's tables (float32): stage-1 cos/−sin (N1, N1), twiddles (N2, N1),
+    stage-2 cos/−sin (N2, N2/2), the window, and the mel filters re-ordered to the kernel's
+    (k1, k2) bin order per k1 chunk, ``g[k1*H2 + k2, m] = fb[m, k1 + N1*k2]``, with the
+    Nyquist bin's weights apart."""
+    key = ("fft", window.tobytes(), n_fft, fb.tobytes(), block_m, str(device))
+    hit = _TABLES.get(key)
+    if hit is not None:
+        return hit
+    n1, n2 = FFT_SIZES[n_fft], FFT_N2
+    h2 = n2 // 2
+    a = np.arange(n1)
+    b = np.arange(n2)
+    ang1 = 2.0 * math.pi * ((a[:, None] * a[None, :]) % n1) / n1
+    angt = 2.0 * math.pi * ((b[:, None] * a[None, :]) % n_fft) / n_fft
+    ang2 = 2.0 * math.pi * ((b[:, None] * np.arange(h2)[None, :]) % n2) / n2
+    k = a[:, None] + n1 * np.arange(h2)[None, :]          # (k1, k2) -> bin
+    g = np.zeros((n1 * h2, block_m))
+    g[:, :fb.shape[0]] = fb[:, k.reshape(-1)].T
+    gnyq = np.zeros(block_m)
+    gnyq[:fb.shape[0]] = fb[:, n_fft // 2]
+    arrays = (window, np.cos(ang1), -np.sin(ang1), np.cos(angt), -np.sin(angt), np.cos(ang2),
+              -np.sin(ang2), g, gnyq)
+    hit = tuple(torch.tensor(np.array(x, dtype=np.float64), dtype=torch.float32, device=device)
+                for x in arrays)
+    if len(_TABLES) > 16:
+        _TABLES.clear()
+    _TABLES[key] = hit
+    return hit
+
+
+def uses_fft_kernel(dtype: torch.dtype, n_fft: int, fb) -> bool:
+    """The two-stage (FFT-like) kernel serves float32 (log-)mel with n_fft 512/1024/2048;
+    everything else (float64, the plain power spectrum, other sizes) takes the dense one."""
+    return (dtype == torch.float32 and fb is not None and n_fft in FFT_SIZES
+            and os.environ.get("AFFREPRO_TRITON_FFT", "1") != "0")
+
 def spectral(y: torch.Tensor, *, n_fft: int, hop: int, window: np.ndarray, center: bool,
              pad_mode: str, power: float, fb: np.ndarray | None, log_args: dict | None = None,
              precision: str | None = None, block_t: int | None = None,
              block_b: int | None = None, block_k: int | None = None,
-             num_warps: int | None = None, num_stages: int | None = None) -> torch.Tensor:
+             num_warps: int | None = None, num_stages: int | None = None,
+             fft: bool | None = None, reload_x: bool | None = None) -> torch.Tensor:
     """(..., samples) -> (..., rows, n_frames): power spectrum (fb None), mel power, or
-    log-mel (``log_args`` as ``reference.power_to_db`` takes them) — same dtype/device."""
+    log-mel (``log_args`` as ``reference.power_to_db`` takes them) — same dtype/device.
+
+    ``fft``: None picks the two-stage kernel where it applies (:func:`uses_fft_kernel`),
+    False forces the dense-DFT kernel; the other keywords are launch settings (tests and
+    GPU sweeps)."""
     from affrepro.kernels.spectral.reference import n_frames as count_frames
 
     if y.dtype not in (torch.float32, torch.float64):
@@ -157,20 +315,8 @@ def spectral(y: torch.Tensor, *, n_fft: int, hop: int, window: np.ndarray, cente
         return out.reshape(batch_shape + (rows, nf))
     is64 = y.dtype == torch.float64
     interp = y.device.type != "cuda"
-    block_b = block_b or (32 if interp else 64)
-    block_k = block_k or (32 if interp else 64)
-    block_t = block_t or (16 if interp else DEFAULT_BLOCK_T)
     precision = precision or DEFAULT_PRECISION
-    n_bins_pad = triton.cdiv(n_bins, block_b) * block_b
-    cos_t, sin_t = _tables(np.asarray(window, dtype=np.float64), n_fft, n_bins_pad, y.dtype,
-                           y.device)
     block_m = _pow2(rows)
-    if fb is not None:
-        fbt = np.zeros((n_bins_pad, block_m))
-        fbt[:n_bins, :rows] = fb.T
-        fb_t = torch.as_tensor(fbt, dtype=y.dtype, device=y.device)
-    else:
-        fb_t = cos_t  # unused
     log = log_args is not None
     scale = 1.0
     log_ref = 0.0
@@ -180,15 +326,46 @@ def spectral(y: torch.Tensor, *, n_fft: int, hop: int, window: np.ndarray, cente
         amin = log_args["amin"]
         if log_args["ref"] != "max":
             log_ref = scale * math.log(max(amin, abs(float(log_args["ref"]))))
-    grid = (triton.cdiv(nf, block_t), nb)
+    # as a tensor: a Python float argument would reach the kernel as a float32 scalar
+    consts = torch.tensor([float(power), scale, float(amin), log_ref], dtype=y.dtype,
+                          device=y.device)
     launch = {k: v for k, v in (("num_warps", num_warps), ("num_stages", num_stages)) if v}
-    _spectral_kernel[grid](
-        y2, cos_t, sin_t, fb_t, out, n, nf, hop, n_fft // 2 if center else 0, n_fft, n_bins, rows,
-        y2.stride(0), y2.stride(1), out.stride(0), out.stride(1),
-        float(power), scale, float(amin), log_ref,
-        PAD_MODE=PAD_CODES[pad_mode], MEL=fb is not None, LOG=log, POWER2=float(power) == 2.0,
-        IS64=is64, PRECISION=precision, N_BINS_PAD=n_bins_pad, BLOCK_M=block_m,
-        BLOCK_T=block_t, BLOCK_K=block_k, BLOCK_B=block_b, **launch)
+    pad = n_fft // 2 if center else 0
+    use_fft = uses_fft_kernel(y.dtype, n_fft, fb) if fft is None else (
+        fft and uses_fft_kernel(y.dtype, n_fft, fb))
+    if use_fft:
+        block_t = block_t or (16 if interp else FFT_BLOCK_T)
+        win, c1, s1, twr, twi, c2, s2, g, gnyq = _fft_tables(
+            np.asarray(window, dtype=np.float64), n_fft, np.asarray(fb, dtype=np.float64),
+            block_m, y.device)
+        launch.setdefault("num_warps", FFT_NUM_WARPS)
+        launch.setdefault("num_stages", FFT_NUM_STAGES)  # more stages overflow shared memory
+        _logmel_fft_kernel[(triton.cdiv(nf, block_t), nb)](
+            y2, win, c1, s1, twr, twi, c2, s2, g, gnyq, out, consts, n, nf, hop, pad, rows,
+            y2.stride(0), y2.stride(1), out.stride(0), out.stride(1),
+            PAD_MODE=PAD_CODES[pad_mode], LOG=log, POWER2=float(power) == 2.0,
+            PRECISION=precision, N1=FFT_SIZES[n_fft], N2=FFT_N2, KC=FFT_KC, BLOCK_M=block_m,
+            BLOCK_T=block_t, RELOAD_X=FFT_RELOAD_X if reload_x is None else reload_x, **launch)
+    else:
+        block_b = block_b or (32 if interp else 64)
+        block_k = block_k or (32 if interp else 64)
+        block_t = block_t or (16 if interp else DEFAULT_BLOCK_T)
+        n_bins_pad = triton.cdiv(n_bins, block_b) * block_b
+        cos_t, sin_t = _tables(np.asarray(window, dtype=np.float64), n_fft, n_bins_pad,
+                               y.dtype, y.device)
+        if fb is not None:
+            fbt = np.zeros((n_bins_pad, block_m))
+            fbt[:n_bins, :rows] = fb.T
+            fb_t = torch.as_tensor(fbt, dtype=y.dtype, device=y.device)
+        else:
+            fb_t = cos_t  # unused
+        _spectral_kernel[(triton.cdiv(nf, block_t), nb)](
+            y2, cos_t, sin_t, fb_t, out, n, nf, hop, pad, n_fft, n_bins, rows,
+            y2.stride(0), y2.stride(1), out.stride(0), out.stride(1), consts,
+            PAD_MODE=PAD_CODES[pad_mode], MEL=fb is not None, LOG=log,
+            POWER2=float(power) == 2.0, IS64=is64, PRECISION=precision,
+            N_BINS_PAD=n_bins_pad, BLOCK_M=block_m, BLOCK_T=block_t, BLOCK_K=block_k,
+            BLOCK_B=block_b, **launch)
     if log:
         if log_args["ref"] == "max":
             out = out - out.amax(dim=(-2, -1), keepdim=True)

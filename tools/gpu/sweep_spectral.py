@@ -24,17 +24,16 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 VARIANTS = [  # name, spectral() keyword overrides
-    ("default", {}),
-    ("tf32", {"precision": "tf32"}),
-    ("bt32", {"block_t": 32}),
-    ("bt128", {"block_t": 128}),
-    ("bt64-w8", {"num_warps": 8}),
-    ("bt128-w8", {"block_t": 128, "num_warps": 8}),
-    ("bb128-w8", {"block_b": 128, "num_warps": 8}),
-    ("bk32", {"block_k": 32}),
-    ("st2", {"num_stages": 2}),
-    ("st4-w8", {"num_stages": 4, "num_warps": 8}),
-    ("bf16x3", {"precision": "bf16x3"}),
+    ("two-stage default", {}),
+    ("two-stage w16", {"num_warps": 16}),
+    ("two-stage w4", {"num_warps": 4}),
+    ("two-stage reload-x", {"reload_x": True}),
+    ("two-stage st2", {"num_stages": 2}),
+    ("two-stage bt32 w16", {"block_t": 32, "num_warps": 16}),
+    ("two-stage tf32 (1 pass)", {"precision": "tf32"}),
+    ("two-stage tf32 w4", {"precision": "tf32", "num_warps": 4}),
+    ("dense default", {"fft": False}),
+    ("dense bt32", {"fft": False, "block_t": 32}),
 ]
 
 

@@ -50,6 +50,32 @@ SCRIPT = textwrap.dedent("""
     y[0, 50] = float("nan")
     b = sp.logmel(y, **kw, backend="triton")
     assert torch.isnan(b[0]).all() and torch.isfinite(b[1]).all()
+    # the two-stage (FFT-like) kernel: float32 log-mel with n_fft 512 (and 1024 once)
+    from affrepro.kernels.spectral import triton_impl
+    assert triton_impl.uses_fft_kernel(torch.float32, 512, np.ones((4, 257)))
+    assert not triton_impl.uses_fft_kernel(torch.float64, 512, np.ones((4, 257)))
+    assert not triton_impl.uses_fft_kernel(torch.float32, 512, None)
+    assert not triton_impl.uses_fft_kernel(torch.float32, 640, np.ones((4, 321)))
+    sig = torch.tensor(rng.standard_normal((2, 4001)), dtype=torch.float32)
+    for y, extra in ((sig[:, :1], {}), (sig[:, :300], {}), (sig[:, :4001], {}),
+                     (sig[:, ::2], dict(pad_mode="reflect")), (sig[:, :1031], dict(center=False)),
+                     (sig[:1, :2000], dict(n_mels=40, fmin=50.0, fmax=7000.0, htk=True)),
+                     (sig[:, :2000], dict(log="log", ref="max", top_db=40.0)),
+                     (sig[:, :2000], dict(power=1.0)), (sig[:, :2000], dict(pad_mode="edge")),
+                     (sig[:, :2000], dict(pad_mode="symmetric")),
+                     (sig[:, :3000], dict(n_fft=1024, hop_length=256))):
+        kw = dict(sr=16000, n_fft=512, hop_length=160, n_mels=64)
+        kw.update(extra)
+        a = sp.logmel(y.double(), **kw, backend="reference")
+        b = sp.logmel(y, **kw, backend="triton")
+        assert a.shape == b.shape, (extra, a.shape, b.shape)
+        err = (a - b.double()).abs().max().item()
+        assert err <= 1e-3, (tuple(y.shape), extra, err)
+        cases += 1
+    y = sig[:, :2000].clone()
+    y[1, 700] = float("inf")
+    b = sp.logmel(y, sr=16000, n_fft=512, hop_length=160, n_mels=64, backend="triton")
+    assert torch.isfinite(b[0]).all() and not torch.isfinite(b[1]).all()
     print("cases", cases + 2)
 """)
 
@@ -76,9 +102,12 @@ def test_auto_on_cpu_tensors_does_not_pick_triton():
             sp.logmel(y, sr=8000, n_fft=64, hop_length=20, n_mels=10, backend="triton")
 
 
-def test_triton_on_a_real_gpu():
-    """The compiled kernel on CUDA tensors (skipped without a GPU): workload-(a) settings
-    and the edge cases, against the float64 reference."""
+@pytest.mark.parametrize("fft", ["1", "0"], ids=["two-stage", "dense"])
+def test_triton_on_a_real_gpu(monkeypatch, fft):
+    """The compiled kernels on CUDA tensors (skipped without a GPU): workload-(a) settings
+    and the edge cases, against the float64 reference; float32 log-mel takes the two-stage
+    kernel, or the dense one with AFFREPRO_TRITON_FFT=0."""
+    monkeypatch.setenv("AFFREPRO_TRITON_FFT", fft)
     import numpy as np
     import torch
 
