@@ -229,6 +229,104 @@ def test_triton_kernel_under_interpreter():
     assert "TRITON-INTERPRET-OK" in out.stdout
 
 
+PERSISTENT_SCRIPT = r"""
+import numpy as np, torch
+from affrepro.kernels.moments import triton_impl, reference
+
+rng = np.random.default_rng(11)
+
+def ref(x, y):
+    return reference.paired_moments(x.double().numpy(), y.double().numpy())
+
+def check(x, y, rtol=1e-9, atol=1e-9, oracle=False, **kw):
+    got = triton_impl.paired_moments(x, y, **kw).numpy()
+    exp = ref(x, y)
+    if np.isnan(exp).any():
+        assert (np.isnan(got) == np.isnan(exp)).all(), (kw, got, exp)
+        assert got[0] == exp[0]
+        return got
+    np.testing.assert_allclose(got, exp, rtol=rtol, atol=atol, err_msg=str(kw))
+    if not oracle:
+        return got
+    # the per-program rows merge (PyTorch oracle) to the kernel's answer
+    rows = triton_impl.block_moments(x, y, kw.get("block"), kw.get("programs"),
+                                     stages=kw.get("stages"))
+    assert rows.shape[1] == 9 and float(rows[:, 0].sum()) == x.shape[0]
+    assert not torch.isnan(rows).any() or np.isnan(exp).any()
+    oracle = triton_impl.merge_blocks(rows).numpy()
+    oracle[1] += float(x[0]); oracle[2] += float(y[0])
+    np.testing.assert_allclose(got, oracle, rtol=1e-12, atol=1e-12, err_msg=str(kw))
+    return got
+
+def pair(n, dtype=torch.float64, offset=0.0):
+    x = offset + rng.normal(size=n)
+    y = 0.5 * x + rng.normal(size=n)
+    return torch.tensor(x, dtype=dtype), torch.tensor(y, dtype=dtype)
+
+B = 16
+for stages in (3, 0):  # Triton's pipelined loop, and the hand-prefetched one
+    for n, programs in [
+        (5, None),      # n < BLOCK: the tail tile only
+        (16, None),     # exactly one full tile, no tail
+        (37, 3),        # 2 full tiles + tail, on 3 programs (tail owner 2)
+        (48, 2),        # full tiles only
+        (5, 4),         # more programs than tiles: 3 programs see nothing
+        (33, 7),        # 2 full tiles + tail over 7 programs: 4 see nothing
+        (16 * 11 + 9, 3),  # several full tiles a program + tail
+        (16 * 12, 3),   # several full tiles a program, no tail
+        (1, 2), (2, 1),
+    ]:
+        x, y = pair(n)
+        check(x, y, oracle=stages == 3, block=B, programs=programs, stages=stages)
+    # rows of programs that see nothing are exact zeros (count 0), never NaN
+    x, y = pair(20)
+    rows = triton_impl.block_moments(x, y, B, 6, stages=stages)
+    assert (rows[:, 0] == torch.tensor([16.0, 4.0, 0, 0, 0, 0], dtype=torch.float64)).all()
+    assert (rows[2:] == 0).all()
+
+# float32 input (widened to float64), several tiles per program
+x, y = pair(16 * 9 + 3, torch.float32, offset=10.0)
+check(x, y, rtol=1e-9, atol=1e-9, oracle=True, block=B, programs=2)
+# a 1e8 offset plus small noise costs nothing: the shift by the first pair
+xd = torch.tensor(1e8 + rng.normal(scale=1e-3, size=16 * 7 + 5))
+yd = xd + torch.tensor(rng.normal(scale=1e-3, size=xd.shape[0]))
+got = check(xd, yd, rtol=1e-7, atol=1e-12, oracle=True, block=B, programs=3)
+exp = ref(xd, yd)
+assert abs(got[3] - exp[3]) <= 1e-7 * exp[3] and abs(got[5] - exp[5]) <= 1e-6 * abs(exp[3])
+# NaN anywhere (first pair, a full tile, the tail) gives the reference's NaN pattern
+for where in (0, 20, 16 * 5 + 2):
+    x, y = pair(16 * 5 + 3)
+    x[where] = float("nan")
+    check(x, y, block=B, programs=2)
+    yn = y.clone(); yn[where] = float("nan")
+    check(x * 0 + 1.0, yn, block=B, programs=3)
+# inf gives non-finite spread
+x, y = pair(40); x[17] = float("inf")
+assert not np.isfinite(triton_impl.paired_moments(x, y, block=B, programs=2).numpy()[3])
+# non-contiguous views (x[::2], a column of a 2-D tensor)
+big = torch.tensor(rng.normal(size=(2 * 16 * 5 + 6, 3)))
+check(big[::2, 0], big[1::2, 2], oracle=True, block=B, programs=3)
+check(big[:, 1], big[:, 2], block=B, programs=4, stages=0)
+col = torch.tensor(rng.normal(size=300))
+check(col[::2], col[1::2], block=B, programs=3)
+# the defaults (interpreter: 4 programs) on a few tiles
+x, y = pair(3 * 256 + 17)
+check(x, y)
+print("TRITON-PERSISTENT-OK")
+"""
+
+
+def test_triton_persistent_kernel_under_interpreter():
+    """The persistent kernel's corner cases: tail tiles, programs without tiles, several
+    tiles a program, the 1e8 offset, NaN, strided views; rows merge to the answer."""
+    pytest.importorskip("triton")
+    env = dict(os.environ, TRITON_INTERPRET="1")
+    out = subprocess.run([sys.executable, "-c", PERSISTENT_SCRIPT], capture_output=True,
+                         text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr[-4000:]
+    assert "TRITON-PERSISTENT-OK" in out.stdout
+
+
 def test_triton_on_cuda_matches_reference():
     """On a machine with a GPU: the compiled kernel (not the interpreter) on real shapes."""
     torch = pytest.importorskip("torch")
@@ -250,3 +348,16 @@ def test_triton_on_cuda_matches_reference():
     _close(paired_moments(big[:, 0], big[:, 2], backend="triton"),
            _exact(big[:, 0].cpu().numpy(), big[:, 2].cpu().numpy()))
     assert paired_moments(big[:, 0], big[:, 1]).n == 2000  # auto picks Triton on CUDA
+    # compiled corner cases of the persistent kernel: more programs than tiles (most see
+    # nothing), the hand-prefetched loop, several tiles a program with a tail, strides
+    from affrepro.kernels.moments import triton_impl
+    x = torch.tensor(1e8 + rng.normal(scale=1e-3, size=100_003), device="cuda")
+    y = x + torch.tensor(rng.normal(scale=1e-3, size=100_003), device="cuda")
+    exp = reference.paired_moments(x.cpu().numpy(), y.cpu().numpy())
+    for kw in ({}, {"programs": 5000}, {"stages": 0}, {"block": 512, "num_warps": 8},
+               {"programs": 3, "block": 128}):
+        _close(triton_impl.paired_moments(x, y, **kw).cpu().numpy(), exp, rtol=1e-7,
+               atol=1e-9)
+    _close(triton_impl.paired_moments(x[::2], y[1::2]).cpu().numpy(),
+           reference.paired_moments(x[::2].cpu().numpy(), y[1::2].cpu().numpy()),
+           rtol=1e-7, atol=1e-9)
