@@ -161,11 +161,12 @@ def test_gpu_triton_vs_torch_eager_100m(benchmark):
 
 # Launch settings of the persistent Triton kernel timed beside the default in the GPU
 # benchmark (block, num_warps, programs per SM, pipeline stages), so one GPU run says
-# which is fastest: 4 pairs a thread (512/4), fewer wider programs (512/8), 1 pair a
-# thread (128/4), and the hand-prefetched loop instead of Triton's pipeliner (stages 0).
+# which is fastest beside the default (512 on 4 warps): fewer wider programs (512/8), 2 and
+# 1 pairs a thread (256/4, 128/4), and the hand-prefetched loop instead of Triton's
+# pipeliner (stages 0).
 SWEEP = [
     {"block": 512, "num_warps": 8, "programs_per_sm": 4, "stages": 4},
-    {"block": 512, "num_warps": 4, "programs_per_sm": 4, "stages": 4},
+    {"block": 256, "num_warps": 4, "programs_per_sm": 8, "stages": 4},
     {"block": 128, "num_warps": 4, "programs_per_sm": 16, "stages": 4},
     {"block": 256, "num_warps": 4, "programs_per_sm": 8, "stages": 0},
 ]

@@ -32,8 +32,11 @@ PAD_CODES = {"constant": 0, "edge": 1, "reflect": 2, "symmetric": 3}
 # environment overrides so that a GPU session can try variants without code changes.
 DEFAULT_PRECISION = os.environ.get("AFFREPRO_TRITON_DOT_PRECISION", "tf32x3")
 DEFAULT_BLOCK_T = int(os.environ.get("AFFREPRO_TRITON_BLOCK_T", "64"))
-FFT_BLOCK_T = int(os.environ.get("AFFREPRO_TRITON_FFT_BLOCK_T", "16"))
-FFT_NUM_WARPS = int(os.environ.get("AFFREPRO_TRITON_FFT_WARPS", "8"))
+# two-stage kernel launch defaults, from a sweep on an H200 (workload (c), tools/gpu/
+# sweep_spectral.py): 8 frames a program, 8 k1 values a chunk, 4 warps: 3.75 ms, 108 KB of
+# shared memory, 2 programs an SM; 16 frames / 16 / 8 warps: 4.81 ms, 200 KB, 1 an SM
+FFT_BLOCK_T = int(os.environ.get("AFFREPRO_TRITON_FFT_BLOCK_T", "8"))
+FFT_NUM_WARPS = int(os.environ.get("AFFREPRO_TRITON_FFT_WARPS", "4"))
 FFT_NUM_STAGES = int(os.environ.get("AFFREPRO_TRITON_FFT_STAGES", "1"))
 FFT_RELOAD_X = os.environ.get("AFFREPRO_TRITON_FFT_RELOAD_X", "0") == "1"
 
@@ -181,7 +184,7 @@ def _logmel_fft_kernel(y_ptr, win_ptr, c1_ptr, s1_ptr, twr_ptr, twi_ptr, c2_ptr,
                        PAD_MODE: tl.constexpr, LOG: tl.constexpr, POWER2: tl.constexpr,
                        PRECISION: tl.constexpr, N1: tl.constexpr, N2: tl.constexpr,
                        KC: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_T: tl.constexpr,
-                       RELOAD_X: tl.constexpr):
+                       RELOAD_X: tl.constexpr, GAUSS: tl.constexpr):
     pid_t = tl.program_id(0)
     sig = tl.program_id(1).to(tl.int64)
     power = tl.load(consts_ptr + 0)
@@ -222,8 +225,15 @@ def _logmel_fft_kernel(y_ptr, win_ptr, c1_ptr, s1_ptr, twr_ptr, twi_ptr, c2_ptr,
         # stage 2: DFT over n2 (length N2), only k2 < N2/2: (BT*KC, N2) @ (N2, N2/2)
         br = tl.reshape(tl.permute(br, (0, 2, 1)), (BLOCK_T * KC, N2))
         bi = tl.reshape(tl.permute(bi, (0, 2, 1)), (BLOCK_T * KC, N2))
-        xr = tl.dot(br, c2, input_precision=PRECISION) - tl.dot(bi, s2, input_precision=PRECISION)
-        xi = tl.dot(br, s2, input_precision=PRECISION) + tl.dot(bi, c2, input_precision=PRECISION)
+        if GAUSS:  # three real products: (br+bi)c2, br(s2-c2), bi(c2+s2)
+            q1 = tl.dot(br + bi, c2, input_precision=PRECISION)
+            xr = q1 - tl.dot(bi, c2 + s2, input_precision=PRECISION)
+            xi = q1 + tl.dot(br, s2 - c2, input_precision=PRECISION)
+        else:
+            xr = (tl.dot(br, c2, input_precision=PRECISION)
+                  - tl.dot(bi, s2, input_precision=PRECISION))
+            xi = (tl.dot(br, s2, input_precision=PRECISION)
+                  + tl.dot(bi, c2, input_precision=PRECISION))
         pw = xr * xr + xi * xi
         if not POWER2:
             pw = tl.exp(tl.log(tl.sqrt(pw)) * power)
@@ -244,10 +254,11 @@ def _logmel_fft_kernel(y_ptr, win_ptr, c1_ptr, s1_ptr, twr_ptr, twi_ptr, c2_ptr,
     tl.store(optr, v, mask=(t[:, None] < n_frames) & (rm[None, :] < n_rows))
 
 
-# n_fft = N1 * N2 with N2 = 32 (so that N2/2 = 16, tl.dot's least size) and N1 >= 16
+# n_fft = N1 * N2 with N2 = 32 (the k2 < N2/2 half is 16 wide) and N1 >= 16
 FFT_SIZES = {512: 16, 1024: 32, 2048: 64}
 FFT_N2 = 32
-FFT_KC = 16
+FFT_KC = int(os.environ.get("AFFREPRO_TRITON_FFT_KC", "8"))  # k1 values per chunk
+FFT_GAUSS = os.environ.get("AFFREPRO_TRITON_FFT_GAUSS", "0") == "1"
 
 
 def _fft_tables(window: np.ndarray, n_fft: int, fb: np.ndarray, block_m: int, device):
@@ -282,9 +293,11 @@ def _fft_tables(window: np.ndarray, n_fft: int, fb: np.ndarray, block_m: int, de
 
 
 def uses_fft_kernel(dtype: torch.dtype, n_fft: int, fb) -> bool:
-    """The two-stage (FFT-like) kernel serves float32 (log-)mel with n_fft 512/1024/2048;
+    """The two-stage (FFT-like) kernel serves float32 (log-)mel with n_fft 512/1024/2048
+    and at most 128 mel bands;
     everything else (float64, the plain power spectrum, other sizes) takes the dense one."""
     return (dtype == torch.float32 and fb is not None and n_fft in FFT_SIZES
+            and fb.shape[0] <= 128  # more mel rows overflow shared memory at n_fft 2048
             and os.environ.get("AFFREPRO_TRITON_FFT", "1") != "0")
 
 def spectral(y: torch.Tensor, *, n_fft: int, hop: int, window: np.ndarray, center: bool,
@@ -292,7 +305,8 @@ def spectral(y: torch.Tensor, *, n_fft: int, hop: int, window: np.ndarray, cente
              precision: str | None = None, block_t: int | None = None,
              block_b: int | None = None, block_k: int | None = None,
              num_warps: int | None = None, num_stages: int | None = None,
-             fft: bool | None = None, reload_x: bool | None = None) -> torch.Tensor:
+             fft: bool | None = None, reload_x: bool | None = None,
+             kc: int | None = None, gauss: bool | None = None) -> torch.Tensor:
     """(..., samples) -> (..., rows, n_frames): power spectrum (fb None), mel power, or
     log-mel (``log_args`` as ``reference.power_to_db`` takes them) — same dtype/device.
 
@@ -334,7 +348,7 @@ def spectral(y: torch.Tensor, *, n_fft: int, hop: int, window: np.ndarray, cente
     use_fft = uses_fft_kernel(y.dtype, n_fft, fb) if fft is None else (
         fft and uses_fft_kernel(y.dtype, n_fft, fb))
     if use_fft:
-        block_t = block_t or (16 if interp else FFT_BLOCK_T)
+        block_t = block_t or FFT_BLOCK_T
         win, c1, s1, twr, twi, c2, s2, g, gnyq = _fft_tables(
             np.asarray(window, dtype=np.float64), n_fft, np.asarray(fb, dtype=np.float64),
             block_m, y.device)
@@ -344,8 +358,10 @@ def spectral(y: torch.Tensor, *, n_fft: int, hop: int, window: np.ndarray, cente
             y2, win, c1, s1, twr, twi, c2, s2, g, gnyq, out, consts, n, nf, hop, pad, rows,
             y2.stride(0), y2.stride(1), out.stride(0), out.stride(1),
             PAD_MODE=PAD_CODES[pad_mode], LOG=log, POWER2=float(power) == 2.0,
-            PRECISION=precision, N1=FFT_SIZES[n_fft], N2=FFT_N2, KC=FFT_KC, BLOCK_M=block_m,
-            BLOCK_T=block_t, RELOAD_X=FFT_RELOAD_X if reload_x is None else reload_x, **launch)
+            PRECISION=precision, N1=FFT_SIZES[n_fft], N2=FFT_N2,
+            KC=min(kc or FFT_KC, FFT_SIZES[n_fft]), BLOCK_M=block_m, BLOCK_T=block_t,
+            RELOAD_X=FFT_RELOAD_X if reload_x is None else reload_x,
+            GAUSS=FFT_GAUSS if gauss is None else gauss, **launch)
     else:
         block_b = block_b or (32 if interp else 64)
         block_k = block_k or (32 if interp else 64)

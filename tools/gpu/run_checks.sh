@@ -248,7 +248,7 @@ for s in "${STEPS[@]}"; do
     bench_spectral) step bench_spectral 180 bench spectral "${SPECTRAL_K[@]}" ;;
     bench_moments)  step bench_moments 90 bench moments "${MOMENTS_K[@]}" ;;
     sweep)          if [ "$DRY" = 1 ]; then note "sweep           SKIPPED  (needs CUDA: not rehearsed)"
-                    else step sweep 120 "$PY" tools/gpu/sweep_spectral.py "$OUT/sweep_spectral.json" --budget-s 90; fi ;;
+                    else step sweep 150 "$PY" tools/gpu/sweep_spectral.py "$OUT/sweep_spectral.json" --budget-s 120; fi ;;
     araus)          step araus 90 araus ;;
   esac
 done

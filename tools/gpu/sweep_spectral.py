@@ -23,17 +23,17 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-VARIANTS = [  # name, spectral() keyword overrides
+VARIANTS = [  # name, spectral() keyword overrides (each fits the 227 KB of shared memory)
     ("two-stage default", {}),
-    ("two-stage w16", {"num_warps": 16}),
-    ("two-stage w4", {"num_warps": 4}),
-    ("two-stage reload-x", {"reload_x": True}),
-    ("two-stage st2", {"num_stages": 2}),
-    ("two-stage bt32 w16", {"block_t": 32, "num_warps": 16}),
-    ("two-stage tf32 (1 pass)", {"precision": "tf32"}),
-    ("two-stage tf32 w4", {"precision": "tf32", "num_warps": 4}),
-    ("dense default", {"fft": False}),
-    ("dense bt32", {"fft": False, "block_t": 32}),
+    ("two-stage gauss", {"gauss": True}),
+    ("bt8 kc8 w4 gauss", {"block_t": 8, "kc": 8, "num_warps": 4, "gauss": True}),
+    ("bt8 kc8 w4", {"block_t": 8, "kc": 8, "num_warps": 4}),
+    ("bt8 kc8 w8 gauss", {"block_t": 8, "kc": 8, "num_warps": 8, "gauss": True}),
+    ("bt8 kc16 w8 gauss", {"block_t": 8, "kc": 16, "num_warps": 8, "gauss": True}),
+    ("bt16 kc8 w8 gauss", {"block_t": 16, "kc": 8, "num_warps": 8, "gauss": True}),
+    ("bt8 kc16 w4", {"block_t": 8, "kc": 16, "num_warps": 4}),
+    ("bt8 kc8 w4 gauss tf32 (1 pass)", {"block_t": 8, "kc": 8, "num_warps": 4, "gauss": True,
+                                        "precision": "tf32"}),
 ]
 
 

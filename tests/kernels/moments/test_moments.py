@@ -358,6 +358,6 @@ def test_triton_on_cuda_matches_reference():
                {"programs": 3, "block": 128}):
         _close(triton_impl.paired_moments(x, y, **kw).cpu().numpy(), exp, rtol=1e-7,
                atol=1e-9)
-    _close(triton_impl.paired_moments(x[::2], y[1::2]).cpu().numpy(),
-           reference.paired_moments(x[::2].cpu().numpy(), y[1::2].cpu().numpy()),
+    _close(triton_impl.paired_moments(x[:-1:2], y[1::2]).cpu().numpy(),
+           reference.paired_moments(x[:-1:2].cpu().numpy(), y[1::2].cpu().numpy()),
            rtol=1e-7, atol=1e-9)

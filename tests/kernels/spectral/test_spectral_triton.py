@@ -56,6 +56,7 @@ SCRIPT = textwrap.dedent("""
     assert not triton_impl.uses_fft_kernel(torch.float64, 512, np.ones((4, 257)))
     assert not triton_impl.uses_fft_kernel(torch.float32, 512, None)
     assert not triton_impl.uses_fft_kernel(torch.float32, 640, np.ones((4, 321)))
+    assert not triton_impl.uses_fft_kernel(torch.float32, 2048, np.ones((129, 1025)))
     sig = torch.tensor(rng.standard_normal((2, 4001)), dtype=torch.float32)
     for y, extra in ((sig[:, :1], {}), (sig[:, :300], {}), (sig[:, :4001], {}),
                      (sig[:, ::2], dict(pad_mode="reflect")), (sig[:, :1031], dict(center=False)),
@@ -128,6 +129,12 @@ def test_triton_on_a_real_gpu(monkeypatch, fft):
                 if ref.size:
                     err = np.max(np.abs(got.double().cpu().numpy() - ref))
                     assert err <= tol, (n, center, pm, dt, err)
+    for n_fft, n_mels in ((512, 40), (2048, 128)):  # the two-stage kernel's other sizes
+        y = rng.standard_normal((2, 40000))
+        kw = dict(sr=22050, n_fft=n_fft, hop_length=256, n_mels=n_mels)
+        ref = sp.logmel(y, **kw, backend="reference")
+        got = sp.logmel(torch.tensor(y, dtype=torch.float32, device="cuda"), **kw)
+        assert np.max(np.abs(got.double().cpu().numpy() - ref)) <= 1e-3, (n_fft, n_mels)
     y = torch.tensor(rng.standard_normal((2, 20000)), device="cuda")
     m = sp.mfcc(y, **cfg, n_mfcc=20, lifter=22)
     m_ref = sp.mfcc(y.cpu().numpy(), **cfg, n_mfcc=20, lifter=22, backend="reference")
