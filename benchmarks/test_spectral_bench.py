@@ -336,8 +336,10 @@ def test_gpu_ours(benchmark, batch_c):
     def fn(y):
         return sp.logmel(y, sr=16000, **batch_c[2], top_db=TOP_DB, backend="triton")
 
-    _gpu_bench(benchmark, fn, {"impl": "ours", "backend": "triton", "targets": GPU_TARGETS},
-               batch_c)
+    from affrepro.kernels.spectral import triton_impl
+
+    _gpu_bench(benchmark, fn, {"impl": "ours", "backend": "triton", "targets": GPU_TARGETS,
+                               "launch": triton_impl.fft_launch_settings()}, batch_c)
 
 
 # the peers' float32 chains are checked for computing the same thing (0.05 dB) and their

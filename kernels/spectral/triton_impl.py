@@ -150,13 +150,16 @@ def _pow2(n: int, least: int = 16) -> int:
 def _load_frames(y_base, win_ptr, pid_t, n_samples, n_frames, hop, pad, stride_yn,
                  PAD_MODE: tl.constexpr, N1: tl.constexpr, N2: tl.constexpr,
                  BLOCK_T: tl.constexpr):
-    """Windowed frames as a (BLOCK_T, N2, N1) tile: [t, n2, n1] = w[n] y[t*hop - pad + n],
-    n = N2*n1 + n2, the padding as index arithmetic on the unpadded signal."""
-    t3 = pid_t * BLOCK_T + tl.arange(0, BLOCK_T)[:, None, None]
-    n2_3 = tl.arange(0, N2)[None, :, None]
-    n1_3 = tl.arange(0, N1)[None, None, :]
-    i = t3.to(tl.int64) * hop - pad + N2 * n1_3 + n2_3
-    valid = (t3 < n_frames) & (n1_3 < N1) & (n2_3 < N2)
+    """Windowed frames as a (BLOCK_T*N2, N1) tile, row t*N2 + n2, column n1:
+    w[n] y[t*hop - pad + n] with n = N2*n1 + n2, the padding as index arithmetic on the
+    unpadded signal. Offsets are int32 (the caller keeps one signal's offsets below 2**31):
+    int64 offsets for every element of the tile cost more registers than the rest."""
+    r = tl.arange(0, BLOCK_T * N2)[:, None]
+    n1 = tl.arange(0, N1)[None, :]
+    t = pid_t * BLOCK_T + r // N2
+    n = N2 * n1 + r % N2
+    i = t * hop - pad + n
+    valid = (t < n_frames) & (n1 < N1)
     if PAD_MODE == 0:
         inside = (i >= 0) & (i < n_samples)
         valid = valid & inside
@@ -165,26 +168,26 @@ def _load_frames(y_base, win_ptr, pid_t, n_samples, n_frames, hop, pad, stride_y
         src = tl.minimum(tl.maximum(i, 0), n_samples - 1)
     elif PAD_MODE == 2:
         p = tl.maximum(2 * (n_samples - 1), 1)
-        r = ((i % p) + p) % p
-        src = tl.where(r >= n_samples, p - r, r)
+        q = ((i % p) + p) % p
+        src = tl.where(q >= n_samples, p - q, q)
     else:
         p = 2 * n_samples
-        r = ((i % p) + p) % p
-        src = tl.where(r >= n_samples, p - 1 - r, r)
+        q = ((i % p) + p) % p
+        src = tl.where(q >= n_samples, p - 1 - q, q)
     x = tl.load(y_base + src * stride_yn, mask=valid, other=0.0).to(tl.float32)
-    return x * tl.load(win_ptr + N2 * n1_3 + n2_3)
-
+    return x * tl.load(win_ptr + n)
 
 
 @triton.jit
 def _logmel_fft_kernel(y_ptr, win_ptr, c1_ptr, s1_ptr, twr_ptr, twi_ptr, c2_ptr, s2_ptr,
-                       g_ptr, gnyq_ptr, out_ptr, consts_ptr,
+                       g_ptr, mlo_ptr, gnyq_ptr, out_ptr, consts_ptr,
                        n_samples, n_frames, hop, pad, n_rows,
                        stride_yb, stride_yn, stride_ob, stride_or,
                        PAD_MODE: tl.constexpr, LOG: tl.constexpr, POWER2: tl.constexpr,
                        PRECISION: tl.constexpr, N1: tl.constexpr, N2: tl.constexpr,
                        KC: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_T: tl.constexpr,
-                       RELOAD_X: tl.constexpr, GAUSS: tl.constexpr):
+                       RELOAD_X: tl.constexpr, GAUSS: tl.constexpr, MEL_T: tl.constexpr,
+                       SPARSE_G: tl.constexpr):
     pid_t = tl.program_id(0)
     sig = tl.program_id(1).to(tl.int64)
     power = tl.load(consts_ptr + 0)
@@ -192,12 +195,11 @@ def _logmel_fft_kernel(y_ptr, win_ptr, c1_ptr, s1_ptr, twr_ptr, twi_ptr, c2_ptr,
     amin = tl.load(consts_ptr + 2)
     log_ref = tl.load(consts_ptr + 3)
     H2: tl.constexpr = N2 // 2
-    x = _load_frames(y_ptr + sig * stride_yb, win_ptr, pid_t, n_samples, n_frames, hop, pad,
-                     stride_yn, PAD_MODE, N1, N2, BLOCK_T)
-    # the Nyquist bin: sum of x[n] (-1)^n, and (-1)^n = (-1)^n2 since N2 is even
-    sign = 1.0 - 2.0 * (tl.arange(0, N2)[None, :, None] % 2).to(tl.float32)
-    nyq = tl.sum(tl.sum(x * sign, axis=2), axis=1)
-    x2 = tl.reshape(x, (BLOCK_T * N2, N1))
+    x2 = _load_frames(y_ptr + sig * stride_yb, win_ptr, pid_t, n_samples, n_frames, hop, pad,
+                      stride_yn, PAD_MODE, N1, N2, BLOCK_T)
+    # the Nyquist bin: sum of x[n] (-1)^n, and (-1)^n = (-1)^n2 = (-1)^row since N2 is even
+    sign = 1.0 - 2.0 * (tl.arange(0, BLOCK_T * N2) % 2).to(tl.float32)
+    nyq = tl.sum(tl.reshape(tl.sum(x2, axis=1) * sign, (BLOCK_T, N2)), axis=1)
     kc = tl.arange(0, KC)
     rn1 = tl.arange(0, N1)
     rn2 = tl.arange(0, N2)
@@ -206,12 +208,14 @@ def _logmel_fft_kernel(y_ptr, win_ptr, c1_ptr, s1_ptr, twr_ptr, twi_ptr, c2_ptr,
     s2 = tl.load(s2_ptr + rn2[:, None] * H2 + rk2[None, :])
     rg = tl.arange(0, KC * H2)
     rm = tl.arange(0, BLOCK_M)
-    mel = tl.zeros((BLOCK_T, BLOCK_M), dtype=tl.float32)
+    if MEL_T:  # mel bands as the product's rows: wgmma's 64-row tile is not padded for 8 frames
+        mel = tl.zeros((BLOCK_M, BLOCK_T), dtype=tl.float32)
+    else:
+        mel = tl.zeros((BLOCK_T, BLOCK_M), dtype=tl.float32)
     for k0 in range(0, N1, KC):
         if RELOAD_X:  # fewer live registers: the frames again from L1/L2 for each chunk
-            x2 = tl.reshape(_load_frames(y_ptr + sig * stride_yb, win_ptr, pid_t, n_samples,
-                                         n_frames, hop, pad, stride_yn, PAD_MODE, N1, N2,
-                                         BLOCK_T), (BLOCK_T * N2, N1))
+            x2 = _load_frames(y_ptr + sig * stride_yb, win_ptr, pid_t, n_samples, n_frames,
+                              hop, pad, stride_yn, PAD_MODE, N1, N2, BLOCK_T)
         # stage 1: DFT over n1 (length N1) for KC values of k1: (BT*N2, N1) @ (N1, KC)
         c1 = tl.load(c1_ptr + rn1[:, None] * N1 + (k0 + kc)[None, :])
         s1 = tl.load(s1_ptr + rn1[:, None] * N1 + (k0 + kc)[None, :])
@@ -239,25 +243,49 @@ def _logmel_fft_kernel(y_ptr, win_ptr, c1_ptr, s1_ptr, twr_ptr, twi_ptr, c2_ptr,
             pw = tl.exp(tl.log(tl.sqrt(pw)) * power)
         # bins k = k1 + N1*k2 of this chunk onto the mel filters: (BT, KC*N2/2) @ (KC*N2/2, M)
         pw = tl.reshape(pw, (BLOCK_T, KC * H2))
-        g = tl.load(g_ptr + (k0 * H2 + rg)[:, None] * BLOCK_M + rm[None, :])
-        mel += tl.dot(pw, g, input_precision=PRECISION)
+        if SPARSE_G:  # the chunk's filter weights rebuilt from (band, weight, next weight)
+            j = k0 * H2 + rg
+            mlo = tl.load(mlo_ptr + j)
+            wlo = tl.load(g_ptr + j)
+            whi = tl.load(g_ptr + N1 * H2 + j)
+        if MEL_T:  # (M, KC*N2/2) @ (KC*N2/2, BT), the table stored transposed
+            if SPARSE_G:
+                g = (tl.where(rm[:, None] == mlo[None, :], wlo[None, :], 0.0)
+                     + tl.where(rm[:, None] == mlo[None, :] + 1, whi[None, :], 0.0))
+            else:
+                g = tl.load(g_ptr + rm[:, None] * (N1 * H2) + (k0 * H2 + rg)[None, :])
+            mel += tl.dot(g, tl.trans(pw), input_precision=PRECISION)
+        else:
+            if SPARSE_G:
+                g = (tl.where(rm[None, :] == mlo[:, None], wlo[:, None], 0.0)
+                     + tl.where(rm[None, :] == mlo[:, None] + 1, whi[:, None], 0.0))
+            else:
+                g = tl.load(g_ptr + (k0 * H2 + rg)[:, None] * BLOCK_M + rm[None, :])
+            mel += tl.dot(pw, g, input_precision=PRECISION)
     pn = nyq * nyq
     if not POWER2:
         pn = tl.exp(tl.log(tl.abs(nyq)) * power)
-    mel += pn[:, None] * tl.load(gnyq_ptr + rm)[None, :]
-    v = mel
+    t = pid_t * BLOCK_T + tl.arange(0, BLOCK_T)
+    if MEL_T:
+        v = mel + tl.load(gnyq_ptr + rm)[:, None] * pn[None, :]
+        optr = out_ptr + sig * stride_ob + rm[:, None] * stride_or + t[None, :]
+        omask = (rm[:, None] < n_rows) & (t[None, :] < n_frames)
+    else:
+        v = mel + pn[:, None] * tl.load(gnyq_ptr + rm)[None, :]
+        optr = out_ptr + sig * stride_ob + rm[None, :] * stride_or + t[:, None]
+        omask = (t[:, None] < n_frames) & (rm[None, :] < n_rows)
     if LOG:
         clipped = tl.maximum(v, amin)
         v = tl.where(v != v, v, scale * tl.log(clipped) - log_ref)
-    t = pid_t * BLOCK_T + tl.arange(0, BLOCK_T)
-    optr = out_ptr + sig * stride_ob + rm[None, :] * stride_or + t[:, None]
-    tl.store(optr, v, mask=(t[:, None] < n_frames) & (rm[None, :] < n_rows))
+    tl.store(optr, v, mask=omask)
 
 
 # n_fft = N1 * N2 with N2 = 32 (the k2 < N2/2 half is 16 wide) and N1 >= 16
 FFT_SIZES = {512: 16, 1024: 32, 2048: 64}
 FFT_N2 = 32
 FFT_KC = int(os.environ.get("AFFREPRO_TRITON_FFT_KC", "8"))  # k1 values per chunk
+FFT_SPARSE_G = os.environ.get("AFFREPRO_TRITON_FFT_SPARSE_G", "0") == "1"
+FFT_MEL_T = os.environ.get("AFFREPRO_TRITON_FFT_MEL_T", "0") == "1"
 FFT_GAUSS = os.environ.get("AFFREPRO_TRITON_FFT_GAUSS", "0") == "1"
 
 
@@ -283,13 +311,39 @@ def _fft_tables(window: np.ndarray, n_fft: int, fb: np.ndarray, block_m: int, de
     gnyq = np.zeros(block_m)
     gnyq[:fb.shape[0]] = fb[:, n_fft // 2]
     arrays = (window, np.cos(ang1), -np.sin(ang1), np.cos(angt), -np.sin(angt), np.cos(ang2),
-              -np.sin(ang2), g, gnyq)
-    hit = tuple(torch.tensor(np.array(x, dtype=np.float64), dtype=torch.float32, device=device)
+              -np.sin(ang2), g, gnyq, g.T)
+    hit = tuple(torch.tensor(np.ascontiguousarray(x, dtype=np.float64), dtype=torch.float32,
+                             device=device)
                 for x in arrays)
+    # triangular filters give each bin at most two bands, and adjacent ones: then the
+    # kernel rebuilds the table from (first band, its weight, the next band's weight)
+    nz = g != 0
+    sparse = None
+    if nz.sum(axis=1).max(initial=0) <= 2:
+        first = np.where(nz.any(axis=1), nz.argmax(axis=1), 0)
+        rows = np.arange(g.shape[0])
+        nxt = np.minimum(first + 1, block_m - 1)
+        w_lo = g[rows, first]
+        w_hi = np.where(nxt > first, g[rows, nxt], 0.0)
+        rebuilt = np.zeros_like(g)
+        rebuilt[rows, first] += w_lo
+        rebuilt[rows, nxt] += w_hi
+        if np.array_equal(rebuilt, g):
+            sparse = (torch.tensor(np.concatenate([w_lo, w_hi]), dtype=torch.float32,
+                                   device=device),
+                      torch.tensor(first, dtype=torch.int32, device=device))
+    hit = hit + (sparse,)
     if len(_TABLES) > 16:
         _TABLES.clear()
     _TABLES[key] = hit
     return hit
+
+
+def fft_launch_settings() -> dict:
+    """The two-stage kernel's launch defaults in effect (environment included)."""
+    return {"block_t": FFT_BLOCK_T, "kc": FFT_KC, "num_warps": FFT_NUM_WARPS,
+            "num_stages": FFT_NUM_STAGES, "gauss": FFT_GAUSS, "mel_t": FFT_MEL_T,
+            "sparse_g": FFT_SPARSE_G, "reload_x": FFT_RELOAD_X, "precision": DEFAULT_PRECISION}
 
 
 def uses_fft_kernel(dtype: torch.dtype, n_fft: int, fb) -> bool:
@@ -306,7 +360,8 @@ def spectral(y: torch.Tensor, *, n_fft: int, hop: int, window: np.ndarray, cente
              block_b: int | None = None, block_k: int | None = None,
              num_warps: int | None = None, num_stages: int | None = None,
              fft: bool | None = None, reload_x: bool | None = None,
-             kc: int | None = None, gauss: bool | None = None) -> torch.Tensor:
+             kc: int | None = None, gauss: bool | None = None,
+             mel_t: bool | None = None, sparse_g: bool | None = None) -> torch.Tensor:
     """(..., samples) -> (..., rows, n_frames): power spectrum (fb None), mel power, or
     log-mel (``log_args`` as ``reference.power_to_db`` takes them) — same dtype/device.
 
@@ -349,19 +404,28 @@ def spectral(y: torch.Tensor, *, n_fft: int, hop: int, window: np.ndarray, cente
         fft and uses_fft_kernel(y.dtype, n_fft, fb))
     if use_fft:
         block_t = block_t or FFT_BLOCK_T
-        win, c1, s1, twr, twi, c2, s2, g, gnyq = _fft_tables(
+        mel_t = FFT_MEL_T if mel_t is None else mel_t
+        sparse_g = FFT_SPARSE_G if sparse_g is None else sparse_g
+        win, c1, s1, twr, twi, c2, s2, g, gnyq, gt, sparse_table = _fft_tables(
             np.asarray(window, dtype=np.float64), n_fft, np.asarray(fb, dtype=np.float64),
             block_m, y.device)
+        use_sparse = bool(sparse_g) and sparse_table is not None
+        if use_sparse:
+            g_arg, mlo_arg = sparse_table
+        else:
+            g_arg, mlo_arg = (gt if mel_t else g), gnyq  # mlo unused
         launch.setdefault("num_warps", FFT_NUM_WARPS)
         launch.setdefault("num_stages", FFT_NUM_STAGES)  # more stages overflow shared memory
         _logmel_fft_kernel[(triton.cdiv(nf, block_t), nb)](
-            y2, win, c1, s1, twr, twi, c2, s2, g, gnyq, out, consts, n, nf, hop, pad, rows,
+            y2, win, c1, s1, twr, twi, c2, s2, g_arg, mlo_arg, gnyq, out, consts, n, nf,
+            hop, pad, rows,
             y2.stride(0), y2.stride(1), out.stride(0), out.stride(1),
             PAD_MODE=PAD_CODES[pad_mode], LOG=log, POWER2=float(power) == 2.0,
             PRECISION=precision, N1=FFT_SIZES[n_fft], N2=FFT_N2,
             KC=min(kc or FFT_KC, FFT_SIZES[n_fft]), BLOCK_M=block_m, BLOCK_T=block_t,
             RELOAD_X=FFT_RELOAD_X if reload_x is None else reload_x,
-            GAUSS=FFT_GAUSS if gauss is None else gauss, **launch)
+            GAUSS=FFT_GAUSS if gauss is None else gauss, MEL_T=mel_t, SPARSE_G=use_sparse,
+            **launch)
     else:
         block_b = block_b or (32 if interp else 64)
         block_k = block_k or (32 if interp else 64)

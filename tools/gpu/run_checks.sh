@@ -10,7 +10,9 @@
 #     bench_moments   affrepro bench run --device cuda --kernels moments (100 M pairs; ours
 #                     vs torch eager and torchmetrics; <= 1e-6 vs float64)
 #     sweep           tools/gpu/sweep_spectral.py: the Triton log-mel kernel's launch settings
-#                     on workload (c), with torch.stft alone and the eager chain beside them
+#                     on workload (c), with torch.stft alone and the eager chain beside them;
+#                     the fastest variant within 1e-3 dB is exported to the later steps
+#                     (name the steps in the order wanted, e.g. sweep tests bench_spectral)
 #     araus           affrepro reproduce araus-2022 --dry-run --device cuda --no-track (the
 #                     CNN stage on CUDA on the synthetic corpus)
 #
@@ -200,10 +202,10 @@ step() {  # step NAME TIMEOUT_S CMD...: runs CMD with the timeout (cut to the bu
   note "$(printf '%-15s %-8s rc=%-3s %4ss' "$name" "$verdict" "$rc" "$took")"
 }
 
-run_tests() {
+run_tests() {  # AFFREPRO_GPU_TEST_PATHS: other test files (default: all three kernels)
+  # shellcheck disable=SC2086
   "$PY" -m pytest -p no:cacheprovider -q -rs -o addopts= --import-mode=importlib \
-    tests/kernels/spectral/test_spectral_triton.py tests/kernels/moments \
-    tests/kernels/gaussian_posterior \
+    ${AFFREPRO_GPU_TEST_PATHS:-tests/kernels/spectral/test_spectral_triton.py tests/kernels/moments tests/kernels/gaussian_posterior} \
     -k "(cuda or triton or gpu) and not under_the_interpreter and not under_interpreter" "$@"
 }
 
@@ -248,7 +250,12 @@ for s in "${STEPS[@]}"; do
     bench_spectral) step bench_spectral 180 bench spectral "${SPECTRAL_K[@]}" ;;
     bench_moments)  step bench_moments 90 bench moments "${MOMENTS_K[@]}" ;;
     sweep)          if [ "$DRY" = 1 ]; then note "sweep           SKIPPED  (needs CUDA: not rehearsed)"
-                    else step sweep 150 "$PY" tools/gpu/sweep_spectral.py "$OUT/sweep_spectral.json" --budget-s 120; fi ;;
+                    else step sweep 150 "$PY" tools/gpu/sweep_spectral.py "$OUT/sweep_spectral.json" --budget-s 120 --pick "$OUT/picked.env"
+                      if [ -s "$OUT/picked.env" ]; then  # the later steps run the fastest accurate variant
+                        set -a; . "$OUT/picked.env"; set +a
+                        note "sweep picked: $(tr '\n' ' ' < "$OUT/picked.env")"
+                      fi
+                    fi ;;
     araus)          step araus 90 araus ;;
   esac
 done

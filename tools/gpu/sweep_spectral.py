@@ -6,13 +6,18 @@ the max |error| in dB on the first 8 clips against the float64 reference and the
 ``triton.testing.do_bench``; beside them torch's own pieces on the same GPU (``torch.stft``
 alone, and the eager chain), so that the kernel's distance from cuFFT is known.
 
-    python tools/gpu/sweep_spectral.py OUT.json [--budget-s 90]
+    python tools/gpu/sweep_spectral.py OUT.json [--budget-s 90] [--pick ENVFILE]
+
+``--pick``: writes the fastest variant within 1e-3 dB (tf32x3 ones only) as the
+``AFFREPRO_TRITON_FFT_*`` variables that triton_impl reads at import, for the GPU tests
+and the benchmark that follow in the same device call.
 
 Run by tools/gpu/run_checks.sh (step ``sweep``); exits 2 without CUDA.
 """
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 import traceback
@@ -23,18 +28,27 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+BASE = {"block_t": 8, "kc": 8, "num_warps": 4, "num_stages": 1, "gauss": False,
+        "mel_t": False, "sparse_g": False, "reload_x": False}
 VARIANTS = [  # name, spectral() keyword overrides (each fits the 227 KB of shared memory)
-    ("two-stage default", {}),
-    ("two-stage gauss", {"gauss": True}),
-    ("bt8 kc8 w4 gauss", {"block_t": 8, "kc": 8, "num_warps": 4, "gauss": True}),
-    ("bt8 kc8 w4", {"block_t": 8, "kc": 8, "num_warps": 4}),
-    ("bt8 kc8 w8 gauss", {"block_t": 8, "kc": 8, "num_warps": 8, "gauss": True}),
-    ("bt8 kc16 w8 gauss", {"block_t": 8, "kc": 16, "num_warps": 8, "gauss": True}),
-    ("bt16 kc8 w8 gauss", {"block_t": 16, "kc": 8, "num_warps": 8, "gauss": True}),
-    ("bt8 kc16 w4", {"block_t": 8, "kc": 16, "num_warps": 4}),
-    ("bt8 kc8 w4 gauss tf32 (1 pass)", {"block_t": 8, "kc": 8, "num_warps": 4, "gauss": True,
-                                        "precision": "tf32"}),
+    ("bt8 kc8 w4", {}),
+    ("sparse-g", {"sparse_g": True}),
+    ("mel-t", {"mel_t": True}),
+    ("mel-t sparse-g", {"mel_t": True, "sparse_g": True}),
+    ("mel-t sparse-g gauss", {"mel_t": True, "sparse_g": True, "gauss": True}),
+    ("mel-t sparse-g reload-x", {"mel_t": True, "sparse_g": True, "reload_x": True}),
+    ("mel-t sparse-g w8", {"mel_t": True, "sparse_g": True, "num_warps": 8}),
+    ("mel-t sparse-g bt16 w8", {"mel_t": True, "sparse_g": True, "block_t": 16,
+                                "num_warps": 8}),
+    ("mel-t sparse-g tf32 (1 pass, not picked)", {"mel_t": True, "sparse_g": True,
+                                                  "precision": "tf32"}),
 ]
+# the launch settings as the environment variables triton_impl reads at import
+ENV = {"block_t": "AFFREPRO_TRITON_FFT_BLOCK_T", "kc": "AFFREPRO_TRITON_FFT_KC",
+       "num_warps": "AFFREPRO_TRITON_FFT_WARPS", "num_stages": "AFFREPRO_TRITON_FFT_STAGES",
+       "gauss": "AFFREPRO_TRITON_FFT_GAUSS", "mel_t": "AFFREPRO_TRITON_FFT_MEL_T",
+       "sparse_g": "AFFREPRO_TRITON_FFT_SPARSE_G", "reload_x": "AFFREPRO_TRITON_FFT_RELOAD_X"}
+TOL_DB = 1e-3
 
 
 def main(argv: list[str]) -> int:
@@ -43,22 +57,25 @@ def main(argv: list[str]) -> int:
 
     out_path = Path(argv[0])
     budget = float(argv[argv.index("--budget-s") + 1]) if "--budget-s" in argv else 90.0
-    if not torch.cuda.is_available():
+    smoke = os.environ.get("TRITON_INTERPRET") == "1"  # a CPU rehearsal: 2 short clips
+    if not torch.cuda.is_available() and not smoke:
         print("sweep_spectral: no CUDA GPU")
         return 2
+    device = "cpu" if smoke else "cuda"
+    n_clips, seconds = (2, 1) if smoke else (256, 10)
     from affrepro.kernels import spectral as sp
     from affrepro.kernels.spectral import triton_impl
     from test_spectral_bench import TOP_DB, WORKLOADS, _speech, torch_logmel_fn
 
     t0 = time.time()
     rng = np.random.default_rng(1)
-    clip = _speech(16000, 10, rng).astype(np.float32)
+    clip = _speech(16000, seconds, rng).astype(np.float32)
     clips = np.stack([np.roll(clip, 1601 * i) * (0.5 + 0.5 * ((i % 7) / 7))
-                      for i in range(256)]).astype(np.float32)
+                      for i in range(n_clips)]).astype(np.float32)
     cfg = WORKLOADS["a"]["cfg"]
     ref = sp.logmel(clips[:8].astype(np.float64), sr=16000, **cfg, top_db=TOP_DB,
                     backend="reference")
-    y = torch.from_numpy(clips).cuda()
+    y = torch.from_numpy(clips).to(device)
     win = sp._window("hann", cfg["n_fft"], None)
     fb = sp._fb_cached(16000.0, cfg["n_fft"], cfg["n_mels"], 0.0, None, False, "slaney")
     log_args = {"ref": 1.0, "amin": 1e-10, "top_db": TOP_DB, "log": "db"}
@@ -68,22 +85,29 @@ def main(argv: list[str]) -> int:
         row = {"name": name, "settings": settings}
         try:
             out = fn()
-            torch.cuda.synchronize()
+            if not smoke:
+                torch.cuda.synchronize()
             if out is not None and tuple(out.shape[-2:]) == ref.shape[-2:]:
                 row["max_abs_err_db"] = float(np.max(np.abs(out[:8].double().cpu().numpy() - ref)))
-            row["ms"] = float(triton.testing.do_bench(fn, warmup=25, rep=100))
+            if smoke:
+                t = time.perf_counter()
+                fn()
+                row["ms"] = (time.perf_counter() - t) * 1e3
+            else:
+                row["ms"] = float(triton.testing.do_bench(fn, warmup=25, rep=100))
         except Exception as exc:  # a variant that fails to compile or launch is a result too
             row["error"] = f"{type(exc).__name__}: {str(exc).strip()[-600:]}"
             traceback.print_exc()
         rows.append(row)
         print(json.dumps(row), flush=True)
 
-    win_t = torch.hann_window(cfg["n_fft"], device="cuda")
+    win_t = torch.hann_window(cfg["n_fft"], device=device)
     record("torch.stft only", lambda: torch.stft(y, cfg["n_fft"], cfg["hop_length"], window=win_t,
                                                   center=True, pad_mode="constant",
                                                   return_complex=True), {})
-    record("torch eager chain", lambda f=torch_logmel_fn(16000, cfg, "cuda"): f(y), {})
+    record("torch eager chain", lambda f=torch_logmel_fn(16000, cfg, device): f(y), {})
     for name, kw in VARIANTS:
+        kw = {**BASE, **kw}
         if time.time() - t0 > budget:
             rows.append({"name": name, "settings": kw, "error": "skipped: sweep budget spent"})
             continue
@@ -94,10 +118,21 @@ def main(argv: list[str]) -> int:
                                         log_args=log_args, **kw)
 
         record(name, fn, kw)
-    info = {"gpu": torch.cuda.get_device_name(), "cuda": torch.version.cuda,
+    info = {"gpu": "CPU rehearsal" if smoke else torch.cuda.get_device_name(),
+            "cuda": torch.version.cuda,
             "torch": torch.__version__, "triton": __import__("triton").__version__,
             "workload": "c: 256 x 10 s at 16 kHz, n_fft 1024, hop 160, 64 mels, dB top_db 80",
             "seconds": round(time.time() - t0, 1), "rows": rows}
+    if "--pick" in argv:
+        ok = [r for r in rows if r["name"] in dict(VARIANTS) and "ms" in r
+              and r.get("max_abs_err_db", 1e9) <= TOL_DB and "precision" not in r["settings"]]
+        if ok:
+            best = min(ok, key=lambda r: r["ms"])
+            info["picked"] = best["name"]
+            lines = [f"{ENV[k]}={int(v) if isinstance(v, bool) else v}"
+                     for k, v in best["settings"].items()]
+            Path(argv[argv.index("--pick") + 1]).write_text("\n".join(lines) + "\n")
+            print("picked", best["name"], best["ms"], "ms:", " ".join(lines))
     tmp = out_path.with_suffix(".tmp")
     tmp.write_text(json.dumps(info, indent=1))
     tmp.replace(out_path)
