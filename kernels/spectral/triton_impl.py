@@ -32,13 +32,16 @@ PAD_CODES = {"constant": 0, "edge": 1, "reflect": 2, "symmetric": 3}
 # environment overrides so that a GPU session can try variants without code changes.
 DEFAULT_PRECISION = os.environ.get("AFFREPRO_TRITON_DOT_PRECISION", "tf32x3")
 DEFAULT_BLOCK_T = int(os.environ.get("AFFREPRO_TRITON_BLOCK_T", "64"))
-# two-stage kernel launch defaults, from a sweep on an H200 (workload (c), tools/gpu/
-# sweep_spectral.py): 8 frames a program, 8 k1 values a chunk, 4 warps: 3.75 ms, 108 KB of
-# shared memory, 2 programs an SM; 16 frames / 16 / 8 warps: 4.81 ms, 200 KB, 1 an SM
+# two-stage kernel launch defaults, from sweeps on an H200 (workload (c), tools/gpu/
+# sweep_spectral.py, files in benchmarks/results/cuda-nvidia-h200/sweeps/): 8 frames a
+# program, 8 k1 values a chunk, 4 warps, mel bands as rows: 3.08 ms, 104 KB of shared
+# memory, 2 programs an SM (frames as rows: 3.46 ms, the 8 rows padded to wgmma's 64;
+# 16 frames / 16 k1 / 8 warps: 4.81 ms, 200 KB, 1 an SM; 3 real products instead of 4 in
+# stage 2, reloading the frames per chunk, or the filters rebuilt from a sparse table: all
+# slower)
 FFT_BLOCK_T = int(os.environ.get("AFFREPRO_TRITON_FFT_BLOCK_T", "8"))
 FFT_NUM_WARPS = int(os.environ.get("AFFREPRO_TRITON_FFT_WARPS", "4"))
 FFT_NUM_STAGES = int(os.environ.get("AFFREPRO_TRITON_FFT_STAGES", "1"))
-FFT_RELOAD_X = os.environ.get("AFFREPRO_TRITON_FFT_RELOAD_X", "0") == "1"
 
 
 @triton.jit
@@ -180,14 +183,21 @@ def _load_frames(y_base, win_ptr, pid_t, n_samples, n_frames, hop, pad, stride_y
 
 @triton.jit
 def _logmel_fft_kernel(y_ptr, win_ptr, c1_ptr, s1_ptr, twr_ptr, twi_ptr, c2_ptr, s2_ptr,
-                       g_ptr, mlo_ptr, gnyq_ptr, out_ptr, consts_ptr,
+                       gt_ptr, gnyq_ptr, out_ptr, consts_ptr,
                        n_samples, n_frames, hop, pad, n_rows,
                        stride_yb, stride_yn, stride_ob, stride_or,
                        PAD_MODE: tl.constexpr, LOG: tl.constexpr, POWER2: tl.constexpr,
                        PRECISION: tl.constexpr, N1: tl.constexpr, N2: tl.constexpr,
-                       KC: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_T: tl.constexpr,
-                       RELOAD_X: tl.constexpr, GAUSS: tl.constexpr, MEL_T: tl.constexpr,
-                       SPARSE_G: tl.constexpr):
+                       KC: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_T: tl.constexpr):
+    """Log-mel of BLOCK_T frames through a two-stage DFT, n_fft = N = N1 * N2:
+
+        n = N2 n1 + n2,  k = k1 + N1 k2,
+        X[k] = Σ_n2 W_N2^(n2 k2) · W_N^(n2 k1) · Σ_n1 x[n] W_N1^(n1 k1),   W_L = e^(−2πi/L)
+
+    stage 1 (over n1) and stage 2 (over n2, only k2 < N2/2, i.e. k < N/2) are tensor-core
+    products with tables; the twiddle W_N^(n2 k1) is elementwise; bin N/2 is Σ x[n](−1)^n.
+    The k1 axis is walked in chunks of KC; each chunk's powers |X|² go straight onto the
+    mel filters, with the bands as the product's rows (M = mels, N = frames)."""
     pid_t = tl.program_id(0)
     sig = tl.program_id(1).to(tl.int64)
     power = tl.load(consts_ptr + 0)
@@ -208,15 +218,9 @@ def _logmel_fft_kernel(y_ptr, win_ptr, c1_ptr, s1_ptr, twr_ptr, twi_ptr, c2_ptr,
     s2 = tl.load(s2_ptr + rn2[:, None] * H2 + rk2[None, :])
     rg = tl.arange(0, KC * H2)
     rm = tl.arange(0, BLOCK_M)
-    if MEL_T:  # mel bands as the product's rows: wgmma's 64-row tile is not padded for 8 frames
-        mel = tl.zeros((BLOCK_M, BLOCK_T), dtype=tl.float32)
-    else:
-        mel = tl.zeros((BLOCK_T, BLOCK_M), dtype=tl.float32)
+    mel = tl.zeros((BLOCK_M, BLOCK_T), dtype=tl.float32)
     for k0 in range(0, N1, KC):
-        if RELOAD_X:  # fewer live registers: the frames again from L1/L2 for each chunk
-            x2 = _load_frames(y_ptr + sig * stride_yb, win_ptr, pid_t, n_samples, n_frames,
-                              hop, pad, stride_yn, PAD_MODE, N1, N2, BLOCK_T)
-        # stage 1: DFT over n1 (length N1) for KC values of k1: (BT*N2, N1) @ (N1, KC)
+        # stage 1: DFT over n1 for KC values of k1: (BT*N2, N1) @ (N1, KC)
         c1 = tl.load(c1_ptr + rn1[:, None] * N1 + (k0 + kc)[None, :])
         s1 = tl.load(s1_ptr + rn1[:, None] * N1 + (k0 + kc)[None, :])
         ar = tl.reshape(tl.dot(x2, c1, input_precision=PRECISION), (BLOCK_T, N2, KC))
@@ -226,74 +230,43 @@ def _logmel_fft_kernel(y_ptr, win_ptr, c1_ptr, s1_ptr, twr_ptr, twi_ptr, c2_ptr,
         twi = tl.load(twi_ptr + rn2[:, None] * N1 + (k0 + kc)[None, :])[None, :, :]
         br = ar * twr - ai * twi
         bi = ar * twi + ai * twr
-        # stage 2: DFT over n2 (length N2), only k2 < N2/2: (BT*KC, N2) @ (N2, N2/2)
+        # stage 2: DFT over n2, only k2 < N2/2: (BT*KC, N2) @ (N2, N2/2)
         br = tl.reshape(tl.permute(br, (0, 2, 1)), (BLOCK_T * KC, N2))
         bi = tl.reshape(tl.permute(bi, (0, 2, 1)), (BLOCK_T * KC, N2))
-        if GAUSS:  # three real products: (br+bi)c2, br(s2-c2), bi(c2+s2)
-            q1 = tl.dot(br + bi, c2, input_precision=PRECISION)
-            xr = q1 - tl.dot(bi, c2 + s2, input_precision=PRECISION)
-            xi = q1 + tl.dot(br, s2 - c2, input_precision=PRECISION)
-        else:
-            xr = (tl.dot(br, c2, input_precision=PRECISION)
-                  - tl.dot(bi, s2, input_precision=PRECISION))
-            xi = (tl.dot(br, s2, input_precision=PRECISION)
-                  + tl.dot(bi, c2, input_precision=PRECISION))
+        xr = (tl.dot(br, c2, input_precision=PRECISION)
+              - tl.dot(bi, s2, input_precision=PRECISION))
+        xi = (tl.dot(br, s2, input_precision=PRECISION)
+              + tl.dot(bi, c2, input_precision=PRECISION))
         pw = xr * xr + xi * xi
         if not POWER2:
             pw = tl.exp(tl.log(tl.sqrt(pw)) * power)
-        # bins k = k1 + N1*k2 of this chunk onto the mel filters: (BT, KC*N2/2) @ (KC*N2/2, M)
+        # the chunk's bins k1 + N1*k2 onto the mel filters: (M, KC*N2/2) @ (KC*N2/2, BT)
         pw = tl.reshape(pw, (BLOCK_T, KC * H2))
-        if SPARSE_G:  # the chunk's filter weights rebuilt from (band, weight, next weight)
-            j = k0 * H2 + rg
-            mlo = tl.load(mlo_ptr + j)
-            wlo = tl.load(g_ptr + j)
-            whi = tl.load(g_ptr + N1 * H2 + j)
-        if MEL_T:  # (M, KC*N2/2) @ (KC*N2/2, BT), the table stored transposed
-            if SPARSE_G:
-                g = (tl.where(rm[:, None] == mlo[None, :], wlo[None, :], 0.0)
-                     + tl.where(rm[:, None] == mlo[None, :] + 1, whi[None, :], 0.0))
-            else:
-                g = tl.load(g_ptr + rm[:, None] * (N1 * H2) + (k0 * H2 + rg)[None, :])
-            mel += tl.dot(g, tl.trans(pw), input_precision=PRECISION)
-        else:
-            if SPARSE_G:
-                g = (tl.where(rm[None, :] == mlo[:, None], wlo[:, None], 0.0)
-                     + tl.where(rm[None, :] == mlo[:, None] + 1, whi[:, None], 0.0))
-            else:
-                g = tl.load(g_ptr + (k0 * H2 + rg)[:, None] * BLOCK_M + rm[None, :])
-            mel += tl.dot(pw, g, input_precision=PRECISION)
+        g = tl.load(gt_ptr + rm[:, None] * (N1 * H2) + (k0 * H2 + rg)[None, :])
+        mel += tl.dot(g, tl.trans(pw), input_precision=PRECISION)
     pn = nyq * nyq
     if not POWER2:
         pn = tl.exp(tl.log(tl.abs(nyq)) * power)
-    t = pid_t * BLOCK_T + tl.arange(0, BLOCK_T)
-    if MEL_T:
-        v = mel + tl.load(gnyq_ptr + rm)[:, None] * pn[None, :]
-        optr = out_ptr + sig * stride_ob + rm[:, None] * stride_or + t[None, :]
-        omask = (rm[:, None] < n_rows) & (t[None, :] < n_frames)
-    else:
-        v = mel + pn[:, None] * tl.load(gnyq_ptr + rm)[None, :]
-        optr = out_ptr + sig * stride_ob + rm[None, :] * stride_or + t[:, None]
-        omask = (t[:, None] < n_frames) & (rm[None, :] < n_rows)
+    v = mel + tl.load(gnyq_ptr + rm)[:, None] * pn[None, :]
     if LOG:
         clipped = tl.maximum(v, amin)
         v = tl.where(v != v, v, scale * tl.log(clipped) - log_ref)
-    tl.store(optr, v, mask=omask)
+    t = pid_t * BLOCK_T + tl.arange(0, BLOCK_T)
+    optr = out_ptr + sig * stride_ob + rm[:, None] * stride_or + t[None, :]
+    tl.store(optr, v, mask=(rm[:, None] < n_rows) & (t[None, :] < n_frames))
 
 
 # n_fft = N1 * N2 with N2 = 32 (the k2 < N2/2 half is 16 wide) and N1 >= 16
 FFT_SIZES = {512: 16, 1024: 32, 2048: 64}
 FFT_N2 = 32
 FFT_KC = int(os.environ.get("AFFREPRO_TRITON_FFT_KC", "8"))  # k1 values per chunk
-FFT_SPARSE_G = os.environ.get("AFFREPRO_TRITON_FFT_SPARSE_G", "0") == "1"
-FFT_MEL_T = os.environ.get("AFFREPRO_TRITON_FFT_MEL_T", "0") == "1"
-FFT_GAUSS = os.environ.get("AFFREPRO_TRITON_FFT_GAUSS", "0") == "1"
 
 
 def _fft_tables(window: np.ndarray, n_fft: int, fb: np.ndarray, block_m: int, device):
-    """The two-stage DFT's tables (float32): stage-1 cos/−sin (N1, N1), twiddles (N2, N1),
-    stage-2 cos/−sin (N2, N2/2), the window, and the mel filters re-ordered to the kernel's
-    (k1, k2) bin order per k1 chunk, ``g[k1*H2 + k2, m] = fb[m, k1 + N1*k2]``, with the
-    Nyquist bin's weights apart."""
+    """The two-stage DFT's tables (float32): the window, stage-1 cos/−sin (N1, N1),
+    twiddles (N2, N1), stage-2 cos/−sin (N2, N2/2), and the mel filters in the kernel's
+    bin order, transposed: ``gt[m, k1*H2 + k2] = fb[m, k1 + N1*k2]``, with the Nyquist
+    bin's weights apart."""
     key = ("fft", window.tobytes(), n_fft, fb.tobytes(), block_m, str(device))
     hit = _TABLES.get(key)
     if hit is not None:
@@ -306,33 +279,15 @@ def _fft_tables(window: np.ndarray, n_fft: int, fb: np.ndarray, block_m: int, de
     angt = 2.0 * math.pi * ((b[:, None] * a[None, :]) % n_fft) / n_fft
     ang2 = 2.0 * math.pi * ((b[:, None] * np.arange(h2)[None, :]) % n2) / n2
     k = a[:, None] + n1 * np.arange(h2)[None, :]          # (k1, k2) -> bin
-    g = np.zeros((n1 * h2, block_m))
-    g[:, :fb.shape[0]] = fb[:, k.reshape(-1)].T
+    gt = np.zeros((block_m, n1 * h2))
+    gt[:fb.shape[0]] = fb[:, k.reshape(-1)]
     gnyq = np.zeros(block_m)
     gnyq[:fb.shape[0]] = fb[:, n_fft // 2]
     arrays = (window, np.cos(ang1), -np.sin(ang1), np.cos(angt), -np.sin(angt), np.cos(ang2),
-              -np.sin(ang2), g, gnyq, g.T)
+              -np.sin(ang2), gt, gnyq)
     hit = tuple(torch.tensor(np.ascontiguousarray(x, dtype=np.float64), dtype=torch.float32,
                              device=device)
                 for x in arrays)
-    # triangular filters give each bin at most two bands, and adjacent ones: then the
-    # kernel rebuilds the table from (first band, its weight, the next band's weight)
-    nz = g != 0
-    sparse = None
-    if nz.sum(axis=1).max(initial=0) <= 2:
-        first = np.where(nz.any(axis=1), nz.argmax(axis=1), 0)
-        rows = np.arange(g.shape[0])
-        nxt = np.minimum(first + 1, block_m - 1)
-        w_lo = g[rows, first]
-        w_hi = np.where(nxt > first, g[rows, nxt], 0.0)
-        rebuilt = np.zeros_like(g)
-        rebuilt[rows, first] += w_lo
-        rebuilt[rows, nxt] += w_hi
-        if np.array_equal(rebuilt, g):
-            sparse = (torch.tensor(np.concatenate([w_lo, w_hi]), dtype=torch.float32,
-                                   device=device),
-                      torch.tensor(first, dtype=torch.int32, device=device))
-    hit = hit + (sparse,)
     if len(_TABLES) > 16:
         _TABLES.clear()
     _TABLES[key] = hit
@@ -342,26 +297,24 @@ def _fft_tables(window: np.ndarray, n_fft: int, fb: np.ndarray, block_m: int, de
 def fft_launch_settings() -> dict:
     """The two-stage kernel's launch defaults in effect (environment included)."""
     return {"block_t": FFT_BLOCK_T, "kc": FFT_KC, "num_warps": FFT_NUM_WARPS,
-            "num_stages": FFT_NUM_STAGES, "gauss": FFT_GAUSS, "mel_t": FFT_MEL_T,
-            "sparse_g": FFT_SPARSE_G, "reload_x": FFT_RELOAD_X, "precision": DEFAULT_PRECISION}
+            "num_stages": FFT_NUM_STAGES, "precision": DEFAULT_PRECISION}
 
 
 def uses_fft_kernel(dtype: torch.dtype, n_fft: int, fb) -> bool:
     """The two-stage (FFT-like) kernel serves float32 (log-)mel with n_fft 512/1024/2048
-    and at most 128 mel bands;
-    everything else (float64, the plain power spectrum, other sizes) takes the dense one."""
+    and at most 128 mel bands; everything else (float64, the plain power spectrum, other
+    sizes) takes the dense one."""
     return (dtype == torch.float32 and fb is not None and n_fft in FFT_SIZES
             and fb.shape[0] <= 128  # more mel rows overflow shared memory at n_fft 2048
             and os.environ.get("AFFREPRO_TRITON_FFT", "1") != "0")
+
 
 def spectral(y: torch.Tensor, *, n_fft: int, hop: int, window: np.ndarray, center: bool,
              pad_mode: str, power: float, fb: np.ndarray | None, log_args: dict | None = None,
              precision: str | None = None, block_t: int | None = None,
              block_b: int | None = None, block_k: int | None = None,
              num_warps: int | None = None, num_stages: int | None = None,
-             fft: bool | None = None, reload_x: bool | None = None,
-             kc: int | None = None, gauss: bool | None = None,
-             mel_t: bool | None = None, sparse_g: bool | None = None) -> torch.Tensor:
+             fft: bool | None = None, kc: int | None = None) -> torch.Tensor:
     """(..., samples) -> (..., rows, n_frames): power spectrum (fb None), mel power, or
     log-mel (``log_args`` as ``reference.power_to_db`` takes them) — same dtype/device.
 
@@ -404,28 +357,17 @@ def spectral(y: torch.Tensor, *, n_fft: int, hop: int, window: np.ndarray, cente
         fft and uses_fft_kernel(y.dtype, n_fft, fb))
     if use_fft:
         block_t = block_t or FFT_BLOCK_T
-        mel_t = FFT_MEL_T if mel_t is None else mel_t
-        sparse_g = FFT_SPARSE_G if sparse_g is None else sparse_g
-        win, c1, s1, twr, twi, c2, s2, g, gnyq, gt, sparse_table = _fft_tables(
+        win, c1, s1, twr, twi, c2, s2, gt, gnyq = _fft_tables(
             np.asarray(window, dtype=np.float64), n_fft, np.asarray(fb, dtype=np.float64),
             block_m, y.device)
-        use_sparse = bool(sparse_g) and sparse_table is not None
-        if use_sparse:
-            g_arg, mlo_arg = sparse_table
-        else:
-            g_arg, mlo_arg = (gt if mel_t else g), gnyq  # mlo unused
         launch.setdefault("num_warps", FFT_NUM_WARPS)
         launch.setdefault("num_stages", FFT_NUM_STAGES)  # more stages overflow shared memory
         _logmel_fft_kernel[(triton.cdiv(nf, block_t), nb)](
-            y2, win, c1, s1, twr, twi, c2, s2, g_arg, mlo_arg, gnyq, out, consts, n, nf,
-            hop, pad, rows,
+            y2, win, c1, s1, twr, twi, c2, s2, gt, gnyq, out, consts, n, nf, hop, pad, rows,
             y2.stride(0), y2.stride(1), out.stride(0), out.stride(1),
             PAD_MODE=PAD_CODES[pad_mode], LOG=log, POWER2=float(power) == 2.0,
             PRECISION=precision, N1=FFT_SIZES[n_fft], N2=FFT_N2,
-            KC=min(kc or FFT_KC, FFT_SIZES[n_fft]), BLOCK_M=block_m, BLOCK_T=block_t,
-            RELOAD_X=FFT_RELOAD_X if reload_x is None else reload_x,
-            GAUSS=FFT_GAUSS if gauss is None else gauss, MEL_T=mel_t, SPARSE_G=use_sparse,
-            **launch)
+            KC=min(kc or FFT_KC, FFT_SIZES[n_fft]), BLOCK_M=block_m, BLOCK_T=block_t, **launch)
     else:
         block_b = block_b or (32 if interp else 64)
         block_k = block_k or (32 if interp else 64)
