@@ -45,6 +45,29 @@ FFT_NUM_STAGES = int(os.environ.get("AFFREPRO_TRITON_FFT_STAGES", "1"))
 
 
 @triton.jit
+def _padded_index(i, n_samples, PAD_MODE: tl.constexpr):
+    """Where padded position i (i < 0 or i >= n_samples in the padding) reads the unpadded
+    signal, as numpy.pad's modes: constant (0; reads nothing outside), edge, reflect
+    (period 2(n−1), edge not repeated), symmetric (period 2n). Returns (index, reads)."""
+    reads = (i >= 0) & (i < n_samples)
+    if PAD_MODE == 0:
+        src = tl.where(reads, i, 0)
+    else:
+        reads = i == i
+        if PAD_MODE == 1:
+            src = tl.minimum(tl.maximum(i, 0), n_samples - 1)
+        elif PAD_MODE == 2:
+            p = tl.maximum(2 * (n_samples - 1), 1)
+            r = ((i % p) + p) % p
+            src = tl.where(r >= n_samples, p - r, r)
+        else:
+            p = 2 * n_samples
+            r = ((i % p) + p) % p
+            src = tl.where(r >= n_samples, p - 1 - r, r)
+    return src, reads
+
+
+@triton.jit
 def _spectral_kernel(y_ptr, cos_ptr, sin_ptr, fb_ptr, out_ptr,
                      n_samples, n_frames, hop, pad, n_fft, n_bins, n_rows,
                      stride_yb, stride_yn, stride_ob, stride_or, consts_ptr,
@@ -72,21 +95,8 @@ def _spectral_kernel(y_ptr, cos_ptr, sin_ptr, fb_ptr, out_ptr,
             k = k0 + tl.arange(0, BLOCK_K)
             kmask = k < n_fft
             i = t[:, None].to(tl.int64) * hop - pad + k[None, :]
-            valid = tmask[:, None] & kmask[None, :]
-            if PAD_MODE == 0:
-                inside = (i >= 0) & (i < n_samples)
-                valid = valid & inside
-                src = tl.where(inside, i, 0)
-            elif PAD_MODE == 1:
-                src = tl.minimum(tl.maximum(i, 0), n_samples - 1)
-            elif PAD_MODE == 2:
-                p = tl.maximum(2 * (n_samples - 1), 1)
-                r = ((i % p) + p) % p
-                src = tl.where(r >= n_samples, p - r, r)
-            else:
-                p = 2 * n_samples
-                r = ((i % p) + p) % p
-                src = tl.where(r >= n_samples, p - 1 - r, r)
+            src, reads = _padded_index(i, n_samples, PAD_MODE)
+            valid = tmask[:, None] & kmask[None, :] & reads
             x = tl.load(y_base + src * stride_yn, mask=valid, other=0.0).to(acc_dtype)
             bmask = kmask[:, None] & (bins[None, :] < N_BINS_PAD)
             c = tl.load(cos_ptr + k[:, None] * N_BINS_PAD + bins[None, :], mask=bmask, other=0.0)
@@ -162,21 +172,8 @@ def _load_frames(y_base, win_ptr, pid_t, n_samples, n_frames, hop, pad, stride_y
     t = pid_t * BLOCK_T + r // N2
     n = N2 * n1 + r % N2
     i = t * hop - pad + n
-    valid = (t < n_frames) & (n1 < N1)
-    if PAD_MODE == 0:
-        inside = (i >= 0) & (i < n_samples)
-        valid = valid & inside
-        src = tl.where(inside, i, 0)
-    elif PAD_MODE == 1:
-        src = tl.minimum(tl.maximum(i, 0), n_samples - 1)
-    elif PAD_MODE == 2:
-        p = tl.maximum(2 * (n_samples - 1), 1)
-        q = ((i % p) + p) % p
-        src = tl.where(q >= n_samples, p - q, q)
-    else:
-        p = 2 * n_samples
-        q = ((i % p) + p) % p
-        src = tl.where(q >= n_samples, p - 1 - q, q)
+    src, reads = _padded_index(i, n_samples, PAD_MODE)
+    valid = (t < n_frames) & (n1 < N1) & reads
     x = tl.load(y_base + src * stride_yn, mask=valid, other=0.0).to(tl.float32)
     return x * tl.load(win_ptr + n)
 
@@ -309,6 +306,12 @@ def uses_fft_kernel(dtype: torch.dtype, n_fft: int, fb) -> bool:
             and os.environ.get("AFFREPRO_TRITON_FFT", "1") != "0")
 
 
+def _int32_offsets_fit(n_samples: int, n_fft: int, stride: int) -> bool:
+    """The two-stage kernel's in-signal offsets (up to n + n_fft samples, times the
+    sample stride) are int32."""
+    return (n_samples + n_fft) * max(abs(stride), 1) < 2**31
+
+
 def spectral(y: torch.Tensor, *, n_fft: int, hop: int, window: np.ndarray, center: bool,
              pad_mode: str, power: float, fb: np.ndarray | None, log_args: dict | None = None,
              precision: str | None = None, block_t: int | None = None,
@@ -353,8 +356,8 @@ def spectral(y: torch.Tensor, *, n_fft: int, hop: int, window: np.ndarray, cente
                           device=y.device)
     launch = {k: v for k, v in (("num_warps", num_warps), ("num_stages", num_stages)) if v}
     pad = n_fft // 2 if center else 0
-    use_fft = uses_fft_kernel(y.dtype, n_fft, fb) if fft is None else (
-        fft and uses_fft_kernel(y.dtype, n_fft, fb))
+    use_fft = (fft is not False and uses_fft_kernel(y.dtype, n_fft, fb)
+               and _int32_offsets_fit(n, n_fft, y2.stride(1)))
     if use_fft:
         block_t = block_t or FFT_BLOCK_T
         win, c1, s1, twr, twi, c2, s2, gt, gnyq = _fft_tables(

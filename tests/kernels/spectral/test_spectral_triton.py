@@ -153,3 +153,12 @@ def test_triton_on_a_real_gpu(monkeypatch, fft):
     m = sp.mfcc(y, **cfg, n_mfcc=20, lifter=22)
     m_ref = sp.mfcc(y.cpu().numpy(), **cfg, n_mfcc=20, lifter=22, backend="reference")
     assert np.max(np.abs(m.cpu().numpy() - m_ref)) <= 1e-6
+
+
+def test_two_stage_kernel_only_where_its_int32_offsets_fit():
+    from affrepro.kernels.spectral import triton_impl
+
+    assert triton_impl._int32_offsets_fit(160000, 1024, 1)
+    assert triton_impl._int32_offsets_fit(2**31 - 1025, 1024, 1)
+    assert not triton_impl._int32_offsets_fit(2**31 - 1024, 1024, 1)
+    assert not triton_impl._int32_offsets_fit(2**30, 1024, 2)  # a strided view
