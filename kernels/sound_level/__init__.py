@@ -42,15 +42,10 @@ __all__ = ["mean_square", "level", "third_octave_levels", "weighting_sos",
 
 
 def _prepare(x, fs):
-    import numpy as np
+    from affrepro.kernels._checks import real_signal, sample_rate
 
-    x = np.asarray(x)
-    if x.dtype.kind not in "fiu":
-        raise TypeError(f"signal must be real numbers, got dtype {x.dtype}")
-    if x.ndim == 0:
-        raise ValueError("signal must have at least one dimension (samples last)")
-    if not fs > 0:
-        raise ValueError(f"sample rate must be positive, got {fs}")
+    x = real_signal(x)
+    sample_rate(fs)
     return x
 
 

@@ -131,17 +131,10 @@ def resample_to_48k(x: Any, fs: float):
 def _check_signal(x, fs):
     import numpy as np
 
-    x = np.asarray(x)
-    if x.dtype.kind not in "fiu":
-        raise TypeError(f"x (the signal) must be real numbers, got dtype {x.dtype}")
-    if x.ndim == 0:
-        raise ValueError("x (the signal) must have at least one dimension (samples last)")
-    try:
-        fs_ok = bool(np.isfinite(fs) and fs > 0)
-    except TypeError:
-        fs_ok = False
-    if not fs_ok:
-        raise ValueError(f"fs (sample rate) must be a positive number, got {fs!r}")
+    from affrepro.kernels._checks import real_signal, sample_rate
+
+    x = real_signal(x, "x (the signal)")
+    sample_rate(fs)
     if fs < MIN_TV_FS:
         # e.g. fs given in kHz: the resampling to 48 kHz would multiply the signal's
         # length by 48000 / fs before anything else failed
