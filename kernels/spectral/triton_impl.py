@@ -45,6 +45,14 @@ FFT_NUM_STAGES = int(os.environ.get("AFFREPRO_TRITON_FFT_STAGES", "1"))
 
 
 @triton.jit
+def _constants(consts_ptr):
+    """power, 10/ln 10 (or 1), amin and the log of ref, stored in the signal's dtype (a
+    Python float argument would reach the kernel as a float32 scalar)."""
+    return (tl.load(consts_ptr + 0), tl.load(consts_ptr + 1), tl.load(consts_ptr + 2),
+            tl.load(consts_ptr + 3))
+
+
+@triton.jit
 def _padded_index(i, n_samples, PAD_MODE: tl.constexpr):
     """Where padded position i (i < 0 or i >= n_samples in the padding) reads the unpadded
     signal, as numpy.pad's modes: constant (0; reads nothing outside), edge, reflect
@@ -81,11 +89,7 @@ def _spectral_kernel(y_ptr, cos_ptr, sin_ptr, fb_ptr, out_ptr,
     tmask = t < n_frames
     y_base = y_ptr + sig * stride_yb
     acc_dtype = tl.float64 if IS64 else tl.float32
-    # power, 10/ln 10 (or 1), amin, log of ref: loaded in the signal's dtype
-    power = tl.load(consts_ptr + 0)
-    scale = tl.load(consts_ptr + 1)
-    amin = tl.load(consts_ptr + 2)
-    log_ref = tl.load(consts_ptr + 3)
+    power, scale, amin, log_ref = _constants(consts_ptr)
     mel_acc = tl.zeros((BLOCK_T, BLOCK_M), dtype=acc_dtype)
     for b0 in range(0, n_bins, BLOCK_B):
         bins = b0 + tl.arange(0, BLOCK_B)
@@ -197,10 +201,7 @@ def _logmel_fft_kernel(y_ptr, win_ptr, c1_ptr, s1_ptr, twr_ptr, twi_ptr, c2_ptr,
     mel filters, with the bands as the product's rows (M = mels, N = frames)."""
     pid_t = tl.program_id(0)
     sig = tl.program_id(1).to(tl.int64)
-    power = tl.load(consts_ptr + 0)
-    scale = tl.load(consts_ptr + 1)
-    amin = tl.load(consts_ptr + 2)
-    log_ref = tl.load(consts_ptr + 3)
+    power, scale, amin, log_ref = _constants(consts_ptr)
     H2: tl.constexpr = N2 // 2
     x2 = _load_frames(y_ptr + sig * stride_yb, win_ptr, pid_t, n_samples, n_frames, hop, pad,
                       stride_yn, PAD_MODE, N1, N2, BLOCK_T)
@@ -253,10 +254,166 @@ def _logmel_fft_kernel(y_ptr, win_ptr, c1_ptr, s1_ptr, twr_ptr, twi_ptr, c2_ptr,
     tl.store(optr, v, mask=(rm[:, None] < n_rows) & (t[None, :] < n_frames))
 
 
+@triton.jit
+def _radix2_stage(xr, xi, tw_ptr, BT: tl.constexpr, N: tl.constexpr, S: tl.constexpr):
+    """One decimation-in-frequency radix-2 stage, Stockham order, on (BT, N) complex rows
+    held as S sub-transforms of length L = N/S: with a, b the halves of each,
+    u = a + b, v = (a − b)·W_L^h (h < L/2), and the sub-transforms' outputs interleave
+    (X[2k] from u, X[2k+1] from v), so the new index bit becomes the most significant of
+    the sub-transform number; after log2 N stages the rows are X[k] in natural order.
+    Twiddles of length L: cos at tw[N − L + h], −sin at tw[2N − L + h]."""
+    H: tl.constexpr = N // (2 * S)
+    ar, br = tl.split(tl.permute(tl.reshape(xr, (BT * S, 2, H)), (0, 2, 1)))
+    ai, bi = tl.split(tl.permute(tl.reshape(xi, (BT * S, 2, H)), (0, 2, 1)))
+    h = tl.arange(0, H)
+    c = tl.load(tw_ptr + (N - 2 * H) + h)[None, :]
+    sn = tl.load(tw_ptr + (2 * N - 2 * H) + h)[None, :]
+    dr = ar - br
+    di = ai - bi
+    xr = tl.join(ar + br, dr * c - di * sn)
+    xi = tl.join(ai + bi, dr * sn + di * c)
+    xr = tl.reshape(tl.permute(tl.reshape(xr, (BT, S, H, 2)), (0, 3, 1, 2)), (BT, N))
+    xi = tl.reshape(tl.permute(tl.reshape(xi, (BT, S, H, 2)), (0, 3, 1, 2)), (BT, N))
+    return xr, xi
+
+
+@triton.jit
+def _segment_sum(a_lo, a_hi, a_start, b_lo, b_hi, b_start):
+    """Combine of a segmented running sum: b opens a segment (b_start) or adds to a's."""
+    return (tl.where(b_start != 0, b_lo, a_lo + b_lo), tl.where(b_start != 0, b_hi, a_hi + b_hi),
+            a_start | b_start)
+
+
+@triton.jit
+def _logmel_radix2_kernel(y_ptr, win_ptr, tw_ptr, wlo_ptr, whi_ptr, start_ptr, end_ptr,
+                          gnyq_ptr, out_ptr, consts_ptr,
+                          n_samples, n_frames, hop, pad, n_rows,
+                          stride_yb, stride_yn, stride_ob, stride_or,
+                          PAD_MODE: tl.constexpr, LOG: tl.constexpr, POWER2: tl.constexpr,
+                          LOGN: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_T: tl.constexpr):
+    """Log-mel of BLOCK_T frames on the CUDA cores in float32 throughout: frames ->
+    window -> log2(n_fft) Stockham radix-2 stages (:func:`_radix2_stage`, register
+    reshapes) -> |X|² -> mel filters as segmented sums -> log.
+
+    Triangular filters give bin k at most two bands, m(k) and m(k) + 1, with m(k)
+    nondecreasing; so band m = Σ_{k: m(k)=m} P[k] w_lo[k] + Σ_{k: m(k)=m−1} P[k] w_hi[k],
+    two segmented running sums over k read at each segment's last bin (``end``)."""
+    N: tl.constexpr = 1 << LOGN
+    pid_t = tl.program_id(0)
+    sig = tl.program_id(1).to(tl.int64)
+    power, scale, amin, log_ref = _constants(consts_ptr)
+    t = pid_t * BLOCK_T + tl.arange(0, BLOCK_T)
+    n = tl.arange(0, N)[None, :]
+    i = t[:, None] * hop - pad + n
+    src, reads = _padded_index(i, n_samples, PAD_MODE)
+    xr = tl.load(y_ptr + sig * stride_yb + src * stride_yn,
+                 mask=(t[:, None] < n_frames) & reads, other=0.0).to(tl.float32)
+    xr = xr * tl.load(win_ptr + n)
+    xi = tl.zeros_like(xr)
+    xr, xi = _radix2_stage(xr, xi, tw_ptr, BLOCK_T, N, 1)
+    xr, xi = _radix2_stage(xr, xi, tw_ptr, BLOCK_T, N, 2)
+    xr, xi = _radix2_stage(xr, xi, tw_ptr, BLOCK_T, N, 4)
+    xr, xi = _radix2_stage(xr, xi, tw_ptr, BLOCK_T, N, 8)
+    xr, xi = _radix2_stage(xr, xi, tw_ptr, BLOCK_T, N, 16)
+    xr, xi = _radix2_stage(xr, xi, tw_ptr, BLOCK_T, N, 32)
+    xr, xi = _radix2_stage(xr, xi, tw_ptr, BLOCK_T, N, 64)
+    xr, xi = _radix2_stage(xr, xi, tw_ptr, BLOCK_T, N, 128)
+    xr, xi = _radix2_stage(xr, xi, tw_ptr, BLOCK_T, N, 256)
+    if LOGN > 9:
+        xr, xi = _radix2_stage(xr, xi, tw_ptr, BLOCK_T, N, 512)
+    if LOGN > 10:
+        xr, xi = _radix2_stage(xr, xi, tw_ptr, BLOCK_T, N, 1024)
+    pw = xr * xr + xi * xi
+    if not POWER2:
+        pw = tl.exp(tl.log(tl.sqrt(pw)) * power)
+    # bins below N/2 (the first half) onto the filters; bin N/2 opens the second half
+    low, high = tl.split(tl.permute(tl.reshape(pw, (BLOCK_T, 2, N // 2)), (0, 2, 1)))
+    rk = tl.arange(0, N // 2)
+    pn = tl.sum(tl.where((rk == 0)[None, :], high, 0.0), axis=1)
+    starts = tl.broadcast_to(tl.load(start_ptr + rk)[None, :], (BLOCK_T, N // 2))
+    s_lo, s_hi, _ = tl.associative_scan(
+        (low * tl.load(wlo_ptr + rk)[None, :], low * tl.load(whi_ptr + rk)[None, :], starts),
+        axis=1, combine_fn=_segment_sum)
+    rm = tl.arange(0, BLOCK_M)
+    # end[m]: last bin of the segment whose lower band is m (−1: none); band m takes
+    # s_lo there and s_hi at the end of segment m − 1
+    e_lo = tl.load(end_ptr + rm)
+    e_hi = tl.load(end_ptr + BLOCK_M + rm)
+    i_lo = tl.broadcast_to(tl.maximum(e_lo, 0)[None, :], (BLOCK_T, BLOCK_M))
+    i_hi = tl.broadcast_to(tl.maximum(e_hi, 0)[None, :], (BLOCK_T, BLOCK_M))
+    mel = (tl.where((e_lo >= 0)[None, :], tl.gather(s_lo, i_lo, 1), 0.0)
+           + tl.where((e_hi >= 0)[None, :], tl.gather(s_hi, i_hi, 1), 0.0))
+    mel = tl.trans(mel)
+    v = mel + tl.load(gnyq_ptr + rm)[:, None] * pn[None, :]
+    if LOG:
+        clipped = tl.maximum(v, amin)
+        v = tl.where(v != v, v, scale * tl.log(clipped) - log_ref)
+    optr = out_ptr + sig * stride_ob + rm[:, None] * stride_or + t[None, :]
+    tl.store(optr, v, mask=(rm[:, None] < n_rows) & (t[None, :] < n_frames))
+
+
+def _radix2_tables(window: np.ndarray, n_fft: int, fb: np.ndarray, block_m: int, device):
+    """The radix-2 kernel's tables, or None where the filters are not triangular (some bin
+    below N/2 in more than two bands, or in two that are not neighbours, or bands out of
+    order): the window; per stage of length L the twiddles cos(2πh/L) at [N − L + h] and
+    −sin at [2N − L + h]; per bin k < N/2 its lower band's weight, the next band's weight
+    and whether it opens a segment; per band the segments' last bins (lower, upper)."""
+    key = ("radix2", window.tobytes(), n_fft, fb.tobytes(), block_m, str(device))
+    if key in _TABLES:
+        return _TABLES[key]
+    half = n_fft // 2
+    w = fb[:, :half]
+    nz = w != 0
+    if nz.sum(axis=0).max(initial=0) > 2:
+        return None
+    band = np.where(nz.any(axis=0), nz.argmax(axis=0), -1)   # lower band of each bin
+    nxt = np.minimum(band + 1, fb.shape[0] - 1)
+    cols = np.arange(half)
+    w_lo = np.where(band >= 0, w[np.maximum(band, 0), cols], 0.0)
+    w_hi = np.where((band >= 0) & (nxt > band), w[nxt, cols], 0.0)
+    rebuilt = np.zeros_like(w)
+    rebuilt[np.maximum(band, 0), cols] += w_lo
+    rebuilt[nxt, cols] += w_hi
+    filled = np.maximum.accumulate(np.where(band >= 0, band, 0))
+    if not np.array_equal(rebuilt, w) or np.any(np.where(band >= 0, band, filled) != filled):
+        return None
+    group = filled                                         # segments: runs of equal band
+    start = np.r_[1, (np.diff(group) != 0).astype(int)]
+    ends = np.full(2 * block_m, -1)
+    last = np.r_[np.diff(group) != 0, True]
+    for k in np.flatnonzero(last):
+        ends[group[k]] = k                                 # band m = group: s_lo here
+        if group[k] + 1 < block_m:
+            ends[block_m + group[k] + 1] = k               # band m + 1: s_hi here
+    tw = np.zeros(2 * n_fft)
+    length = n_fft
+    while length >= 2:
+        h = np.arange(length // 2)
+        tw[n_fft - length + h] = np.cos(2.0 * math.pi * h / length)
+        tw[2 * n_fft - length + h] = -np.sin(2.0 * math.pi * h / length)
+        length //= 2
+    gnyq = np.zeros(block_m)
+    gnyq[:fb.shape[0]] = fb[:, half]
+    floats = tuple(torch.tensor(np.ascontiguousarray(x, dtype=np.float64), dtype=torch.float32,
+                                device=device) for x in (window, tw, w_lo, w_hi, gnyq))
+    ints = tuple(torch.tensor(x, dtype=torch.int32, device=device) for x in (start, ends))
+    hit = floats[:4] + ints + floats[4:]
+    if len(_TABLES) > 16:
+        _TABLES.clear()
+    _TABLES[key] = hit
+    return hit
+
+
 # n_fft = N1 * N2 with N2 = 32 (the k2 < N2/2 half is 16 wide) and N1 >= 16
 FFT_SIZES = {512: 16, 1024: 32, 2048: 64}
 FFT_N2 = 32
 FFT_KC = int(os.environ.get("AFFREPRO_TRITON_FFT_KC", "8"))  # k1 values per chunk
+# the radix-2 CUDA-core kernel (n_fft 512/1024, triangular filters): compiled for sm_90
+# without a GPU (n_fft 1024, 8 frames: 8 warps 210 registers, 4 warps 225, 16 KB of shared
+# memory, no spills) but not yet timed on one, so off by default
+FFT_RADIX2 = os.environ.get("AFFREPRO_TRITON_FFT_RADIX2", "0") == "1"
+RADIX2_BLOCK_T = int(os.environ.get("AFFREPRO_TRITON_RADIX2_BLOCK_T", "8"))
+RADIX2_NUM_WARPS = int(os.environ.get("AFFREPRO_TRITON_RADIX2_WARPS", "8"))
 
 
 def _fft_tables(window: np.ndarray, n_fft: int, fb: np.ndarray, block_m: int, device):
@@ -293,6 +450,8 @@ def _fft_tables(window: np.ndarray, n_fft: int, fb: np.ndarray, block_m: int, de
 
 def fft_launch_settings() -> dict:
     """The two-stage kernel's launch defaults in effect (environment included)."""
+    if FFT_RADIX2:
+        return {"radix": True, "block_t": RADIX2_BLOCK_T, "num_warps": RADIX2_NUM_WARPS}
     return {"block_t": FFT_BLOCK_T, "kc": FFT_KC, "num_warps": FFT_NUM_WARPS,
             "num_stages": FFT_NUM_STAGES, "precision": DEFAULT_PRECISION}
 
@@ -317,13 +476,15 @@ def spectral(y: torch.Tensor, *, n_fft: int, hop: int, window: np.ndarray, cente
              precision: str | None = None, block_t: int | None = None,
              block_b: int | None = None, block_k: int | None = None,
              num_warps: int | None = None, num_stages: int | None = None,
-             fft: bool | None = None, kc: int | None = None) -> torch.Tensor:
+             fft: bool | None = None, kc: int | None = None,
+             radix: bool | None = None) -> torch.Tensor:
     """(..., samples) -> (..., rows, n_frames): power spectrum (fb None), mel power, or
     log-mel (``log_args`` as ``reference.power_to_db`` takes them) — same dtype/device.
 
     ``fft``: None picks the two-stage kernel where it applies (:func:`uses_fft_kernel`),
-    False forces the dense-DFT kernel; the other keywords are launch settings (tests and
-    GPU sweeps)."""
+    False forces the dense-DFT kernel; ``radix`` (default AFFREPRO_TRITON_FFT_RADIX2)
+    takes the radix-2 kernel instead where it applies (n_fft ≤ 1024, triangular filters);
+    the other keywords are launch settings (tests and GPU sweeps)."""
     from affrepro.kernels.spectral.reference import n_frames as count_frames
 
     if y.dtype not in (torch.float32, torch.float64):
@@ -358,7 +519,20 @@ def spectral(y: torch.Tensor, *, n_fft: int, hop: int, window: np.ndarray, cente
     pad = n_fft // 2 if center else 0
     use_fft = (fft is not False and uses_fft_kernel(y.dtype, n_fft, fb)
                and _int32_offsets_fit(n, n_fft, y2.stride(1)))
-    if use_fft:
+    radix = FFT_RADIX2 if radix is None else radix
+    radix_tables = None
+    if use_fft and radix and n_fft <= 1024:  # 2048 spills registers: the two-stage kernel
+        radix_tables = _radix2_tables(np.asarray(window, dtype=np.float64), n_fft,
+                                      np.asarray(fb, dtype=np.float64), block_m, y.device)
+    if radix_tables is not None:
+        block_t = block_t or RADIX2_BLOCK_T
+        launch.setdefault("num_warps", RADIX2_NUM_WARPS)
+        _logmel_radix2_kernel[(triton.cdiv(nf, block_t), nb)](
+            y2, *radix_tables, out, consts, n, nf, hop, pad, rows,
+            y2.stride(0), y2.stride(1), out.stride(0), out.stride(1),
+            PAD_MODE=PAD_CODES[pad_mode], LOG=log, POWER2=float(power) == 2.0,
+            LOGN=n_fft.bit_length() - 1, BLOCK_M=block_m, BLOCK_T=block_t, **launch)
+    elif use_fft:
         block_t = block_t or FFT_BLOCK_T
         win, c1, s1, twr, twi, c2, s2, gt, gnyq = _fft_tables(
             np.asarray(window, dtype=np.float64), n_fft, np.asarray(fb, dtype=np.float64),

@@ -33,10 +33,18 @@ VARIANTS = [  # name, spectral() keyword overrides (each fits the 227 KB of shar
     ("bt8 kc8 w4", {}),
     ("bt8 kc16 w4", {"kc": 16}),
     ("bt16 kc8 w8", {"block_t": 16, "num_warps": 8}),
+    ("radix2 bt8 w8", {"radix": True, "num_warps": 8}),
+    ("radix2 bt8 w4", {"radix": True}),
+    ("radix2 bt4 w4", {"radix": True, "block_t": 4}),
+    ("radix2 bt16 w8", {"radix": True, "block_t": 16, "num_warps": 8}),
     ("bt8 kc8 w4 st2", {"num_stages": 2}),
     ("bt8 kc8 w4 tf32 (1 pass, not picked)", {"precision": "tf32"}),
     ("dense bt32 (not picked)", {"fft": False, "block_t": 32}),
 ]
+if os.environ.get("AFFREPRO_SWEEP_ONLY"):  # a subset: names containing this text
+    VARIANTS = [v for v in VARIANTS if os.environ["AFFREPRO_SWEEP_ONLY"] in v[0]]
+RADIX_ENV = {"radix": "AFFREPRO_TRITON_FFT_RADIX2", "block_t": "AFFREPRO_TRITON_RADIX2_BLOCK_T",
+             "num_warps": "AFFREPRO_TRITON_RADIX2_WARPS"}
 # the launch settings as the environment variables triton_impl reads at import
 ENV = {"block_t": "AFFREPRO_TRITON_FFT_BLOCK_T", "kc": "AFFREPRO_TRITON_FFT_KC",
        "num_warps": "AFFREPRO_TRITON_FFT_WARPS", "num_stages": "AFFREPRO_TRITON_FFT_STAGES"}
@@ -122,8 +130,9 @@ def main(argv: list[str]) -> int:
         if ok:
             best = min(ok, key=lambda r: r["ms"])
             info["picked"] = best["name"]
-            lines = [f"{ENV[k]}={int(v) if isinstance(v, bool) else v}"
-                     for k, v in best["settings"].items()]
+            names = RADIX_ENV if best["settings"].get("radix") else ENV
+            lines = [f"{names[k]}={int(v) if isinstance(v, bool) else v}"
+                     for k, v in best["settings"].items() if k in names]
             Path(argv[argv.index("--pick") + 1]).write_text("\n".join(lines) + "\n")
             print("picked", best["name"], best["ms"], "ms:", " ".join(lines))
     tmp = out_path.with_suffix(".tmp")

@@ -87,6 +87,26 @@ SCRIPT = textwrap.dedent("""
             err = (out.double() - ref).abs().max().item()
             assert err <= 1e-3, (htk, kw, err)
             cases += 1
+    # the radix-2 kernel (opt-in): the same edge cases through spectral(radix=True)
+    assert triton_impl._radix2_tables(np.hanning(512), 512, np.ones((3, 257)), 16,
+                                      "cpu") is None  # not triangular: two-stage instead
+    for y, extra in ((sig[:, :1], {}), (sig[:, :4001], {}), (sig[:, ::2], dict(pad_mode="reflect")),
+                     (sig[:, :1031], dict(center=False)), (sig[:, :2000], dict(power=1.0)),
+                     (sig[:1, :2000], dict(n_mels=40, fmin=50.0, fmax=7000.0, htk=True)),
+                     (sig[:, :2000], dict(n_mels=128)), (sig[:, :3000], dict(n_fft=1024))):
+        kw = dict(sr=16000, n_fft=512, hop_length=160, n_mels=64)
+        kw.update(extra)
+        fb = sp._fb_cached(16000.0, kw["n_fft"], kw["n_mels"], kw.get("fmin", 0.0),
+                           kw.get("fmax"), kw.get("htk", False), "slaney")
+        a = sp.melspectrogram(y.double(), **kw, backend="reference")
+        b = triton_impl.spectral(y, n_fft=kw["n_fft"], hop=160, window=sp._window(
+            "hann", kw["n_fft"], None), center=kw.get("center", True),
+            pad_mode=kw.get("pad_mode", "constant"), power=kw.get("power", 2.0), fb=fb,
+            radix=True)
+        assert a.shape == b.shape, (extra, a.shape, b.shape)
+        err = ((a - b.double()).abs() / a.abs().clamp(min=1e-6)).max().item()
+        assert err <= 1e-4, (tuple(y.shape), extra, err)
+        cases += 1
     y = sig[:, :2000].clone()
     y[1, 700] = float("inf")
     b = sp.logmel(y, sr=16000, n_fft=512, hop_length=160, n_mels=64, backend="triton")
@@ -117,12 +137,16 @@ def test_auto_on_cpu_tensors_does_not_pick_triton():
             sp.logmel(y, sr=8000, n_fft=64, hop_length=20, n_mels=10, backend="triton")
 
 
-@pytest.mark.parametrize("fft", ["1", "0"], ids=["two-stage", "dense"])
+@pytest.mark.parametrize("fft", ["1", "0", "radix2"], ids=["two-stage", "dense", "radix2"])
 def test_triton_on_a_real_gpu(monkeypatch, fft):
     """The compiled kernels on CUDA tensors (skipped without a GPU): workload-(a) settings
     and the edge cases, against the float64 reference; float32 log-mel takes the two-stage
     kernel, or the dense one with AFFREPRO_TRITON_FFT=0."""
-    monkeypatch.setenv("AFFREPRO_TRITON_FFT", fft)
+    monkeypatch.setenv("AFFREPRO_TRITON_FFT", "0" if fft == "0" else "1")
+    if fft == "radix2":
+        from affrepro.kernels.spectral import triton_impl
+
+        monkeypatch.setattr(triton_impl, "FFT_RADIX2", True)
     import numpy as np
     import torch
 
