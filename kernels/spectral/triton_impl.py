@@ -18,6 +18,7 @@ computed in float64. Under ``TRITON_INTERPRET=1`` the same kernel runs on CPU te
 """
 from __future__ import annotations
 
+import functools
 import math
 import os
 
@@ -50,6 +51,22 @@ def _constants(consts_ptr):
     Python float argument would reach the kernel as a float32 scalar)."""
     return (tl.load(consts_ptr + 0), tl.load(consts_ptr + 1), tl.load(consts_ptr + 2),
             tl.load(consts_ptr + 3))
+
+
+@triton.jit
+def _magnitude_power(pw, power, POWER2: tl.constexpr):
+    """|X|^power from |X|² (the identity for power 2)."""
+    if not POWER2:
+        pw = tl.exp(tl.log(tl.sqrt(pw)) * power)
+    return pw
+
+
+@triton.jit
+def _log_mel(v, scale, amin, log_ref, LOG: tl.constexpr):
+    """scale·ln(max(v, amin)) − log_ref (dB or natural log), NaN kept."""
+    if LOG:
+        v = tl.where(v != v, v, scale * tl.log(tl.maximum(v, amin)) - log_ref)
+    return v
 
 
 @triton.jit
@@ -111,9 +128,7 @@ def _spectral_kernel(y_ptr, cos_ptr, sin_ptr, fb_ptr, out_ptr,
             else:
                 re += tl.dot(x, c, input_precision=PRECISION)
                 im += tl.dot(x, s, input_precision=PRECISION)
-        pw = re * re + im * im
-        if not POWER2:
-            pw = tl.exp(tl.log(tl.sqrt(pw)) * power)
+        pw = _magnitude_power(re * re + im * im, power, POWER2)
         if MEL:
             f = tl.load(fb_ptr + bins[:, None] * BLOCK_M + tl.arange(0, BLOCK_M)[None, :],
                         mask=(bins[:, None] < N_BINS_PAD), other=0.0)
@@ -125,10 +140,7 @@ def _spectral_kernel(y_ptr, cos_ptr, sin_ptr, fb_ptr, out_ptr,
             optr = out_ptr + sig * stride_ob + bins[None, :] * stride_or + t[:, None]
             tl.store(optr, pw, mask=tmask[:, None] & (bins[None, :] < n_bins))
     if MEL:
-        v = mel_acc
-        if LOG:
-            clipped = tl.maximum(v, amin)
-            v = tl.where(v != v, v, scale * tl.log(clipped) - log_ref)
+        v = _log_mel(mel_acc, scale, amin, log_ref, LOG)
         rows = tl.arange(0, BLOCK_M)
         optr = out_ptr + sig * stride_ob + rows[None, :] * stride_or + t[:, None]
         tl.store(optr, v, mask=tmask[:, None] & (rows[None, :] < n_rows))
@@ -137,11 +149,25 @@ def _spectral_kernel(y_ptr, cos_ptr, sin_ptr, fb_ptr, out_ptr,
 _TABLES: dict = {}
 
 
-def _tables(window: np.ndarray, n_fft: int, n_bins_pad: int, dtype, device):
-    """Windowed DFT basis, (n_fft, n_bins_pad) cos and −sin, angles reduced mod n_fft."""
-    key = (window.tobytes(), n_fft, n_bins_pad, dtype, str(device))
-    hit = _TABLES.get(key)
-    if hit is None:
+def _cached(key: tuple, build):
+    """The device tables for ``key``, built once (at most 16 sets are kept)."""
+    if key not in _TABLES:
+        if len(_TABLES) >= 16:
+            _TABLES.clear()
+        _TABLES[key] = build()
+    return _TABLES[key]
+
+
+def _on_device(arrays, dtype, device) -> tuple:
+    return tuple(torch.tensor(np.ascontiguousarray(x, dtype=np.float64), dtype=dtype,
+                              device=device) for x in arrays)
+
+
+def _tables(window: np.ndarray, n_fft: int, n_bins_pad: int, fb, block_m: int, dtype,
+            device):
+    """Windowed DFT basis, (n_fft, n_bins_pad) cos and −sin, angles reduced mod n_fft, and
+    the mel filters as (n_bins_pad, block_m) (None without filters)."""
+    def build():
         n_bins = n_fft // 2 + 1
         k = np.arange(n_fft)[:, None]
         j = np.arange(n_bins)[None, :]
@@ -150,17 +176,27 @@ def _tables(window: np.ndarray, n_fft: int, n_bins_pad: int, dtype, device):
         s = np.zeros((n_fft, n_bins_pad))
         c[:, :n_bins] = window[:, None] * np.cos(ang)
         s[:, :n_bins] = -window[:, None] * np.sin(ang)
-        hit = (torch.as_tensor(c, dtype=dtype, device=device),
-               torch.as_tensor(s, dtype=dtype, device=device))
-        if len(_TABLES) > 16:
-            _TABLES.clear()
-        _TABLES[key] = hit
-    return hit
+        if fb is None:
+            return _on_device((c, s), dtype, device) + (None,)
+        fbt = np.zeros((n_bins_pad, block_m))
+        fbt[:n_bins, :fb.shape[0]] = fb.T
+        return _on_device((c, s, fbt), dtype, device)
+
+    fb_key = None if fb is None else fb.tobytes()
+    return _cached(("dense", window.tobytes(), n_fft, n_bins_pad, fb_key, block_m, dtype,
+                    str(device)), build)
+
+
+@functools.lru_cache(maxsize=32)
+def _constants_tensor(power: float, scale: float, amin: float, log_ref: float, dtype,
+                      device: str) -> torch.Tensor:
+    """The kernels' constants as a tensor in the signal's dtype (a Python float argument
+    would reach a kernel as a float32 scalar), made once per value set and device."""
+    return torch.tensor([power, scale, amin, log_ref], dtype=dtype, device=device)
 
 
 def _pow2(n: int, least: int = 16) -> int:
     return max(least, 1 << (max(n, 1) - 1).bit_length())
-
 
 
 @triton.jit
@@ -235,20 +271,13 @@ def _logmel_fft_kernel(y_ptr, win_ptr, c1_ptr, s1_ptr, twr_ptr, twi_ptr, c2_ptr,
               - tl.dot(bi, s2, input_precision=PRECISION))
         xi = (tl.dot(br, s2, input_precision=PRECISION)
               + tl.dot(bi, c2, input_precision=PRECISION))
-        pw = xr * xr + xi * xi
-        if not POWER2:
-            pw = tl.exp(tl.log(tl.sqrt(pw)) * power)
+        pw = _magnitude_power(xr * xr + xi * xi, power, POWER2)
         # the chunk's bins k1 + N1*k2 onto the mel filters: (M, KC*N2/2) @ (KC*N2/2, BT)
         pw = tl.reshape(pw, (BLOCK_T, KC * H2))
         g = tl.load(gt_ptr + rm[:, None] * (N1 * H2) + (k0 * H2 + rg)[None, :])
         mel += tl.dot(g, tl.trans(pw), input_precision=PRECISION)
-    pn = nyq * nyq
-    if not POWER2:
-        pn = tl.exp(tl.log(tl.abs(nyq)) * power)
-    v = mel + tl.load(gnyq_ptr + rm)[:, None] * pn[None, :]
-    if LOG:
-        clipped = tl.maximum(v, amin)
-        v = tl.where(v != v, v, scale * tl.log(clipped) - log_ref)
+    pn = _magnitude_power(nyq * nyq, power, POWER2)
+    v = _log_mel(mel + tl.load(gnyq_ptr + rm)[:, None] * pn[None, :], scale, amin, log_ref, LOG)
     t = pid_t * BLOCK_T + tl.arange(0, BLOCK_T)
     optr = out_ptr + sig * stride_ob + rm[:, None] * stride_or + t[None, :]
     tl.store(optr, v, mask=(rm[:, None] < n_rows) & (t[None, :] < n_frames))
@@ -323,9 +352,7 @@ def _logmel_radix2_kernel(y_ptr, win_ptr, tw_ptr, wlo_ptr, whi_ptr, start_ptr, e
         xr, xi = _radix2_stage(xr, xi, tw_ptr, BLOCK_T, N, 512)
     if LOGN > 10:
         xr, xi = _radix2_stage(xr, xi, tw_ptr, BLOCK_T, N, 1024)
-    pw = xr * xr + xi * xi
-    if not POWER2:
-        pw = tl.exp(tl.log(tl.sqrt(pw)) * power)
+    pw = _magnitude_power(xr * xr + xi * xi, power, POWER2)
     # bins below N/2 (the first half) onto the filters; bin N/2 opens the second half
     low, high = tl.split(tl.permute(tl.reshape(pw, (BLOCK_T, 2, N // 2)), (0, 2, 1)))
     rk = tl.arange(0, N // 2)
@@ -344,10 +371,7 @@ def _logmel_radix2_kernel(y_ptr, win_ptr, tw_ptr, wlo_ptr, whi_ptr, start_ptr, e
     mel = (tl.where((e_lo >= 0)[None, :], tl.gather(s_lo, i_lo, 1), 0.0)
            + tl.where((e_hi >= 0)[None, :], tl.gather(s_hi, i_hi, 1), 0.0))
     mel = tl.trans(mel)
-    v = mel + tl.load(gnyq_ptr + rm)[:, None] * pn[None, :]
-    if LOG:
-        clipped = tl.maximum(v, amin)
-        v = tl.where(v != v, v, scale * tl.log(clipped) - log_ref)
+    v = _log_mel(mel + tl.load(gnyq_ptr + rm)[:, None] * pn[None, :], scale, amin, log_ref, LOG)
     optr = out_ptr + sig * stride_ob + rm[:, None] * stride_or + t[None, :]
     tl.store(optr, v, mask=(rm[:, None] < n_rows) & (t[None, :] < n_frames))
 
@@ -358,9 +382,11 @@ def _radix2_tables(window: np.ndarray, n_fft: int, fb: np.ndarray, block_m: int,
     order): the window; per stage of length L the twiddles cos(2πh/L) at [N − L + h] and
     −sin at [2N − L + h]; per bin k < N/2 its lower band's weight, the next band's weight
     and whether it opens a segment; per band the segments' last bins (lower, upper)."""
-    key = ("radix2", window.tobytes(), n_fft, fb.tobytes(), block_m, str(device))
-    if key in _TABLES:
-        return _TABLES[key]
+    return _cached(("radix2", window.tobytes(), n_fft, fb.tobytes(), block_m, str(device)),
+                   lambda: _build_radix2_tables(window, n_fft, fb, block_m, device))
+
+
+def _build_radix2_tables(window, n_fft, fb, block_m, device):
     half = n_fft // 2
     w = fb[:, :half]
     nz = w != 0
@@ -394,14 +420,9 @@ def _radix2_tables(window: np.ndarray, n_fft: int, fb: np.ndarray, block_m: int,
         length //= 2
     gnyq = np.zeros(block_m)
     gnyq[:fb.shape[0]] = fb[:, half]
-    floats = tuple(torch.tensor(np.ascontiguousarray(x, dtype=np.float64), dtype=torch.float32,
-                                device=device) for x in (window, tw, w_lo, w_hi, gnyq))
+    floats = _on_device((window, tw, w_lo, w_hi, gnyq), torch.float32, device)
     ints = tuple(torch.tensor(x, dtype=torch.int32, device=device) for x in (start, ends))
-    hit = floats[:4] + ints + floats[4:]
-    if len(_TABLES) > 16:
-        _TABLES.clear()
-    _TABLES[key] = hit
-    return hit
+    return floats[:4] + ints + floats[4:]
 
 
 # n_fft = N1 * N2 with N2 = 32 (the k2 < N2/2 half is 16 wide) and N1 >= 16
@@ -421,10 +442,11 @@ def _fft_tables(window: np.ndarray, n_fft: int, fb: np.ndarray, block_m: int, de
     twiddles (N2, N1), stage-2 cos/−sin (N2, N2/2), and the mel filters in the kernel's
     bin order, transposed: ``gt[m, k1*H2 + k2] = fb[m, k1 + N1*k2]``, with the Nyquist
     bin's weights apart."""
-    key = ("fft", window.tobytes(), n_fft, fb.tobytes(), block_m, str(device))
-    hit = _TABLES.get(key)
-    if hit is not None:
-        return hit
+    return _cached(("fft", window.tobytes(), n_fft, fb.tobytes(), block_m, str(device)),
+                   lambda: _build_fft_tables(window, n_fft, fb, block_m, device))
+
+
+def _build_fft_tables(window, n_fft, fb, block_m, device):
     n1, n2 = FFT_SIZES[n_fft], FFT_N2
     h2 = n2 // 2
     a = np.arange(n1)
@@ -437,15 +459,8 @@ def _fft_tables(window: np.ndarray, n_fft: int, fb: np.ndarray, block_m: int, de
     gt[:fb.shape[0]] = fb[:, k.reshape(-1)]
     gnyq = np.zeros(block_m)
     gnyq[:fb.shape[0]] = fb[:, n_fft // 2]
-    arrays = (window, np.cos(ang1), -np.sin(ang1), np.cos(angt), -np.sin(angt), np.cos(ang2),
-              -np.sin(ang2), gt, gnyq)
-    hit = tuple(torch.tensor(np.ascontiguousarray(x, dtype=np.float64), dtype=torch.float32,
-                             device=device)
-                for x in arrays)
-    if len(_TABLES) > 16:
-        _TABLES.clear()
-    _TABLES[key] = hit
-    return hit
+    return _on_device((window, np.cos(ang1), -np.sin(ang1), np.cos(angt), -np.sin(angt),
+                       np.cos(ang2), -np.sin(ang2), gt, gnyq), torch.float32, device)
 
 
 def fft_launch_settings() -> dict:
@@ -512,9 +527,8 @@ def spectral(y: torch.Tensor, *, n_fft: int, hop: int, window: np.ndarray, cente
         amin = log_args["amin"]
         if log_args["ref"] != "max":
             log_ref = scale * math.log(max(amin, abs(float(log_args["ref"]))))
-    # as a tensor: a Python float argument would reach the kernel as a float32 scalar
-    consts = torch.tensor([float(power), scale, float(amin), log_ref], dtype=y.dtype,
-                          device=y.device)
+    consts = _constants_tensor(float(power), scale, float(amin), log_ref, y.dtype,
+                               str(y.device))
     launch = {k: v for k, v in (("num_warps", num_warps), ("num_stages", num_stages)) if v}
     pad = n_fft // 2 if center else 0
     use_fft = (fft is not False and uses_fft_kernel(y.dtype, n_fft, fb)
@@ -550,14 +564,10 @@ def spectral(y: torch.Tensor, *, n_fft: int, hop: int, window: np.ndarray, cente
         block_k = block_k or (32 if interp else 64)
         block_t = block_t or (16 if interp else DEFAULT_BLOCK_T)
         n_bins_pad = triton.cdiv(n_bins, block_b) * block_b
-        cos_t, sin_t = _tables(np.asarray(window, dtype=np.float64), n_fft, n_bins_pad,
-                               y.dtype, y.device)
-        if fb is not None:
-            fbt = np.zeros((n_bins_pad, block_m))
-            fbt[:n_bins, :rows] = fb.T
-            fb_t = torch.as_tensor(fbt, dtype=y.dtype, device=y.device)
-        else:
-            fb_t = cos_t  # unused
+        cos_t, sin_t, fb_t = _tables(np.asarray(window, dtype=np.float64), n_fft, n_bins_pad,
+                                     None if fb is None else np.asarray(fb, dtype=np.float64),
+                                     block_m, y.dtype, y.device)
+        fb_t = cos_t if fb_t is None else fb_t  # unused without filters
         _spectral_kernel[(triton.cdiv(nf, block_t), nb)](
             y2, cos_t, sin_t, fb_t, out, n, nf, hop, pad, n_fft, n_bins, rows,
             y2.stride(0), y2.stride(1), out.stride(0), out.stride(1), consts,
