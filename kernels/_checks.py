@@ -16,12 +16,16 @@ def real_signal(x, name: str = "signal"):
     return x
 
 
-def sample_rate(fs, name: str = "fs (sample rate)") -> float:
-    """``fs`` as a finite positive float."""
+def sample_rate(fs, name: str = "fs (sample rate)", minimum: float = 0.0,
+                why: str = "") -> float:
+    """``fs`` as a finite float above 0 (and at least ``minimum``); text is refused."""
     try:
-        ok = math.isfinite(float(fs)) and float(fs) > 0
+        value = float(fs) if not isinstance(fs, (str, bytes)) else math.nan
     except (TypeError, ValueError):
-        ok = False
-    if not ok:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
         raise ValueError(f"{name} must be a positive number, got {fs!r}")
-    return float(fs)
+    if value < minimum:
+        hint = "; is it in kHz?" if value * 1000 >= minimum else ""
+        raise ValueError(f"{name} must be at least {minimum:g} Hz{why}, got {fs!r}{hint}")
+    return value

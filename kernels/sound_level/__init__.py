@@ -29,7 +29,7 @@ from __future__ import annotations
 from typing import Any
 
 from affrepro.kernels._dispatch import (
-    BackendUnavailableError, check_backend, fall_back, numba_or_reference,
+    BackendUnavailableError, check_backend, numba_or_reference,
 )
 from affrepro.kernels.sound_level.reference import (
     BAND_INDICES, NOMINAL_BANDS, P0, TIME_CONSTANTS, analog_response_db, band_centres,
@@ -44,9 +44,7 @@ __all__ = ["mean_square", "level", "third_octave_levels", "weighting_sos",
 def _prepare(x, fs):
     from affrepro.kernels._checks import real_signal, sample_rate
 
-    x = real_signal(x)
-    sample_rate(fs)
-    return x
+    return real_signal(x), sample_rate(fs)
 
 
 def _run_reference(x, fs, weighting, tau):
@@ -75,27 +73,20 @@ def _run_numba(x, fs, weighting, tau):
     return numba_impl.mean_square_2d(flat, sos, a, n0).reshape(shape)
 
 
-_RUNNERS = {"reference": _run_reference, "numba": _run_numba}
-
-
 def mean_square(x: Any, fs: float, weighting: str = "A", tau: float = 0.125, *,
                 backend: str = "auto"):
     """Frequency- and time-weighted mean square (Pa^2), float64, same shape as ``x``."""
     from affrepro.kernels.sound_level import reference
 
     check_backend(backend)
-    x = _prepare(x, fs)
+    x, fs = _prepare(x, fs)
     reference._check_weighting(weighting)
     reference.time_coefficient(fs, tau)
     if backend == "triton":
         raise BackendUnavailableError("sound_level has no triton backend (recursive filter)")
-    if backend != "auto":
-        return _RUNNERS[backend](x, fs, weighting, tau)
-    try:
-        return _run_numba(x, fs, weighting, tau)
-    except BackendUnavailableError as exc:
-        fall_back("sound_level.mean_square", "numba", "reference", exc)
-        return _run_reference(x, fs, weighting, tau)
+    return numba_or_reference("sound_level.mean_square", backend,
+                              lambda: _run_numba(x, fs, weighting, tau),
+                              lambda: _run_reference(x, fs, weighting, tau))
 
 
 def level(x: Any, fs: float, weighting: str = "A", tau: float = 0.125, *,
@@ -151,7 +142,7 @@ def third_octave_levels(x: Any, fs: float, weighting: str = "A", indices=BAND_IN
     check_backend(backend)
     if backend == "triton":
         raise BackendUnavailableError("third_octave_levels has no triton backend")
-    x = _prepare(x, fs)
+    x, fs = _prepare(x, fs)
     reference._check_weighting(weighting)
     if x.shape[-1] == 0:
         raise ValueError("third-octave levels need at least one sample")

@@ -134,13 +134,10 @@ def _check_signal(x, fs):
     from affrepro.kernels._checks import real_signal, sample_rate
 
     x = real_signal(x, "x (the signal)")
-    sample_rate(fs)
-    if fs < MIN_TV_FS:
-        # e.g. fs given in kHz: the resampling to 48 kHz would multiply the signal's
-        # length by 48000 / fs before anything else failed
-        raise ValueError(f"fs (sample rate) must be at least {MIN_TV_FS:g} Hz for ISO 532-1 "
-                         f"time-varying loudness (bands up to 12.5 kHz), got {fs!r}; "
-                         f"is it in kHz?")
+    # e.g. fs given in kHz: the resampling to 48 kHz would multiply the signal's length
+    # by 48000 / fs before anything else failed
+    fs = sample_rate(fs, minimum=MIN_TV_FS,
+                     why=" for ISO 532-1 time-varying loudness (bands up to 12.5 kHz)")
     min_len = int(np.ceil(0.002 * fs))
     if x.shape[-1] < max(min_len, 1):
         raise ValueError(f"x (the signal) is too short: {x.shape[-1]} samples on the last "
@@ -148,7 +145,7 @@ def _check_signal(x, fs):
                          f"({max(min_len, 1)} samples at fs={fs})")
     if not np.isfinite(x).all():
         raise ValueError("x (the signal) contains NaN or inf")
-    return x
+    return x, fs
 
 
 def _tv_numba(x48, field):
@@ -195,7 +192,8 @@ def time_varying_loudness(x: Any, fs: float, field: str = "free", *, backend: st
     if backend == "triton":
         raise BackendUnavailableError("zwicker has no triton backend (recursions in time)")
     ref._check_field(field)
-    x48 = resample_to_48k(_check_signal(x, fs), fs)
+    x, fs = _check_signal(x, fs)
+    x48 = resample_to_48k(x, fs)
     return numba_or_reference("zwicker.time_varying_loudness", backend,
                               lambda: _tv_numba(x48, field),
                               lambda: ref.time_varying_loudness(x48, field))

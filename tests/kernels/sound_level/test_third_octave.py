@@ -128,7 +128,7 @@ def test_numba_matches_the_reference_across_bin_chunks(order):
         np.testing.assert_allclose(g, r, rtol=1e-9, atol=1e-9)
 
 
-@pytest.mark.parametrize("fs", [0, -48000, float("nan"), float("inf"), "48k", None])
+@pytest.mark.parametrize("fs", [0, -48000, float("nan"), float("inf"), "48k", "48000", None])
 def test_a_bad_sample_rate_is_named(fs):
     with pytest.raises(ValueError, match=r"fs \(sample rate\) must be a positive number"):
         sl.mean_square(np.ones(4800), fs)

@@ -207,6 +207,8 @@ def test_bad_input():
         zw.time_varying_loudness(np.zeros(500), 0)
     with pytest.raises(ValueError, match="fs .sample rate. must be at least 8000 Hz.*kHz"):
         zw.time_varying_loudness(np.zeros(4410), 44.1)  # kHz for Hz: refused, not upsampled
+    with pytest.raises(ValueError, match="fs .sample rate. must be a positive number"):
+        zw.time_varying_loudness(np.zeros(4800), "48000")  # text is refused, not compared
     with pytest.raises(ValueError, match="at least one dimension"):
         zw.time_varying_loudness(np.float64(1.0), FS)
     with pytest.raises(TypeError, match="real numbers"):
