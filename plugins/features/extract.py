@@ -168,26 +168,19 @@ def extract_many(name: str, feature, files: list[Path], out: Path, settings: Map
 
 def numba_threading_layer() -> str | None:
     """The threading layer Numba's parallel kernels use in this process ('tbb', 'omp' or
-    'workqueue'; None without Numba). Numba only picks one at the first parallel launch,
-    so this launches a trivial parallel loop if none has run yet."""
+    'workqueue'; None without Numba). Numba picks one when its thread pool starts, so this
+    starts it (without compiling anything) if no parallel kernel has run yet."""
     try:
         import numba
     except ImportError:
         return None
     try:
         return numba.threading_layer()
-    except ValueError:  # no parallel region has run in this process yet
-        pass
+    except ValueError:  # the pool has not started in this process yet
+        from numba.np.ufunc.parallel import _launch_threads
 
-    @numba.njit(parallel=True)
-    def touch(n):
-        total = 0
-        for i in numba.prange(n):
-            total += i
-        return total
-
-    touch(2)
-    return numba.threading_layer()
+        _launch_threads()
+        return numba.threading_layer()
 
 
 def default_jobs() -> int:

@@ -138,4 +138,4 @@ def calibrated(signal, settings) -> np.ndarray:
     if x.dtype.kind not in "fiub":
         raise TypeError(f"signal must be real numbers (samples on the last axis), got dtype "
                         f"{x.dtype}")
-    return x.astype(np.float64) * setting_number(settings, "calibration")
+    return x.astype(np.float64, copy=False) * setting_number(settings, "calibration")
