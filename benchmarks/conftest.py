@@ -1,9 +1,6 @@
 """Fixtures shared by the benchmark suites (pytest loads this file for every suite here)."""
 from __future__ import annotations
 
-import os
-import platform
-
 import numpy as np
 import pytest
 
@@ -30,8 +27,6 @@ def binaural_noise():
 @pytest.fixture(scope="session")
 def bench_versions() -> dict[str, str]:
     """Machine and library identity for the psychoacoustic suites' extra_info."""
-    from affrepro.hardware import cpu_model, package_versions
+    from affrepro.hardware import versions
 
-    return {"cpu": cpu_model(), "cpu_count": str(os.cpu_count()),
-            "python": platform.python_version(),
-            **package_versions(("numpy", "numba", "scipy", "mosqito"))}
+    return versions(("numpy", "numba", "scipy", "mosqito"))

@@ -16,12 +16,12 @@ speed"). Each benchmark checks the result against the float64 reference before t
 from __future__ import annotations
 
 import math
-import platform
 import time
 
 import numpy as np
 import pytest
 
+from affrepro.hardware import versions
 from affrepro.kernels.moments import Moments, paired_moments
 from affrepro.kernels.moments import reference
 
@@ -29,17 +29,8 @@ N_CPU = 10_000_000
 N_GPU = 100_000_000
 
 
-def _cpu_model() -> str:
-    from affrepro.hardware import cpu_model
-
-    return cpu_model()
-
-
 def _versions() -> dict[str, str]:
-    from affrepro.hardware import package_versions
-
-    return {"cpu": _cpu_model(), "python": platform.python_version(),
-            **package_versions(("numpy", "numba", "torch", "triton", "torchmetrics"))}
+    return versions(("numpy", "numba", "torch", "triton", "torchmetrics"))
 
 
 def _metrics(m: Moments) -> tuple[float, float, float]:
@@ -97,7 +88,7 @@ def test_cpu_numba_vs_numpy_10m(benchmark):
                                  "speedup_vs_peer": ratio, "target": 10.0,
                                  "interleaved_speedups": {"numpy": ratio},
                                  "targets": {"numpy": 10.0}})
-    print(f"\n[moments/cpu] {_cpu_model()}: numpy {peer * 1e3:.1f} ms, numba {ours * 1e3:.1f} ms,"
+    print(f"\n[moments/cpu] {_versions()['cpu']}: numpy {peer * 1e3:.1f} ms, numba {ours * 1e3:.1f} ms,"
           f" speedup {ratio:.1f}x (target >= 10x) on {N_CPU:,} float64 pairs")
 
 

@@ -30,6 +30,7 @@ import pytest
 
 from affrepro.kernels import sound_level as sl
 from affrepro.kernels import zwicker as zw
+from affrepro.plugins.bench.runner import cpu_labels
 from affrepro.plugins.psychoacoustics import extract_laf, extract_lcf
 
 FS = 44100
@@ -50,13 +51,6 @@ def _alternate(ours, peer, rounds=ROUNDS):
     return t_ours, t_peer
 
 
-def _labels(peer: str, speedup: float, target: float | None = None) -> dict:
-    """What ``affrepro bench compare`` reads: implementation, device, the peer's speedup
-    from this same run (the calls alternate) and the issue's target, if any."""
-    return {"impl": "ours", "device": "cpu", "interleaved_speedups": {peer: speedup},
-            "targets": {peer: target} if target else {}}
-
-
 @pytest.fixture(scope="module")
 def signal(binaural_noise):
     return binaural_noise(SECONDS, FS)
@@ -73,7 +67,7 @@ def test_cpu_third_octave_vs_mosqito(benchmark, signal, bench_versions):
     t_ours, t_peer = _alternate(ours, peer)
     benchmark.extra_info.update(bench_versions)
     benchmark.extra_info.update({"kernel": "third_octave", "workload": "30 s binaural 44.1 kHz",
-                                 **_labels("mosqito", t_peer / t_ours),
+                                 **cpu_labels("mosqito", t_peer / t_ours),
                                  "peer": "mosqito.noct_spectrum", "ours_s": t_ours,
                                  "peer_s": t_peer, "speedup": t_peer / t_ours})
     print(f"\nthird-octave: ours {t_ours:.3f} s, MoSQITo {t_peer:.3f} s, "
@@ -99,7 +93,7 @@ def test_cpu_stationary_loudness_sharpness_vs_mosqito(benchmark, signal, bench_v
     benchmark.extra_info.update(bench_versions)
     benchmark.extra_info.update({
         "kernel": "zwicker_stationary", "workload": "30 s binaural 44.1 kHz",
-        **_labels("mosqito", t_peer / t_ours, target=20.0),
+        **cpu_labels("mosqito", t_peer / t_ours, target=20.0),
         "peer": "mosqito.loudness_zwst + sharpness_din_st", "ours_s": t_ours,
         "peer_s": t_peer, "speedup": t_peer / t_ours,
         "loudness_rel_diff": (n / ref[:, 0] - 1).tolist(),
@@ -148,7 +142,7 @@ def test_cpu_time_varying_loudness_sharpness_vs_mosqito(benchmark, signal, bench
     benchmark.extra_info.update(bench_versions)
     benchmark.extra_info.update({
         "kernel": "zwicker_time_varying", "workload": "30 s binaural 44.1 kHz",
-        **_labels("mosqito", t_peer / t_ours, target=20.0),
+        **cpu_labels("mosqito", t_peer / t_ours, target=20.0),
         "peer": "mosqito.loudness_zwtv + sharpness_din_from_loudness, per channel",
         "peer_rounds": 1, "ours_rounds": ROUNDS, "ours_s": t_ours, "peer_s": t_peer,
         "speedup": t_peer / t_ours, "loudness_max_rel_diff": rel_n,
@@ -168,7 +162,7 @@ def test_cpu_fast_level_statistics_numba_vs_reference(benchmark, signal, bench_v
     benchmark.extra_info.update(bench_versions)
     benchmark.extra_info.update({"kernel": "sound_level (LAF+LCF stats)",
                                  "workload": "30 s binaural 44.1 kHz",
-                                 **_labels("scipy reference", t_peer / t_ours),
+                                 **cpu_labels("scipy reference", t_peer / t_ours),
                                  "peer": "our scipy reference (sosfilt + lfilter)",
                                  "ours_s": t_ours, "peer_s": t_peer,
                                  "speedup": t_peer / t_ours})

@@ -23,6 +23,7 @@ import numpy as np
 import pytest
 
 from affrepro.kernels import roughness as rk
+from affrepro.plugins.bench.runner import cpu_labels
 
 FS = 44100
 SECONDS = float(os.environ.get("AFFREPRO_ROUGHNESS_BENCH_SECONDS", "10"))
@@ -71,8 +72,7 @@ def test_cpu_roughness_vs_mosqito(benchmark, signal, bench_versions):
     benchmark.extra_info.update({
         "kernel": "roughness_dw", "workload": f"{SECONDS:g} s binaural 44.1 kHz, 1/f noise "
                                               f"65 dB, 200 ms frames, 50 % overlap",
-        "impl": "ours", "device": "cpu", "backend": "numba",
-        "interleaved_speedups": {"mosqito": t_peer / t_ours},
+        **cpu_labels("mosqito", t_peer / t_ours), "backend": "numba",
         "frames": frames, "peer": "mosqito.sq_metrics.roughness_dw per channel",
         "ours_s": t_ours, "peer_s": t_peer, "peer_check_run_s": t_peer_check,
         "reference_s": t_ref, "speedup": t_peer / t_ours,

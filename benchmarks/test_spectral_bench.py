@@ -29,6 +29,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
+from affrepro.hardware import versions
 from affrepro.kernels import spectral as sp
 
 WORKLOADS = {
@@ -131,10 +132,6 @@ def torch_logmel_fn(sr, cfg, device="cpu"):
     return run
 
 
-def _versions():
-    from affrepro.hardware import cpu_model, package_versions
-
-    return {"cpu": cpu_model(), **package_versions()}
 
 
 def _check(out, ref, tol, who):
@@ -146,7 +143,7 @@ def _check(out, ref, tol, who):
 
 
 def _bench(benchmark, fn, args, info, rounds):
-    benchmark.extra_info.update(_versions())
+    benchmark.extra_info.update(versions())
     benchmark.extra_info.update(info)
     benchmark.pedantic(fn, args=args, rounds=rounds, iterations=1, warmup_rounds=1)
 
@@ -250,7 +247,7 @@ def test_cpu_interleaved_ratios(benchmark, signals):
             fn()
             best[name] = min(best[name], time.perf_counter() - t)
 
-    benchmark.extra_info.update(_versions())
+    benchmark.extra_info.update(versions())
     benchmark.extra_info.update({"kernel": "logmel-interleaved", "workload": "a",
                                  "impl": "ours+peers", "device": "cpu",
                                  "settle_s_before_each_call": SETTLE_S})
@@ -278,7 +275,7 @@ def test_cpu_numba_jit_cold_and_warm(benchmark, tmp_path):
 
     cold = once()
     warm = []
-    benchmark.extra_info.update(_versions())
+    benchmark.extra_info.update(versions())
     benchmark.extra_info.update({"kernel": "numba-jit", "workload": "1 s mfcc", "impl": "ours",
                                  "device": "cpu", "cold_first_call_s": cold})
     benchmark.pedantic(lambda: warm.append(once()), rounds=3, iterations=1)
@@ -318,7 +315,7 @@ def _gpu_bench(benchmark, fn, info, batch_c, tol=1e-3):
     torch.cuda.synchronize()
     err = _check(out[:8].double().cpu().numpy(), ref, tol, info["impl"])
     ms = triton.testing.do_bench(lambda: fn(y))
-    benchmark.extra_info.update(_versions())
+    benchmark.extra_info.update(versions())
     benchmark.extra_info.update({**info, "kernel": "logmel", "workload": "c", "device": "cuda",
                                  "max_abs_err_db": err, "do_bench_ms": ms,
                                  "gpu": torch.cuda.get_device_name(), "cuda": torch.version.cuda})

@@ -52,6 +52,13 @@ def package_versions(names: tuple[str, ...] = TRACKED_PACKAGES) -> dict[str, str
     return found
 
 
+def versions(packages: tuple[str, ...] = TRACKED_PACKAGES) -> dict[str, str]:
+    """CPU model, core count, Python and the named libraries' versions, flat (for a
+    benchmark's extra_info)."""
+    return {"cpu": cpu_model(), "cpu_count": str(os.cpu_count()),
+            "python": platform.python_version(), **package_versions(packages)}
+
+
 @lru_cache(maxsize=1)
 def identity() -> dict[str, object]:
     """CPU model, core count, OS, Python, GPUs and library versions."""

@@ -153,6 +153,14 @@ def load(path: Path) -> dict[str, Any]:
             "datetime": data.get("datetime")}
 
 
+def cpu_labels(peer: str, speedup: float, target: float | None = None) -> dict[str, Any]:
+    """The extra_info keys :func:`compare_data` reads for a CPU benchmark of ours timed in
+    alternation with ``peer``: implementation, device, the peer's speedup from this same
+    run and the issue's target, if any."""
+    return {"impl": "ours", "device": "cpu", "interleaved_speedups": {peer: speedup},
+            "targets": {peer: target} if target else {}}
+
+
 def summary(result: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"name": b.get("name"), "min_s": b.get("stats", {}).get("min"),
              "extra_info": b.get("extra_info", {})} for b in result["data"]["benchmarks"]]
