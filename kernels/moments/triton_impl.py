@@ -232,14 +232,19 @@ def _grid(x, y, n, block, num_warps, stages, programs, programs_per_sm) -> int:
     return max(1, min(sms * per_sm, tiles))
 
 
+def _settings(block, num_warps, stages) -> tuple[int, int, int]:
+    """block, num_warps and stages, defaults (environment included) filled in."""
+    return (BLOCK if block is None else int(block),
+            NUM_WARPS if num_warps is None else int(num_warps),
+            STAGES if stages is None else int(stages))
+
+
 def launch_config(x: torch.Tensor, y: torch.Tensor, block: int | None = None,
                   programs: int | None = None, num_warps: int | None = None,
                   programs_per_sm: int | None = None, stages: int | None = None) -> dict:
     """The settings :func:`paired_moments` would launch with (defaults and environment
     filled in, P resolved), for benchmarks and sweeps to record."""
-    block = BLOCK if block is None else int(block)
-    num_warps = NUM_WARPS if num_warps is None else int(num_warps)
-    stages = STAGES if stages is None else int(stages)
+    block, num_warps, stages = _settings(block, num_warps, stages)
     n = max(1, x.shape[0])
     cfg = {"block": block, "num_warps": num_warps, "stages": stages,
            "programs": _grid(x, y, n, block, num_warps, stages, programs, programs_per_sm)}
@@ -259,9 +264,7 @@ def block_moments(x: torch.Tensor, y: torch.Tensor, block: int | None = None,
     Row p holds the moments of the pairs in tiles p, p+P, … (and the tail tile if p owns
     it), with x̄ and ȳ relative to the first pair; :func:`merge_blocks` combines them.
     """
-    block = BLOCK if block is None else int(block)
-    num_warps = NUM_WARPS if num_warps is None else int(num_warps)
-    stages = STAGES if stages is None else int(stages)
+    block, num_warps, stages = _settings(block, num_warps, stages)
     n = x.shape[0]
     if n == 0:
         raise ValueError("block_moments needs at least one pair")
