@@ -307,6 +307,58 @@ def _radix2_stage(xr, xi, tw_ptr, BT: tl.constexpr, N: tl.constexpr, S: tl.const
 
 
 @triton.jit
+def _windowed_frames(y_base, win_ptr, t, n_samples, n_frames, hop, pad, stride_yn,
+                     PAD_MODE: tl.constexpr, N: tl.constexpr):
+    """(len(t), N) frames w[n] y[t*hop − pad + n], zero past the last frame."""
+    n = tl.arange(0, N)[None, :]
+    src, reads = _padded_index(t[:, None] * hop - pad + n, n_samples, PAD_MODE)
+    x = tl.load(y_base + src * stride_yn, mask=(t[:, None] < n_frames) & reads, other=0.0)
+    return x.to(tl.float32) * tl.load(win_ptr + n)
+
+
+@triton.jit
+def _fft_stages(xr, xi, tw_ptr, ROWS: tl.constexpr, N: tl.constexpr, LOGN: tl.constexpr):
+    """The DFT of each of ROWS complex rows of length N = 2^LOGN (9 ≤ LOGN ≤ 11), natural
+    order: LOGN radix-2 Stockham stages."""
+    xr, xi = _radix2_stage(xr, xi, tw_ptr, ROWS, N, 1)
+    xr, xi = _radix2_stage(xr, xi, tw_ptr, ROWS, N, 2)
+    xr, xi = _radix2_stage(xr, xi, tw_ptr, ROWS, N, 4)
+    xr, xi = _radix2_stage(xr, xi, tw_ptr, ROWS, N, 8)
+    xr, xi = _radix2_stage(xr, xi, tw_ptr, ROWS, N, 16)
+    xr, xi = _radix2_stage(xr, xi, tw_ptr, ROWS, N, 32)
+    xr, xi = _radix2_stage(xr, xi, tw_ptr, ROWS, N, 64)
+    xr, xi = _radix2_stage(xr, xi, tw_ptr, ROWS, N, 128)
+    xr, xi = _radix2_stage(xr, xi, tw_ptr, ROWS, N, 256)
+    if LOGN > 9:
+        xr, xi = _radix2_stage(xr, xi, tw_ptr, ROWS, N, 512)
+    if LOGN > 10:
+        xr, xi = _radix2_stage(xr, xi, tw_ptr, ROWS, N, 1024)
+    return xr, xi
+
+
+@triton.jit
+def _band_carry(a_lo, a_hi, a_n, b_lo, b_hi, b_n):
+    """Combine of the running band sum that carries each segment's upper-band part into
+    the next: a range's state is (lo, hi, n) with n = min(starts in it, 2), hi the w_hi sum
+    since its last start, lo the w_lo sum since its last start plus (n ≥ 1) the w_hi sum
+    between the start before that (or the range's first bin) and its last start. At a
+    segment's last bin the prefix's lo is then band m = Σ_seg m P·w_lo + Σ_seg m−1 P·w_hi."""
+    lo = tl.where(b_n == 0, a_lo + b_lo, tl.where(b_n == 1, b_lo + a_hi, b_lo))
+    hi = tl.where(b_n == 0, a_hi + b_hi, b_hi)
+    return lo, hi, tl.where(b_n == 0, a_n, tl.minimum(a_n + b_n, 2))
+
+
+@triton.jit
+def _band_affine(a_lo, a_hi, a_i, a_j, b_lo, b_hi, b_i, b_j):
+    """The same running band sum as affine maps: (lo, hi) <- (i·lo + j·hi, i·hi) + (b_lo,
+    b_hi), with i = 1, j = 0 inside a segment and i = 0, j = 1 at its first bin; products
+    of such maps stay in that form (the carry matrix squares to zero), so composing is
+    multiply-adds only."""
+    return (b_i * a_lo + b_j * a_hi + b_lo, b_i * a_hi + b_hi, b_i * a_i,
+            b_i * a_j + b_j * a_i)
+
+
+@triton.jit
 def _segment_sum(a_lo, a_hi, a_start, b_lo, b_hi, b_start):
     """Combine of a segmented running sum: b opens a segment (b_start) or adds to a's."""
     return (tl.where(b_start != 0, b_lo, a_lo + b_lo), tl.where(b_start != 0, b_hi, a_hi + b_hi),
@@ -315,49 +367,79 @@ def _segment_sum(a_lo, a_hi, a_start, b_lo, b_hi, b_start):
 
 @triton.jit
 def _logmel_radix2_kernel(y_ptr, win_ptr, tw_ptr, wlo_ptr, whi_ptr, start_ptr, end_ptr,
-                          gnyq_ptr, out_ptr, consts_ptr,
+                          gnyq_ptr, row_ptr, gnat_ptr, out_ptr, consts_ptr,
                           n_samples, n_frames, hop, pad, n_rows,
                           stride_yb, stride_yn, stride_ob, stride_or,
                           PAD_MODE: tl.constexpr, LOG: tl.constexpr, POWER2: tl.constexpr,
-                          LOGN: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_T: tl.constexpr):
+                          LOGN: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_T: tl.constexpr,
+                          SCATTER: tl.constexpr, PACK2: tl.constexpr):
     """Log-mel of BLOCK_T frames on the CUDA cores in float32 throughout: frames ->
     window -> log2(n_fft) Stockham radix-2 stages (:func:`_radix2_stage`, register
     reshapes) -> |X|² -> mel filters as segmented sums -> log.
 
     Triangular filters give bin k at most two bands, m(k) and m(k) + 1, with m(k)
     nondecreasing; so band m = Σ_{k: m(k)=m} P[k] w_lo[k] + Σ_{k: m(k)=m−1} P[k] w_hi[k],
-    two segmented running sums over k read at each segment's last bin (``end``)."""
+    two segmented running sums over k read at each segment's last bin (``end``).
+
+    SCATTER 1 or 2 (every band has bins of its own): one running sum that carries the
+    upper-band part of each segment into the next (1: :func:`_band_carry`, selects;
+    2: :func:`_band_affine`, multiply-adds) holds band m whole at its segment's last bin;
+    there the log is taken and stored straight to row m, so the sums are never gathered
+    across threads. SCATTER 0 gathers the two sums at each band's segment ends.
+
+    PACK2: frames a = 2p and b = 2p + 1 are transformed as z = x_a + i·x_b; with
+    Z[−k] = Z[(N − k) mod N] (a gather), |X_a[k]|² = |Z[k] + conj Z[−k]|² / 4 and
+    |X_b[k]|² = |Z[k] − conj Z[−k]|² / 4: half the butterflies of a real frame padded
+    with a zero imaginary part."""
     N: tl.constexpr = 1 << LOGN
     pid_t = tl.program_id(0)
     sig = tl.program_id(1).to(tl.int64)
     power, scale, amin, log_ref = _constants(consts_ptr)
     t = pid_t * BLOCK_T + tl.arange(0, BLOCK_T)
-    n = tl.arange(0, N)[None, :]
-    i = t[:, None] * hop - pad + n
-    src, reads = _padded_index(i, n_samples, PAD_MODE)
-    xr = tl.load(y_ptr + sig * stride_yb + src * stride_yn,
-                 mask=(t[:, None] < n_frames) & reads, other=0.0).to(tl.float32)
-    xr = xr * tl.load(win_ptr + n)
-    xi = tl.zeros_like(xr)
-    xr, xi = _radix2_stage(xr, xi, tw_ptr, BLOCK_T, N, 1)
-    xr, xi = _radix2_stage(xr, xi, tw_ptr, BLOCK_T, N, 2)
-    xr, xi = _radix2_stage(xr, xi, tw_ptr, BLOCK_T, N, 4)
-    xr, xi = _radix2_stage(xr, xi, tw_ptr, BLOCK_T, N, 8)
-    xr, xi = _radix2_stage(xr, xi, tw_ptr, BLOCK_T, N, 16)
-    xr, xi = _radix2_stage(xr, xi, tw_ptr, BLOCK_T, N, 32)
-    xr, xi = _radix2_stage(xr, xi, tw_ptr, BLOCK_T, N, 64)
-    xr, xi = _radix2_stage(xr, xi, tw_ptr, BLOCK_T, N, 128)
-    xr, xi = _radix2_stage(xr, xi, tw_ptr, BLOCK_T, N, 256)
-    if LOGN > 9:
-        xr, xi = _radix2_stage(xr, xi, tw_ptr, BLOCK_T, N, 512)
-    if LOGN > 10:
-        xr, xi = _radix2_stage(xr, xi, tw_ptr, BLOCK_T, N, 1024)
-    pw = _magnitude_power(xr * xr + xi * xi, power, POWER2)
+    y_base = y_ptr + sig * stride_yb
+    if PACK2:
+        # frames 2p and 2p + 1 as the real and imaginary parts of one complex transform
+        P: tl.constexpr = BLOCK_T // 2
+        ta = pid_t * BLOCK_T + 2 * tl.arange(0, P)
+        xr = _windowed_frames(y_base, win_ptr, ta, n_samples, n_frames, hop, pad, stride_yn,
+                              PAD_MODE, N)
+        xi = _windowed_frames(y_base, win_ptr, ta + 1, n_samples, n_frames, hop, pad,
+                              stride_yn, PAD_MODE, N)
+        xr, xi = _fft_stages(xr, xi, tw_ptr, P, N, LOGN)
+        # X_a[k] = (Z[k] + conj Z[−k]) / 2, X_b[k] = (Z[k] − conj Z[−k]) / 2i
+        mirror = tl.broadcast_to(((N - tl.arange(0, N)) & (N - 1))[None, :], (P, N))
+        mr = tl.gather(xr, mirror, 1)
+        mi = tl.gather(xi, mirror, 1)
+        pa = 0.25 * ((xr + mr) * (xr + mr) + (xi - mi) * (xi - mi))
+        pb = 0.25 * ((xi + mi) * (xi + mi) + (xr - mr) * (xr - mr))
+        pw = tl.reshape(tl.permute(tl.join(pa, pb), (0, 2, 1)), (BLOCK_T, N))
+    else:
+        xr = _windowed_frames(y_base, win_ptr, t, n_samples, n_frames, hop, pad, stride_yn,
+                              PAD_MODE, N)
+        xr, xi = _fft_stages(xr, tl.zeros_like(xr), tw_ptr, BLOCK_T, N, LOGN)
+        pw = xr * xr + xi * xi
+    pw = _magnitude_power(pw, power, POWER2)
     # bins below N/2 (the first half) onto the filters; bin N/2 opens the second half
     low, high = tl.split(tl.permute(tl.reshape(pw, (BLOCK_T, 2, N // 2)), (0, 2, 1)))
     rk = tl.arange(0, N // 2)
     pn = tl.sum(tl.where((rk == 0)[None, :], high, 0.0), axis=1)
     starts = tl.broadcast_to(tl.load(start_ptr + rk)[None, :], (BLOCK_T, N // 2))
+    if SCATTER == 2:
+        opens = starts.to(tl.float32)
+        band, _, _, _ = tl.associative_scan(
+            (low * tl.load(wlo_ptr + rk)[None, :], low * tl.load(whi_ptr + rk)[None, :],
+             1.0 - opens, opens), axis=1, combine_fn=_band_affine)
+    elif SCATTER:
+        band, _, _ = tl.associative_scan(
+            (low * tl.load(wlo_ptr + rk)[None, :], low * tl.load(whi_ptr + rk)[None, :],
+             starts), axis=1, combine_fn=_band_carry)
+    if SCATTER:
+        row = tl.load(row_ptr + rk)[None, :]        # band m at its last bin, else −1
+        v = _log_mel(band + tl.load(gnat_ptr + rk)[None, :] * pn[:, None], scale, amin,
+                     log_ref, LOG)
+        optr = out_ptr + sig * stride_ob + row * stride_or + t[:, None]
+        tl.store(optr, v, mask=(row >= 0) & (t[:, None] < n_frames))
+        return
     s_lo, s_hi, _ = tl.associative_scan(
         (low * tl.load(wlo_ptr + rk)[None, :], low * tl.load(whi_ptr + rk)[None, :], starts),
         axis=1, combine_fn=_segment_sum)
@@ -381,7 +463,9 @@ def _radix2_tables(window: np.ndarray, n_fft: int, fb: np.ndarray, block_m: int,
     below N/2 in more than two bands, or in two that are not neighbours, or bands out of
     order): the window; per stage of length L the twiddles cos(2πh/L) at [N − L + h] and
     −sin at [2N − L + h]; per bin k < N/2 its lower band's weight, the next band's weight
-    and whether it opens a segment; per band the segments' last bins (lower, upper)."""
+    and whether it opens a segment; per band the segments' last bins (lower, upper); the
+    Nyquist weights; for the scatter epilogue the band ending at each bin (−1: none) and its
+    Nyquist weight there. Returned with whether the scatter epilogue applies."""
     return _cached(("radix2", window.tobytes(), n_fft, fb.tobytes(), block_m, str(device)),
                    lambda: _build_radix2_tables(window, n_fft, fb, block_m, device))
 
@@ -420,9 +504,18 @@ def _build_radix2_tables(window, n_fft, fb, block_m, device):
         length //= 2
     gnyq = np.zeros(block_m)
     gnyq[:fb.shape[0]] = fb[:, half]
-    floats = _on_device((window, tw, w_lo, w_hi, gnyq), torch.float32, device)
-    ints = tuple(torch.tensor(x, dtype=torch.int32, device=device) for x in (start, ends))
-    return floats[:4] + ints + floats[4:]
+    # the scatter epilogue: band m's row at its segment's last bin (every band needs a
+    # segment of its own, i.e. some bin whose lower band it is; else −1 everywhere and
+    # the gather epilogue), with its Nyquist weight there
+    row_at = np.full(half, -1)
+    gn_at = np.zeros(half)
+    if np.array_equal(np.unique(group), np.arange(fb.shape[0])):
+        row_at[last] = group[last]
+        gn_at[last] = gnyq[group[last]]
+    floats = _on_device((window, tw, w_lo, w_hi, gnyq, gn_at), torch.float32, device)
+    ints = tuple(torch.tensor(x, dtype=torch.int32, device=device)
+                 for x in (start, ends, row_at))
+    return floats[:4] + ints[:2] + (floats[4], ints[2], floats[5]), bool(row_at.max() >= 0)
 
 
 # n_fft = N1 * N2 with N2 = 32 (the k2 < N2/2 half is 16 wide) and N1 >= 16
@@ -435,6 +528,12 @@ FFT_KC = int(os.environ.get("AFFREPRO_TRITON_FFT_KC", "8"))  # k1 values per chu
 FFT_RADIX2 = os.environ.get("AFFREPRO_TRITON_FFT_RADIX2", "0") == "1"
 RADIX2_BLOCK_T = int(os.environ.get("AFFREPRO_TRITON_RADIX2_BLOCK_T", "8"))
 RADIX2_NUM_WARPS = int(os.environ.get("AFFREPRO_TRITON_RADIX2_WARPS", "8"))
+# its mel epilogue (RADIX2_MELS) and whether two frames share one complex transform;
+# compiled for sm_90 (n_fft 1024, 8 frames, 4 warps), warp instructions a frame in the
+# SASS: gather 4860, carry 3936, affine 3644 (not yet timed on a GPU)
+RADIX2_MELS = {"gather": 0, "carry": 1, "affine": 2}
+RADIX2_MEL = os.environ.get("AFFREPRO_TRITON_RADIX2_MEL", "affine")
+RADIX2_PACK = os.environ.get("AFFREPRO_TRITON_RADIX2_PACK", "1") == "1"
 
 
 def _fft_tables(window: np.ndarray, n_fft: int, fb: np.ndarray, block_m: int, device):
@@ -466,7 +565,8 @@ def _build_fft_tables(window, n_fft, fb, block_m, device):
 def fft_launch_settings() -> dict:
     """The two-stage kernel's launch defaults in effect (environment included)."""
     if FFT_RADIX2:
-        return {"radix": True, "block_t": RADIX2_BLOCK_T, "num_warps": RADIX2_NUM_WARPS}
+        return {"radix": True, "block_t": RADIX2_BLOCK_T, "num_warps": RADIX2_NUM_WARPS,
+                "radix_mel": RADIX2_MEL, "radix_pack": RADIX2_PACK}
     return {"block_t": FFT_BLOCK_T, "kc": FFT_KC, "num_warps": FFT_NUM_WARPS,
             "num_stages": FFT_NUM_STAGES, "precision": DEFAULT_PRECISION}
 
@@ -492,14 +592,18 @@ def spectral(y: torch.Tensor, *, n_fft: int, hop: int, window: np.ndarray, cente
              block_b: int | None = None, block_k: int | None = None,
              num_warps: int | None = None, num_stages: int | None = None,
              fft: bool | None = None, kc: int | None = None,
-             radix: bool | None = None) -> torch.Tensor:
+             radix: bool | None = None, radix_mel: str | None = None,
+             radix_pack: bool | None = None) -> torch.Tensor:
     """(..., samples) -> (..., rows, n_frames): power spectrum (fb None), mel power, or
     log-mel (``log_args`` as ``reference.power_to_db`` takes them) — same dtype/device.
 
     ``fft``: None picks the two-stage kernel where it applies (:func:`uses_fft_kernel`),
     False forces the dense-DFT kernel; ``radix`` (default AFFREPRO_TRITON_FFT_RADIX2)
-    takes the radix-2 kernel instead where it applies (n_fft ≤ 1024, triangular filters);
-    the other keywords are launch settings (tests and GPU sweeps)."""
+    takes the radix-2 kernel instead where it applies (n_fft ≤ 1024, triangular filters),
+    ``radix_mel`` its mel epilogue (``"affine"`` or ``"carry"``: one running sum stored
+    per band, where every band has bins of its own, else ``"gather"``), ``radix_pack``
+    whether it transforms two frames at once (an even ``block_t``); the other keywords
+    are launch settings (tests and GPU sweeps)."""
     from affrepro.kernels.spectral.reference import n_frames as count_frames
 
     if y.dtype not in (torch.float32, torch.float64):
@@ -541,11 +645,19 @@ def spectral(y: torch.Tensor, *, n_fft: int, hop: int, window: np.ndarray, cente
     if radix_tables is not None:
         block_t = block_t or RADIX2_BLOCK_T
         launch.setdefault("num_warps", RADIX2_NUM_WARPS)
+        radix_mel = radix_mel or RADIX2_MEL
+        if radix_mel not in RADIX2_MELS:
+            raise ValueError(f"radix_mel must be one of {sorted(RADIX2_MELS)}, got {radix_mel!r}")
+        pack = RADIX2_PACK if radix_pack is None else radix_pack
+        if pack and block_t % 2:
+            raise ValueError(f"radix_pack needs an even block_t, got {block_t}")
+        tables, scatter_applies = radix_tables
         _logmel_radix2_kernel[(triton.cdiv(nf, block_t), nb)](
-            y2, *radix_tables, out, consts, n, nf, hop, pad, rows,
+            y2, *tables, out, consts, n, nf, hop, pad, rows,
             y2.stride(0), y2.stride(1), out.stride(0), out.stride(1),
             PAD_MODE=PAD_CODES[pad_mode], LOG=log, POWER2=float(power) == 2.0,
-            LOGN=n_fft.bit_length() - 1, BLOCK_M=block_m, BLOCK_T=block_t, **launch)
+            LOGN=n_fft.bit_length() - 1, BLOCK_M=block_m, BLOCK_T=block_t,
+            SCATTER=RADIX2_MELS[radix_mel] if scatter_applies else 0, PACK2=pack, **launch)
     elif use_fft:
         block_t = block_t or FFT_BLOCK_T
         win, c1, s1, twr, twi, c2, s2, gt, gnyq = _fft_tables(

@@ -29,22 +29,25 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 BASE = {"block_t": 8, "kc": 8, "num_warps": 4, "num_stages": 1}
+R = {"radix": True, "radix_mel": "affine", "radix_pack": True}  # radix-2 defaults
 VARIANTS = [  # name, spectral() keyword overrides (each fits the 227 KB of shared memory)
     ("bt8 kc8 w4", {}),
-    ("bt8 kc16 w4", {"kc": 16}),
-    ("bt16 kc8 w8", {"block_t": 16, "num_warps": 8}),
-    ("radix2 bt8 w8", {"radix": True, "num_warps": 8}),
-    ("radix2 bt8 w4", {"radix": True}),
-    ("radix2 bt4 w4", {"radix": True, "block_t": 4}),
-    ("radix2 bt16 w8", {"radix": True, "block_t": 16, "num_warps": 8}),
-    ("bt8 kc8 w4 st2", {"num_stages": 2}),
+    ("radix2 affine pack bt8 w4", R),
+    ("radix2 affine pack bt4 w4", {**R, "block_t": 4}),
+    ("radix2 affine pack bt16 w4", {**R, "block_t": 16}),
+    ("radix2 affine pack bt8 w8", {**R, "num_warps": 8}),
+    ("radix2 affine pack bt16 w8", {**R, "block_t": 16, "num_warps": 8}),
+    ("radix2 carry pack bt8 w4", {**R, "radix_mel": "carry"}),
+    ("radix2 gather pack bt8 w4", {**R, "radix_mel": "gather"}),
+    ("radix2 affine bt8 w4", {**R, "radix_pack": False}),
+    ("radix2 gather bt8 w8", {**R, "radix_mel": "gather", "radix_pack": False, "num_warps": 8}),
     ("bt8 kc8 w4 tf32 (1 pass, not picked)", {"precision": "tf32"}),
-    ("dense bt32 (not picked)", {"fft": False, "block_t": 32}),
 ]
 if os.environ.get("AFFREPRO_SWEEP_ONLY"):  # a subset: names containing this text
     VARIANTS = [v for v in VARIANTS if os.environ["AFFREPRO_SWEEP_ONLY"] in v[0]]
 RADIX_ENV = {"radix": "AFFREPRO_TRITON_FFT_RADIX2", "block_t": "AFFREPRO_TRITON_RADIX2_BLOCK_T",
-             "num_warps": "AFFREPRO_TRITON_RADIX2_WARPS"}
+             "num_warps": "AFFREPRO_TRITON_RADIX2_WARPS", "radix_mel": "AFFREPRO_TRITON_RADIX2_MEL",
+             "radix_pack": "AFFREPRO_TRITON_RADIX2_PACK"}
 # the launch settings as the environment variables triton_impl reads at import
 ENV = {"block_t": "AFFREPRO_TRITON_FFT_BLOCK_T", "kc": "AFFREPRO_TRITON_FFT_KC",
        "num_warps": "AFFREPRO_TRITON_FFT_WARPS", "num_stages": "AFFREPRO_TRITON_FFT_STAGES"}

@@ -11,6 +11,7 @@ pytest.importorskip("triton")
 pytest.importorskip("torch")
 
 SCRIPT = textwrap.dedent("""
+    import itertools
     import numpy as np, torch
     from affrepro.kernels import spectral as sp
     rng = np.random.default_rng(0)
@@ -90,10 +91,19 @@ SCRIPT = textwrap.dedent("""
     # the radix-2 kernel (opt-in): the same edge cases through spectral(radix=True)
     assert triton_impl._radix2_tables(np.hanning(512), 512, np.ones((3, 257)), 16,
                                       "cpu") is None  # not triangular: two-stage instead
-    for y, extra in ((sig[:, :1], {}), (sig[:, :4001], {}), (sig[:, ::2], dict(pad_mode="reflect")),
-                     (sig[:, :1031], dict(center=False)), (sig[:, :2000], dict(power=1.0)),
-                     (sig[:1, :2000], dict(n_mels=40, fmin=50.0, fmax=7000.0, htk=True)),
-                     (sig[:, :2000], dict(n_mels=128)), (sig[:, :3000], dict(n_fft=1024))):
+    # the scatter epilogue needs every band to own a bin: so at workload (c)'s settings, not
+    # with 128 Slaney bands on 256 bins (the narrow low bands share bins: gather instead)
+    for n_fft, n_mels, applies in ((1024, 64, True), (512, 64, True), (512, 128, False)):
+        fb = sp._fb_cached(16000.0, n_fft, n_mels, 0.0, None, False, "slaney")
+        tables = triton_impl._radix2_tables(np.hanning(n_fft), n_fft, fb, 128, "cpu")
+        assert tables[1] is applies, (n_fft, n_mels)
+    radix_cases = ((sig[:, :1], {}), (sig[:, :4001], {}), (sig[:, ::2], dict(pad_mode="reflect")),
+                   (sig[:, :1031], dict(center=False)), (sig[:, :2000], dict(power=1.0)),
+                   (sig[:1, :2000], dict(n_mels=40, fmin=50.0, fmax=7000.0, htk=True)),
+                   (sig[:, :2000], dict(n_mels=128)), (sig[:, :3000], dict(n_fft=1024)))
+    # each epilogue with and without two frames a transform, cycled over the cases
+    combos = itertools.cycle(itertools.product(("affine", "carry", "gather"), (True, False)))
+    for (y, extra), (mel, pack) in zip(radix_cases + radix_cases[:4], combos):
         kw = dict(sr=16000, n_fft=512, hop_length=160, n_mels=64)
         kw.update(extra)
         fb = sp._fb_cached(16000.0, kw["n_fft"], kw["n_mels"], kw.get("fmin", 0.0),
@@ -102,11 +112,21 @@ SCRIPT = textwrap.dedent("""
         b = triton_impl.spectral(y, n_fft=kw["n_fft"], hop=160, window=sp._window(
             "hann", kw["n_fft"], None), center=kw.get("center", True),
             pad_mode=kw.get("pad_mode", "constant"), power=kw.get("power", 2.0), fb=fb,
-            radix=True)
-        assert a.shape == b.shape, (extra, a.shape, b.shape)
+            radix=True, radix_mel=mel, radix_pack=pack)
+        assert a.shape == b.shape, (extra, mel, pack, a.shape, b.shape)
         err = ((a - b.double()).abs() / a.abs().clamp(min=1e-6)).max().item()
-        assert err <= 1e-4, (tuple(y.shape), extra, err)
+        assert err <= 1e-4, (tuple(y.shape), extra, mel, pack, err)
         cases += 1
+    fb = sp._fb_cached(16000.0, 512, 64, 0.0, None, False, "slaney")
+    for bad, match in ((dict(radix_pack=True, block_t=3), "even block_t"),
+                       (dict(radix_mel="scatter"), "radix_mel must be one of")):
+        try:
+            triton_impl.spectral(sig[:, :600], n_fft=512, hop=160, window=win, center=True,
+                                 pad_mode="constant", power=2.0, fb=fb, radix=True, **bad)
+        except ValueError as exc:
+            assert match in str(exc), exc
+        else:
+            raise AssertionError(f"{bad} was accepted")
     y = sig[:, :2000].clone()
     y[1, 700] = float("inf")
     b = sp.logmel(y, sr=16000, n_fft=512, hop_length=160, n_mels=64, backend="triton")
@@ -137,16 +157,20 @@ def test_auto_on_cpu_tensors_does_not_pick_triton():
             sp.logmel(y, sr=8000, n_fft=64, hop_length=20, n_mels=10, backend="triton")
 
 
-@pytest.mark.parametrize("fft", ["1", "0", "radix2"], ids=["two-stage", "dense", "radix2"])
+@pytest.mark.parametrize("fft", ["1", "0", "radix2", "radix2-gather"],
+                         ids=["two-stage", "dense", "radix2", "radix2-gather"])
 def test_triton_on_a_real_gpu(monkeypatch, fft):
     """The compiled kernels on CUDA tensors (skipped without a GPU): workload-(a) settings
     and the edge cases, against the float64 reference; float32 log-mel takes the two-stage
     kernel, or the dense one with AFFREPRO_TRITON_FFT=0."""
     monkeypatch.setenv("AFFREPRO_TRITON_FFT", "0" if fft == "0" else "1")
-    if fft == "radix2":
+    if fft.startswith("radix2"):
         from affrepro.kernels.spectral import triton_impl
 
         monkeypatch.setattr(triton_impl, "FFT_RADIX2", True)
+        if fft == "radix2-gather":  # the first radix-2 epilogue, one frame a transform
+            monkeypatch.setattr(triton_impl, "RADIX2_MEL", "gather")
+            monkeypatch.setattr(triton_impl, "RADIX2_PACK", False)
     import numpy as np
     import torch
 
