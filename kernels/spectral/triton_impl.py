@@ -76,7 +76,7 @@ def _padded_index(i, n_samples, PAD_MODE: tl.constexpr):
     (period 2(n−1), edge not repeated), symmetric (period 2n). Returns (index, reads)."""
     reads = (i >= 0) & (i < n_samples)
     if PAD_MODE == 0:
-        src = tl.where(reads, i, 0)
+        src = i  # masked by reads; kept contiguous so that frame loads can be vectorised
     else:
         reads = i == i
         if PAD_MODE == 1:
@@ -423,16 +423,18 @@ def _logmel_radix2_kernel(y_ptr, win_ptr, tw_ptr, wlo_ptr, whi_ptr, start_ptr, e
     low, high = tl.split(tl.permute(tl.reshape(pw, (BLOCK_T, 2, N // 2)), (0, 2, 1)))
     rk = tl.arange(0, N // 2)
     pn = tl.sum(tl.where((rk == 0)[None, :], high, 0.0), axis=1)
-    starts = tl.broadcast_to(tl.load(start_ptr + rk)[None, :], (BLOCK_T, N // 2))
+    # the per-bin tables as (frames, bins) loads: the scan then gets 4 neighbouring bins a
+    # thread (sm_90 SASS: 13 % fewer instructions than with the tables broadcast)
+    rk2 = rk[None, :] + 0 * t[:, None]
+    starts = tl.load(start_ptr + rk2)
+    lo_w = low * tl.load(wlo_ptr + rk2)
+    hi_w = low * tl.load(whi_ptr + rk2)
     if SCATTER == 2:
         opens = starts.to(tl.float32)
-        band, _, _, _ = tl.associative_scan(
-            (low * tl.load(wlo_ptr + rk)[None, :], low * tl.load(whi_ptr + rk)[None, :],
-             1.0 - opens, opens), axis=1, combine_fn=_band_affine)
+        band, _, _, _ = tl.associative_scan((lo_w, hi_w, 1.0 - opens, opens), axis=1,
+                                            combine_fn=_band_affine)
     elif SCATTER:
-        band, _, _ = tl.associative_scan(
-            (low * tl.load(wlo_ptr + rk)[None, :], low * tl.load(whi_ptr + rk)[None, :],
-             starts), axis=1, combine_fn=_band_carry)
+        band, _, _ = tl.associative_scan((lo_w, hi_w, starts), axis=1, combine_fn=_band_carry)
     if SCATTER:
         row = tl.load(row_ptr + rk)[None, :]        # band m at its last bin, else −1
         v = _log_mel(band + tl.load(gnat_ptr + rk)[None, :] * pn[:, None], scale, amin,
@@ -440,9 +442,7 @@ def _logmel_radix2_kernel(y_ptr, win_ptr, tw_ptr, wlo_ptr, whi_ptr, start_ptr, e
         optr = out_ptr + sig * stride_ob + row * stride_or + t[:, None]
         tl.store(optr, v, mask=(row >= 0) & (t[:, None] < n_frames))
         return
-    s_lo, s_hi, _ = tl.associative_scan(
-        (low * tl.load(wlo_ptr + rk)[None, :], low * tl.load(whi_ptr + rk)[None, :], starts),
-        axis=1, combine_fn=_segment_sum)
+    s_lo, s_hi, _ = tl.associative_scan((lo_w, hi_w, starts), axis=1, combine_fn=_segment_sum)
     rm = tl.arange(0, BLOCK_M)
     # end[m]: last bin of the segment whose lower band is m (−1: none); band m takes
     # s_lo there and s_hi at the end of segment m − 1
@@ -522,15 +522,17 @@ def _build_radix2_tables(window, n_fft, fb, block_m, device):
 FFT_SIZES = {512: 16, 1024: 32, 2048: 64}
 FFT_N2 = 32
 FFT_KC = int(os.environ.get("AFFREPRO_TRITON_FFT_KC", "8"))  # k1 values per chunk
-# the radix-2 CUDA-core kernel (n_fft 512/1024, triangular filters): compiled for sm_90
-# without a GPU (n_fft 1024, 8 frames: 8 warps 210 registers, 4 warps 225, 16 KB of shared
-# memory, no spills) but not yet timed on one, so off by default
+# the radix-2 CUDA-core kernel (n_fft 512/1024, triangular filters): off by default until
+# a GPU has timed it against the two-stage kernel
 FFT_RADIX2 = os.environ.get("AFFREPRO_TRITON_FFT_RADIX2", "0") == "1"
-RADIX2_BLOCK_T = int(os.environ.get("AFFREPRO_TRITON_RADIX2_BLOCK_T", "8"))
+# its mel epilogue (RADIX2_MELS) and whether two frames share one complex transform.
+# Compiled for sm_90 at workload (c)'s arguments (n_fft 1024, hop 160, 64 mels), warp
+# instructions a frame in the SASS: 5696 for the first version (gather, one frame a
+# transform, 8 frames, 8 warps); 2332 for affine, two frames a transform, vectorised frame
+# loads, 16 frames, 8 warps (128 registers, 32 KB of shared memory, no spills). Not yet
+# timed on a GPU: tools/gpu/sweep_spectral.py times every variant.
+RADIX2_BLOCK_T = int(os.environ.get("AFFREPRO_TRITON_RADIX2_BLOCK_T", "16"))
 RADIX2_NUM_WARPS = int(os.environ.get("AFFREPRO_TRITON_RADIX2_WARPS", "8"))
-# its mel epilogue (RADIX2_MELS) and whether two frames share one complex transform;
-# compiled for sm_90 (n_fft 1024, 8 frames, 4 warps), warp instructions a frame in the
-# SASS: gather 4860, carry 3936, affine 3644 (not yet timed on a GPU)
 RADIX2_MELS = {"gather": 0, "carry": 1, "affine": 2}
 RADIX2_MEL = os.environ.get("AFFREPRO_TRITON_RADIX2_MEL", "affine")
 RADIX2_PACK = os.environ.get("AFFREPRO_TRITON_RADIX2_PACK", "1") == "1"
