@@ -43,6 +43,8 @@ DEFAULT_BLOCK_T = int(os.environ.get("AFFREPRO_TRITON_BLOCK_T", "64"))
 FFT_BLOCK_T = int(os.environ.get("AFFREPRO_TRITON_FFT_BLOCK_T", "8"))
 FFT_NUM_WARPS = int(os.environ.get("AFFREPRO_TRITON_FFT_WARPS", "4"))
 FFT_NUM_STAGES = int(os.environ.get("AFFREPRO_TRITON_FFT_STAGES", "1"))
+# float32 logs on a GPU through lg2.approx.f32 (≤ 7e-7 dB); 0: libdevice's logf
+FAST_LOG = os.environ.get("AFFREPRO_TRITON_FAST_LOG", "1") == "1"
 
 
 @triton.jit
@@ -63,8 +65,14 @@ def _magnitude_power(pw, power, POWER2: tl.constexpr):
 
 @triton.jit
 def _log_mel(v, scale, amin, log_ref, LOG: tl.constexpr):
-    """scale·ln(max(v, amin)) − log_ref (dB or natural log), NaN kept."""
-    if LOG:
+    """scale·ln(max(v, amin)) − log_ref (dB or natural log), NaN kept. LOG 2 (float32 on a
+    GPU): ln x = ln 2 · log2 x with the hardware's lg2.approx.f32 (absolute error ≤ 2^-22
+    in log2 x, i.e. ≤ 7e-7 dB) instead of libdevice's logf (about 24 instructions)."""
+    if LOG == 2:
+        lg2 = tl.inline_asm_elementwise("lg2.approx.f32 $0, $1;", "=r,r", [tl.maximum(v, amin)],
+                                        dtype=tl.float32, is_pure=True, pack=1)
+        v = tl.where(v != v, v, (scale * 0.6931471805599453) * lg2 - log_ref)
+    elif LOG:
         v = tl.where(v != v, v, scale * tl.log(tl.maximum(v, amin)) - log_ref)
     return v
 
@@ -372,7 +380,7 @@ def _logmel_radix2_kernel(y_ptr, win_ptr, tw_ptr, wlo_ptr, whi_ptr, start_ptr, e
                           stride_yb, stride_yn, stride_ob, stride_or,
                           PAD_MODE: tl.constexpr, LOG: tl.constexpr, POWER2: tl.constexpr,
                           LOGN: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_T: tl.constexpr,
-                          SCATTER: tl.constexpr, PACK2: tl.constexpr):
+                          SCATTER: tl.constexpr, PACK2: tl.constexpr, NYQ: tl.constexpr):
     """Log-mel of BLOCK_T frames on the CUDA cores in float32 throughout: frames ->
     window -> log2(n_fft) Stockham radix-2 stages (:func:`_radix2_stage`, register
     reshapes) -> |X|² -> mel filters as segmented sums -> log.
@@ -422,7 +430,10 @@ def _logmel_radix2_kernel(y_ptr, win_ptr, tw_ptr, wlo_ptr, whi_ptr, start_ptr, e
     # bins below N/2 (the first half) onto the filters; bin N/2 opens the second half
     low, high = tl.split(tl.permute(tl.reshape(pw, (BLOCK_T, 2, N // 2)), (0, 2, 1)))
     rk = tl.arange(0, N // 2)
-    pn = tl.sum(tl.where((rk == 0)[None, :], high, 0.0), axis=1)
+    if NYQ:  # the Nyquist bin is in some band (rarely: a filter that ends at sr/2 is 0 there)
+        pn = tl.sum(tl.where((rk == 0)[None, :], high, 0.0), axis=1)
+    else:
+        pn = tl.zeros((BLOCK_T,), dtype=tl.float32)
     # the per-bin tables as (frames, bins) loads: the scan then gets 4 neighbouring bins a
     # thread (sm_90 SASS: 13 % fewer instructions than with the tables broadcast)
     rk2 = rk[None, :] + 0 * t[:, None]
@@ -437,8 +448,9 @@ def _logmel_radix2_kernel(y_ptr, win_ptr, tw_ptr, wlo_ptr, whi_ptr, start_ptr, e
         band, _, _ = tl.associative_scan((lo_w, hi_w, starts), axis=1, combine_fn=_band_carry)
     if SCATTER:
         row = tl.load(row_ptr + rk)[None, :]        # band m at its last bin, else −1
-        v = _log_mel(band + tl.load(gnat_ptr + rk)[None, :] * pn[:, None], scale, amin,
-                     log_ref, LOG)
+        if NYQ:
+            band += tl.load(gnat_ptr + rk)[None, :] * pn[:, None]
+        v = _log_mel(band, scale, amin, log_ref, LOG)
         optr = out_ptr + sig * stride_ob + row * stride_or + t[:, None]
         tl.store(optr, v, mask=(row >= 0) & (t[:, None] < n_frames))
         return
@@ -453,7 +465,9 @@ def _logmel_radix2_kernel(y_ptr, win_ptr, tw_ptr, wlo_ptr, whi_ptr, start_ptr, e
     mel = (tl.where((e_lo >= 0)[None, :], tl.gather(s_lo, i_lo, 1), 0.0)
            + tl.where((e_hi >= 0)[None, :], tl.gather(s_hi, i_hi, 1), 0.0))
     mel = tl.trans(mel)
-    v = _log_mel(mel + tl.load(gnyq_ptr + rm)[:, None] * pn[None, :], scale, amin, log_ref, LOG)
+    if NYQ:
+        mel += tl.load(gnyq_ptr + rm)[:, None] * pn[None, :]
+    v = _log_mel(mel, scale, amin, log_ref, LOG)
     optr = out_ptr + sig * stride_ob + rm[:, None] * stride_or + t[None, :]
     tl.store(optr, v, mask=(rm[:, None] < n_rows) & (t[None, :] < n_frames))
 
@@ -465,7 +479,8 @@ def _radix2_tables(window: np.ndarray, n_fft: int, fb: np.ndarray, block_m: int,
     −sin at [2N − L + h]; per bin k < N/2 its lower band's weight, the next band's weight
     and whether it opens a segment; per band the segments' last bins (lower, upper); the
     Nyquist weights; for the scatter epilogue the band ending at each bin (−1: none) and its
-    Nyquist weight there. Returned with whether the scatter epilogue applies."""
+    Nyquist weight there. Returned with whether the scatter epilogue applies and whether
+    any band weighs the Nyquist bin."""
     return _cached(("radix2", window.tobytes(), n_fft, fb.tobytes(), block_m, str(device)),
                    lambda: _build_radix2_tables(window, n_fft, fb, block_m, device))
 
@@ -515,7 +530,8 @@ def _build_radix2_tables(window, n_fft, fb, block_m, device):
     floats = _on_device((window, tw, w_lo, w_hi, gnyq, gn_at), torch.float32, device)
     ints = tuple(torch.tensor(x, dtype=torch.int32, device=device)
                  for x in (start, ends, row_at))
-    return floats[:4] + ints[:2] + (floats[4], ints[2], floats[5]), bool(row_at.max() >= 0)
+    return (floats[:4] + ints[:2] + (floats[4], ints[2], floats[5]), bool(row_at.max() >= 0),
+            bool(np.any(gnyq != 0)))
 
 
 # n_fft = N1 * N2 with N2 = 32 (the k2 < N2/2 half is 16 wide) and N1 >= 16
@@ -528,9 +544,11 @@ FFT_RADIX2 = os.environ.get("AFFREPRO_TRITON_FFT_RADIX2", "0") == "1"
 # its mel epilogue (RADIX2_MELS) and whether two frames share one complex transform.
 # Compiled for sm_90 at workload (c)'s arguments (n_fft 1024, hop 160, 64 mels), warp
 # instructions a frame in the SASS: 5696 for the first version (gather, one frame a
-# transform, 8 frames, 8 warps); 2332 for affine, two frames a transform, vectorised frame
-# loads, 16 frames, 8 warps (128 registers, 32 KB of shared memory, no spills). Not yet
-# timed on a GPU: tools/gpu/sweep_spectral.py times every variant.
+# transform, 8 frames, 8 warps); 1896 for affine, two frames a transform, vectorised frame
+# loads, no Nyquist term where no band weighs it, the hardware log2, 16 frames, 8 warps
+# (128 registers, 32 KB of shared memory, no spills); the two-stage kernel, 4476 (its
+# loop counted 4 times), took 3.09 ms on an H200. Not yet timed on a GPU:
+# tools/gpu/sweep_spectral.py times every variant.
 RADIX2_BLOCK_T = int(os.environ.get("AFFREPRO_TRITON_RADIX2_BLOCK_T", "16"))
 RADIX2_NUM_WARPS = int(os.environ.get("AFFREPRO_TRITON_RADIX2_WARPS", "8"))
 RADIX2_MELS = {"gather": 0, "carry": 1, "affine": 2}
@@ -625,6 +643,8 @@ def spectral(y: torch.Tensor, *, n_fft: int, hop: int, window: np.ndarray, cente
     precision = precision or DEFAULT_PRECISION
     block_m = _pow2(rows)
     log = log_args is not None
+    # the kernels' LOG: 0 none, 1 libdevice's log, 2 the approximate log2 (float32 on CUDA)
+    log_mode = int(log) and (2 if not is64 and not interp and FAST_LOG else 1)
     scale = 1.0
     log_ref = 0.0
     amin = 1e-10
@@ -653,13 +673,14 @@ def spectral(y: torch.Tensor, *, n_fft: int, hop: int, window: np.ndarray, cente
         pack = RADIX2_PACK if radix_pack is None else radix_pack
         if pack and block_t % 2:
             raise ValueError(f"radix_pack needs an even block_t, got {block_t}")
-        tables, scatter_applies = radix_tables
+        tables, scatter_applies, nyquist = radix_tables
         _logmel_radix2_kernel[(triton.cdiv(nf, block_t), nb)](
             y2, *tables, out, consts, n, nf, hop, pad, rows,
             y2.stride(0), y2.stride(1), out.stride(0), out.stride(1),
-            PAD_MODE=PAD_CODES[pad_mode], LOG=log, POWER2=float(power) == 2.0,
+            PAD_MODE=PAD_CODES[pad_mode], LOG=log_mode, POWER2=float(power) == 2.0,
             LOGN=n_fft.bit_length() - 1, BLOCK_M=block_m, BLOCK_T=block_t,
-            SCATTER=RADIX2_MELS[radix_mel] if scatter_applies else 0, PACK2=pack, **launch)
+            SCATTER=RADIX2_MELS[radix_mel] if scatter_applies else 0, PACK2=pack, NYQ=nyquist,
+            **launch)
     elif use_fft:
         block_t = block_t or FFT_BLOCK_T
         win, c1, s1, twr, twi, c2, s2, gt, gnyq = _fft_tables(
@@ -670,7 +691,7 @@ def spectral(y: torch.Tensor, *, n_fft: int, hop: int, window: np.ndarray, cente
         _logmel_fft_kernel[(triton.cdiv(nf, block_t), nb)](
             y2, win, c1, s1, twr, twi, c2, s2, gt, gnyq, out, consts, n, nf, hop, pad, rows,
             y2.stride(0), y2.stride(1), out.stride(0), out.stride(1),
-            PAD_MODE=PAD_CODES[pad_mode], LOG=log, POWER2=float(power) == 2.0,
+            PAD_MODE=PAD_CODES[pad_mode], LOG=log_mode, POWER2=float(power) == 2.0,
             PRECISION=precision, N1=FFT_SIZES[n_fft], N2=FFT_N2,
             KC=min(kc or FFT_KC, FFT_SIZES[n_fft]), BLOCK_M=block_m, BLOCK_T=block_t, **launch)
     else:
@@ -685,7 +706,7 @@ def spectral(y: torch.Tensor, *, n_fft: int, hop: int, window: np.ndarray, cente
         _spectral_kernel[(triton.cdiv(nf, block_t), nb)](
             y2, cos_t, sin_t, fb_t, out, n, nf, hop, pad, n_fft, n_bins, rows,
             y2.stride(0), y2.stride(1), out.stride(0), out.stride(1), consts,
-            PAD_MODE=PAD_CODES[pad_mode], MEL=fb is not None, LOG=log,
+            PAD_MODE=PAD_CODES[pad_mode], MEL=fb is not None, LOG=log_mode,
             POWER2=float(power) == 2.0, IS64=is64, PRECISION=precision,
             N_BINS_PAD=n_bins_pad, BLOCK_M=block_m, BLOCK_T=block_t, BLOCK_K=block_k,
             BLOCK_B=block_b, **launch)
