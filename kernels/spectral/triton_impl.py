@@ -27,6 +27,8 @@ import torch
 import triton
 import triton.language as tl
 
+from affrepro.kernels._dispatch import triton_interpreting
+
 PAD_CODES = {"constant": 0, "edge": 1, "reflect": 2, "symmetric": 3}
 # tl.dot precision for float32 signals ("tf32x3" ~ float32 accuracy; "tf32" is ~3x cheaper
 # but leaves quiet mel bands far off; "ieee" avoids tensor cores) and the frame tile:
@@ -43,7 +45,8 @@ DEFAULT_BLOCK_T = int(os.environ.get("AFFREPRO_TRITON_BLOCK_T", "64"))
 FFT_BLOCK_T = int(os.environ.get("AFFREPRO_TRITON_FFT_BLOCK_T", "8"))
 FFT_NUM_WARPS = int(os.environ.get("AFFREPRO_TRITON_FFT_WARPS", "4"))
 FFT_NUM_STAGES = int(os.environ.get("AFFREPRO_TRITON_FFT_STAGES", "1"))
-# float32 logs on a GPU through lg2.approx.f32 (≤ 7e-7 dB); 0: libdevice's logf
+# float32 logs on an NVIDIA GPU through lg2.approx.f32 (2^-22 in log2: 7e-7 dB before the
+# result's float32 rounding); 0: libdevice's logf
 FAST_LOG = os.environ.get("AFFREPRO_TRITON_FAST_LOG", "1") == "1"
 
 
@@ -65,9 +68,10 @@ def _magnitude_power(pw, power, POWER2: tl.constexpr):
 
 @triton.jit
 def _log_mel(v, scale, amin, log_ref, LOG: tl.constexpr):
-    """scale·ln(max(v, amin)) − log_ref (dB or natural log), NaN kept. LOG 2 (float32 on a
-    GPU): ln x = ln 2 · log2 x with the hardware's lg2.approx.f32 (absolute error ≤ 2^-22
-    in log2 x, i.e. ≤ 7e-7 dB) instead of libdevice's logf (about 24 instructions)."""
+    """scale·ln(max(v, amin)) − log_ref (dB or natural log), NaN kept. LOG 2 (float32 on an
+    NVIDIA GPU): ln x = ln 2 · log2 x with the hardware's lg2.approx.f32 (absolute error
+    ≤ 2^-22 in log2 x, 7e-7 dB, before the float32 rounding of the result, which alone is
+    ~8e-6 dB at −100 dB) instead of libdevice's logf (about 24 instructions)."""
     if LOG == 2:
         lg2 = tl.inline_asm_elementwise("lg2.approx.f32 $0, $1;", "=r,r", [tl.maximum(v, amin)],
                                         dtype=tl.float32, is_pure=True, pack=1)
@@ -345,6 +349,27 @@ def _fft_stages(xr, xi, tw_ptr, ROWS: tl.constexpr, N: tl.constexpr, LOGN: tl.co
 
 
 @triton.jit
+def _max_keep_nan(a, b):
+    return tl.maximum(a, b, propagate_nan=tl.PropagateNan.ALL)
+
+
+@triton.jit
+def _normalised(x):
+    """Each row of x scaled by 2^(−E), 2^E ≤ max|x| < 2^(E+1) (exact: a power of two), so
+    that a row's rounding errors scale with its own level and not its transform partner's;
+    rows holding a NaN or inf are zeroed (they would spoil the partner). Returns the
+    scaled rows, 2^E per row and a per-row NaN (bad row) or 0 to add to its powers."""
+    m = tl.reduce(tl.abs(x), 1, _max_keep_nan)
+    e = (m.to(tl.int32, bitcast=True) >> 23) & 0xFF         # the biased exponent
+    finite = e < 255
+    e = tl.minimum(tl.maximum(e, 1), 253)                   # zero/subnormal rows: 2^-126
+    down = ((254 - e) << 23).to(tl.float32, bitcast=True)   # 2^(127 − e)
+    up = tl.where(finite, (e << 23).to(tl.float32, bitcast=True), 0.0)   # 2^(e − 127)
+    x = tl.where(finite[:, None], x * down[:, None], 0.0)
+    return x, up, tl.where(finite, 0.0, float("nan"))
+
+
+@triton.jit
 def _band_carry(a_lo, a_hi, a_n, b_lo, b_hi, b_n):
     """Combine of the running band sum that carries each segment's upper-band part into
     the next: a range's state is (lo, hi, n) with n = min(starts in it, 2), hi the w_hi sum
@@ -398,7 +423,10 @@ def _logmel_radix2_kernel(y_ptr, win_ptr, tw_ptr, wlo_ptr, whi_ptr, start_ptr, e
     PACK2: frames a = 2p and b = 2p + 1 are transformed as z = x_a + i·x_b; with
     Z[−k] = Z[(N − k) mod N] (a gather), |X_a[k]|² = |Z[k] + conj Z[−k]|² / 4 and
     |X_b[k]|² = |Z[k] − conj Z[−k]|² / 4: half the butterflies of a real frame padded
-    with a zero imaginary part."""
+    with a zero imaginary part. Each frame is first scaled by a power of two to a peak in
+    [1, 2) (:func:`_normalised`), so that a quiet frame beside a loud one keeps its own
+    accuracy; a frame with a NaN or inf sample comes out NaN in every band and leaves its
+    partner intact (a NaN or inf in the input gives NaN, not ±inf, in these paths)."""
     N: tl.constexpr = 1 << LOGN
     pid_t = tl.program_id(0)
     sig = tl.program_id(1).to(tl.int64)
@@ -413,6 +441,8 @@ def _logmel_radix2_kernel(y_ptr, win_ptr, tw_ptr, wlo_ptr, whi_ptr, start_ptr, e
                               PAD_MODE, N)
         xi = _windowed_frames(y_base, win_ptr, ta + 1, n_samples, n_frames, hop, pad,
                               stride_yn, PAD_MODE, N)
+        xr, up_a, bad_a = _normalised(xr)
+        xi, up_b, bad_b = _normalised(xi)
         xr, xi = _fft_stages(xr, xi, tw_ptr, P, N, LOGN)
         # X_a[k] = (Z[k] + conj Z[−k]) / 2, X_b[k] = (Z[k] − conj Z[−k]) / 2i
         mirror = tl.broadcast_to(((N - tl.arange(0, N)) & (N - 1))[None, :], (P, N))
@@ -421,14 +451,20 @@ def _logmel_radix2_kernel(y_ptr, win_ptr, tw_ptr, wlo_ptr, whi_ptr, start_ptr, e
         pa = 0.25 * ((xr + mr) * (xr + mr) + (xi - mi) * (xi - mi))
         pb = 0.25 * ((xi + mi) * (xi + mi) + (xr - mr) * (xr - mr))
         pw = tl.reshape(tl.permute(tl.join(pa, pb), (0, 2, 1)), (BLOCK_T, N))
+        up = tl.reshape(tl.join(up_a, up_b), (BLOCK_T,))  # the frames' scales, frame order
+        bad = tl.reshape(tl.join(bad_a, bad_b), (BLOCK_T,))
     else:
         xr = _windowed_frames(y_base, win_ptr, t, n_samples, n_frames, hop, pad, stride_yn,
                               PAD_MODE, N)
         xr, xi = _fft_stages(xr, tl.zeros_like(xr), tw_ptr, BLOCK_T, N, LOGN)
         pw = xr * xr + xi * xi
-    pw = _magnitude_power(pw, power, POWER2)
     # bins below N/2 (the first half) onto the filters; bin N/2 opens the second half
     low, high = tl.split(tl.permute(tl.reshape(pw, (BLOCK_T, 2, N // 2)), (0, 2, 1)))
+    if PACK2:  # |X|² back to the frames' own scale (2^2E), a bad frame NaN throughout
+        low = low * up[:, None] * up[:, None] + bad[:, None]
+        high = high * up[:, None] * up[:, None] + bad[:, None]
+    low = _magnitude_power(low, power, POWER2)
+    high = _magnitude_power(high, power, POWER2)
     rk = tl.arange(0, N // 2)
     if NYQ:  # the Nyquist bin is in some band (rarely: a filter that ends at sr/2 is 0 there)
         pn = tl.sum(tl.where((rk == 0)[None, :], high, 0.0), axis=1)
@@ -480,7 +516,7 @@ def _radix2_tables(window: np.ndarray, n_fft: int, fb: np.ndarray, block_m: int,
     and whether it opens a segment; per band the segments' last bins (lower, upper); the
     Nyquist weights; for the scatter epilogue the band ending at each bin (−1: none) and its
     Nyquist weight there. Returned with whether the scatter epilogue applies and whether
-    any band weighs the Nyquist bin."""
+    any band weighs the Nyquist bin (more than rounding: 1e-9 of the largest weight)."""
     return _cached(("radix2", window.tobytes(), n_fft, fb.tobytes(), block_m, str(device)),
                    lambda: _build_radix2_tables(window, n_fft, fb, block_m, device))
 
@@ -531,7 +567,7 @@ def _build_radix2_tables(window, n_fft, fb, block_m, device):
     ints = tuple(torch.tensor(x, dtype=torch.int32, device=device)
                  for x in (start, ends, row_at))
     return (floats[:4] + ints[:2] + (floats[4], ints[2], floats[5]), bool(row_at.max() >= 0),
-            bool(np.any(gnyq != 0)))
+            bool(np.abs(gnyq).max() > 1e-9 * np.abs(fb).max()))
 
 
 # n_fft = N1 * N2 with N2 = 32 (the k2 < N2/2 half is 16 wide) and N1 >= 16
@@ -544,13 +580,14 @@ FFT_RADIX2 = os.environ.get("AFFREPRO_TRITON_FFT_RADIX2", "0") == "1"
 # its mel epilogue (RADIX2_MELS) and whether two frames share one complex transform.
 # Compiled for sm_90 at workload (c)'s arguments (n_fft 1024, hop 160, 64 mels), warp
 # instructions a frame in the SASS: 5696 for the first version (gather, one frame a
-# transform, 8 frames, 8 warps); 1896 for affine, two frames a transform, vectorised frame
-# loads, no Nyquist term where no band weighs it, the hardware log2, 16 frames, 8 warps
-# (128 registers, 32 KB of shared memory, no spills); the two-stage kernel, 4476 (its
-# loop counted 4 times), took 3.09 ms on an H200. Not yet timed on a GPU:
+# transform, 8 frames, 8 warps); 2032 for affine, two frames a transform (each scaled on
+# its own), vectorised frame loads, no Nyquist term where no band weighs it, the hardware
+# log2, 8 frames, 4 warps (163 registers, 16 KB of shared memory, no spills; 16 frames /
+# 8 warps: 2232 at 182 registers, 4 / 4: 2448 at 96); the two-stage kernel, 4476 (its loop
+# counted 4 times), took 3.09 ms on an H200. Not yet timed on a GPU:
 # tools/gpu/sweep_spectral.py times every variant.
-RADIX2_BLOCK_T = int(os.environ.get("AFFREPRO_TRITON_RADIX2_BLOCK_T", "16"))
-RADIX2_NUM_WARPS = int(os.environ.get("AFFREPRO_TRITON_RADIX2_WARPS", "8"))
+RADIX2_BLOCK_T = int(os.environ.get("AFFREPRO_TRITON_RADIX2_BLOCK_T", "8"))
+RADIX2_NUM_WARPS = int(os.environ.get("AFFREPRO_TRITON_RADIX2_WARPS", "4"))
 RADIX2_MELS = {"gather": 0, "carry": 1, "affine": 2}
 RADIX2_MEL = os.environ.get("AFFREPRO_TRITON_RADIX2_MEL", "affine")
 RADIX2_PACK = os.environ.get("AFFREPRO_TRITON_RADIX2_PACK", "1") == "1"
@@ -644,7 +681,9 @@ def spectral(y: torch.Tensor, *, n_fft: int, hop: int, window: np.ndarray, cente
     block_m = _pow2(rows)
     log = log_args is not None
     # the kernels' LOG: 0 none, 1 libdevice's log, 2 the approximate log2 (float32 on CUDA)
-    log_mode = int(log) and (2 if not is64 and not interp and FAST_LOG else 1)
+    fast_log = (FAST_LOG and not is64 and not interp and torch.version.hip is None
+                and not triton_interpreting())  # inline PTX: compiled, NVIDIA only
+    log_mode = int(log) and (2 if fast_log else 1)
     scale = 1.0
     log_ref = 0.0
     amin = 1e-10

@@ -33,15 +33,15 @@ BASE = {"block_t": 8, "kc": 8, "num_warps": 4, "num_stages": 1}
 R = {"radix": True, "radix_mel": "affine", "radix_pack": True}
 VARIANTS = [  # name, spectral() keyword overrides (each fits the 227 KB of shared memory)
     ("bt8 kc8 w4", {}),
-    ("radix2 affine pack bt16 w8", {**R, "block_t": 16, "num_warps": 8}),
     ("radix2 affine pack bt8 w4", R),
-    ("radix2 affine pack bt8 w8", {**R, "num_warps": 8}),
-    ("radix2 affine pack bt32 w16", {**R, "block_t": 32, "num_warps": 16}),
+    ("radix2 affine pack bt16 w8", {**R, "block_t": 16, "num_warps": 8}),
     ("radix2 affine pack bt4 w4", {**R, "block_t": 4}),
-    ("radix2 carry pack bt16 w8", {**R, "radix_mel": "carry", "block_t": 16, "num_warps": 8}),
+    ("radix2 affine pack bt8 w8", {**R, "num_warps": 8}),
+    ("radix2 carry pack bt8 w4", {**R, "radix_mel": "carry"}),
     ("radix2 gather pack bt8 w4", {**R, "radix_mel": "gather"}),
     ("radix2 affine bt8 w4", {**R, "radix_pack": False}),
     ("radix2 gather bt8 w8", {**R, "radix_mel": "gather", "radix_pack": False, "num_warps": 8}),
+    ("radix2 affine pack bt16 w16", {**R, "block_t": 16, "num_warps": 16}),
     ("bt8 kc8 w4 tf32 (1 pass, not picked)", {"precision": "tf32"}),
 ]
 if os.environ.get("AFFREPRO_SWEEP_ONLY"):  # a subset: names containing this text

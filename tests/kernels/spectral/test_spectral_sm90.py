@@ -7,6 +7,7 @@ aligned, integers divisible by 16 marked so, a unit stride folded in) and must f
 at most 255 registers, shared memory under the 227 KB an SM block may take, and no
 spills (the two-stage kernel, register-bound at its tensor-core tiles, spills a few
 bytes: at most 64)."""
+import os
 import re
 import subprocess
 
@@ -14,6 +15,11 @@ import pytest
 
 triton = pytest.importorskip("triton")
 pytest.importorskip("torch")
+if os.environ.get("TRITON_INTERPRET") == "1":
+    pytest.skip("TRITON_INTERPRET=1 turns the kernels into Python functions: nothing to compile",
+                allow_module_level=True)
+nvidia = pytest.importorskip("triton.backends.nvidia.compiler",
+                             reason="this Triton has no NVIDIA backend")
 
 # workload (c): 10 s at 16 kHz, n_fft 1024, hop 160, 64 mels, centred
 VALUES = dict(n_samples=160000, n_frames=1001, hop=160, pad=512, n_rows=64, stride_yb=160000,
@@ -44,19 +50,21 @@ def compile_sm90(kernel, constexprs: dict, num_warps: int):
 
 
 def ptxas_report(compiled, tmp_path) -> str:
-    from triton.backends.nvidia.compiler import get_ptxas
-
+    try:
+        ptxas = nvidia.get_ptxas(90).path
+    except Exception as exc:  # a Triton install without its ptxas
+        pytest.skip(f"Triton's ptxas for sm_90 is not available: {exc}")
     ptx = tmp_path / "kernel.ptx"
     ptx.write_text(compiled.asm["ptx"])
-    res = subprocess.run([get_ptxas(90).path, "-arch=sm_90a", "-v", str(ptx), "-o",
+    res = subprocess.run([ptxas, "-arch=sm_90a", "-v", str(ptx), "-o",
                           str(tmp_path / "kernel.cubin")], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr[-2000:]
     return res.stderr
 
 
 CASES = {  # name: kernel, its constexprs, warps, spilled bytes allowed
-    "radix2 affine pack bt16 w8": ("radix", dict(SCATTER=2, PACK2=True, NYQ=False, BLOCK_T=16),
-                                   8, 0),
+    "radix2 affine pack bt8 w4": ("radix", dict(SCATTER=2, PACK2=True, NYQ=False, BLOCK_T=8),
+                                  4, 0),
     "radix2 carry pack bt8 w4": ("radix", dict(SCATTER=1, PACK2=True, NYQ=True, BLOCK_T=8), 4, 0),
     "radix2 gather bt8 w8": ("radix", dict(SCATTER=0, PACK2=False, NYQ=True, BLOCK_T=8), 8, 0),
     "two-stage bt8 kc8 w4": ("two-stage", dict(PRECISION="tf32x3", N1=32, N2=32, KC=8,

@@ -11,7 +11,6 @@ pytest.importorskip("triton")
 pytest.importorskip("torch")
 
 SCRIPT = textwrap.dedent("""
-    import itertools
     import numpy as np, torch
     from affrepro.kernels import spectral as sp
     rng = np.random.default_rng(0)
@@ -97,13 +96,21 @@ SCRIPT = textwrap.dedent("""
         fb = sp._fb_cached(16000.0, n_fft, n_mels, 0.0, None, False, "slaney")
         tables = triton_impl._radix2_tables(np.hanning(n_fft), n_fft, fb, 128, "cpu")
         assert tables[1] is applies, (n_fft, n_mels)
-    radix_cases = ((sig[:, :1], {}), (sig[:, :4001], {}), (sig[:, ::2], dict(pad_mode="reflect")),
-                   (sig[:, :1031], dict(center=False)), (sig[:, :2000], dict(power=1.0)),
-                   (sig[:1, :2000], dict(n_mels=40, fmin=50.0, fmax=7000.0, htk=True)),
-                   (sig[:, :2000], dict(n_mels=128)), (sig[:, :3000], dict(n_fft=1024)))
-    # each epilogue with and without two frames a transform, cycled over the cases
-    combos = itertools.cycle(itertools.product(("affine", "carry", "gather"), (True, False)))
-    for (y, extra), (mel, pack) in zip(radix_cases + radix_cases[:4], combos):
+    # (signal, settings, epilogue, two frames a transform): every epilogue with and without
+    # packing; several programs a signal; a filter bank that weighs the Nyquist bin
+    radix_cases = (
+        (sig[:, :1], {}, "affine", True), (sig[:, :4001], {}, "carry", False),
+        (sig[:, ::2], dict(pad_mode="reflect"), "gather", True),
+        (sig[:, :1031], dict(center=False), "affine", False),
+        (sig[:, :2000], dict(power=1.0), "carry", True),
+        (sig[:1, :2000], dict(n_mels=40, fmin=50.0, fmax=7000.0, htk=True), "gather", False),
+        (sig[:, :2000], dict(n_mels=128), "affine", True),  # gather: bands share bins
+        (sig[:, :3000], dict(n_fft=1024), "affine", False),
+        (sig[:, :4001], dict(n_fft=1024), "affine", True),  # 26 frames: 2 programs
+        (sig[:, :3000], dict(n_mels=8, fmax=8500.0), "affine", True),  # Nyquist weighed
+        (sig[:, :3000], dict(n_mels=8, fmax=8500.0), "gather", False),
+        (sig[:, :3001], dict(pad_mode="edge"), "carry", True))
+    for y, extra, mel, pack in radix_cases:
         kw = dict(sr=16000, n_fft=512, hop_length=160, n_mels=64)
         kw.update(extra)
         fb = sp._fb_cached(16000.0, kw["n_fft"], kw["n_mels"], kw.get("fmin", 0.0),
@@ -117,6 +124,31 @@ SCRIPT = textwrap.dedent("""
         err = ((a - b.double()).abs() / a.abs().clamp(min=1e-6)).max().item()
         assert err <= 1e-4, (tuple(y.shape), extra, mel, pack, err)
         cases += 1
+    assert triton_impl._radix2_tables(np.hanning(512), 512, sp._fb_cached(
+        16000.0, 512, 8, 0.0, 8500.0, False, "slaney"), 16, "cpu")[2]  # NYQ on
+    # two frames a transform: a NaN blanks its own frames only, and a quiet frame beside a
+    # loud one (80 dB apart, no overlap) keeps its accuracy (each frame scaled on its own)
+    fb = sp._fb_cached(16000.0, 512, 64, 0.0, None, False, "slaney")
+    y = sig[:1, :3000].clone()
+    y[0, 1500] = float("nan")
+    a = sp.melspectrogram(y.double(), sr=16000, n_fft=512, hop_length=160, n_mels=64,
+                          backend="reference")
+    for mel in ("affine", "carry", "gather"):
+        b = triton_impl.spectral(y, n_fft=512, hop=160, window=win, center=True,
+                                 pad_mode="constant", power=2.0, fb=fb, radix=True,
+                                 radix_mel=mel, radix_pack=True)
+        assert torch.equal(torch.isnan(b).any(-2), torch.isnan(a).any(-2)), mel
+        cases += 1
+    t = np.arange(512) / 16000
+    step = np.concatenate([np.sin(2 * np.pi * 1000 * t), 1e-4 * rng.standard_normal(512)] * 3)
+    a = sp.logmel(step[None], sr=16000, n_fft=512, hop_length=512, n_mels=64, center=False,
+                  top_db=None, backend="reference")
+    b = triton_impl.spectral(torch.tensor(step[None], dtype=torch.float32), n_fft=512, hop=512,
+                             window=win, center=False, pad_mode="constant", power=2.0, fb=fb,
+                             log_args={"ref": 1.0, "amin": 1e-10, "top_db": None, "log": "db"},
+                             radix=True, radix_pack=True)
+    assert np.abs(b.double().numpy() - a).max() <= 1e-4
+    cases += 1
     fb = sp._fb_cached(16000.0, 512, 64, 0.0, None, False, "slaney")
     for bad, match in ((dict(radix_pack=True, block_t=3), "even block_t"),
                        (dict(radix_mel="scatter"), "radix_mel must be one of")):
