@@ -350,6 +350,7 @@ def _fft_stages(xr, xi, tw_ptr, ROWS: tl.constexpr, N: tl.constexpr, LOGN: tl.co
 
 @triton.jit
 def _max_keep_nan(a, b):
+    """max(a, b), NaN if either is NaN."""
     return tl.maximum(a, b, propagate_nan=tl.PropagateNan.ALL)
 
 
@@ -468,8 +469,6 @@ def _logmel_radix2_kernel(y_ptr, win_ptr, tw_ptr, wlo_ptr, whi_ptr, start_ptr, e
     rk = tl.arange(0, N // 2)
     if NYQ:  # the Nyquist bin is in some band (rarely: a filter that ends at sr/2 is 0 there)
         pn = tl.sum(tl.where((rk == 0)[None, :], high, 0.0), axis=1)
-    else:
-        pn = tl.zeros((BLOCK_T,), dtype=tl.float32)
     # the per-bin tables as (frames, bins) loads: the scan then gets 4 neighbouring bins a
     # thread (sm_90 SASS: 13 % fewer instructions than with the tables broadcast)
     rk2 = rk[None, :] + 0 * t[:, None]
