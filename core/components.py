@@ -113,12 +113,18 @@ class Model:
 
 @dataclass(frozen=True)
 class Feature:
-    """A feature extractor: ``extract(signal, sample_rate, **settings) -> array``."""
+    """A feature extractor: ``extract(signal, sample_rate, **settings) -> array``.
+
+    ``numba_parallel``: whether it runs Numba kernels compiled with ``parallel=True``; two
+    such kernels at once abort the process under Numba's 'workqueue' threading layer, so
+    ``features extract -j N`` then takes one file at a time (False lets it run in parallel).
+    """
 
     name: str
     extract: Callable[..., Any]
     description: str = ""
     settings: Mapping[str, Any] = field(default_factory=dict)
+    numba_parallel: bool = True
 
 
 @dataclass(frozen=True)

@@ -41,12 +41,13 @@ def extract_mfcc(signal, sample_rate: float, backend: str = "auto", **settings):
 
 @hookimpl
 def register_features(register):
+    # the spectral Numba kernels are serial (nogil): safe in parallel under any layer
     register(Feature(name="logmel", extract=extract_logmel, settings=dict(LOGMEL_SETTINGS),
                      description="log-mel spectrogram in dB (librosa conventions; Numba on "
-                                 "the CPU, fused Triton on CUDA)"))
+                                 "the CPU, fused Triton on CUDA)", numba_parallel=False))
     register(Feature(name="mfcc", extract=extract_mfcc, settings=dict(MFCC_SETTINGS),
                      description="MFCC: DCT-II (ortho) of the dB log-mel, optional liftering "
-                                 "(librosa conventions)"))
+                                 "(librosa conventions)", numba_parallel=False))
 
 
 @hookimpl

@@ -144,9 +144,10 @@ def extract_many(name: str, feature, files: list[Path], out: Path, settings: Map
     def one(i: int) -> Extracted:
         return extract_file(name, feature, files[i], dests[i], settings, mono, dtype, backend)
 
-    if jobs > 1 and numba_threading_layer() == "workqueue":
-        warnings.warn("Numba's threading layer here is 'workqueue', which aborts when two "
-                      "threads run parallel kernels at once (the psychoacoustic features do): "
+    if (jobs > 1 and getattr(feature, "numba_parallel", True)
+            and numba_threading_layer() == "workqueue"):
+        warnings.warn(f"Numba's threading layer here is 'workqueue', which aborts when two "
+                      f"threads run parallel kernels at once (feature {name!r} does): "
                       "extracting one file at a time. Install tbb (pip install tbb) or an "
                       "OpenMP runtime to extract files in parallel.", RuntimeWarning,
                       stacklevel=2)

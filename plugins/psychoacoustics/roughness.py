@@ -76,4 +76,5 @@ def register_features(register):
     register(Feature(name="roughness", extract=extract_roughness,
                      settings=dict(ROUGHNESS_SETTINGS),
                      description="Daniel & Weber roughness statistics per 200 ms frame "
-                                 "(ARAUS R*: avg, max, argmax, exceedance 05..95; asper)"))
+                                 "(ARAUS R*: avg, max, argmax, exceedance 05..95; asper)",
+                     numba_parallel=False))  # its Numba kernels are serial

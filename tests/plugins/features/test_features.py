@@ -142,4 +142,25 @@ def test_parallel_extraction_survives_the_workqueue_threading_layer(tmp_path):
                          timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "workqueue" in out.stderr and "one file at a time" in out.stderr
+    assert "'zwicker_time_varying'" in out.stderr
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [f"s{i}.npz" for i in range(4)]
+
+
+def test_logmel_extracts_in_parallel_under_the_workqueue_layer(tmp_path):
+    """logmel's Numba kernels are serial (numba_parallel=False), so the workqueue guard
+    leaves -j alone: no fallback warning, and the same arrays as one file at a time."""
+    for i in range(4):
+        _wav(tmp_path / f"s{i}.wav", 16000, 0.5, seed=i)
+    env = {**__import__("os").environ, "NUMBA_THREADING_LAYER": "workqueue"}
+    for jobs, out_dir in (("4", "par"), ("1", "ser")):
+        code = ("import sys; from affrepro.cli import main\n"
+                "sys.argv = ['affrepro', 'features', 'extract', 'logmel', "
+                f"{str(tmp_path)!r}, '-o', {str(tmp_path / out_dir)!r}, '-j', {jobs!r}]\n"
+                "main()\n")
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             env=env, timeout=600)
+        assert out.returncode == 0, out.stderr[-2000:]
+        assert "one file at a time" not in out.stderr
+    for i in range(4):
+        with np.load(tmp_path / "par" / f"s{i}.npz") as a, np.load(tmp_path / "ser" / f"s{i}.npz") as b:
+            assert np.array_equal(a["features"], b["features"])
