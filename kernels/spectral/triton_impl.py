@@ -587,6 +587,9 @@ FFT_RADIX2 = os.environ.get("AFFREPRO_TRITON_FFT_RADIX2", "0") == "1"
 # tools/gpu/sweep_spectral.py times every variant.
 RADIX2_BLOCK_T = int(os.environ.get("AFFREPRO_TRITON_RADIX2_BLOCK_T", "8"))
 RADIX2_NUM_WARPS = int(os.environ.get("AFFREPRO_TRITON_RADIX2_WARPS", "4"))
+# a register cap for ptxas (0: none); 128 at 8 frames / 4 warps compiles without spills
+# (2052 instructions a frame) and fits 4 programs an SM instead of 3
+RADIX2_MAXNREG = int(os.environ.get("AFFREPRO_TRITON_RADIX2_MAXNREG", "0"))
 RADIX2_MELS = {"gather": 0, "carry": 1, "affine": 2}
 RADIX2_MEL = os.environ.get("AFFREPRO_TRITON_RADIX2_MEL", "affine")
 RADIX2_PACK = os.environ.get("AFFREPRO_TRITON_RADIX2_PACK", "1") == "1"
@@ -622,7 +625,8 @@ def fft_launch_settings() -> dict:
     """The two-stage kernel's launch defaults in effect (environment included)."""
     if FFT_RADIX2:
         return {"radix": True, "block_t": RADIX2_BLOCK_T, "num_warps": RADIX2_NUM_WARPS,
-                "radix_mel": RADIX2_MEL, "radix_pack": RADIX2_PACK}
+                "radix_mel": RADIX2_MEL, "radix_pack": RADIX2_PACK,
+                "maxnreg": RADIX2_MAXNREG or None}
     return {"block_t": FFT_BLOCK_T, "kc": FFT_KC, "num_warps": FFT_NUM_WARPS,
             "num_stages": FFT_NUM_STAGES, "precision": DEFAULT_PRECISION}
 
@@ -649,7 +653,7 @@ def spectral(y: torch.Tensor, *, n_fft: int, hop: int, window: np.ndarray, cente
              num_warps: int | None = None, num_stages: int | None = None,
              fft: bool | None = None, kc: int | None = None,
              radix: bool | None = None, radix_mel: str | None = None,
-             radix_pack: bool | None = None) -> torch.Tensor:
+             radix_pack: bool | None = None, maxnreg: int | None = None) -> torch.Tensor:
     """(..., samples) -> (..., rows, n_frames): power spectrum (fb None), mel power, or
     log-mel (``log_args`` as ``reference.power_to_db`` takes them) — same dtype/device.
 
@@ -658,8 +662,8 @@ def spectral(y: torch.Tensor, *, n_fft: int, hop: int, window: np.ndarray, cente
     takes the radix-2 kernel instead where it applies (n_fft ≤ 1024, triangular filters),
     ``radix_mel`` its mel epilogue (``"affine"`` or ``"carry"``: one running sum stored
     per band, where every band has bins of its own, else ``"gather"``), ``radix_pack``
-    whether it transforms two frames at once (an even ``block_t``); the other keywords
-    are launch settings (tests and GPU sweeps)."""
+    whether it transforms two frames at once (an even ``block_t``), ``maxnreg`` a register
+    cap for it; the other keywords are launch settings (tests and GPU sweeps)."""
     from affrepro.kernels.spectral.reference import n_frames as count_frames
 
     if y.dtype not in (torch.float32, torch.float64):
@@ -705,6 +709,8 @@ def spectral(y: torch.Tensor, *, n_fft: int, hop: int, window: np.ndarray, cente
     if radix_tables is not None:
         block_t = block_t or RADIX2_BLOCK_T
         launch.setdefault("num_warps", RADIX2_NUM_WARPS)
+        if (maxnreg or RADIX2_MAXNREG) and not interp:
+            launch["maxnreg"] = maxnreg or RADIX2_MAXNREG
         radix_mel = radix_mel or RADIX2_MEL
         if radix_mel not in RADIX2_MELS:
             raise ValueError(f"radix_mel must be one of {sorted(RADIX2_MELS)}, got {radix_mel!r}")

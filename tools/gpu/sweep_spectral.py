@@ -34,6 +34,7 @@ R = {"radix": True, "radix_mel": "affine", "radix_pack": True}
 VARIANTS = [  # name, spectral() keyword overrides (each fits the 227 KB of shared memory)
     ("bt8 kc8 w4", {}),
     ("radix2 affine pack bt8 w4", R),
+    ("radix2 affine pack bt8 w4 r128", {**R, "maxnreg": 128}),
     ("radix2 affine pack bt16 w8", {**R, "block_t": 16, "num_warps": 8}),
     ("radix2 affine pack bt4 w4", {**R, "block_t": 4}),
     ("radix2 affine pack bt8 w8", {**R, "num_warps": 8}),
@@ -48,7 +49,8 @@ if os.environ.get("AFFREPRO_SWEEP_ONLY"):  # a subset: names containing this tex
     VARIANTS = [v for v in VARIANTS if os.environ["AFFREPRO_SWEEP_ONLY"] in v[0]]
 RADIX_ENV = {"radix": "AFFREPRO_TRITON_FFT_RADIX2", "block_t": "AFFREPRO_TRITON_RADIX2_BLOCK_T",
              "num_warps": "AFFREPRO_TRITON_RADIX2_WARPS", "radix_mel": "AFFREPRO_TRITON_RADIX2_MEL",
-             "radix_pack": "AFFREPRO_TRITON_RADIX2_PACK"}
+             "radix_pack": "AFFREPRO_TRITON_RADIX2_PACK",
+             "maxnreg": "AFFREPRO_TRITON_RADIX2_MAXNREG"}
 # the launch settings as the environment variables triton_impl reads at import
 ENV = {"block_t": "AFFREPRO_TRITON_FFT_BLOCK_T", "kc": "AFFREPRO_TRITON_FFT_KC",
        "num_warps": "AFFREPRO_TRITON_FFT_WARPS", "num_stages": "AFFREPRO_TRITON_FFT_STAGES"}

@@ -27,7 +27,7 @@ VALUES = dict(n_samples=160000, n_frames=1001, hop=160, pad=512, n_rows=64, stri
 INT_TABLES = ("start_ptr", "end_ptr", "row_ptr")
 
 
-def compile_sm90(kernel, constexprs: dict, num_warps: int):
+def compile_sm90(kernel, constexprs: dict, num_warps: int, **options):
     from triton.backends.compiler import GPUTarget
     from triton.compiler import ASTSource
 
@@ -46,7 +46,7 @@ def compile_sm90(kernel, constexprs: dict, num_warps: int):
                 attrs[(i,)] = [["tt.divisibility", 16]]
     return triton.compile(ASTSource(fn=kernel, signature=sig, constexprs=consts, attrs=attrs),
                           target=GPUTarget("cuda", 90, 32),
-                          options={"num_warps": num_warps, "num_stages": 1})
+                          options={"num_warps": num_warps, "num_stages": 1, **options})
 
 
 def ptxas_report(compiled, tmp_path) -> str:
@@ -62,9 +62,11 @@ def ptxas_report(compiled, tmp_path) -> str:
     return res.stderr
 
 
-CASES = {  # name: kernel, its constexprs, warps, spilled bytes allowed
+CASES = {  # name: kernel, its constexprs, warps, spilled bytes allowed, ptxas options
     "radix2 affine pack bt8 w4": ("radix", dict(SCATTER=2, PACK2=True, NYQ=False, BLOCK_T=8),
                                   4, 0),
+    "radix2 affine pack bt8 w4 r128": ("radix", dict(SCATTER=2, PACK2=True, NYQ=False,
+                                                     BLOCK_T=8), 4, 0, {"maxnreg": 128}),
     "radix2 carry pack bt8 w4": ("radix", dict(SCATTER=1, PACK2=True, NYQ=True, BLOCK_T=8), 4, 0),
     "radix2 gather bt8 w8": ("radix", dict(SCATTER=0, PACK2=False, NYQ=True, BLOCK_T=8), 8, 0),
     "two-stage bt8 kc8 w4": ("two-stage", dict(PRECISION="tf32x3", N1=32, N2=32, KC=8,
@@ -76,12 +78,12 @@ CASES = {  # name: kernel, its constexprs, warps, spilled bytes allowed
 def test_compiles_for_sm90_without_spills(case, tmp_path):
     from affrepro.kernels.spectral import triton_impl
 
-    which, consts, warps, spill_allowed = CASES[case]
+    which, consts, warps, spill_allowed, *options = CASES[case]
     kernel = (triton_impl._logmel_radix2_kernel if which == "radix"
               else triton_impl._logmel_fft_kernel)
     extra = dict(LOGN=10) if which == "radix" else {}
-    compiled = compile_sm90(kernel, dict(PAD_MODE=0, LOG=2, POWER2=True, BLOCK_M=64,
-                                         **extra, **consts), warps)
+    constexprs = dict(PAD_MODE=0, LOG=2, POWER2=True, BLOCK_M=64, **extra, **consts)
+    compiled = compile_sm90(kernel, constexprs, warps, **(options[0] if options else {}))
     assert "lg2.approx.f32" in compiled.asm["ptx"]  # LOG 2: the hardware log2
     report = ptxas_report(compiled, tmp_path)
     regs = int(re.search(r"Used (\d+) registers", report).group(1))

@@ -162,5 +162,6 @@ def test_logmel_extracts_in_parallel_under_the_workqueue_layer(tmp_path):
         assert out.returncode == 0, out.stderr[-2000:]
         assert "one file at a time" not in out.stderr
     for i in range(4):
-        with np.load(tmp_path / "par" / f"s{i}.npz") as a, np.load(tmp_path / "ser" / f"s{i}.npz") as b:
-            assert np.array_equal(a["features"], b["features"])
+        with np.load(tmp_path / "par" / f"s{i}.npz") as a:
+            with np.load(tmp_path / "ser" / f"s{i}.npz") as b:
+                assert np.array_equal(a["features"], b["features"])
