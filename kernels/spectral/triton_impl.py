@@ -679,13 +679,12 @@ def spectral(y: torch.Tensor, *, n_fft: int, hop: int, window: np.ndarray, cente
     if nb == 0 or nf == 0:
         return out.reshape(batch_shape + (rows, nf))
     is64 = y.dtype == torch.float64
-    interp = y.device.type != "cuda"
+    interp = y.device.type != "cuda" or triton_interpreting()  # kernels run as Python
     precision = precision or DEFAULT_PRECISION
     block_m = _pow2(rows)
     log = log_args is not None
     # the kernels' LOG: 0 none, 1 libdevice's log, 2 the approximate log2 (float32 on CUDA)
-    fast_log = (FAST_LOG and not is64 and not interp and torch.version.hip is None
-                and not triton_interpreting())  # inline PTX: compiled, NVIDIA only
+    fast_log = FAST_LOG and not is64 and not interp and torch.version.hip is None  # PTX
     log_mode = int(log) and (2 if fast_log else 1)
     scale = 1.0
     log_ref = 0.0
