@@ -10,7 +10,8 @@ Numba has no FFT, so the work is split where the data is smallest:
 3. ``_mel_block`` / ``_power_block`` (Numba) take |X|^power and apply the mel filterbank
    as a banded product (each filter touches only its own bins, ~2 filters per bin
    instead of n_mels), writing straight into the output;
-4. for log-mel the log is fused into ``_mel_block``'s store and ``_finish_db`` (Numba)
+4. for log-mel the log is fused into ``_mel_block``'s store — a vectorised float64 log
+   (``_ln_block``, ~2× libm's scalar ``log``) over each group of frames — and ``_finish_db`` (Numba)
    subtracts the per-signal peak (``ref="max"``) and applies the ``top_db`` floor;
    ``_to_db`` does all of it for the standalone ``power_to_db``.
 
@@ -114,6 +115,62 @@ def _band_sums(pt, s, n, w):
 assert GROUP == 16, "_band_sums returns exactly 16 accumulators: pt would be read past its end"
 
 
+_SMALLEST_NORMAL = 2.2250738585072014e-308
+_LN2 = math.log(2.0)
+_SQRT_HALF_BITS = 0x3FE6A09E667F3BCD  # the IEEE-754 bits of √½
+_MANTISSA = 0x000FFFFFFFFFFFFF
+
+
+@njit(cache=True, nogil=True, fastmath={"contract", "nsz"}, error_model="numpy")
+def _ln_block(x, scratch, n, out):
+    """out[i] = ln(x[i]) for i < n, where every x[i] is positive, normal and finite.
+
+    Written so that LLVM vectorises it (libm's scalar ``log`` is not), with ``scratch``
+    (same length as x) holding the mantissas. Split x = 2^k · m with m in [√½, √2), by
+    subtracting the bits of √½ (k = the shifted exponent field, m = the remaining
+    mantissa over √½'s exponent); then with s = (m − 1)/(m + 1), |s| ≤ 0.1716:
+
+        ln x = k·ln 2 + 2·atanh(s) = k·ln 2 + 2(s + s³/3 + s⁵/5 + … + s¹⁵/15)
+
+    The first omitted term, 2s¹⁷/17, is below 1.2e-14."""
+    xi = x.view(np.int64)
+    mi = scratch.view(np.int64)
+    for i in range(n):
+        b = xi[i] - _SQRT_HALF_BITS
+        mi[i] = (b & _MANTISSA) + _SQRT_HALF_BITS
+        f = scratch[i] - 1.0
+        s = f / (2.0 + f)
+        z = s * s
+        p = 1.0 / 15.0
+        p = p * z + 1.0 / 13.0
+        p = p * z + 1.0 / 11.0
+        p = p * z + 1.0 / 9.0
+        p = p * z + 1.0 / 7.0
+        p = p * z + 1.0 / 5.0
+        p = p * z + 1.0 / 3.0
+        out[i] = float(b >> 52) * _LN2 + 2.0 * s * (1.0 + z * p)
+
+
+@njit(cache=True, nogil=True)
+def _log_sums(sums, n, log_scale, amin, log_ref, clamped, scratch, logs):
+    """sums[i] = log_scale·ln(max(amin, sums[i])) − log_ref for i < n; NaN and +inf kept.
+
+    ``_ln_block`` when amin is a finite normal number (so every clamped value is one),
+    libm's log otherwise."""
+    for i in range(n):
+        v = sums[i]
+        c = v if v > amin else amin
+        clamped[i] = c if v < np.inf else 1.0  # NaN, +inf: placeholders, restored below
+    if _SMALLEST_NORMAL <= amin < np.inf:
+        _ln_block(clamped, scratch, n, logs)
+    else:
+        for i in range(n):
+            logs[i] = math.log(clamped[i])
+    for i in range(n):
+        v = sums[i]
+        sums[i] = log_scale * logs[i] - log_ref if v < np.inf else v
+
+
 @njit(cache=True, nogil=True, fastmath=_FLAGS)
 def _mel_block(spec, nt, starts, lengths, weights, power, pt, out, t0, log_scale, amin,
                log_ref):
@@ -122,33 +179,43 @@ def _mel_block(spec, nt, starts, lengths, weights, power, pt, out, t0, log_scale
     ``GROUP`` frames at a time: their powers go to ``pt`` (n_bins, GROUP) — transposed,
     so that each filter's band sum runs across frames in vector registers — then every
     filter sums over its own band only (~2 filters per bin instead of n_mels).
-    ``log_scale > 0`` fuses scale·ln(max(amin, S)) − log_ref into the store (NaN kept)."""
+    ``log_scale > 0`` applies scale·ln(max(amin, S)) − log_ref (NaN and +inf kept) to the
+    group's sums before they are stored, in one vectorised pass (``_log_sums``)."""
     n_mels = starts.shape[0]
     n_bins = spec.shape[1]
+    nv = n_mels * GROUP
+    sums = np.empty(nv)
+    clamped = np.empty(nv)
+    scratch = np.empty(nv)
+    logs = np.empty(nv)
     for g0 in range(0, nt, GROUP):
         gn = min(GROUP, nt - g0)
-        for f in range(gn):
-            row = spec[g0 + f]
-            if power == 2.0:
-                for k in range(n_bins):
-                    z = row[k]
-                    pt[k, f] = z.real * z.real + z.imag * z.imag
-            else:
-                for k in range(n_bins):
-                    z = row[k]
-                    pt[k, f] = math.sqrt(z.real * z.real + z.imag * z.imag) ** power
-        for f in range(gn, GROUP):  # keep the unused lanes finite and quiet
+        # bin-major: each row of pt is written whole and the gn spectrum rows are read
+        # as gn sequential streams (frame-major wrote pt one strided element at a time)
+        if power == 2.0 and gn == GROUP:
             for k in range(n_bins):
-                pt[k, f] = 0.0
-        o = t0 + g0
+                for f in range(GROUP):
+                    z = spec[g0 + f, k]
+                    pt[k, f] = z.real * z.real + z.imag * z.imag
+        else:
+            for k in range(n_bins):
+                for f in range(gn):
+                    z = spec[g0 + f, k]
+                    p = z.real * z.real + z.imag * z.imag
+                    pt[k, f] = p if power == 2.0 else math.sqrt(p) ** power
+                for f in range(gn, GROUP):  # keep the unused lanes finite and quiet
+                    pt[k, f] = 0.0
         for m in range(n_mels):
             acc = _band_sums(pt, starts[m], lengths[m], weights[m])
+            for f in range(GROUP):
+                sums[m * GROUP + f] = acc[f]
+        if log_scale > 0.0:
+            _log_sums(sums, nv, log_scale, amin, log_ref, clamped, scratch, logs)
+        o = t0 + g0
+        for m in range(n_mels):
             orow = out[m]
             for f in range(gn):
-                v = acc[f]
-                if log_scale > 0.0 and v == v:
-                    v = log_scale * math.log(max(v, amin)) - log_ref
-                orow[o + f] = v
+                orow[o + f] = sums[m * GROUP + f]
 
 
 @njit(cache=True, nogil=True)

@@ -125,6 +125,43 @@ def test_log_options(log, ref_, top_db):
     _close(a, sp.logmel(y, **kw, backend="reference"), 1e-9)
 
 
+def _ln_edge_cases() -> np.ndarray:
+    """Where a bit-split log goes wrong if it does: the √½ and √2 mantissa boundaries,
+    exact powers of two, the ends of the normal range, and a log-uniform sweep."""
+    r2, h = np.sqrt(2.0), np.sqrt(0.5)
+    exact = [1.0, 2.0, 0.5, 3.0, 1e-10, 1e10, np.finfo(float).tiny, np.finfo(float).max,
+             np.nextafter(np.finfo(float).tiny, 1.0)]
+    edges = [np.nextafter(v, d) for v in (h, r2, 1.0) for d in (0.0, 4.0)] + [h, r2]
+    scaled = [e * 2.0 ** k for e in edges for k in (-1000, -40, -1, 1, 40, 1000)]
+    sweep = np.exp(np.random.default_rng(11).uniform(-700.0, 700.0, 4096))
+    return np.concatenate([exact, edges, scaled, sweep])
+
+
+def test_vectorised_ln_matches_numpy_log_on_edge_cases():
+    from affrepro.kernels.spectral import numba_impl
+    x = _ln_edge_cases()
+    out, scratch = np.empty_like(x), np.empty_like(x)
+    numba_impl._ln_block(x, scratch, x.size, out)
+    ref = np.log(x)
+    # 1e-13 in ln is ~4e-13 dB; k·ln 2 for |k| ~ 1000 adds its own rounding (rtol)
+    np.testing.assert_allclose(out, ref, rtol=1e-15, atol=1e-13)
+    assert out[0] == 0.0  # ln 1 is exactly 0: k = 0, m = 1, s = 0
+
+
+@pytest.mark.parametrize("amin", [1e-10, 1e-300, 5e-324])
+def test_fused_log_clamps_keeps_nan_inf_and_falls_back_below_the_normal_range(amin):
+    from affrepro.kernels.spectral import numba_impl
+    sums = np.array([0.0, amin / 2, amin, 1.0, np.nan, np.inf, 1e300, 3e-5])
+    n = sums.size
+    work = [np.empty(n) for _ in range(3)]
+    got = sums.copy()
+    numba_impl._log_sums(got, n, 10.0, amin, 2.5, *work)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ref = 10.0 * np.log(np.maximum(amin, sums)) - 2.5
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-12)
+    assert np.isnan(got[4]) and got[5] == np.inf
+
+
 def test_power_other_than_two():
     y = np.random.default_rng(8).standard_normal(999)
     _close(sp.melspectrogram(y, **SMALL, power=1.0, backend="numba"),
