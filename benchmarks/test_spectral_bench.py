@@ -191,6 +191,21 @@ def test_cpu_ours_fft32(benchmark, signals, workload):
           f"err {err:.1e} dB")
 
 
+@pytest.mark.parametrize("workload", ["a", "b"])
+def test_cpu_ours_pocketfft(benchmark, signals, workload, monkeypatch):
+    """The same kernel on NumPy's pocketfft (AFFREPRO_NUMBA_FFT=pocketfft) instead of the
+    lane FFT, so the two FFT paths are timed in the same run."""
+    monkeypatch.setenv("AFFREPRO_NUMBA_FFT", "pocketfft")
+    w = WORKLOADS[workload]
+    y, ref = signals[workload]
+    err = _check(ours(y, w["sr"], w["cfg"]), ref, 1e-4, "ours (pocketfft)")
+    _bench(benchmark, ours, (y, w["sr"], w["cfg"]),
+           {"kernel": "logmel", "workload": workload, "impl": "ours-pocketfft", "device": "cpu",
+            "backend": "numba", "max_abs_err_db": err}, rounds=5)
+    print(f"\n[logmel/{workload}/ours-pocketfft] {benchmark.stats.stats.min * 1e3:.1f} ms, "
+          f"err {err:.1e} dB")
+
+
 PEERS = {"librosa": librosa_logmel, "numpy": numpy_logmel}
 
 

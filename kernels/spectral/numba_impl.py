@@ -48,8 +48,8 @@ from affrepro.kernels.spectral import numba_fft
 BLOCK_BYTES = 1 << 20  # frames per block: ~1 MB of float64 frames per thread
 LANE_BLOCK_FRAMES = 512  # frames per call of the lane-FFT path
 # beyond this the lane FFT's 16 frames (4·n_fft/2·16 doubles) outgrow a 512 KB L2 and it
-# measured no faster than pocketfft (n_fft 4096: 0.96-1.06x on the 2-core EPYC)
-MAX_LANE_NFFT = 4096
+# measured no faster than pocketfft (n_fft 4096, workload (b): 0.90-1.06x, 2-core EPYC)
+MAX_LANE_NFFT = 2048
 GROUP = 16  # frames per group in the banded mel product (= accumulators in _band_sums)
 # re-association lets LLVM vectorise the band sums; NaN/inf semantics are kept
 _FLAGS = {"reassoc", "contract", "nsz"}
