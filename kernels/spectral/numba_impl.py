@@ -184,6 +184,13 @@ def _log_sums(sums, n, log_scale, amin, log_ref, clamped, scratch, logs):
         sums[i] = log_scale * logs[i] - log_ref if v < np.inf else v
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _mel_work(n_mels):
+    """_mel_group's work space: sums, clamped, scratch, logs (n_mels·GROUP each)."""
+    nv = n_mels * GROUP
+    return np.empty(nv), np.empty(nv), np.empty(nv), np.empty(nv)
+
+
 @njit(cache=True, nogil=True, fastmath=_FLAGS)
 def _mel_group(pt, gn, o, starts, lengths, weights, out, log_scale, amin, log_ref, sums,
                clamped, scratch, logs):
@@ -214,11 +221,7 @@ def _mel_block(spec, nt, starts, lengths, weights, power, pt, out, t0, log_scale
     group's sums before they are stored, in one vectorised pass (``_log_sums``)."""
     n_mels = starts.shape[0]
     n_bins = spec.shape[1]
-    nv = n_mels * GROUP
-    sums = np.empty(nv)
-    clamped = np.empty(nv)
-    scratch = np.empty(nv)
-    logs = np.empty(nv)
+    sums, clamped, scratch, logs = _mel_work(n_mels)
     for g0 in range(0, nt, GROUP):
         gn = min(GROUP, nt - g0)
         # bin-major: each row of pt is written whole and the gn spectrum rows are read
@@ -309,11 +312,7 @@ def _lane_fft_block(y, t0, nt, hop, pad, mode, window, radices, offsets, twr, tw
     wr = np.empty(half * GROUP)
     wi = np.empty(half * GROUP)
     pt = np.empty((n_bins, GROUP))
-    nv = starts.shape[0] * GROUP
-    sums = np.empty(nv)
-    clamped = np.empty(nv)
-    scratch = np.empty(nv)
-    logs = np.empty(nv)
+    sums, clamped, scratch, logs = _mel_work(starts.shape[0])
     for g0 in range(0, nt, GROUP):
         gn = min(GROUP, nt - g0)
         _frames_packed(y, t0 + g0, gn, hop, pad, mode, window, zr, zi)
