@@ -7,7 +7,7 @@ at a time:
 1. ``_frames_packed`` windows the frames (``constant``/``edge``/``reflect``/``symmetric``
    centre padding by index arithmetic, so the padded signal is never materialised) and
    packs each as z[n] = x[2n] + i·x[2n+1], one frame per vector lane;
-2. ``numba_fft`` transforms the 16 lanes at once (a Stockham FFT whose butterflies are
+2. the lane FFT transforms the 16 lanes at once (a Stockham FFT whose butterflies are
    AVX2 loops over frames) and unpacks |X[k]|^power straight into the bin-major (n_bins,
    16) layout the mel product wants;
 3. ``_mel_group`` applies the mel filterbank as a banded product (each filter touches
@@ -34,6 +34,7 @@ input stays float64 throughout.
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import math
 import os
@@ -43,7 +44,6 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numba import njit
 
-from affrepro.kernels.spectral import numba_fft
 
 BLOCK_BYTES = 1 << 20  # frames per block: ~1 MB of float64 frames per thread
 LANE_BLOCK_FRAMES = 512  # frames per call of the lane-FFT path
@@ -256,6 +256,183 @@ def _power_block(spec, nt, power, out, t0):
             out[k, t0 + f] = p
 
 
+# ------------------------------------------------------------ the lane FFT
+# Here, not in a module of its own: Numba's cache does not notice a change in a jitted
+# function imported from another file, so _lane_fft_block's cached machine code would
+# go on running an old FFT (Numba's documentation, "Cache" notes).
+#
+# A real FFT in Numba that transforms ``lanes`` frames at once, for power-of-two n_fft.
+#
+# pocketfft (NumPy's FFT) transforms one frame at a time in scalar code. Here the frames
+# of a group are the vector lanes instead: every array is (bins, lanes) flattened, so each
+# butterfly runs over ``lanes`` (and, in later stages, more) contiguous doubles that LLVM
+# turns into AVX2 instructions, and the output is bin-major, the layout the banded mel
+# product wants, with no transpose.
+#
+# For a real frame x of length N = 2M:
+#
+# 1. pack z[n] = x[2n] + i·x[2n+1] (n < M) while framing (``_frames_packed``);
+# 2. Z = DFT_M(z) by a Stockham autosort FFT (``stockham``): radix-4 stages, then one
+#    radix-2 stage if log2 M is odd. With L = M / (r·m) groups of r·m points, stage
+#    (r, m) maps, for j < L, k < m, q < r:
+#
+#        out[r·j·m + q·m + k] = w^(q·j) · Σ_p in[j·m + k + p·L·m] · e^(−2πi·p·q/r),
+#        w = e^(−2πi / (r·L))
+#
+#    and m grows by r each stage (m = 1 first); out and in swap between stages;
+# 3. X[k] = E[k] + e^(−2πik/N)·O[k] with E = (Z[k] + conj Z[M−k]) / 2 and
+#    O = −i·(Z[k] − conj Z[M−k]) / 2 (indices mod M), for k = 0..M, and the power
+#    |X[k]|^p is written to ``pt[k, lane]`` (``packed_power``).
+#
+# Twiddles are computed once per size in float64 by NumPy (``lane_fft_plan``); the rounding
+# error is that of any float64 FFT, ~1e-16 of the frame's energy.
+
+
+def lane_fft_supported(n_fft: int) -> bool:
+    """Power-of-two sizes from 8 up (M = n_fft / 2 ≥ 4)."""
+    return n_fft >= 8 and n_fft & (n_fft - 1) == 0
+
+
+@functools.lru_cache(maxsize=16)
+def lane_fft_plan(n_fft: int) -> tuple:
+    """(radices, stage offsets, twiddles re/im (Σ L, 3): column q − 1 holds w^(q·j),
+    post-twiddles re/im (M + 1,))."""
+    if not lane_fft_supported(n_fft):
+        raise ValueError(f"n_fft must be a power of two >= 8 for the lane FFT, got {n_fft}")
+    m = n_fft // 2
+    # radix 8 (fewer passes) measured 2-3x slower: its 16 operand views are more than
+    # LLVM checks for overlap at run time, so its loop stays scalar
+    radices = [4] * (int(math.log2(m)) // 2) + [2] * (int(math.log2(m)) % 2)
+    offsets, rows = [], []
+    groups = m
+    for r in radices:
+        groups //= r
+        offsets.append(sum(len(x) for x in rows))
+        j = np.arange(groups)
+        rows.append(np.stack([np.exp(-2j * np.pi * q * j / (r * groups)) for q in (1, 2, 3)],
+                             axis=1))
+    tw = np.concatenate(rows)
+    post = np.exp(-2j * np.pi * np.arange(m + 1) / n_fft)
+    plan = (np.array(radices, dtype=np.int64), np.array(offsets, dtype=np.int64),
+            np.ascontiguousarray(tw.real), np.ascontiguousarray(tw.imag),
+            np.ascontiguousarray(post.real), np.ascontiguousarray(post.imag))
+    for a in plan:
+        a.setflags(write=False)
+    return plan
+
+
+# The butterflies take one 1-D view per operand and a run length known only at run
+# time: with computed offsets into one array (negative-index wrap-around) or a constant
+# trip count (full unrolling), LLVM does not vectorise them.
+@njit(cache=True, nogil=True, fastmath=_FLAGS, inline="always")
+def _radix4(s0r, s0i, s1r, s1i, s2r, s2i, s3r, s3i, o0r, o0i, o1r, o1i, o2r, o2i, o3r, o3i,
+            w1r, w1i, w2r, w2i, w3r, w3i):
+    for u in range(s0r.shape[0]):
+        d0r = s0r[u] + s2r[u]
+        d0i = s0i[u] + s2i[u]
+        d1r = s0r[u] - s2r[u]
+        d1i = s0i[u] - s2i[u]
+        d2r = s1r[u] + s3r[u]
+        d2i = s1i[u] + s3i[u]
+        er = s1r[u] - s3r[u]
+        ei = s1i[u] - s3i[u]
+        o0r[u] = d0r + d2r
+        o0i[u] = d0i + d2i
+        y1r = d1r + ei  # d1 − i·e
+        y1i = d1i - er
+        y2r = d0r - d2r
+        y2i = d0i - d2i
+        y3r = d1r - ei  # d1 + i·e
+        y3i = d1i + er
+        o1r[u] = w1r * y1r - w1i * y1i
+        o1i[u] = w1r * y1i + w1i * y1r
+        o2r[u] = w2r * y2r - w2i * y2i
+        o2i[u] = w2r * y2i + w2i * y2r
+        o3r[u] = w3r * y3r - w3i * y3i
+        o3i[u] = w3r * y3i + w3i * y3r
+
+
+@njit(cache=True, nogil=True, fastmath=_FLAGS, inline="always")
+def _radix2(s0r, s0i, s1r, s1i, o0r, o0i, o1r, o1i, w1r, w1i):
+    for u in range(s0r.shape[0]):
+        o0r[u] = s0r[u] + s1r[u]
+        o0i[u] = s0i[u] + s1i[u]
+        er = s0r[u] - s1r[u]
+        ei = s0i[u] - s1i[u]
+        o1r[u] = w1r * er - w1i * ei
+        o1i[u] = w1r * ei + w1i * er
+
+
+@njit(cache=True, nogil=True, fastmath=_FLAGS)
+def stockham(xr, xi, yr, yi, lanes, radices, offsets, twr, twi):
+    """DFT_M along the bin axis of (M, lanes) arrays flattened; x is overwritten.
+
+    Returns True when the result is in y, False when in x."""
+    groups = xr.shape[0] // lanes
+    m = 1
+    in_y = False
+    for s in range(radices.shape[0]):
+        if in_y:
+            sr, si, dr, di = yr, yi, xr, xi
+        else:
+            sr, si, dr, di = xr, xi, yr, yi
+        r = radices[s]
+        groups //= r
+        o = offsets[s]
+        run = m * lanes
+        span = groups * run
+        for j in range(groups):
+            a = j * run
+            b = r * j * run
+            if r == 4:
+                _radix4(sr[a:a + run], si[a:a + run],
+                        sr[a + span:a + span + run], si[a + span:a + span + run],
+                        sr[a + 2 * span:a + 2 * span + run], si[a + 2 * span:a + 2 * span + run],
+                        sr[a + 3 * span:a + 3 * span + run], si[a + 3 * span:a + 3 * span + run],
+                        dr[b:b + run], di[b:b + run],
+                        dr[b + run:b + 2 * run], di[b + run:b + 2 * run],
+                        dr[b + 2 * run:b + 3 * run], di[b + 2 * run:b + 3 * run],
+                        dr[b + 3 * run:b + 4 * run], di[b + 3 * run:b + 4 * run],
+                        twr[o + j, 0], twi[o + j, 0], twr[o + j, 1], twi[o + j, 1],
+                        twr[o + j, 2], twi[o + j, 2])
+            else:
+                _radix2(sr[a:a + run], si[a:a + run],
+                        sr[a + span:a + span + run], si[a + span:a + span + run],
+                        dr[b:b + run], di[b:b + run], dr[b + run:b + 2 * run],
+                        di[b + run:b + 2 * run], twr[o + j, 0], twi[o + j, 0])
+        m *= r
+        in_y = not in_y
+    return in_y
+
+
+@njit(cache=True, nogil=True, fastmath=_FLAGS, inline="always")
+def _post_row(ar, ai, br, bi, cr, ci, out):
+    for v in range(ar.shape[0]):
+        # A = Z[k], B = conj Z[M − k]: E = (A + B)/2, O = −i(A − B)/2, X = E + c·O
+        er = 0.5 * (ar[v] + br[v])
+        ei = 0.5 * (ai[v] - bi[v])
+        o_r = 0.5 * (ai[v] + bi[v])
+        o_i = -0.5 * (ar[v] - br[v])
+        xr = er + cr * o_r - ci * o_i
+        xi = ei + cr * o_i + ci * o_r
+        out[v] = xr * xr + xi * xi
+
+
+@njit(cache=True, nogil=True, fastmath=_FLAGS)
+def packed_power(zr, zi, lanes, post_r, post_i, power, pt):
+    """pt[k, :lanes] = |X[k]|^power for k = 0..M, from the packed transform Z (step 3)."""
+    m = zr.shape[0] // lanes
+    for k in range(m + 1):
+        a = (k % m) * lanes
+        b = ((m - k) % m) * lanes
+        row = pt[k, :lanes]
+        _post_row(zr[a:a + lanes], zi[a:a + lanes], zr[b:b + lanes], zi[b:b + lanes],
+                  post_r[k], post_i[k], row)
+        if power != 2.0:
+            for v in range(lanes):
+                row[v] = math.sqrt(row[v]) ** power
+
+
 @njit(cache=True, nogil=True)
 def _frames_packed(y, t0, nt, hop, pad, mode, window, zr, zi):
     """Frames t0 .. t0 + nt − 1, windowed, packed for the lane FFT: lane f holds
@@ -300,7 +477,7 @@ def _frames_packed(y, t0, nt, hop, pad, mode, window, zr, zi):
 def _lane_fft_block(y, t0, nt, hop, pad, mode, window, radices, offsets, twr, twi, post_r,
                     post_i, power, starts, lengths, weights, out, log_scale, amin, log_ref):
     """Frames t0 .. t0 + nt − 1 of one signal, start to finish in Numba: framing, the lane
-    FFT (``numba_fft``), |X|^power, then the banded mel product and log (``starts`` not
+    FFT (the lane FFT), |X|^power, then the banded mel product and log (``starts`` not
     empty) or the power rows (``starts`` empty) into out[:, t0:t0 + nt].
 
     The work space is allocated here, not passed in: LLVM then knows that the buffers
@@ -316,10 +493,10 @@ def _lane_fft_block(y, t0, nt, hop, pad, mode, window, radices, offsets, twr, tw
     for g0 in range(0, nt, GROUP):
         gn = min(GROUP, nt - g0)
         _frames_packed(y, t0 + g0, gn, hop, pad, mode, window, zr, zi)
-        if numba_fft.stockham(zr, zi, wr, wi, GROUP, radices, offsets, twr, twi):
-            numba_fft.packed_power(wr, wi, GROUP, post_r, post_i, power, pt)
+        if stockham(zr, zi, wr, wi, GROUP, radices, offsets, twr, twi):
+            packed_power(wr, wi, GROUP, post_r, post_i, power, pt)
         else:
-            numba_fft.packed_power(zr, zi, GROUP, post_r, post_i, power, pt)
+            packed_power(zr, zi, GROUP, post_r, post_i, power, pt)
         if starts.shape[0] > 0:
             _mel_group(pt, gn, t0 + g0, starts, lengths, weights, out, log_scale, amin,
                        log_ref, sums, clamped, scratch, logs)
@@ -450,7 +627,7 @@ def spectrogram(y2d: np.ndarray, n_fft: int, hop: int, window: np.ndarray, cente
     out = np.empty((batch, rows, n_out_frames), dtype=dtype)
     if batch == 0 or n_out_frames == 0:
         return out
-    lanes = (wdtype == np.float64 and numba_fft.is_supported(n_fft) and n_fft <= MAX_LANE_NFFT
+    lanes = (wdtype == np.float64 and lane_fft_supported(n_fft) and n_fft <= MAX_LANE_NFFT
              and fft_backend() == "lanes")
     if block_frames is None:
         # the lane FFT's work space does not grow with the block: larger blocks only
@@ -469,7 +646,7 @@ def spectrogram(y2d: np.ndarray, n_fft: int, hop: int, window: np.ndarray, cente
     counter = itertools.count()  # dynamic scheduling: next() is atomic under the GIL
 
     if lanes:
-        plan = numba_fft.fft_plan(n_fft)
+        plan = lane_fft_plan(n_fft)
         if fb_band is not None:
             starts, lengths = fb_band[0], fb_band[1]
         else:
@@ -532,7 +709,7 @@ _NO_BANDS = np.zeros(0, dtype=np.int64)
 
 
 def fft_backend() -> str:
-    """``AFFREPRO_NUMBA_FFT``: "lanes" (default: ``numba_fft``'s FFT across frames, for
+    """``AFFREPRO_NUMBA_FFT``: "lanes" (default: the lane FFT's FFT across frames, for
     power-of-two n_fft and float64 frames) or "pocketfft" (NumPy's, one frame at a time)."""
     choice = os.environ.get("AFFREPRO_NUMBA_FFT", "lanes")
     if choice not in ("lanes", "pocketfft"):

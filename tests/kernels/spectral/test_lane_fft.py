@@ -1,10 +1,10 @@
-"""The lane FFT (kernels/spectral/numba_fft.py) against NumPy's FFT, and the Numba
+"""The lane FFT (kernels/spectral/numba_impl.py: stockham, packed_power) against NumPy's FFT, and the Numba
 spectrogram on it against the same spectrogram on pocketfft."""
 import numpy as np
 import pytest
 
 from affrepro.kernels import spectral as sp
-from affrepro.kernels.spectral import numba_fft, numba_impl
+from affrepro.kernels.spectral import numba_impl
 
 SIZES = [8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192]  # odd and even log2(M)
 
@@ -17,7 +17,7 @@ def test_stockham_matches_numpy_fft(n_fft, lanes):
     z = rng.standard_normal((m, lanes)) + 1j * rng.standard_normal((m, lanes))
     xr, xi = z.real.ravel().copy(), z.imag.ravel().copy()
     yr, yi = np.empty_like(xr), np.empty_like(xi)
-    in_y = numba_fft.stockham(xr, xi, yr, yi, lanes, *numba_fft.fft_plan(n_fft)[:4])
+    in_y = numba_impl.stockham(xr, xi, yr, yi, lanes, *numba_impl.lane_fft_plan(n_fft)[:4])
     got = (yr + 1j * yi if in_y else xr + 1j * xi).reshape(m, lanes)
     ref = np.fft.fft(z, axis=0)
     # a float64 FFT's rounding: ~1e-16 · log2(M) of the largest coefficient
@@ -45,10 +45,10 @@ def test_packed_power_is_the_real_fft_power(n_fft, kind, power):
     z = x[:, 0::2] + 1j * x[:, 1::2]  # (lanes, M): the packing _frames_packed does
     zr, zi = z.real.T.ravel().copy(), z.imag.T.ravel().copy()
     wr, wi = np.empty_like(zr), np.empty_like(zi)
-    plan = numba_fft.fft_plan(n_fft)
-    in_y = numba_fft.stockham(zr, zi, wr, wi, lanes, *plan[:4])
+    plan = numba_impl.lane_fft_plan(n_fft)
+    in_y = numba_impl.stockham(zr, zi, wr, wi, lanes, *plan[:4])
     pt = np.empty((n_fft // 2 + 1, lanes))
-    numba_fft.packed_power(*((wr, wi) if in_y else (zr, zi)), lanes, plan[4], plan[5], power, pt)
+    numba_impl.packed_power(*((wr, wi) if in_y else (zr, zi)), lanes, plan[4], plan[5], power, pt)
     ref = np.abs(np.fft.rfft(x, axis=-1)).T ** power
     scale = max(float(np.abs(ref).max()), 1.0)
     np.testing.assert_allclose(pt, ref, rtol=0, atol=1e-13 * scale)
@@ -56,14 +56,14 @@ def test_packed_power_is_the_real_fft_power(n_fft, kind, power):
 
 @pytest.mark.parametrize("n_fft", [0, 4, 6, 12, 1000, 1023])
 def test_plan_refuses_sizes_it_cannot_transform(n_fft):
-    assert not numba_fft.is_supported(n_fft)
+    assert not numba_impl.lane_fft_supported(n_fft)
     with pytest.raises(ValueError, match="power of two"):
-        numba_fft.fft_plan(n_fft)
+        numba_impl.lane_fft_plan(n_fft)
 
 
 def test_plan_is_cached_and_read_only():
-    plan = numba_fft.fft_plan(256)
-    assert numba_fft.fft_plan(256) is plan
+    plan = numba_impl.lane_fft_plan(256)
+    assert numba_impl.lane_fft_plan(256) is plan
     assert not any(a.flags.writeable for a in plan)
 
 
