@@ -286,6 +286,9 @@ def _power_block(spec, nt, power, out, t0):
 #
 # Twiddles are computed once per size in float64 by NumPy (``lane_fft_plan``); the rounding
 # error is that of any float64 FFT, ~1e-16 of the frame's energy.
+# Non-finite input stays in its own frames (lanes never mix), but a frame holding ±inf
+# comes out NaN in every bin, since step 3 forms Z[k] ± conj Z[M−k] = inf − inf;
+# pocketfft gives +inf in most of its bins. Both mark the same frames non-finite.
 
 
 def lane_fft_supported(n_fft: int) -> bool:
@@ -406,31 +409,36 @@ def stockham(xr, xi, yr, yi, lanes, radices, offsets, twr, twi):
 
 
 @njit(cache=True, nogil=True, fastmath=_FLAGS, inline="always")
-def _post_row(ar, ai, br, bi, cr, ci, out):
+def _post_pair(ar, ai, br, bi, cr, ci, out_k, out_mk):
+    """|X[k]|² into out_k and |X[M − k]|² into out_mk from rows Z[k] (a) and Z[M − k] (b).
+
+    With E = (Z[k] + conj Z[M−k])/2 and O = −i(Z[k] − conj Z[M−k])/2, X[k] = E + c·O and,
+    as c[M − k] = −conj c[k], X[M − k] = conj(E − c·O): both from one E and one c·O."""
     for v in range(ar.shape[0]):
-        # A = Z[k], B = conj Z[M − k]: E = (A + B)/2, O = −i(A − B)/2, X = E + c·O
         er = 0.5 * (ar[v] + br[v])
         ei = 0.5 * (ai[v] - bi[v])
         o_r = 0.5 * (ai[v] + bi[v])
         o_i = -0.5 * (ar[v] - br[v])
-        xr = er + cr * o_r - ci * o_i
-        xi = ei + cr * o_i + ci * o_r
-        out[v] = xr * xr + xi * xi
+        pr = cr * o_r - ci * o_i
+        pi = cr * o_i + ci * o_r
+        out_k[v] = (er + pr) * (er + pr) + (ei + pi) * (ei + pi)
+        out_mk[v] = (er - pr) * (er - pr) + (ei - pi) * (ei - pi)
 
 
 @njit(cache=True, nogil=True, fastmath=_FLAGS)
 def packed_power(zr, zi, lanes, post_r, post_i, power, pt):
-    """pt[k, :lanes] = |X[k]|^power for k = 0..M, from the packed transform Z (step 3)."""
+    """pt[k, :lanes] = |X[k]|^power for k = 0..M, from the packed transform Z (step 3),
+    bins k and M − k together (for k = M/2 both are the same bin)."""
     m = zr.shape[0] // lanes
-    for k in range(m + 1):
-        a = (k % m) * lanes
+    for k in range(m // 2 + 1):
+        a = k * lanes
         b = ((m - k) % m) * lanes
-        row = pt[k, :lanes]
-        _post_row(zr[a:a + lanes], zi[a:a + lanes], zr[b:b + lanes], zi[b:b + lanes],
-                  post_r[k], post_i[k], row)
-        if power != 2.0:
+        _post_pair(zr[a:a + lanes], zi[a:a + lanes], zr[b:b + lanes], zi[b:b + lanes],
+                   post_r[k], post_i[k], pt[k, :lanes], pt[m - k, :lanes])
+    if power != 2.0:
+        for k in range(m + 1):
             for v in range(lanes):
-                row[v] = math.sqrt(row[v]) ** power
+                pt[k, v] = math.sqrt(pt[k, v]) ** power
 
 
 @njit(cache=True, nogil=True)
@@ -475,10 +483,11 @@ def _frames_packed(y, t0, nt, hop, pad, mode, window, zr, zi):
 
 @njit(cache=True, nogil=True)
 def _lane_fft_block(y, t0, nt, hop, pad, mode, window, radices, offsets, twr, twi, post_r,
-                    post_i, power, starts, lengths, weights, out, log_scale, amin, log_ref):
+                    post_i, power, mel, starts, lengths, weights, out, log_scale, amin,
+                    log_ref):
     """Frames t0 .. t0 + nt − 1 of one signal, start to finish in Numba: framing, the lane
-    FFT (the lane FFT), |X|^power, then the banded mel product and log (``starts`` not
-    empty) or the power rows (``starts`` empty) into out[:, t0:t0 + nt].
+    FFT, |X|^power, then the banded mel product and log (``mel``; out has n_mels rows,
+    possibly none) or the power rows (out has n_fft/2 + 1 rows) into out[:, t0:t0 + nt].
 
     The work space is allocated here, not passed in: LLVM then knows that the buffers
     do not overlap and vectorises the FFT without run-time overlap checks (~20% faster)."""
@@ -497,7 +506,7 @@ def _lane_fft_block(y, t0, nt, hop, pad, mode, window, radices, offsets, twr, tw
             packed_power(wr, wi, GROUP, post_r, post_i, power, pt)
         else:
             packed_power(zr, zi, GROUP, post_r, post_i, power, pt)
-        if starts.shape[0] > 0:
+        if mel:
             _mel_group(pt, gn, t0 + g0, starts, lengths, weights, out, log_scale, amin,
                        log_ref, sums, clamped, scratch, logs)
         else:
@@ -620,6 +629,7 @@ def spectrogram(y2d: np.ndarray, n_fft: int, hop: int, window: np.ndarray, cente
     """
     from scipy import fft as sfft
 
+    fft_choice = fft_backend()  # a bad AFFREPRO_NUMBA_FFT fails whatever the input
     dtype = y2d.dtype
     wdtype = np.float64 if float64_fft else dtype
     batch = y2d.shape[0]
@@ -627,8 +637,8 @@ def spectrogram(y2d: np.ndarray, n_fft: int, hop: int, window: np.ndarray, cente
     out = np.empty((batch, rows, n_out_frames), dtype=dtype)
     if batch == 0 or n_out_frames == 0:
         return out
-    lanes = (wdtype == np.float64 and lane_fft_supported(n_fft) and n_fft <= MAX_LANE_NFFT
-             and fft_backend() == "lanes")
+    lanes = (fft_choice == "lanes" and wdtype == np.float64 and lane_fft_supported(n_fft)
+             and n_fft <= MAX_LANE_NFFT)
     if block_frames is None:
         # the lane FFT's work space does not grow with the block: larger blocks only
         # spread its allocation over more frames
@@ -659,7 +669,7 @@ def spectrogram(y2d: np.ndarray, n_fft: int, hop: int, window: np.ndarray, cente
                     return
                 b, t0, nt = tasks[i]
                 _lane_fft_block(y2d[b], t0, nt, hop, pad, mode, win, *plan, float(power),
-                                starts, lengths, wts, out[b], *lg)
+                                fb_band is not None, starts, lengths, wts, out[b], *lg)
 
         _run_workers(work_lanes, threads)
         return out

@@ -119,7 +119,32 @@ def test_float32_fft_precision_odd_and_large_sizes_use_pocketfft(monkeypatch):
     assert len(calls) == 1
 
 
-def test_bad_fft_choice_names_the_variable(monkeypatch):
+@pytest.mark.parametrize("n_fft", [128, 100, 8192])  # lane FFT, pocketfft by size, by cap
+def test_bad_fft_choice_names_the_variable_whatever_the_size(monkeypatch, n_fft):
     monkeypatch.setenv("AFFREPRO_NUMBA_FFT", "fftw")
     with pytest.raises(ValueError, match="AFFREPRO_NUMBA_FFT"):
-        sp.melspectrogram(np.zeros(4000), sr=8000, n_fft=128, n_mels=10, backend="numba")
+        sp.melspectrogram(np.zeros(9000), sr=8000, n_fft=n_fft, n_mels=10, backend="numba")
+
+
+@pytest.mark.parametrize("fn", [sp.melspectrogram, sp.logmel])
+def test_zero_mels_give_an_empty_mel_axis_not_power_rows(monkeypatch, fn):
+    # the lane block once took "no bands" for "power spectrogram" and wrote n_fft/2 + 1
+    # rows into a 0-row output (heap corruption); now it is told which it computes
+    y = np.random.default_rng(0).standard_normal((4, 40000))
+    for _ in range(3):
+        pocket, lanes = _both(monkeypatch, fn, y, sr=16000, n_fft=64, hop_length=16, n_mels=0)
+        assert lanes.shape == pocket.shape == (4, 0, 2501)
+
+
+def test_an_inf_sample_makes_its_frames_nan_on_the_lane_path(monkeypatch):
+    # the packed transform forms Z[k] ± conj Z[M−k], inf − inf: the frames holding an inf
+    # sample come out NaN in every bin, where pocketfft gives inf in most; both mark the
+    # same frames non-finite, and no other frame changes
+    y = np.random.default_rng(1).standard_normal(400)
+    y[133] = np.inf
+    pocket, lanes = _both(monkeypatch, sp.power_spectrogram, y, n_fft=16, hop_length=16)
+    bad = ~np.isfinite(pocket).all(axis=0)
+    assert bad.sum() == 1
+    assert np.isnan(lanes[:, bad]).all()
+    np.testing.assert_array_equal(~np.isfinite(lanes).all(axis=0), bad)
+    np.testing.assert_allclose(lanes[:, ~bad], pocket[:, ~bad], rtol=1e-12)
