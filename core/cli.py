@@ -6,7 +6,6 @@ so ``affrepro --help`` and ``affrepro list`` start fast.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path

@@ -3,7 +3,6 @@ and several processes logging to one SQLite store at once."""
 from __future__ import annotations
 
 import math
-import os
 import signal
 import subprocess
 import sys

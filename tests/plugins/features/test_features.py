@@ -3,7 +3,6 @@ import json
 import subprocess
 import sys
 
-import click
 import numpy as np
 import pytest
 from click.testing import CliRunner

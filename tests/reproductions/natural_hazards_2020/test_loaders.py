@@ -1,7 +1,6 @@
 """The loader on synthetic files in the real format, on bad input, and on the real files."""
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
 from pathlib import Path
