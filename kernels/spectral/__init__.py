@@ -22,8 +22,9 @@ input's kind, device and float dtype. ``top_db`` and ``ref="max"`` use the peak 
 signal (the last two axes), as librosa does for one signal.
 
 Backends (DESIGN.md, "kernels/"): ``"reference"`` (NumPy float64, the source of truth),
-``"numba"`` (CPU: Numba framing/windowing/mel/log around pocketfft, in blocks over a
-thread pool), ``"triton"`` (CUDA tensors, or CPU tensors under ``TRITON_INTERPRET=1``:
+``"numba"`` (CPU, in blocks over a thread pool: for power-of-two n_fft up to 2048, framing,
+FFT, mel and log all in Numba, the FFT transforming 16 frames at once in vector lanes;
+otherwise Numba framing/mel/log around pocketfft), ``"triton"`` (CUDA tensors, or CPU tensors under ``TRITON_INTERPRET=1``:
 one fused kernel from samples to (log-)mel power, no spectrogram written to memory).
 ``"auto"`` picks Triton for CUDA tensors and Numba otherwise, falling back to the
 reference with a :class:`BackendFallbackWarning`; an explicit backend that cannot run
