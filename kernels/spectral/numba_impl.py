@@ -462,23 +462,13 @@ def _frames_packed(y, t0, nt, hop, pad, mode, window, zr, zi):
                 rr[f] = y[j] * w0
                 ri[f] = y[j + 1] * w1
         return
-    for f in range(GROUP):
-        if f >= nt:
-            for i in range(half):
-                zr[i * GROUP + f] = 0.0
-                zi[i * GROUP + f] = 0.0
-            continue
-        s = (t0 + f) * hop - pad
-        if s >= 0 and s + n_fft <= n:
-            for i in range(half):
-                zr[i * GROUP + f] = y[s + 2 * i] * window[2 * i]
-                zi[i * GROUP + f] = y[s + 2 * i + 1] * window[2 * i + 1]
-        else:
-            for i in range(half):
-                j0 = _src_index(s + 2 * i, n, mode)
-                j1 = _src_index(s + 2 * i + 1, n, mode)
-                zr[i * GROUP + f] = y[j0] * window[2 * i] if j0 >= 0 else 0.0
-                zi[i * GROUP + f] = y[j1] * window[2 * i + 1] if j1 >= 0 else 0.0
+    # a group at the signal's edges (rare): frame it as the pocketfft path does, then pack
+    frames = np.zeros((GROUP, n_fft), dtype=zr.dtype)
+    _frame_block(y, t0, nt, hop, pad, mode, window, frames)
+    for i in range(half):
+        for f in range(GROUP):
+            zr[i * GROUP + f] = frames[f, 2 * i]
+            zi[i * GROUP + f] = frames[f, 2 * i + 1]
 
 
 @njit(cache=True, nogil=True)
@@ -719,8 +709,9 @@ _NO_BANDS = np.zeros(0, dtype=np.int64)
 
 
 def fft_backend() -> str:
-    """``AFFREPRO_NUMBA_FFT``: "lanes" (default: the lane FFT's FFT across frames, for
-    power-of-two n_fft and float64 frames) or "pocketfft" (NumPy's, one frame at a time)."""
+    """``AFFREPRO_NUMBA_FFT``: "lanes" (default: the lane FFT, 16 frames at once, for
+    power-of-two n_fft up to MAX_LANE_NFFT and float64 frames) or "pocketfft" (NumPy's,
+    one frame at a time)."""
     choice = os.environ.get("AFFREPRO_NUMBA_FFT", "lanes")
     if choice not in ("lanes", "pocketfft"):
         raise ValueError(f"AFFREPRO_NUMBA_FFT must be 'lanes' or 'pocketfft', got {choice!r}")
