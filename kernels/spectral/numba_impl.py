@@ -617,8 +617,6 @@ def spectrogram(y2d: np.ndarray, n_fft: int, hop: int, window: np.ndarray, cente
     a float32 FFT's error is relative to the frame's energy, so mel bands 60 dB below the
     frame's peak would be off by ~5e-4 dB; in float64 they stay within ~1e-6 dB.
     """
-    from scipy import fft as sfft
-
     fft_choice = fft_backend()  # a bad AFFREPRO_NUMBA_FFT fails whatever the input
     dtype = y2d.dtype
     wdtype = np.float64 if float64_fft else dtype
@@ -667,6 +665,8 @@ def spectrogram(y2d: np.ndarray, n_fft: int, hop: int, window: np.ndarray, cente
     # NumPy >= 2 transforms into a reused buffer (pocketfft, as SciPy); SciPy would
     # allocate ~1 MB per block, i.e. fresh pages and page faults every time
     reuse_out = wdtype == np.float64 and _NUMPY_FFT_OUT
+    if not reuse_out:
+        from scipy import fft as sfft  # 0.2 s to import: only where it is used
 
     def work():
         rows_max = min(block_frames, n_out_frames)

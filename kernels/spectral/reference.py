@@ -2,7 +2,8 @@
 
 Conventions follow librosa (0.10/0.11) so that results can be compared one to one:
 
-- the window is ``scipy.signal.get_window(window, win_length, fftbins=True)`` (periodic),
+- the window is ``scipy.signal.get_window(window, win_length, fftbins=True)`` (periodic;
+  Hann, Hamming, Blackman, Bartlett and boxcar are built with NumPy, same values),
   zero-padded to ``n_fft`` in the centre;
 - ``center=True`` pads ``n_fft // 2`` samples on both sides with ``np.pad(mode=pad_mode)``
   (``constant`` — librosa's default — ``edge``, ``reflect``, ``symmetric``);
@@ -28,13 +29,32 @@ PAD_MODES = ("constant", "edge", "reflect", "symmetric")
 
 
 # ---------------------------------------------------------------- window & framing
+# scipy.signal.get_window's names (aliases included) for the windows NumPy also builds
+_NUMPY_WINDOWS = {**dict.fromkeys(("hann", "han"), np.hanning),
+                  **dict.fromkeys(("hamming", "hamm", "ham"), np.hamming),
+                  **dict.fromkeys(("blackman", "black", "blk"), np.blackman),
+                  **dict.fromkeys(("bartlett", "bart", "brt"), np.bartlett),
+                  **dict.fromkeys(("boxcar", "box", "ones", "rect", "rectangular"), np.ones)}
+
+
+def _periodic_numpy_window(name: str, length: int) -> np.ndarray:
+    """``get_window(name, length, fftbins=True)`` without importing scipy.signal: the
+    periodic window is the symmetric one of length + 1 without its last point, e.g. Hann
+    ``w[n] = 0.5 - 0.5 cos(2πn / length)``; scipy returns ones for length 1."""
+    if length == 1:
+        return np.ones(1)
+    return np.asarray(_NUMPY_WINDOWS[name](length + 1)[:-1], dtype=np.float64)
+
+
 def window_vector(window, n_fft: int, win_length: int | None = None) -> np.ndarray:
     """The analysis window as librosa builds it (periodic, centred in n_fft), float64."""
     win_length = n_fft if win_length is None else int(win_length)
     if not 0 < win_length <= n_fft:
         raise ValueError(f"win_length must be in 1..n_fft={n_fft}, got {win_length}")
-    if isinstance(window, str) or isinstance(window, tuple):
-        from scipy.signal import get_window
+    if isinstance(window, str) and window in _NUMPY_WINDOWS:
+        w = _periodic_numpy_window(window, win_length)
+    elif isinstance(window, str) or isinstance(window, tuple):
+        from scipy.signal import get_window  # importing scipy.signal takes about 1 s
 
         w = get_window(window, win_length, fftbins=True).astype(np.float64)
     else:

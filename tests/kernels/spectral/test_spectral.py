@@ -176,6 +176,44 @@ def test_torch_cpu_tensors_round_trip():
     _close(got.numpy(), sp.logmel(y.double().numpy(), **SMALL, backend="reference"), 1e-3)
 
 
+@pytest.mark.parametrize("name", ["hann", "han", "hamming", "hamm", "ham", "blackman",
+                                  "black", "blk", "bartlett", "bart", "brt", "boxcar", "box",
+                                  "ones", "rect", "rectangular"])
+def test_numpy_built_windows_equal_scipy_get_window(name):
+    from scipy.signal import get_window
+
+    for length in (1, 2, 3, 4, 5, 16, 31, 400, 1024, 4096):
+        ours = reference.window_vector(name, length)
+        theirs = get_window(name, length, fftbins=True)
+        assert ours.dtype == np.float64 and ours.shape == (length,)
+        np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-15)
+    ours = reference.window_vector(name, 1024, win_length=400)  # centred in n_fft
+    np.testing.assert_array_equal(ours[:312], 0.0)
+    np.testing.assert_allclose(ours[312:712], get_window(name, 400), rtol=0, atol=1e-15)
+
+
+def test_other_windows_and_unknown_names_go_to_scipy():
+    from scipy.signal import get_window
+
+    np.testing.assert_array_equal(reference.window_vector(("kaiser", 8.0), 64),
+                                  get_window(("kaiser", 8.0), 64))
+    for bad in ("Hann", "hanning-ish"):  # scipy's names are case-sensitive
+        with pytest.raises(ValueError, match="window"):
+            reference.window_vector(bad, 64)
+
+
+def test_a_hann_logmel_does_not_import_scipy_signal():
+    """scipy.signal takes about a second to import: the CLI's common path avoids it."""
+    code = ("import sys, numpy as np\n"
+            "from affrepro.kernels import spectral as sp\n"
+            "sp.logmel(np.zeros(4000), sr=8000, n_fft=64, hop_length=20, n_mels=12,"
+            " backend='reference')\n"
+            "print('scipy.signal' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=300).stdout.split()
+    assert out[-1] == "False"
+
+
 # ---------------------------------------------------------------- dispatch
 def test_explicit_triton_on_numpy_raises():
     with pytest.raises(sp.BackendUnavailableError):
