@@ -1,7 +1,7 @@
 """The component types plugins register: datasets, models, metrics, features, reproductions."""
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -118,6 +118,9 @@ class Feature:
     ``numba_parallel``: whether it runs Numba kernels compiled with ``parallel=True``; two
     such kernels at once abort the process under Numba's 'workqueue' threading layer, so
     ``features extract -j N`` then takes one file at a time (False lets it run in parallel).
+    ``columns(settings, n)``: names of the ``n`` feature columns (the rows of a frame-wise
+    feature, the last axis of a per-file one) for tabular output (``.parquet``); None names
+    them ``<name>_0``, ``<name>_1``... (zero-padded).
     """
 
     name: str
@@ -125,6 +128,7 @@ class Feature:
     description: str = ""
     settings: Mapping[str, Any] = field(default_factory=dict)
     numba_parallel: bool = True
+    columns: Callable[[Mapping[str, Any], int], Sequence[str]] | None = None
 
 
 @dataclass(frozen=True)

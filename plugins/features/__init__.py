@@ -39,15 +39,25 @@ def extract_mfcc(signal, sample_rate: float, backend: str = "auto", **settings):
                          backend=backend)
 
 
+def _numbered(prefix: str):
+    """Column names ``<prefix>_00``.. (zero-padded to the count) for tabular output."""
+    def names(settings, n: int) -> list[str]:
+        width = max(2, len(str(n - 1)))
+        return [f"{prefix}_{i:0{width}d}" for i in range(n)]
+    return names
+
+
 @hookimpl
 def register_features(register):
     # the spectral Numba kernels are serial (nogil): safe in parallel under any layer
     register(Feature(name="logmel", extract=extract_logmel, settings=dict(LOGMEL_SETTINGS),
                      description="log-mel spectrogram in dB (librosa conventions; Numba on "
-                                 "the CPU, fused Triton on CUDA)", numba_parallel=False))
+                                 "the CPU, fused Triton on CUDA)", numba_parallel=False,
+                     columns=_numbered("mel")))
     register(Feature(name="mfcc", extract=extract_mfcc, settings=dict(MFCC_SETTINGS),
                      description="MFCC: DCT-II (ortho) of the dB log-mel, optional liftering "
-                                 "(librosa conventions)", numba_parallel=False))
+                                 "(librosa conventions)", numba_parallel=False,
+                     columns=_numbered("mfcc")))
 
 
 @hookimpl

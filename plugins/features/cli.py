@@ -47,7 +47,12 @@ def features_list(as_json: bool) -> None:
 @click.argument("files", nargs=-1, required=True,
                 type=click.Path(exists=True, path_type=Path))
 @click.option("-o", "--output", "out", required=True, type=click.Path(path_type=Path),
-              help="A folder (one .npz per input, folder layout kept), or FILE.npz for one input.")
+              help="A folder (one file per input, folder layout kept), FILE.parquet (one "
+                   "table: a row per channel [and frame] of every input), or FILE.npz for "
+                   "one input.")
+@click.option("--format", "fmt", type=click.Choice(["npz", "parquet"]), default=None,
+              help="File format in an output folder (default npz; -o FILE.parquet/.npz "
+                   "implies its own).")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
               help="Override a setting, e.g. --set n_mels=128 --set target_sample_rate=none.")
 @click.option("-j", "--jobs", type=int, default=None, help="Files processed in parallel (default: CPUs).")
@@ -57,12 +62,15 @@ def features_list(as_json: bool) -> None:
 @click.option("--backend", type=click.Choice(["auto", "reference", "numba", "triton"]),
               default="auto", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary only.")
-def features_extract(name, files, out, overrides, jobs, mono, dtype, backend, as_json) -> None:
-    """Extract feature NAME from audio FILES (or folders of them) into .npz files.
+def features_extract(name, files, out, overrides, jobs, mono, dtype, backend, as_json,
+                     fmt) -> None:
+    """Extract feature NAME from audio FILES (or folders of them) into .npz or .parquet.
 
     Each .npz holds ``features`` (array: [channels,] rows, frames), ``settings`` (JSON)
-    and ``meta`` (JSON: source, sample rates, channels, hop in seconds). Files are
-    resampled to the feature's ``target_sample_rate`` (polyphase) when theirs differs."""
+    and ``meta`` (JSON: source, sample rates, channels, hop in seconds). A .parquet table
+    has a row per source, channel (and frame, with ``time_s``), a column per feature row,
+    and the settings and metas in its metadata. Files are resampled to the feature's
+    ``target_sample_rate`` (polyphase) when theirs differs."""
     from affrepro.plugins.features import extract as ex
 
     feature = _feature(name)
@@ -90,10 +98,10 @@ def features_extract(name, files, out, overrides, jobs, mono, dtype, backend, as
                 task = bar.add_task(f"{name}", total=len(paths))
                 results = ex.extract_many(name, feature, paths, out, settings, list(files), jobs,
                                           mono, dtype, backend,
-                                          progress=lambda r: bar.advance(task))
+                                          progress=lambda r: bar.advance(task), fmt=fmt)
         else:
             results = ex.extract_many(name, feature, paths, out, settings, list(files), jobs,
-                                      mono, dtype, backend)
+                                      mono, dtype, backend, fmt=fmt)
     except (ValueError, RuntimeError, OSError) as exc:
         raise click.ClickException(str(exc)) from exc
     wall = time.perf_counter() - t0

@@ -88,8 +88,13 @@ class Extracted:
     seconds: float
 
 
-def output_path(src: Path, out: Path, many: bool, roots: list[Path]) -> Path:
-    if not many and out.suffix == ".npz":
+FORMATS = ("npz", "parquet")
+
+
+def output_path(src: Path, out: Path, many: bool, roots: list[Path], fmt: str = "npz") -> Path:
+    """Where one input's file goes: ``out`` itself for one input and ``out`` of that format,
+    else ``out/<path below its root folder>.<fmt>``."""
+    if not many and out.suffix == f".{fmt}":
         return out
     rel = Path(src.name)
     for root in roots:
@@ -99,22 +104,27 @@ def output_path(src: Path, out: Path, many: bool, roots: list[Path]) -> Path:
                 break
             except ValueError:
                 continue
-    return out / rel.with_suffix(".npz")
+    return out / rel.with_suffix(f".{fmt}")
 
 
-def extract_file(name: str, feature, src: Path, dst: Path, settings: Mapping[str, Any],
-                 mono: bool, dtype: str, backend: str) -> Extracted:
+def compute_file(name: str, feature, src: Path, settings: Mapping[str, Any], mono: bool,
+                 dtype: str, backend: str) -> tuple[np.ndarray, dict, float]:
+    """(features, meta, seconds of audio) of one audio file."""
     import soundfile as sf
 
     from affrepro.kernels.spectral import numba_impl
 
-    data, sr = sf.read(str(src), dtype=dtype, always_2d=True)  # (frames, channels)
+    try:
+        data, sr = sf.read(str(src), dtype=dtype, always_2d=True)  # (frames, channels)
+    except sf.LibsndfileError as exc:
+        raise ValueError(f"{src}: cannot read it as audio ({exc})") from exc
     signal = data.mean(axis=1) if mono else np.ascontiguousarray(data.T)
     if not mono and signal.shape[0] == 1:
         signal = signal[0]
     with numba_impl.thread_limit(1):
         feats = feature.extract(signal, sr, backend=backend, **settings) \
             if backend != "auto" else feature.extract(signal, sr, **settings)
+    feats = np.asarray(feats)
     final_sr = settings.get("target_sample_rate") or sr
     meta = {"feature": name, "settings": dict(settings), "source": str(src),
             "source_sample_rate": sr, "sample_rate": final_sr, "channels": int(data.shape[1]),
@@ -122,27 +132,105 @@ def extract_file(name: str, feature, src: Path, dst: Path, settings: Mapping[str
             "axes": ("(channels,) rows, frames" if "hop_length" in settings
                      else "(channels,) columns"),
             "hop_seconds": settings.get("hop_length", 0) / final_sr}
+    return feats, meta, data.shape[0] / sr
+
+
+def write_npz(dst: Path, feats: np.ndarray, meta: Mapping[str, Any]) -> None:
+    """``features``, ``settings`` (JSON) and ``meta`` (JSON) in one .npz, written atomically."""
     dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = dst.with_name(dst.name + f".tmp{os.getpid()}.npz")
-    np.savez(tmp, features=feats, settings=np.array(json.dumps(meta["settings"])),
-             meta=np.array(json.dumps(meta)))
-    os.replace(tmp, dst)
-    return Extracted(src, dst, tuple(feats.shape), data.shape[0] / sr)
+    try:
+        np.savez(tmp, features=feats, settings=np.array(json.dumps(meta["settings"],
+                                                                   default=str)),
+                 meta=np.array(json.dumps(meta, default=str)))
+        os.replace(tmp, dst)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def table_of(name: str, feature, feats: np.ndarray, meta: Mapping[str, Any],
+             settings: Mapping[str, Any]):
+    """One file's features as table rows (see :mod:`.tables`)."""
+    from affrepro.plugins.features import tables
+
+    frame_wise = tables.is_frame_wise(settings)
+    n_cols = feats.shape[-2] if frame_wise else feats.shape[-1]
+    names = tables.column_names(feature, settings, n_cols)
+    return tables.to_table(feats, meta["source"], names, frame_wise, meta["hop_seconds"], name)
+
+
+def extract_file(name: str, feature, src: Path, dst: Path, settings: Mapping[str, Any],
+                 mono: bool, dtype: str, backend: str, fmt: str = "npz") -> Extracted:
+    """Extract one file into its own ``dst`` (.npz or .parquet)."""
+    feats, meta, seconds = compute_file(name, feature, src, settings, mono, dtype, backend)
+    if fmt == "parquet":
+        from affrepro.plugins.features import tables
+
+        tables.write_parquet(dst, table_of(name, feature, feats, meta, settings), name,
+                             settings, meta)
+    else:
+        write_npz(dst, feats, meta)
+    return Extracted(src, dst, tuple(feats.shape), seconds)
+
+
+def plan_outputs(files: list[Path], out: Path, roots: list[Path],
+                 fmt: str | None) -> tuple[str, bool, list[Path]]:
+    """(format, one table for all inputs?, the files to write) for ``-o out``:
+    ``FILE.parquet`` is one table for every input, ``FILE.npz`` one input's arrays, anything
+    else a folder with one file per input in ``fmt`` (default npz)."""
+    if fmt is not None and fmt not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    suffix = out.suffix.lower().lstrip(".")
+    if suffix in FORMATS:
+        if fmt is not None and fmt != suffix:
+            raise ValueError(f"-o {out} is a .{suffix} file but the format asked for is {fmt}")
+        if suffix == "parquet":
+            return "parquet", True, [out]
+        if len(files) != 1:
+            raise ValueError(f"-o {out}: a .npz file holds one input's features, and there "
+                             f"are {len(files)} inputs; give a folder (one file per input) "
+                             "or FILE.parquet (one table)")
+        return "npz", False, [out]
+    fmt = fmt or "npz"
+    dests = [output_path(f, out, True, roots, fmt) for f in files]
+    if len(set(dests)) != len(dests):
+        raise ValueError("two inputs map to the same output file; give folders, not files "
+                         "with the same name from different folders")
+    return fmt, False, dests
 
 
 def extract_many(name: str, feature, files: list[Path], out: Path, settings: Mapping[str, Any],
                  roots: list[Path], jobs: int, mono: bool, dtype: str, backend: str,
-                 progress: Callable[[Extracted], None] | None = None) -> list[Extracted]:
-    many = len(files) != 1 or out.suffix != ".npz"
-    dests = [output_path(f, out, many, roots) for f in files]
-    if len(set(dests)) != len(dests):
-        raise ValueError("two inputs map to the same output file; give folders, not files "
-                         "with the same name from different folders")
+                 progress: Callable[[Extracted], None] | None = None,
+                 fmt: str | None = None) -> list[Extracted]:
+    """Extract every file: one output file each, or (``-o FILE.parquet``) one table whose
+    row groups are the files in order, renamed into place only once all of them are in."""
+    fmt, one_table, dests = plan_outputs(files, out, roots, fmt)
     results: list[Extracted] = []
     jobs = max(1, min(jobs, len(files) or 1))
+    sink = None
+    if one_table:
+        from affrepro.plugins.features import tables
 
-    def one(i: int) -> Extracted:
-        return extract_file(name, feature, files[i], dests[i], settings, mono, dtype, backend)
+        sink = tables.ParquetSink(out, name, settings)
+
+    def one(i: int):
+        if sink is None:
+            return extract_file(name, feature, files[i], dests[i], settings, mono, dtype,
+                                backend, fmt)
+        feats, meta, seconds = compute_file(name, feature, files[i], settings, mono, dtype,
+                                            backend)
+        return table_of(name, feature, feats, meta, settings), meta, \
+            Extracted(files[i], out, tuple(feats.shape), seconds)
+
+    def done(r) -> None:
+        if sink is not None:
+            table, meta, r = r
+            sink.append(table, meta)  # in input order, on this thread
+        results.append(r)
+        if progress:
+            progress(r)
 
     if (jobs > 1 and getattr(feature, "numba_parallel", True)
             and numba_threading_layer() == "workqueue"):
@@ -152,19 +240,38 @@ def extract_many(name: str, feature, files: list[Path], out: Path, settings: Map
                       "OpenMP runtime to extract files in parallel.", RuntimeWarning,
                       stacklevel=2)
         jobs = 1
-    if jobs == 1:
-        for i in range(len(files)):
-            r = one(i)
-            results.append(r)
-            if progress:
-                progress(r)
-    else:
-        with ThreadPoolExecutor(jobs) as pool:
-            for r in pool.map(one, range(len(files))):
-                results.append(r)
-                if progress:
-                    progress(r)
+    try:
+        if jobs == 1:
+            for i in range(len(files)):
+                done(one(i))
+        else:
+            with ThreadPoolExecutor(jobs) as pool:
+                for r in pool.map(one, range(len(files))):
+                    done(r)
+        if sink is not None:
+            sink.close()
+    except BaseException:
+        if sink is not None:
+            sink.abort()
+        raise
     return results
+
+
+def load_features(path: str | Path, source: str | None = None) -> tuple[np.ndarray, dict]:
+    """(features, meta) from a file ``features extract`` wrote: ``.npz``, or ``.parquet``
+    (``source`` picks one input from a table that holds several)."""
+    path = Path(path)
+    if path.suffix.lower() == ".parquet":
+        from affrepro.plugins.features.tables import read_parquet_features
+
+        return read_parquet_features(path, source)
+    if path.suffix.lower() != ".npz":
+        raise ValueError(f"{path}: expected a .npz or .parquet file from features extract")
+    with np.load(path) as z:
+        if "features" not in z.files or "meta" not in z.files:
+            raise ValueError(f"{path}: not written by features extract (it needs the "
+                             f"arrays 'features' and 'meta'; it has {z.files})")
+        return z["features"], json.loads(str(z["meta"]))
 
 
 def numba_threading_layer() -> str | None:
@@ -191,4 +298,5 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-__all__ = ["run_extractor", "extract_many", "audio_files", "parse_value", "resample", "math"]
+__all__ = ["run_extractor", "extract_many", "audio_files", "parse_value", "resample",
+           "load_features", "math"]

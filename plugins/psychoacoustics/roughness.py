@@ -74,6 +74,7 @@ def extract_roughness(signal: Any, sample_rate: float, backend: str = "auto", **
 @hookimpl
 def register_features(register):
     register(Feature(name="roughness", extract=extract_roughness,
+                     columns=lambda settings, n: feature_names(),
                      settings=dict(ROUGHNESS_SETTINGS),
                      description="Daniel & Weber roughness statistics per 200 ms frame "
                                  "(ARAUS R*: avg, max, argmax, exceedance 05..95; asper)",

@@ -164,3 +164,135 @@ def test_logmel_extracts_in_parallel_under_the_workqueue_layer(tmp_path):
         with np.load(tmp_path / "par" / f"s{i}.npz") as a:
             with np.load(tmp_path / "ser" / f"s{i}.npz") as b:
                 assert np.array_equal(a["features"], b["features"])
+
+
+# ---------------------------------------------------------------- Parquet output
+pd = pytest.importorskip("pandas")
+pytest.importorskip("pyarrow")
+
+
+def _extract(args):
+    res = CliRunner().invoke(_cli(), ["features", "extract", *map(str, args)],
+                             catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    return res
+
+
+def _audio_folder(tmp_path):
+    audio = tmp_path / "audio"
+    (audio / "sub").mkdir(parents=True)
+    _wav(audio / "a.wav", 16000, 1.0)
+    _wav(audio / "sub" / "b.wav", 22050, 0.5, seed=1)
+    _wav(audio / "c.flac", 44100, 0.3, channels=2, seed=2)
+    return audio
+
+
+def test_one_parquet_table_holds_every_input_and_reads_back_as_the_npz_arrays(tmp_path):
+    from affrepro.plugins.features.extract import load_features
+
+    audio = _audio_folder(tmp_path)
+    _extract(["logmel", audio, "-o", tmp_path / "npz", "--set", "n_mels=40"])
+    _extract(["logmel", audio, "-o", tmp_path / "all.parquet", "--set", "n_mels=40", "-j", "2"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["all.parquet", "audio", "npz"]
+    df = pd.read_parquet(tmp_path / "all.parquet")
+    assert list(df.columns[:4]) == ["source", "channel", "frame", "time_s"]
+    assert list(df.columns[4:]) == [f"mel_{i:02d}" for i in range(40)]
+    assert df["mel_00"].dtype == np.float32
+    total = 0
+    for rel in ("a", "sub/b", "c"):
+        with np.load(tmp_path / "npz" / f"{rel}.npz") as z:
+            want = z["features"]
+            want_meta = json.loads(str(z["meta"]))
+        src = str(next(audio.glob(f"{rel}.*")))
+        got, meta = load_features(tmp_path / "all.parquet", source=src)
+        np.testing.assert_array_equal(got, want)  # same shape, channels kept, bit-identical
+        assert meta == want_meta
+        rows = df[df["source"] == src]
+        n_ch = 1 if want.ndim == 2 else want.shape[0]
+        assert len(rows) == n_ch * want.shape[-1]
+        first = rows[rows["channel"] == n_ch - 1]
+        np.testing.assert_array_equal(first["frame"], np.arange(want.shape[-1]))
+        np.testing.assert_allclose(first["time_s"], np.arange(want.shape[-1]) * 160 / 16000)
+        np.testing.assert_array_equal(first["mel_07"], want.reshape(n_ch, 40, -1)[-1, 7])
+        total += len(rows)
+    assert total == len(df)
+    import pyarrow.parquet as pq
+
+    kv = pq.read_metadata(tmp_path / "all.parquet").metadata
+    assert json.loads(kv[b"affrepro.settings"])["n_mels"] == 40
+    assert kv[b"affrepro.feature"] == b"logmel"
+
+
+def test_parquet_per_file_in_a_folder_reads_as_one_table(tmp_path):
+    from affrepro.plugins.features.extract import load_features
+
+    audio = _audio_folder(tmp_path)
+    _extract(["mfcc", audio, "-o", tmp_path / "out", "--format", "parquet", "--set", "n_mfcc=13"])
+    files = sorted(str(p.relative_to(tmp_path / "out")) for p in (tmp_path / "out").rglob("*"))
+    assert files == ["a.parquet", "c.parquet", "sub", "sub/b.parquet"]
+    got, meta = load_features(tmp_path / "out" / "sub" / "b.parquet")
+    assert got.shape == (13, 51) and meta["source_sample_rate"] == 22050
+    both = pd.concat([pd.read_parquet(p) for p in sorted((tmp_path / "out").rglob("*.parquet"))])
+    assert list(both.columns[4:]) == [f"mfcc_{i:02d}" for i in range(13)]
+    assert both["source"].nunique() == 3
+
+
+def test_per_file_features_become_one_row_per_channel_with_araus_names(tmp_path):
+    from affrepro.plugins.features.extract import load_features
+    from affrepro.plugins.psychoacoustics import feature_names
+
+    audio = _audio_folder(tmp_path)
+    _extract(["laf", audio, "-o", tmp_path / "laf.parquet"])
+    _extract(["laf", audio / "c.flac", "-o", tmp_path / "c.npz"])
+    df = pd.read_parquet(tmp_path / "laf.parquet")
+    assert list(df.columns) == ["source", "channel", *feature_names("laf")]
+    assert len(df) == 1 + 1 + 2  # a, b mono; c stereo
+    with np.load(tmp_path / "c.npz") as z:
+        want = z["features"]
+    got, _ = load_features(tmp_path / "laf.parquet", source=str(audio / "c.flac"))
+    np.testing.assert_array_equal(got, want)
+    rows = df[df["source"] == str(audio / "c.flac")]
+    np.testing.assert_array_equal(rows["LAavg"], want[:, 0])
+
+
+def test_parquet_and_npz_output_errors(tmp_path):
+    from affrepro.plugins.features.extract import load_features
+
+    audio = _audio_folder(tmp_path)
+    cli = _cli()
+    r = CliRunner().invoke(cli, ["features", "extract", "logmel", str(audio), "-o",
+                                 str(tmp_path / "x.npz")])
+    assert r.exit_code != 0 and "a .npz file holds one input" in r.output
+    assert "3 inputs" in r.output and not (tmp_path / "x.npz").exists()
+    r = CliRunner().invoke(cli, ["features", "extract", "logmel", str(audio), "-o",
+                                 str(tmp_path / "x.parquet"), "--format", "npz"])
+    assert r.exit_code != 0 and "is a .parquet file" in r.output
+    # a file that is not audio stops the run: no table, no temporary left behind
+    (audio / "zz_broken.wav").write_bytes(b"RIFF not really a wave file")
+    r = CliRunner().invoke(cli, ["features", "extract", "logmel", str(audio), "-o",
+                                 str(tmp_path / "t" / "all.parquet")])
+    assert r.exit_code != 0 and "zz_broken.wav" in r.output and "cannot read" in r.output
+    assert not (tmp_path / "t").exists() or list((tmp_path / "t").iterdir()) == []
+    _extract(["logmel", audio / "a.wav", "-o", tmp_path / "one.parquet"])
+    with pytest.raises(KeyError, match="no source"):
+        load_features(tmp_path / "one.parquet", source="elsewhere.wav")
+    pd.DataFrame({"a": [1.0]}).to_parquet(tmp_path / "foreign.parquet")
+    with pytest.raises(ValueError, match="not a features table"):
+        load_features(tmp_path / "foreign.parquet")
+    with pytest.raises(ValueError, match="expected a .npz or .parquet"):
+        load_features(tmp_path / "feats.csv")
+
+
+def test_column_names_are_checked():
+    from affrepro.components import Feature
+    from affrepro.plugins.features.tables import column_names
+
+    plain = Feature(name="f", extract=lambda *a, **k: None)
+    assert column_names(plain, {}, 3) == ["f_0", "f_1", "f_2"]
+    assert column_names(plain, {}, 11)[:2] == ["f_00", "f_01"]
+    short = Feature(name="g", extract=lambda *a, **k: None, columns=lambda s, n: ["x"])
+    with pytest.raises(ValueError, match="names 1 columns for an array with 2"):
+        column_names(short, {}, 2)
+    clash = Feature(name="h", extract=lambda *a, **k: None, columns=lambda s, n: ["frame"])
+    with pytest.raises(ValueError, match="unique and not source"):
+        column_names(clash, {}, 1)
