@@ -14,6 +14,7 @@ from affrepro.components import Feature
 # One place for the defaults: what `features extract` stores beside every array.
 COMMON: dict[str, Any] = {
     "target_sample_rate": 16000,  # signals are resampled to this rate first (None: keep theirs)
+    "res_type": "soxr_hq",  # how: librosa.load's default ("soxr_vhq", "polyphase": scipy)
     "n_fft": 1024, "hop_length": 160, "win_length": None, "window": "hann",
     "center": True, "pad_mode": "constant", "power": 2.0,
     "n_mels": 64, "fmin": 0.0, "fmax": None, "htk": False, "norm": "slaney",

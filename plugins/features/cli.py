@@ -70,7 +70,7 @@ def features_extract(name, files, out, overrides, jobs, mono, dtype, backend, as
     and ``meta`` (JSON: source, sample rates, channels, hop in seconds). A .parquet table
     has a row per source, channel (and frame, with ``time_s``), a column per feature row,
     and the settings and metas in its metadata. Files are resampled to the feature's
-    ``target_sample_rate`` (polyphase) when theirs differs."""
+    ``target_sample_rate`` when theirs differs (``res_type``: soxr_hq, as librosa.load)."""
     from affrepro.plugins.features import extract as ex
 
     feature = _feature(name)

@@ -16,30 +16,57 @@ import numpy as np
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".aiff", ".aif", ".au", ".mp3")
 
 
-def resample(signal: np.ndarray, sr_from: float, sr_to: float) -> np.ndarray:
-    """Polyphase resampling along the last axis (scipy.signal.resample_poly)."""
-    if sr_from == sr_to:
-        return signal
-    from fractions import Fraction
+RES_TYPES = ("soxr_hq", "soxr_vhq", "polyphase")
 
-    from scipy.signal import resample_poly
 
+def resample(signal: np.ndarray, sr_from: float, sr_to: float,
+             res_type: str = "soxr_hq") -> np.ndarray:
+    """Resample along the last axis as ``librosa.resample(res_type=...)`` does: ``soxr_hq``
+    (its default, and ``librosa.load``'s; python-soxr's band-limited sinc, HQ) or
+    ``soxr_vhq``, or ``polyphase`` (``scipy.signal.resample_poly`` with the rates' ratio);
+    the result has ``ceil(n · sr_to / sr_from)`` samples (zero-padded or cut, like
+    librosa's ``fix=True``) and float signals keep their dtype."""
+    if res_type not in RES_TYPES:
+        raise ValueError(f"res_type must be one of {', '.join(RES_TYPES)}, got {res_type!r}")
     if sr_from <= 0 or sr_to <= 0:
         raise ValueError(f"sample rates must be positive, got {sr_from} -> {sr_to}")
-    ratio = Fraction(sr_to / sr_from).limit_denominator(10000)
-    out = resample_poly(np.asarray(signal, dtype=np.float64), ratio.numerator,
-                        ratio.denominator, axis=-1)
-    return out.astype(signal.dtype if np.asarray(signal).dtype.kind == "f" else np.float64,
-                      copy=False)
+    if sr_from == sr_to:
+        return signal
+    x = np.asarray(signal)
+    dtype = x.dtype if x.dtype in (np.float32, np.float64) else np.float64
+    n = x.shape[-1]
+    n_out = int(math.ceil(n * float(sr_to) / sr_from))
+    if res_type == "polyphase":
+        from fractions import Fraction
+
+        from scipy.signal import resample_poly
+
+        ratio = Fraction(sr_to / sr_from).limit_denominator(10000)
+        out = resample_poly(x.astype(np.float64), ratio.numerator, ratio.denominator, axis=-1)
+    else:
+        import soxr
+
+        rows = x.reshape(-1, n).astype(dtype, copy=False)   # soxr: (samples, channels)
+        out = soxr.resample(np.ascontiguousarray(rows.T), sr_from, sr_to,
+                            quality=res_type[len("soxr_"):].upper()).T
+        out = out.reshape(x.shape[:-1] + (out.shape[-1],))
+    if out.shape[-1] != n_out:
+        fixed = np.zeros(x.shape[:-1] + (n_out,), dtype=out.dtype)
+        keep = min(n_out, out.shape[-1])
+        fixed[..., :keep] = out[..., :keep]
+        out = fixed
+    return out.astype(dtype, copy=False)
 
 
 def run_extractor(name: str, signal: Any, sample_rate: float, settings: Mapping[str, Any],
                   backend: str = "auto"):
-    """Resample to ``settings["target_sample_rate"]`` (when set) and run the kernel."""
+    """Resample to ``settings["target_sample_rate"]`` (when set; ``settings["res_type"]``
+    says how) and run the kernel."""
     from affrepro.kernels import spectral as sp
 
     s = dict(settings)
     target = s.pop("target_sample_rate", None) or sample_rate
+    res_type = s.pop("res_type", "soxr_hq")
     if target != sample_rate:
         from affrepro.kernels._dispatch import is_torch_tensor
 
@@ -48,9 +75,9 @@ def run_extractor(name: str, signal: Any, sample_rate: float, settings: Mapping[
 
             dev, dt = signal.device, signal.dtype
             signal = torch.from_numpy(resample(signal.detach().cpu().numpy(), sample_rate,
-                                               target)).to(device=dev, dtype=dt)
+                                               target, res_type)).to(device=dev, dtype=dt)
         else:
-            signal = resample(np.asarray(signal), sample_rate, target)
+            signal = resample(np.asarray(signal), sample_rate, target, res_type)
     fn = {"logmel": sp.logmel, "mfcc": sp.mfcc}[name]
     return fn(signal, sr=target, backend=backend, **s)
 

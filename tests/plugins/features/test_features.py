@@ -57,6 +57,49 @@ def test_extract_resamples_to_the_feature_rate(registries):
                                               n_mels=64, backend="reference"), atol=1e-6)
 
 
+@pytest.mark.parametrize("res_type", ["soxr_hq", "soxr_vhq", "polyphase"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_resample_is_librosa_resample(res_type, dtype):
+    librosa = pytest.importorskip("librosa")
+    from affrepro.plugins.features.extract import resample
+
+    rng = np.random.default_rng(3)
+    for shape, sr_from, sr_to in [((4411,), 44100, 16000), ((2, 3001), 22050, 16000),
+                                  ((2, 3, 997), 16000, 44100), ((1,), 48000, 16000)]:
+        y = rng.standard_normal(shape).astype(dtype)
+        ours = resample(y, sr_from, sr_to, res_type)
+        theirs = librosa.resample(y, orig_sr=sr_from, target_sr=sr_to, res_type=res_type)
+        assert ours.dtype == theirs.dtype == dtype and ours.shape == theirs.shape
+        np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-6 if dtype == np.float32
+                                   else 1e-12)
+    assert resample(y, 16000, 16000) is y
+    with pytest.raises(ValueError, match="res_type must be one of"):
+        resample(y, 44100, 16000, "kaiser_best")
+    with pytest.raises(ValueError, match="sample rates must be positive"):
+        resample(y, 0, 16000)
+
+
+def test_cli_mono_logmel_is_librosa_load_melspectrogram_power_to_db(tmp_path):
+    """A 44.1 kHz stereo file through `features extract logmel --mono` against the librosa
+    pipeline a researcher would write: load(sr=16000) (mono, soxr_hq), melspectrogram
+    with the same settings, power_to_db (ref 1, amin 1e-10, top_db 80)."""
+    librosa = pytest.importorskip("librosa")
+    _wav(tmp_path / "s.wav", 44100, 1.3, channels=2, seed=4)
+    _extract_ok = CliRunner().invoke(_cli(), ["features", "extract", "logmel",
+                                              str(tmp_path / "s.wav"), "-o",
+                                              str(tmp_path / "s.npz"), "--mono"],
+                                     catch_exceptions=False)
+    assert _extract_ok.exit_code == 0, _extract_ok.output
+    with np.load(tmp_path / "s.npz") as z:
+        ours = z["features"]
+        assert json.loads(str(z["settings"]))["res_type"] == "soxr_hq"
+    y, sr = librosa.load(str(tmp_path / "s.wav"), sr=16000)
+    S = librosa.feature.melspectrogram(y=y, sr=sr, n_fft=1024, hop_length=160, n_mels=64)
+    theirs = librosa.power_to_db(S)
+    assert ours.shape == theirs.shape == (64, 1 + int(np.ceil(1.3 * 16000)) // 160)
+    np.testing.assert_allclose(ours, theirs, atol=2e-3)
+
+
 def test_cli_extract_a_folder(tmp_path):
     audio = tmp_path / "audio"
     (audio / "sub").mkdir(parents=True)
