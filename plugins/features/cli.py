@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -89,6 +91,12 @@ def features_extract(name, files, out, overrides, jobs, mono, dtype, backend, as
     jobs = jobs or ex.default_jobs()
     t0 = time.perf_counter()
     show = not as_json and sys.stderr.isatty()
+
+    def _terminate(signum, frame):  # SIGTERM unwinds like Ctrl-C: temporaries are removed
+        raise SystemExit(128 + signum)
+
+    on_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if on_main else None
     try:
         if show:
             from rich.console import Console
@@ -104,6 +112,9 @@ def features_extract(name, files, out, overrides, jobs, mono, dtype, backend, as
                                       mono, dtype, backend, fmt=fmt)
     except (ValueError, RuntimeError, OSError) as exc:
         raise click.ClickException(str(exc)) from exc
+    finally:
+        if on_main:
+            signal.signal(signal.SIGTERM, previous)
     wall = time.perf_counter() - t0
     audio = sum(r.seconds for r in results)
     if as_json:

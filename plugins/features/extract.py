@@ -118,11 +118,9 @@ class Extracted:
 FORMATS = ("npz", "parquet")
 
 
-def output_path(src: Path, out: Path, many: bool, roots: list[Path], fmt: str = "npz") -> Path:
-    """Where one input's file goes: ``out`` itself for one input and ``out`` of that format,
-    else ``out/<path below its root folder>.<fmt>``."""
-    if not many and out.suffix == f".{fmt}":
-        return out
+def output_path(src: Path, out: Path, roots: list[Path], fmt: str = "npz") -> Path:
+    """Where one input's file goes in the output folder: ``out/<path below the folder it
+    was found in, or its name>.<fmt>``."""
     rel = Path(src.name)
     for root in roots:
         if root.is_dir():
@@ -143,14 +141,17 @@ def compute_file(name: str, feature, src: Path, settings: Mapping[str, Any], mon
 
     try:
         data, sr = sf.read(str(src), dtype=dtype, always_2d=True)  # (frames, channels)
-    except sf.LibsndfileError as exc:
+    except (sf.LibsndfileError, RuntimeError, UnicodeError) as exc:
         raise ValueError(f"{src}: cannot read it as audio ({exc})") from exc
     signal = data.mean(axis=1) if mono else np.ascontiguousarray(data.T)
     if not mono and signal.shape[0] == 1:
         signal = signal[0]
-    with numba_impl.thread_limit(1):
-        feats = feature.extract(signal, sr, backend=backend, **settings) \
-            if backend != "auto" else feature.extract(signal, sr, **settings)
+    try:
+        with numba_impl.thread_limit(1):
+            feats = feature.extract(signal, sr, backend=backend, **settings) \
+                if backend != "auto" else feature.extract(signal, sr, **settings)
+    except (ValueError, TypeError, ArithmeticError) as exc:
+        raise ValueError(f"{src}: {name}: {exc}") from exc
     feats = np.asarray(feats)
     final_sr = settings.get("target_sample_rate") or sr
     meta = {"feature": name, "settings": dict(settings), "source": str(src),
@@ -165,7 +166,7 @@ def compute_file(name: str, feature, src: Path, settings: Mapping[str, Any], mon
 def write_npz(dst: Path, feats: np.ndarray, meta: Mapping[str, Any]) -> None:
     """``features``, ``settings`` (JSON) and ``meta`` (JSON) in one .npz, written atomically."""
     dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_name(dst.name + f".tmp{os.getpid()}.npz")
+    tmp = dst.with_name(f".{dst.name}.tmp{os.getpid()}.npz")  # hidden from folder readers
     try:
         np.savez(tmp, features=feats, settings=np.array(json.dumps(meta["settings"],
                                                                    default=str)),
@@ -208,7 +209,16 @@ def plan_outputs(files: list[Path], out: Path, roots: list[Path],
     else a folder with one file per input in ``fmt`` (default npz)."""
     if fmt is not None and fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    seen: dict[str, Path] = {}
+    for f in files:
+        key = os.path.normcase(os.path.abspath(f))
+        if key in seen:
+            raise ValueError(f"{f} is an input twice (as {seen[key]} and {f}): give each "
+                             "file once (a file and the folder holding it count twice)")
+        seen[key] = f
     suffix = out.suffix.lower().lstrip(".")
+    if suffix in FORMATS and out.is_dir():
+        raise ValueError(f"-o {out} is a folder; a .{suffix} output names a file")
     if suffix in FORMATS:
         if fmt is not None and fmt != suffix:
             raise ValueError(f"-o {out} is a .{suffix} file but the format asked for is {fmt}")
@@ -220,10 +230,14 @@ def plan_outputs(files: list[Path], out: Path, roots: list[Path],
                              "or FILE.parquet (one table)")
         return "npz", False, [out]
     fmt = fmt or "npz"
-    dests = [output_path(f, out, True, roots, fmt) for f in files]
-    if len(set(dests)) != len(dests):
-        raise ValueError("two inputs map to the same output file; give folders, not files "
-                         "with the same name from different folders")
+    dests = [output_path(f, out, roots, fmt) for f in files]
+    first: dict[Path, Path] = {}
+    for f, d in zip(files, dests):
+        if d in first:
+            raise ValueError(f"{first[d]} and {f} would both be written to {d} (same name but "
+                             f"for the suffix, or from different folders); rename one, or "
+                             f"write one table with -o FILE.parquet")
+        first[d] = f
     return fmt, False, dests
 
 
@@ -272,9 +286,8 @@ def extract_many(name: str, feature, files: list[Path], out: Path, settings: Map
             for i in range(len(files)):
                 done(one(i))
         else:
-            with ThreadPoolExecutor(jobs) as pool:
-                for r in pool.map(one, range(len(files))):
-                    done(r)
+            for r in _ordered_map(one, len(files), jobs):
+                done(r)
         if sink is not None:
             sink.close()
     except BaseException:
@@ -284,9 +297,29 @@ def extract_many(name: str, feature, files: list[Path], out: Path, settings: Map
     return results
 
 
-def load_features(path: str | Path, source: str | None = None) -> tuple[np.ndarray, dict]:
+def _ordered_map(fn: Callable[[int], Any], n: int, jobs: int):
+    """fn(0), fn(1), ... in order, ``jobs`` at a time, with at most 2 × jobs results done
+    but not yet taken (a slow early file does not let the rest pile up in memory)."""
+    from collections import deque
+
+    with ThreadPoolExecutor(jobs) as pool:
+        pending: deque = deque()
+        nxt = 0
+        try:
+            while nxt < n or pending:
+                while nxt < n and len(pending) < 2 * jobs:
+                    pending.append(pool.submit(fn, nxt))
+                    nxt += 1
+                yield pending.popleft().result()
+        finally:
+            for f in pending:
+                f.cancel()
+
+
+def load_features(path: str | Path, source: str | Path | None = None) -> tuple[np.ndarray, dict]:
     """(features, meta) from a file ``features extract`` wrote: ``.npz``, or ``.parquet``
-    (``source`` picks one input from a table that holds several)."""
+    (``source`` picks one input from a table that holds several: the path as it was given
+    to ``features extract``, or the same file by another spelling of its path)."""
     path = Path(path)
     if path.suffix.lower() == ".parquet":
         from affrepro.plugins.features.tables import read_parquet_features

@@ -22,6 +22,9 @@ FEATURE_KEY = b"affrepro.feature"
 SETTINGS_KEY = b"affrepro.settings"
 FILES_KEY = b"affrepro.files"  # a JSON list: one meta per source, in row order
 INDEX_COLUMNS = ("source", "channel", "frame", "time_s")
+# sources are gathered into row groups of at least this many rows: one row group per
+# source would make per-file features (one row each) a file that is mostly footer
+ROW_GROUP_ROWS = 1 << 16
 
 
 def is_frame_wise(settings: Mapping[str, Any]) -> bool:
@@ -84,19 +87,31 @@ def to_table(feats: np.ndarray, source: str, names: Sequence[str], frame_wise: b
     return pa.table(cols)
 
 
+def _schema_difference(a, b) -> str:
+    """The columns where schema ``a`` differs from ``b``, for an error message."""
+    fa, fb = dict(zip(a.names, a.types)), dict(zip(b.names, b.types))
+    parts = [f"{n}: {fa.get(n, 'missing')} vs {fb.get(n, 'missing')}"
+             for n in list(dict.fromkeys(a.names + b.names)) if fa.get(n) != fb.get(n)]
+    return "; ".join(parts[:5]) + (f"; and {len(parts) - 5} more" if len(parts) > 5 else "")
+
+
 class ParquetSink:
-    """Appends each source's table to one Parquet file as its own row group; the file
-    appears (atomically renamed from a temporary beside it) only when :meth:`close` runs,
-    and :meth:`abort` removes the temporary, so a failed run leaves nothing half-written."""
+    """Appends each source's table to one Parquet file (row groups of at least
+    ``ROW_GROUP_ROWS`` rows, sources in order); the file appears (atomically renamed from a
+    hidden temporary beside it) only when :meth:`close` runs, and :meth:`abort` removes
+    the temporary, so a failed run leaves nothing half-written. Each source's meta is kept
+    without the settings, which are stored once."""
 
     def __init__(self, path: Path, feature_name: str, settings: Mapping[str, Any]):
         self.path = Path(path)
-        self.tmp = self.path.with_name(f"{self.path.name}.tmp{os.getpid()}")
+        self.tmp = self.path.with_name(f".{self.path.name}.tmp{os.getpid()}")
         self.feature_name = feature_name
         self.settings = json.dumps(dict(settings), default=str)
         self.metas: list[dict] = []
         self._writer = None
         self._schema = None
+        self._buffer: list = []
+        self._buffered = 0
 
     def append(self, table, meta: Mapping[str, Any]) -> None:
         import pyarrow.parquet as pq
@@ -106,16 +121,27 @@ class ParquetSink:
             self._schema = table.schema
             self._writer = pq.ParquetWriter(str(self.tmp), self._schema)
         elif not table.schema.equals(self._schema):
-            raise ValueError(f"{meta.get('source')}: its table's columns "
-                             f"({', '.join(table.schema.names)}) differ from the first "
-                             f"file's ({', '.join(self._schema.names)}); one table needs the "
-                             "same columns for every file")
-        self._writer.write_table(table)
-        self.metas.append(dict(meta))
+            raise ValueError(f"{meta.get('source')}: its table does not match the first "
+                             f"file's ({_schema_difference(table.schema, self._schema)}); "
+                             "one table needs the same columns and types for every file")
+        self._buffer.append(table)
+        self._buffered += table.num_rows
+        if self._buffered >= ROW_GROUP_ROWS:
+            self._flush()
+        self.metas.append({k: v for k, v in meta.items() if k != "settings"})
+
+    def _flush(self) -> None:
+        import pyarrow as pa
+
+        if self._buffer:
+            self._writer.write_table(pa.concat_tables(self._buffer),
+                                     row_group_size=max(self._buffered, 1))
+        self._buffer, self._buffered = [], 0
 
     def close(self) -> None:
         if self._writer is None:
             return
+        self._flush()
         self._writer.add_key_value_metadata({
             FEATURE_KEY: self.feature_name.encode(), SETTINGS_KEY: self.settings.encode(),
             FILES_KEY: json.dumps(self.metas, default=str).encode()})
@@ -124,6 +150,7 @@ class ParquetSink:
         os.replace(self.tmp, self.path)
 
     def abort(self) -> None:
+        self._buffer = []
         if self._writer is not None:
             try:
                 self._writer.close()
@@ -156,10 +183,15 @@ def parquet_metadata(path: Path) -> tuple[str, dict, list[dict]]:
             json.loads(kv[FILES_KEY]))
 
 
-def read_parquet_features(path: Path, source: str | None = None) -> tuple[np.ndarray, dict]:
+def _same_file(a: str, b: str) -> bool:
+    return os.path.normcase(os.path.abspath(a)) == os.path.normcase(os.path.abspath(b))
+
+
+def read_parquet_features(path: Path, source: str | Path | None = None
+                          ) -> tuple[np.ndarray, dict]:
     """One source's array, shaped as ``features extract`` wrote it to ``.npz``, and its
-    meta. ``source`` may be left out when the table holds one source."""
-    import pyarrow.compute as pc
+    meta. ``source`` may be left out when the table holds one source; it matches the path
+    as it was given, or another spelling of the same path (relative to this directory)."""
     import pyarrow.parquet as pq
 
     _, settings, metas = parquet_metadata(path)
@@ -169,15 +201,24 @@ def read_parquet_features(path: Path, source: str | None = None) -> tuple[np.nda
             raise ValueError(f"{path} holds {len(sources)} sources; name one with source=... "
                              f"(e.g. {sources[0]!r})")
         source = sources[0]
-    if source not in sources:
-        raise KeyError(f"{path} holds no source {source!r}; it has {len(sources)}, e.g. "
-                       f"{sources[:3]}")
-    meta = metas[sources.index(source)]
-    table = pq.read_table(str(path))
-    table = table.filter(pc.equal(table["source"], source))
+    want = str(source)
+    if want not in sources:
+        same = [s for s in sources if _same_file(s, want)]
+        if len(same) != 1:
+            raise KeyError(f"{path} holds no source {want!r} (sources are stored as the paths "
+                           f"given to features extract; it has {len(sources)}, e.g. "
+                           f"{sources[:3]})")
+        want = same[0]
+    meta = {**metas[sources.index(want)], "settings": settings}
+    table = pq.read_table(str(path), filters=[("source", "==", want)])
     names = [c for c in table.column_names if c not in INDEX_COLUMNS]
-    values = np.stack([table[c].to_numpy() for c in names], axis=-1)  # (rows, columns)
-    n_ch = len(np.unique(table["channel"].to_numpy()))
+    shape = tuple(meta["shape"])
+    values = np.stack([table[c].to_numpy() for c in names], axis=-1) if names else \
+        np.zeros((table.num_rows, 0))
+    if values.size != int(np.prod(shape)):
+        raise ValueError(f"{path}: source {want!r} has {values.size} values in the table but "
+                         f"its meta says shape {list(shape)}")
     if is_frame_wise(settings):
-        values = values.reshape(n_ch, -1, len(names)).transpose(0, 2, 1)
-    return np.ascontiguousarray(values.reshape(meta["shape"])), meta
+        n_ch = shape[0] if len(shape) == 3 else 1
+        values = values.reshape(n_ch, shape[-1], len(names)).transpose(0, 2, 1)
+    return np.ascontiguousarray(values.reshape(shape)), meta

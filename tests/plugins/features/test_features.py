@@ -339,3 +339,109 @@ def test_column_names_are_checked():
     clash = Feature(name="h", extract=lambda *a, **k: None, columns=lambda s, n: ["frame"])
     with pytest.raises(ValueError, match="unique and not source"):
         column_names(clash, {}, 1)
+
+
+@pytest.mark.parametrize("channels", [1, 2])
+def test_parquet_round_trips_features_with_no_frames(tmp_path, channels):
+    from affrepro.plugins.features.extract import load_features
+
+    sf.write(str(tmp_path / "empty.wav"), np.zeros((0, channels)), 16000)
+    _wav(tmp_path / "tiny.wav", 16000, 48 / 16000, channels=channels)
+    for args in (["empty.wav"], ["tiny.wav", "--set", "center=false"]):
+        out = tmp_path / f"{args[0]}.parquet"
+        _extract(["logmel", tmp_path / args[0], "-o", out, *args[1:]])
+        _extract(["logmel", tmp_path / args[0], "-o", tmp_path / "x.npz", *args[1:]])
+        got, meta = load_features(out)
+        want, _ = load_features(tmp_path / "x.npz")
+        assert got.shape == want.shape == ((64, 0) if channels == 1 else (2, 64, 0))
+        assert got.dtype == want.dtype and meta["shape"] == list(want.shape)
+
+
+def test_one_table_groups_small_sources_and_finds_a_source_by_any_spelling(tmp_path,
+                                                                          monkeypatch):
+    import pyarrow.parquet as pq
+
+    from affrepro.plugins.features.extract import load_features
+
+    for i in range(5):
+        _wav(tmp_path / f"s{i}.wav", 16000, 0.2, seed=i)
+    monkeypatch.chdir(tmp_path)
+    _extract(["laf", ".", "-o", "laf.parquet"])
+    assert pq.ParquetFile("laf.parquet").num_row_groups == 1  # not one per source
+    a, meta = load_features("laf.parquet", source="s3.wav")
+    for spelling in (tmp_path / "s3.wav", "./s3.wav", str(tmp_path / "s3.wav")):
+        b, _ = load_features("laf.parquet", source=spelling)
+        np.testing.assert_array_equal(a, b)
+    assert meta["source"] == "s3.wav" and meta["settings"]["calibration"] is not None
+    assert not [p for p in tmp_path.iterdir() if ".tmp" in p.name]
+
+
+def test_input_and_output_name_clashes_are_named(tmp_path):
+    audio = tmp_path / "g"
+    audio.mkdir()
+    _wav(audio / "a.wav", 16000, 0.2)
+    _wav(audio / "b.wav", 16000, 0.2)
+    sf.write(str(audio / "a.flac"), np.zeros(1600), 16000)
+    cli = _cli()
+    r = CliRunner().invoke(cli, ["features", "extract", "logmel", str(audio / "b.wav"),
+                                 str(audio), "-o", str(tmp_path / "t.parquet")])
+    assert r.exit_code != 0 and "is an input twice" in r.output and "b.wav" in r.output
+    r = CliRunner().invoke(cli, ["features", "extract", "logmel", str(audio), "-o",
+                                 str(tmp_path / "o"), "--format", "parquet"])
+    assert r.exit_code != 0 and "a.flac and" in r.output and "a.wav would both" in r.output
+    (tmp_path / "d.parquet").mkdir()
+    r = CliRunner().invoke(cli, ["features", "extract", "logmel", str(audio / "b.wav"), "-o",
+                                 str(tmp_path / "d.parquet")])
+    assert r.exit_code != 0 and "is a folder" in r.output
+
+
+def test_a_failing_file_is_named_in_the_error(tmp_path):
+    _wav(tmp_path / "ok.wav", 16000, 0.5)
+    _wav(tmp_path / "short.wav", 16000, 48 / 16000)
+    r = CliRunner().invoke(_cli(), ["features", "extract", "roughness", str(tmp_path), "-o",
+                                    str(tmp_path / "r.parquet")])
+    assert r.exit_code != 0 and "short.wav: roughness:" in r.output
+    assert not (tmp_path / "r.parquet").exists()
+
+
+def test_one_table_names_the_column_whose_type_changed(tmp_path):
+    from affrepro.components import Feature
+    from affrepro.plugins.features.extract import extract_many
+
+    def toy(signal, sr, **settings):  # float32 for short files, float64 for long ones
+        return np.ones(3, dtype=np.float32 if signal.shape[-1] < 5000 else np.float64)
+
+    _wav(tmp_path / "a.wav", 16000, 0.1)
+    _wav(tmp_path / "b.wav", 16000, 0.5)
+    with pytest.raises(ValueError, match=r"b.wav: .*toy_0: double vs float"):
+        extract_many("toy", Feature(name="toy", extract=toy), sorted(tmp_path.glob("*.wav")),
+                     tmp_path / "t.parquet", {}, [tmp_path], 2, False, "float32", "auto")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.wav", "b.wav"]
+
+
+def test_sigterm_leaves_no_half_written_table(tmp_path):
+    """A scheduler's SIGTERM mid-run: no table and no temporary left behind."""
+    import signal
+    import time
+
+    for i in range(3):
+        _wav(tmp_path / f"s{i}.wav", 16000, 0.3, seed=i)
+    code = ("import os, signal, sys, threading\n"
+            "from affrepro.plugins.features import extract as ex\n"
+            "real = ex.compute_file\n"
+            "def slow(*a, **k):\n"
+            "    r = real(*a, **k)\n"
+            "    if str(a[2]).endswith('s1.wav'):\n"
+            "        print('ready', flush=True); threading.Event().wait(60)\n"
+            "    return r\n"
+            "ex.compute_file = slow\n"
+            "from affrepro.cli import main\n"
+            f"sys.argv = ['affrepro', 'features', 'extract', 'laf', {str(tmp_path)!r}, '-o', "
+            f"{str(tmp_path / 'out' / 't.parquet')!r}, '-j', '1']\n"
+            "main()\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "ready"
+    time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=120) == 128 + signal.SIGTERM
+    assert list((tmp_path / "out").iterdir()) == []
