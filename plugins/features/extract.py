@@ -146,12 +146,15 @@ def compute_file(name: str, feature, src: Path, settings: Mapping[str, Any], mon
     signal = data.mean(axis=1) if mono else np.ascontiguousarray(data.T)
     if not mono and signal.shape[0] == 1:
         signal = signal[0]
+    signal = _on_backend_device(signal, backend)
     try:
         with numba_impl.thread_limit(1):
             feats = feature.extract(signal, sr, backend=backend, **settings) \
                 if backend != "auto" else feature.extract(signal, sr, **settings)
     except (ValueError, TypeError, ArithmeticError) as exc:
         raise ValueError(f"{src}: {name}: {exc}") from exc
+    if hasattr(feats, "detach"):  # a torch tensor (the triton backend)
+        feats = feats.detach().cpu().numpy()
     feats = np.asarray(feats)
     final_sr = settings.get("target_sample_rate") or sr
     meta = {"feature": name, "settings": dict(settings), "source": str(src),
@@ -161,6 +164,23 @@ def compute_file(name: str, feature, src: Path, settings: Mapping[str, Any], mon
                      else "(channels,) columns"),
             "hop_seconds": settings.get("hop_length", 0) / final_sr}
     return feats, meta, data.shape[0] / sr
+
+
+def _on_backend_device(signal: np.ndarray, backend: str):
+    """The signal where ``backend`` runs: the triton kernels take torch tensors on a CUDA
+    GPU (on the CPU only under TRITON_INTERPRET=1, slowly); the others NumPy arrays."""
+    if backend != "triton":
+        return signal
+    import torch
+
+    from affrepro.kernels._dispatch import triton_interpreting
+
+    if torch.cuda.is_available():
+        return torch.from_numpy(signal).to("cuda", non_blocking=True)
+    if triton_interpreting():
+        return torch.from_numpy(signal)
+    raise ValueError("--backend triton needs a CUDA GPU (or TRITON_INTERPRET=1 to run the "
+                     "kernels on the CPU, slowly); torch sees none here")
 
 
 def write_npz(dst: Path, feats: np.ndarray, meta: Mapping[str, Any]) -> None:
