@@ -202,10 +202,10 @@ step() {  # step NAME TIMEOUT_S CMD...: runs CMD with the timeout (cut to the bu
   note "$(printf '%-15s %-8s rc=%-3s %4ss' "$name" "$verdict" "$rc" "$took")"
 }
 
-run_tests() {  # AFFREPRO_GPU_TEST_PATHS: other test files (default: all three kernels)
+run_tests() {  # AFFREPRO_GPU_TEST_PATHS: other test files (default: the three kernels, features)
   # shellcheck disable=SC2086
   "$PY" -m pytest -p no:cacheprovider -q -rs -o addopts= --import-mode=importlib \
-    ${AFFREPRO_GPU_TEST_PATHS:-tests/kernels/spectral/test_spectral_triton.py tests/kernels/moments tests/kernels/gaussian_posterior} \
+    ${AFFREPRO_GPU_TEST_PATHS:-tests/kernels/spectral/test_spectral_triton.py tests/kernels/moments tests/kernels/gaussian_posterior tests/plugins/features/test_features.py} \
     -k "(cuda or triton or gpu) and not under_the_interpreter and not under_interpreter" "$@"
 }
 
