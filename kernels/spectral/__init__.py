@@ -8,8 +8,14 @@ exact conventions, which follow librosa 0.10/0.11):
   -> (..., 1 + n_fft//2, n_frames)
 - ``melspectrogram(y, sr, ..., n_mels, fmin, fmax, htk, norm)`` -> (..., n_mels, n_frames)
 - ``logmel(y, sr, ..., log="db"|"log", ref, amin, top_db)`` -> (..., n_mels, n_frames)
-- ``mfcc(y, sr, n_mfcc, dct_norm, lifter, ...)`` -> (..., n_mfcc, n_frames)
+- ``mfcc(y, sr, n_mfcc, dct_type=2, norm="ortho", lifter, ..., mel_norm)`` -> (..., n_mfcc,
+  n_frames); ``norm`` is the DCT's, as in librosa's ``mfcc`` (the filters' is ``mel_norm``)
 - ``power_to_db(S, ref, amin, top_db, log)`` on any (..., rows, frames) power array
+
+Without ``hop_length`` the hop is librosa's: 512 for the mel and MFCC functions,
+``win_length // 4`` for ``power_spectrogram`` (as ``librosa.stft``). ``ref`` is a number,
+``"max"`` or a callable of each signal's mel power (``np.max``, as librosa); a callable
+makes the log a separate pass after the mel power.
 
 ``fft_precision`` (Numba backend only): ``"float64"`` (default) frames and transforms
 float32 signals in float64 — a float32 FFT's error is relative to the frame's energy, so
@@ -19,7 +25,8 @@ about 2.5x faster in the FFT and fine for signals without such dynamic range.
 ``y`` is a NumPy array or a torch tensor (CPU or CUDA) of shape (..., samples), float32
 or float64 (integers become float64, float16/bfloat16 float32); the result has the
 input's kind, device and float dtype. ``top_db`` and ``ref="max"`` use the peak of each
-signal (the last two axes), as librosa does for one signal.
+signal (the last two axes), as librosa does for one signal. Complex input is refused;
+results carry no autograd graph (a tensor that requires grad is read as data).
 
 Backends (DESIGN.md, "kernels/"): ``"reference"`` (NumPy float64, the source of truth),
 ``"numba"`` (CPU, in blocks over a thread pool: for power-of-two n_fft up to 2048, framing,
@@ -97,6 +104,9 @@ class _Input:
         if is_torch_tensor(y):
             import torch
 
+            if y.is_complex():
+                raise ValueError("y is complex; the spectral functions take real signals "
+                                 "(..., samples)")
             self.tensor = y
             if not y.is_floating_point():
                 y = y.to(torch.float64)
@@ -107,6 +117,9 @@ class _Input:
             self.is_torch = True
         else:
             y = np.asarray(y)
+            if y.dtype.kind == "c":
+                raise ValueError("y is complex; the spectral functions take real signals "
+                                 "(..., samples)")
             if y.dtype.kind != "f":
                 y = y.astype(np.float64)
             elif y.dtype == np.float16:
@@ -181,10 +194,15 @@ def _dispatch(name: str, backend: str, inp: _Input, runners: dict):
         return runners["reference"]()
 
 
-def _stft_params(n_fft, hop_length, pad_mode):
+def _stft_params(n_fft, hop_length, pad_mode, win_length=None, feature=True):
+    """(n_fft, hop, win_length) as Python ints, the hop defaulting as librosa's feature
+    functions (512) or, with ``feature=False``, as its stft (win_length // 4)."""
     from affrepro.kernels.spectral import reference
 
-    return reference.check_params(n_fft, hop_length, pad_mode)
+    hop = reference.check_params(n_fft, hop_length, pad_mode, win_length,
+                                 reference.FEATURE_HOP if feature else None)
+    win = None if win_length is None else reference.as_int("win_length", win_length)
+    return int(n_fft), hop, win
 
 
 # ------------------------------------------------------------------ public API
@@ -193,7 +211,7 @@ def power_spectrogram(y: Any, *, n_fft: int = 2048, hop_length: int | None = Non
                       center: bool = True, pad_mode: str = "constant", power: float = 2.0,
                       fft_precision: str = "float64", backend: str = "auto"):
     """|STFT(y)|**power, shape (..., 1 + n_fft // 2, n_frames)."""
-    hop = _stft_params(n_fft, hop_length, pad_mode)
+    n_fft, hop, win_length = _stft_params(n_fft, hop_length, pad_mode, win_length, False)
     _f64(fft_precision)
     inp = _Input(y)
 
@@ -226,8 +244,10 @@ def power_spectrogram(y: Any, *, n_fft: int = 2048, hop_length: int | None = Non
 def _mel_runners(inp, sr, n_fft, hop, win_length, window, center, pad_mode, power, n_mels,
                  fmin, fmax, htk, norm, log_args, fft_precision="float64"):
     """Runners for the mel power (log_args None) or log-mel (log_args dict)."""
+    from affrepro.kernels.spectral.reference import as_int
+
     _f64(fft_precision)  # validate for every backend
-    key = (float(sr), int(n_fft), int(n_mels), float(fmin),
+    key = (float(sr), int(n_fft), as_int("n_mels", n_mels, 0), float(fmin),
            None if fmax is None else float(fmax), bool(htk), norm)
 
     def ref():
@@ -286,8 +306,18 @@ def _check_log_args(log, ref, amin, top_db):
         raise ValueError(f"amin must be > 0, got {amin}")
     if top_db is not None and top_db < 0:
         raise ValueError(f"top_db must be >= 0 or None, got {top_db}")
-    if ref != "max":
-        ref = float(ref)
+    if callable(ref):
+        pass
+    elif isinstance(ref, str):
+        if ref != "max":
+            raise ValueError(f"ref must be a number, 'max' or a callable such as np.max, "
+                             f"got {ref!r}")
+    else:
+        try:
+            ref = float(ref)
+        except (TypeError, ValueError):
+            raise ValueError(f"ref must be a number, 'max' or a callable such as np.max, "
+                             f"got {ref!r}") from None
     return {"ref": ref, "amin": float(amin), "top_db": None if top_db is None else float(top_db),
             "log": log}
 
@@ -299,7 +329,7 @@ def melspectrogram(y: Any, *, sr: float = 22050, n_fft: int = 2048,
                    fmax: float | None = None, htk: bool = False, norm: Any = "slaney",
                    fft_precision: str = "float64", backend: str = "auto"):
     """Mel power spectrogram (librosa.feature.melspectrogram), (..., n_mels, n_frames)."""
-    hop = _stft_params(n_fft, hop_length, pad_mode)
+    n_fft, hop, win_length = _stft_params(n_fft, hop_length, pad_mode, win_length)
     inp = _Input(y)
     ref, nb, tr = _mel_runners(inp, sr, n_fft, hop, win_length, window, center, pad_mode,
                                power, n_mels, fmin, fmax, htk, norm, None, fft_precision)
@@ -319,8 +349,14 @@ def logmel(y: Any, *, sr: float = 22050, n_fft: int = 2048, hop_length: int | No
     """Log-mel spectrogram: ``power_to_db(melspectrogram(y, ...), ref, amin, top_db)``.
 
     ``log="log"`` gives natural logs instead of decibels (top_db still in dB)."""
-    hop = _stft_params(n_fft, hop_length, pad_mode)
+    n_fft, hop, win_length = _stft_params(n_fft, hop_length, pad_mode, win_length)
     log_args = _check_log_args(log, ref, amin, top_db)
+    if callable(log_args["ref"]):  # the reference value needs the whole mel power first
+        S = melspectrogram(y, sr=sr, n_fft=n_fft, hop_length=hop, win_length=win_length,
+                           window=window, center=center, pad_mode=pad_mode, power=power,
+                           n_mels=n_mels, fmin=fmin, fmax=fmax, htk=htk, norm=norm,
+                           fft_precision=fft_precision, backend=backend)
+        return power_to_db(S, ref=ref, amin=amin, top_db=top_db, log=log)
     inp = _Input(y)
     ref_, nb, tr = _mel_runners(inp, sr, n_fft, hop, win_length, window, center, pad_mode,
                                 power, n_mels, fmin, fmax, htk, norm, log_args, fft_precision)
@@ -330,23 +366,43 @@ def logmel(y: Any, *, sr: float = 22050, n_fft: int = 2048, hop_length: int | No
                       "triton": tr})
 
 
-def mfcc(y: Any, *, sr: float = 22050, n_mfcc: int = 20, dct_norm: str | None = "ortho",
-         lifter: float = 0.0, n_fft: int = 2048, hop_length: int | None = None,
-         win_length: int | None = None, window: Any = "hann", center: bool = True,
-         pad_mode: str = "constant", power: float = 2.0, n_mels: int = 128,
-         fmin: float = 0.0, fmax: float | None = None, htk: bool = False,
-         norm: Any = "slaney", ref: Any = 1.0, amin: float = 1e-10,
+def mfcc(y: Any, *, sr: float = 22050, n_mfcc: int = 20, dct_type: int = 2,
+         norm: str | None = "ortho", lifter: float = 0.0, n_fft: int = 2048,
+         hop_length: int | None = None, win_length: int | None = None, window: Any = "hann",
+         center: bool = True, pad_mode: str = "constant", power: float = 2.0,
+         n_mels: int = 128, fmin: float = 0.0, fmax: float | None = None, htk: bool = False,
+         mel_norm: Any = "slaney", ref: Any = 1.0, amin: float = 1e-10,
          top_db: float | None = 80.0, fft_precision: str = "float64", backend: str = "auto"):
-    """MFCC as librosa.feature.mfcc: DCT-II of the dB log-mel, first n_mfcc rows, liftered."""
+    """MFCC as librosa.feature.mfcc: DCT-II of the dB log-mel, first n_mfcc rows, liftered.
+
+    As in librosa, ``norm`` is the DCT's (``"ortho"`` or None) and ``dct_type`` must be 2
+    (the only one here); the mel filters' normalisation is ``mel_norm``."""
     from affrepro.kernels.spectral import reference
 
-    hop = _stft_params(n_fft, hop_length, pad_mode)
+    if dct_type != 2:
+        raise ValueError(f"dct_type must be 2 (DCT-II, librosa's default; types 1 and 3 "
+                         f"are not implemented), got {dct_type!r}")
+    n_fft, hop, win_length = _stft_params(n_fft, hop_length, pad_mode, win_length)
     log_args = _check_log_args("db", ref, amin, top_db)
-    d = reference.dct_matrix(int(n_mels), int(n_mfcc), dct_norm) * \
-        reference.lifter_vector(int(n_mfcc), float(lifter))[:, None]
+    n_mfcc = reference.as_int("n_mfcc", n_mfcc)
+    d = reference.dct_matrix(reference.as_int("n_mels", n_mels, 0), n_mfcc, norm) * \
+        reference.lifter_vector(n_mfcc, float(lifter))[:, None]
+    if callable(log_args["ref"]):
+        L = logmel(y, sr=sr, n_fft=n_fft, hop_length=hop, win_length=win_length, window=window,
+                   center=center, pad_mode=pad_mode, power=power, n_mels=n_mels, fmin=fmin,
+                   fmax=fmax, htk=htk, norm=mel_norm, ref=ref, amin=amin, top_db=top_db,
+                   fft_precision=fft_precision, backend=backend)
+        if is_torch_tensor(L):
+            import torch
+
+            return torch.matmul(torch.as_tensor(d, dtype=L.dtype, device=L.device), L)
+        import numpy as np
+
+        return np.einsum("km,...mt->...kt", d, L).astype(L.dtype, copy=False)
     inp = _Input(y)
     ref_, nb, tr = _mel_runners(inp, sr, n_fft, hop, win_length, window, center, pad_mode,
-                                power, n_mels, fmin, fmax, htk, norm, log_args, fft_precision)
+                                power, n_mels, fmin, fmax, htk, mel_norm, log_args,
+                                fft_precision)
 
     def r():
         import numpy as np
@@ -376,10 +432,24 @@ def power_to_db(S: Any, *, ref: Any = 1.0, amin: float = 1e-10, top_db: float | 
     if is_t:
         import torch
 
-        device, tdtype = S.device, S.dtype
+        device = S.device
+        if S.is_complex():  # warned about and reduced to |S| below, as NumPy input
+            tdtype = torch.float64 if S.dtype == torch.complex128 else torch.float32
+        elif not S.is_floating_point():
+            S, tdtype = S.to(torch.float64), torch.float64  # as NumPy integers: float64 out
+        elif S.dtype in (torch.float16, torch.bfloat16):
+            S, tdtype = S.to(torch.float32), torch.float32
+        else:
+            tdtype = S.dtype
         A = S.detach().cpu().numpy()
     else:
         A = np.asarray(S)
+    if A.dtype.kind == "c":
+        import warnings
+
+        warnings.warn("power_to_db was given complex input: its magnitude is used (as "
+                      "librosa); pass np.abs(D) ** 2 for power", UserWarning, stacklevel=2)
+        A = np.abs(A)
     if A.dtype.kind != "f" or A.dtype == np.float16:
         A = A.astype(np.float64 if A.dtype.kind != "f" else np.float32)
     if A.ndim < 2:
@@ -401,7 +471,8 @@ def power_to_db(S: Any, *, ref: Any = 1.0, amin: float = 1e-10, top_db: float | 
     if backend == "triton":
         raise BackendUnavailableError("power_to_db has no separate triton kernel (the triton "
                                       "logmel fuses it); use backend='numba' or 'reference'")
-    out = nb() if backend in ("auto", "numba") else ref_()
+    # a callable ref is applied per signal by the reference
+    out = nb() if backend in ("auto", "numba") and not callable(ref) else ref_()
     if is_t:
         return torch.from_numpy(np.ascontiguousarray(out)).to(device=device, dtype=tdtype)
     return out

@@ -596,9 +596,15 @@ def default_threads() -> int:
     limit = getattr(_LOCAL, "limit", None)
     if limit is not None:
         return limit
-    env = os.environ.get("AFFREPRO_NUM_THREADS")
+    env = os.environ.get("AFFREPRO_NUM_THREADS", "").strip()
     if env:
-        return max(1, int(env))
+        try:
+            n = int(env)
+        except ValueError:
+            n = 0
+        if n < 1:
+            raise ValueError(f"AFFREPRO_NUM_THREADS must be a whole number >= 1, got {env!r}")
+        return n
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux
@@ -712,7 +718,7 @@ def fft_backend() -> str:
     """``AFFREPRO_NUMBA_FFT``: "lanes" (default: the lane FFT, 16 frames at once, for
     power-of-two n_fft up to MAX_LANE_NFFT and float64 frames) or "pocketfft" (NumPy's,
     one frame at a time)."""
-    choice = os.environ.get("AFFREPRO_NUMBA_FFT", "lanes")
+    choice = os.environ.get("AFFREPRO_NUMBA_FFT", "").strip() or "lanes"
     if choice not in ("lanes", "pocketfft"):
         raise ValueError(f"AFFREPRO_NUMBA_FFT must be 'lanes' or 'pocketfft', got {choice!r}")
     return choice

@@ -7,7 +7,9 @@ Conventions follow librosa (0.10/0.11) so that results can be compared one to on
   zero-padded to ``n_fft`` in the centre;
 - ``center=True`` pads ``n_fft // 2`` samples on both sides with ``np.pad(mode=pad_mode)``
   (``constant`` — librosa's default — ``edge``, ``reflect``, ``symmetric``);
-- frame ``t`` starts at sample ``t * hop_length`` of the (padded) signal;
+- frame ``t`` starts at sample ``t * hop_length`` of the (padded) signal; without a
+  ``hop_length``, 512 for the mel/MFCC functions and ``win_length // 4`` for the power
+  spectrogram, as librosa's ``melspectrogram``/``mfcc`` and ``stft`` default;
   ``n_frames = 1 + (len_padded - n_fft) // hop_length`` (0 when the padded signal is
   shorter than ``n_fft``, and 0 for an empty signal; librosa raises instead);
 - the mel filterbank is ``librosa.filters.mel`` (Slaney or HTK mel scale, ``norm``
@@ -15,17 +17,22 @@ Conventions follow librosa (0.10/0.11) so that results can be compared one to on
 - ``power_to_db`` is librosa's: ``10 log10(max(amin, S)) − 10 log10(max(amin, ref))``,
   then ``max(·, peak − top_db)``, where the peak is taken PER SIGNAL (over the last two
   axes; librosa, called on one signal, does the same);
-- MFCC is the DCT-II (``norm="ortho"`` or ``None``) of the dB log-mel along the mel
+- MFCC is the DCT-II (``dct_type=2``; ``norm="ortho"`` or ``None``, as librosa's
+  ``mfcc(norm=)``; the mel filters' norm is then ``mel_norm``) of the dB log-mel along the mel
   axis, the first ``n_mfcc`` rows, with librosa's liftering
   ``M[n] *= 1 + lifter/2 · sin(π (n + 1) / lifter)``.
 """
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
 PAD_MODES = ("constant", "edge", "reflect", "symmetric")
+# librosa's hop when none is given: 512 in its feature functions (melspectrogram, mfcc),
+# win_length // 4 in stft (power_spectrogram here)
+FEATURE_HOP = 512
 
 
 # ---------------------------------------------------------------- window & framing
@@ -53,10 +60,17 @@ def window_vector(window, n_fft: int, win_length: int | None = None) -> np.ndarr
         raise ValueError(f"win_length must be in 1..n_fft={n_fft}, got {win_length}")
     if isinstance(window, str) and window in _NUMPY_WINDOWS:
         w = _periodic_numpy_window(window, win_length)
-    elif isinstance(window, str) or isinstance(window, tuple):
+    elif isinstance(window, (str, tuple)) or (isinstance(window, numbers.Real)
+                                               and not isinstance(window, (bool, np.bool_))):
         from scipy.signal import get_window  # importing scipy.signal takes about 1 s
 
+        # a number is a Kaiser window's beta, as in scipy and librosa
         w = get_window(window, win_length, fftbins=True).astype(np.float64)
+    elif callable(window):  # librosa: window(win_length)
+        w = np.asarray(window(win_length), dtype=np.float64)
+        if w.shape != (win_length,):
+            raise ValueError(f"window({win_length}) returned shape {w.shape}, expected "
+                             f"({win_length},)")
     else:
         w = np.asarray(window, dtype=np.float64)
         if w.shape != (win_length,):
@@ -77,15 +91,34 @@ def n_frames(n_samples: int, n_fft: int, hop_length: int, center: bool) -> int:
     return 1 + (padded - n_fft) // hop_length
 
 
-def check_params(n_fft: int, hop_length: int | None, pad_mode: str) -> int:
-    if int(n_fft) < 1:
-        raise ValueError(f"n_fft must be >= 1, got {n_fft}")
-    hop = int(n_fft) // 4 if hop_length is None else int(hop_length)
-    if hop < 1:
-        raise ValueError(f"hop_length must be >= 1, got {hop_length}")
+def as_int(name: str, value, least: int = 1) -> int:
+    """An integer argument (Python or NumPy integer) as a Python int, at least ``least``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    if int(value) < least:
+        raise ValueError(f"{name} must be >= {least}, got {value}")
+    return int(value)
+
+
+def check_params(n_fft: int, hop_length: int | None, pad_mode: str,
+                 win_length: int | None = None, default_hop: int | None = None) -> int:
+    """The hop in samples. Without ``hop_length``: ``default_hop`` (librosa's feature
+    functions: 512), else ``win_length // 4`` (``librosa.stft``; win_length defaults to
+    n_fft)."""
+    n_fft = as_int("n_fft", n_fft)
+    if hop_length is not None:
+        hop = as_int("hop_length", hop_length)
+    elif default_hop is not None:
+        hop = default_hop
+    else:
+        win = n_fft if win_length is None else as_int("win_length", win_length)
+        hop = win // 4
+        if hop < 1:
+            raise ValueError(f"hop_length: the default win_length // 4 is 0 for "
+                             f"win_length={win}; give hop_length")
     if pad_mode not in PAD_MODES:
         raise ValueError(f"pad_mode must be one of {PAD_MODES}, got {pad_mode!r}")
-    return max(hop, 1)
+    return hop
 
 
 def frames(y: np.ndarray, n_fft: int, hop_length: int, center: bool,
@@ -106,7 +139,7 @@ def power_spectrogram(y, n_fft: int = 2048, hop_length: int | None = None,
                       win_length: int | None = None, window="hann", center: bool = True,
                       pad_mode: str = "constant", power: float = 2.0) -> np.ndarray:
     """|STFT|**power, shape (..., 1 + n_fft // 2, n_frames), float64."""
-    hop = check_params(n_fft, hop_length, pad_mode)
+    hop = check_params(n_fft, hop_length, pad_mode, win_length)
     fr = frames(y, n_fft, hop, center, pad_mode) * window_vector(window, n_fft, win_length)
     spec = np.abs(np.fft.rfft(fr, n=n_fft, axis=-1))
     spec = spec ** 2 if power == 2.0 else spec ** power
@@ -148,6 +181,7 @@ def mel_filterbank(sr: float, n_fft: int, n_mels: int = 128, fmin: float = 0.0,
         fmax = float(sr) / 2
     if not 0 <= fmin < fmax:
         raise ValueError(f"need 0 <= fmin < fmax, got fmin={fmin}, fmax={fmax}")
+    n_mels = as_int("n_mels", n_mels, 0)
     n_bins = 1 + int(n_fft) // 2
     fftfreqs = np.fft.rfftfreq(int(n_fft), 1.0 / float(sr))
     mel_f = mel_to_hz(np.linspace(hz_to_mel(fmin, htk), hz_to_mel(fmax, htk), n_mels + 2), htk)
@@ -161,7 +195,11 @@ def mel_filterbank(sr: float, n_fft: int, n_mels: int = 128, fmin: float = 0.0,
     if norm == "slaney":
         weights *= (2.0 / (mel_f[2:n_mels + 2] - mel_f[:n_mels]))[:, None]
     elif norm is not None:
-        p = float(norm)
+        try:
+            p = float(norm)
+        except (TypeError, ValueError):
+            raise ValueError(f"norm (of the mel filters) must be 'slaney', None or a p > 0 "
+                             f"(np.inf: max), got {norm!r}") from None
         if p == math.inf:
             scale = np.max(np.abs(weights), axis=-1, keepdims=True)
         elif p <= 0:
@@ -178,6 +216,7 @@ def melspectrogram(y, sr: float = 22050, n_fft: int = 2048, hop_length: int | No
                    fmin: float = 0.0, fmax: float | None = None, htk: bool = False,
                    norm="slaney") -> np.ndarray:
     """Mel power spectrogram, shape (..., n_mels, n_frames), float64."""
+    hop_length = FEATURE_HOP if hop_length is None else hop_length
     S = power_spectrogram(y, n_fft, hop_length, win_length, window, center, pad_mode, power)
     fb = mel_filterbank(sr, n_fft, n_mels, fmin, fmax, htk, norm)
     return np.einsum("mb,...bt->...mt", fb, S)
@@ -187,7 +226,16 @@ def melspectrogram(y, sr: float = 22050, n_fft: int = 2048, hop_length: int | No
 def power_to_db(S, ref=1.0, amin: float = 1e-10, top_db: float | None = 80.0,
                 log: str = "db") -> np.ndarray:
     """librosa.power_to_db per signal (peak over the last two axes); ``log="log"`` gives
-    natural logs (``ln(max(amin, S)) − ln(max(amin, ref))``, top_db converted to nepers·2)."""
+    natural logs (``ln(max(amin, S)) − ln(max(amin, ref))``, top_db converted to nepers·2).
+    ``ref`` is a number, ``"max"`` or a callable of each signal's (rows, frames) power
+    (librosa's ``ref=np.max``)."""
+    if callable(ref):
+        S = np.asarray(S, dtype=np.float64)
+        lead = S.shape[:-2]
+        flat = S.reshape((-1,) + S.shape[-2:])
+        out = np.stack([power_to_db(x, float(ref(x)), amin, top_db, log) for x in flat]) \
+            if flat.shape[0] else np.empty_like(flat)
+        return out.reshape(lead + S.shape[-2:])
     if amin <= 0:
         raise ValueError("amin must be strictly positive")
     if top_db is not None and top_db < 0:

@@ -753,6 +753,11 @@ def spectral(y: torch.Tensor, *, n_fft: int, hop: int, window: np.ndarray, cente
             POWER2=float(power) == 2.0, IS64=is64, PRECISION=precision,
             N_BINS_PAD=n_bins_pad, BLOCK_M=block_m, BLOCK_T=block_t, BLOCK_K=block_k,
             BLOCK_B=block_b, **launch)
+    if log and not is64 and amin < float(np.finfo(np.float32).tiny):
+        # amin below float32's normal range reaches the kernel as 0 (or is flushed to 0):
+        # a zero power then logs to -inf where the answer is amin's own log, finite
+        floor = scale * math.log(amin) - log_ref
+        out = out.masked_fill(out == -math.inf, floor)
     if log:
         if log_args["ref"] == "max":
             out = out - out.amax(dim=(-2, -1), keepdim=True)

@@ -115,6 +115,10 @@ def run(files: list[Path], out: Path, device: str, keyword: str | None,
     try:
         proc = subprocess.run(cmd, capture_output=quiet, text=True)
         if not partial.exists():
+            if proc.returncode == 5:  # pytest: nothing collected or selected
+                raise BenchError("no benchmark matched: " + (f"-k {keyword!r} with " if keyword
+                                                              else "") + f"--device {device} "
+                                 f"selects none of {', '.join(f.name for f in files)}")
             raise BenchError(f"pytest wrote no results (exit status {proc.returncode})"
                              + (f": {proc.stdout[-2000:]}{proc.stderr[-2000:]}" if quiet else ""))
         data = json.loads(partial.read_text())
@@ -131,14 +135,23 @@ def load(path: Path) -> dict[str, Any]:
         data = json.loads(Path(path).read_text())
     except (OSError, ValueError) as exc:
         raise BenchError(f"{path}: not a pytest-benchmark JSON file ({exc})") from exc
-    if "benchmarks" not in data:
+    if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):
         raise BenchError(f"{path}: no 'benchmarks' list (not pytest-benchmark JSON)")
-    mi = data.get("machine_info", {})
-    ident = mi.get("affrepro", {})
+    mi = data.get("machine_info") if isinstance(data.get("machine_info"), dict) else {}
+    ident = mi.get("affrepro") if isinstance(mi.get("affrepro"), dict) else {}
     rows = []
-    for b in data["benchmarks"]:
-        ex = b.get("extra_info", {})
-        stats = b.get("stats", {})
+    for i, b in enumerate(data["benchmarks"]):
+        ex = b.get("extra_info") if isinstance(b, dict) else None
+        stats = b.get("stats") if isinstance(b, dict) else None
+        if not isinstance(ex, dict) and ex is not None or not isinstance(stats, dict):
+            raise BenchError(f"{path}: benchmark {i} has no 'stats' object (not "
+                             "pytest-benchmark JSON)")
+        ex = ex or {}
+        for key in ("min", "median"):
+            v = stats.get(key)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
+                raise BenchError(f"{path}: benchmark {i} ({b.get('name')}): stats.{key} is "
+                                 f"{v!r}, not a number of seconds")
         dev = ex.get("device", "cpu")
         rows.append({
             "name": b.get("name"), "kernel": ex.get("kernel", b.get("group") or b.get("name")),
@@ -148,7 +161,9 @@ def load(path: Path) -> dict[str, Any]:
         })
     cpu = ident.get("cpu") or (mi.get("cpu") or {}).get("brand_raw") or mi.get("processor", "?")
     gpu = ident.get("gpu")
-    return {"path": str(path), "rows": rows, "cpu": cpu, "gpu": gpu,
+    pb_cpu = mi.get("cpu") if isinstance(mi.get("cpu"), dict) else {}
+    cores = ident.get("cpu_affinity") or ident.get("cpu_count") or pb_cpu.get("count")
+    return {"path": str(path), "rows": rows, "cpu": cpu, "gpu": gpu, "cores": cores,
             "label": ident.get("device_label") or f"cpu-{slug(str(cpu))}",
             "datetime": data.get("datetime")}
 
@@ -167,7 +182,11 @@ def summary(result: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _machine_of(f: dict[str, Any], device: str) -> str:
-    return f"{device}:{f['gpu']}" if device == "cuda" and f.get("gpu") else f"{device}:{f['cpu']}"
+    """A GPU by its name; a CPU by its model and the cores the run could use (the same
+    model with 2 or 64 cores is not the same machine for a timing)."""
+    if device == "cuda" and f.get("gpu"):
+        return f"{device}:{f['gpu']}"
+    return f"{device}:{f['cpu']}" + (f" x{f['cores']}" if f.get("cores") else "")
 
 
 def compare_data(files: list[dict[str, Any]]) -> dict[str, Any]:
@@ -188,7 +207,7 @@ def compare_data(files: list[dict[str, Any]]) -> dict[str, Any]:
             if not ours:
                 continue
             for impl, r in sorted(impls.items()):
-                if impl.startswith("ours"):  # our own variants are not peers
+                if impl.startswith("ours") or not ours["min_s"]:  # own variants: not peers
                     continue
                 speedups.append({"file": i, "kernel": kernel, "workload": workload,
                                  "device": device, "peer": impl,
@@ -198,11 +217,14 @@ def compare_data(files: list[dict[str, Any]]) -> dict[str, Any]:
     if len(files) > 1:
         base: dict[tuple, dict] = {}
         for t in times:
-            key = (t["kernel"], t["workload"], t["impl"])
+            # the same benchmark on the same device kind (a CPU row never bases a CUDA one)
+            key = (t["kernel"], t["workload"], t["impl"], t["device"])
             if key not in base:
                 base[key] = t
                 continue
             b = base[key]
+            if b["file"] == t["file"] or not t["min_ms"]:
+                continue
             ratio = b["min_ms"] / t["min_ms"]
             same = b["machine"] == t["machine"]
             if not same:

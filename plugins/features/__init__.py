@@ -21,7 +21,10 @@ COMMON: dict[str, Any] = {
     "ref": 1.0, "amin": 1e-10, "top_db": 80.0,
 }
 LOGMEL_SETTINGS: dict[str, Any] = {**COMMON, "log": "db"}
-MFCC_SETTINGS: dict[str, Any] = {**COMMON, "n_mfcc": 20, "dct_norm": "ortho", "lifter": 0.0}
+# librosa's mfcc names: `norm` is the DCT's, the mel filters' is `mel_norm`
+MFCC_SETTINGS: dict[str, Any] = {**{k: v for k, v in COMMON.items() if k != "norm"},
+                                 "mel_norm": COMMON["norm"], "n_mfcc": 20, "dct_type": 2,
+                                 "norm": "ortho", "lifter": 0.0}
 
 
 def extract_logmel(signal, sample_rate: float, backend: str = "auto", **settings):

@@ -292,9 +292,119 @@ def test_parity_with_librosa(cfg, dtype, signal, request):
     np.testing.assert_allclose(S, S_lib, rtol=rtol, atol=rtol * 1e-3 * peak)
     db = sp.logmel(y, **cfg)
     np.testing.assert_allclose(db, db_lib, atol=2e-3 if dtype == np.float32 else 1e-8)
-    m = sp.mfcc(y, **cfg, n_mfcc=20, lifter=22)
+    mel_cfg = {("mel_norm" if k == "norm" else k): v for k, v in cfg.items()}  # mfcc's norm: DCT
+    m = sp.mfcc(y, **mel_cfg, n_mfcc=20, lifter=22)
     m_lib = librosa.feature.mfcc(S=db_lib, n_mfcc=20, lifter=22)
     np.testing.assert_allclose(m, m_lib, atol=2e-2 if dtype == np.float32 else 1e-7)
+
+
+def test_mfcc_norm_and_dct_type_mean_what_they_mean_in_librosa(noise):
+    y = noise[:16000].astype(np.float64)
+    kw = dict(sr=16000, n_fft=512, hop_length=128)
+    for norm in ("ortho", None):
+        np.testing.assert_allclose(sp.mfcc(y, norm=norm, dct_type=2, **kw),
+                                   librosa.feature.mfcc(y=y, norm=norm, dct_type=2, **kw),
+                                   atol=1e-3 if norm is None else 1e-4)
+    # the mel filters' norm is mel_norm (librosa reaches it only through S=)
+    S = librosa.feature.melspectrogram(y=y, norm=None, dtype=np.float64, **kw)
+    np.testing.assert_allclose(sp.mfcc(y, mel_norm=None, **kw),
+                               librosa.feature.mfcc(S=librosa.power_to_db(S)), atol=1e-4)
+    with pytest.raises(ValueError, match="dct_type must be 2"):
+        sp.mfcc(y, dct_type=3, **kw)
+
+
+@pytest.mark.parametrize("backend", ["reference", "numba"])
+def test_default_hop_is_librosas(noise, backend):
+    y = noise[:16000].astype(np.float64)
+    np.testing.assert_allclose(sp.melspectrogram(y, sr=16000, n_fft=1024, backend=backend),
+                               librosa.feature.melspectrogram(y=y, sr=16000, n_fft=1024,
+                                                              dtype=np.float64),
+                               rtol=1e-9)
+    assert sp.mfcc(y, sr=16000, n_fft=512, backend=backend).shape == \
+        librosa.feature.mfcc(y=y, sr=16000, n_fft=512).shape == (20, 32)
+    np.testing.assert_allclose(
+        sp.power_spectrogram(y, n_fft=1024, win_length=400, backend=backend),
+        np.abs(librosa.stft(y, n_fft=1024, win_length=400)) ** 2, rtol=1e-9, atol=1e-12)
+    with pytest.raises(ValueError, match="win_length // 4 is 0"):
+        sp.power_spectrogram(y, n_fft=3)
+
+
+def test_ref_callable_as_librosa_per_signal(noise):
+    y = np.stack([noise[:8000], 0.01 * noise[8000:16000]]).astype(np.float64)
+    kw = dict(sr=16000, n_fft=512, hop_length=128, n_mels=40)
+    for backend in ("reference", "numba"):
+        got = sp.logmel(y, ref=np.max, backend=backend, **kw)
+        for i in range(2):
+            S = librosa.feature.melspectrogram(y=y[i], dtype=np.float64, **kw)
+            want = librosa.power_to_db(S, ref=np.max)
+            np.testing.assert_allclose(got[i], want, atol=1e-6)
+        m = sp.mfcc(y, ref=np.max, n_mfcc=13, backend=backend, **kw)
+        np.testing.assert_allclose(m[1], librosa.feature.mfcc(S=got[1], n_mfcc=13), atol=1e-6)
+    for bad in ("peak", object()):
+        with pytest.raises(ValueError, match="ref must be a number, 'max' or a callable"):
+            sp.logmel(y, ref=bad, **kw)
+
+
+def test_argument_types_are_checked_by_name():
+    y = np.zeros(2000)
+    got = sp.logmel(y, sr=8000, n_fft=np.int64(64), hop_length=np.int32(20), n_mels=np.int64(12))
+    assert got.shape == sp.logmel(y, **SMALL).shape
+    with pytest.raises(TypeError, match="n_fft must be an integer, got 64.0"):
+        sp.logmel(y, sr=8000, n_fft=64.0, hop_length=20, n_mels=12)
+    with pytest.raises(TypeError, match="hop_length must be an integer, got 20.5"):
+        sp.logmel(y, sr=8000, n_fft=64, hop_length=20.5, n_mels=12)
+    with pytest.raises(ValueError, match="n_mels must be >= 0"):
+        sp.logmel(y, sr=8000, n_fft=64, hop_length=20, n_mels=-1)
+    with pytest.raises(ValueError, match="norm \\(of the mel filters\\)"):
+        sp.logmel(y, **SMALL, norm="l2")
+    with pytest.raises(ValueError, match="y is complex"):
+        sp.logmel(y.astype(complex), **SMALL)
+
+
+def test_windows_given_as_callables_or_kaiser_beta_as_librosa(noise):
+    from scipy.signal import get_window
+
+    y = noise[:4000].astype(np.float64)
+    kw = dict(sr=16000, n_fft=256, hop_length=64, n_mels=20)
+    np.testing.assert_allclose(sp.melspectrogram(y, window=np.hamming, **kw),
+                               librosa.feature.melspectrogram(y=y, window=np.hamming,
+                                                              dtype=np.float64, **kw),
+                               rtol=1e-9)
+    np.testing.assert_allclose(sp.melspectrogram(y, window=8.0, **kw),
+                               librosa.feature.melspectrogram(y=y, window=8.0, dtype=np.float64,
+                                                              **kw), rtol=1e-9)
+    np.testing.assert_array_equal(reference.window_vector(8.0, 256),
+                                  get_window(("kaiser", 8.0), 256))
+
+
+def test_power_to_db_inputs_as_librosa():
+    torch = pytest.importorskip("torch")
+    ints = sp.power_to_db(torch.tensor([[1, 10, 100], [3, 7, 1000]]))
+    assert ints.dtype == torch.float64
+    np.testing.assert_allclose(ints.numpy(), 10 * np.log10([[1, 10, 100], [3, 7, 1000]]))
+    half = sp.power_to_db(torch.tensor([[1.0, 10.0, 100.0]], dtype=torch.bfloat16))
+    assert half.dtype == torch.float32 and float(half[0, 2]) == pytest.approx(20.0, abs=1e-5)
+    D = librosa.stft(np.random.default_rng(0).standard_normal(2000), n_fft=256)
+    with pytest.warns(UserWarning, match="complex input"):
+        got = sp.power_to_db(D, top_db=None)
+    with pytest.warns(UserWarning):
+        want = librosa.power_to_db(D, top_db=None)
+    np.testing.assert_allclose(got, want, atol=1e-9)
+
+
+def test_thread_and_fft_environment_variables(monkeypatch):
+    from affrepro.kernels.spectral import numba_impl
+
+    y = np.random.default_rng(0).standard_normal(3000)
+    want = sp.logmel(y, **SMALL, backend="numba")
+    for bad in ("abc", "2.5", "0", "-3"):
+        monkeypatch.setenv("AFFREPRO_NUM_THREADS", bad)
+        with pytest.raises(ValueError, match="AFFREPRO_NUM_THREADS must be a whole number"):
+            sp.logmel(y, **SMALL, backend="numba")
+    monkeypatch.setenv("AFFREPRO_NUM_THREADS", " 1 ")
+    assert numba_impl.default_threads() == 1
+    monkeypatch.setenv("AFFREPRO_NUMBA_FFT", "")
+    np.testing.assert_array_equal(sp.logmel(y, **SMALL, backend="numba"), want)
 
 
 def test_float32_logmel_within_1e4_of_float64_reference(speech16k):

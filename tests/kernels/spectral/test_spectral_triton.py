@@ -175,6 +175,36 @@ def test_triton_kernel_under_the_interpreter():
     assert "cases" in res.stdout
 
 
+EDGE_SCRIPT = textwrap.dedent("""
+    import numpy as np, torch
+    from affrepro.kernels import spectral as sp
+    # NumPy integers for the sizes reach the kernel as Python ints
+    y = torch.tensor(np.random.default_rng(1).standard_normal((1, 2000)), dtype=torch.float32)
+    kw = dict(sr=8000, n_fft=np.int64(512), hop_length=np.int64(128), n_mels=np.int64(20))
+    a = sp.logmel(y.double(), **kw, backend="reference")
+    b = sp.logmel(y, **kw, backend="triton")
+    assert a.shape == b.shape and (a - b.double()).abs().max().item() <= 1e-3
+    # an amin below float32's range: silence and empty filters stay at amin's level
+    z = torch.zeros(1, 600)
+    kw = dict(sr=8000, n_fft=64, hop_length=16, n_mels=40, amin=1e-50)
+    for extra in (dict(top_db=None), dict(ref="max")):
+        a = sp.logmel(z.double(), **kw, **extra, backend="reference")
+        b = sp.logmel(z, **kw, **extra, backend="triton")
+        assert torch.isfinite(b).all(), extra
+        assert (a - b.double()).abs().max().item() <= 1e-3, extra
+    m = sp.mfcc(z, **kw, n_mfcc=5, top_db=None, backend="triton")
+    assert torch.isfinite(m).all() and abs(m[0, 0, 0].item() + 500 * 40 ** 0.5) < 0.1
+    print("ok")
+""")
+
+
+def test_triton_integer_sizes_and_a_tiny_amin_under_the_interpreter():
+    env = dict(os.environ, TRITON_INTERPRET="1")
+    res = subprocess.run([sys.executable, "-c", EDGE_SCRIPT], capture_output=True, text=True,
+                         env=env, timeout=600)
+    assert res.returncode == 0 and res.stdout.strip().endswith("ok"), res.stderr[-3000:]
+
+
 def test_auto_on_cpu_tensors_does_not_pick_triton():
     import torch
 

@@ -2,6 +2,7 @@
 benchmarks/ take minutes and are not part of the test run)."""
 import json
 
+import pytest
 from click.testing import CliRunner
 
 FAKE_SUITE = '''
@@ -91,15 +92,27 @@ def test_bench_compare_tables_and_cross_device_labels(tmp_path):
     b = _result(tmp_path / "cpu2.json", "cpu-epyc", "AMD EPYC", None,
                 {("ours", "cpu"): 0.2, ("librosa", "cpu"): 0.5})
     c = _result(tmp_path / "gpu.json", "cuda-h100", "Intel Xeon", "NVIDIA H100",
-                {("ours", "cuda"): 0.002, ("torch eager", "cuda"): 0.004})
-    res = CliRunner().invoke(_cli(), ["bench", "compare", str(a), str(b), str(c)],
+                {("ours", "cuda"): 0.002, ("torch eager", "cuda"): 0.004,
+                 ("ours", "cpu"): 0.4})
+    d = _result(tmp_path / "gpu2.json", "cuda-h200", "Intel Xeon", "NVIDIA H200",
+                {("ours", "cuda"): 0.006})
+    res = CliRunner().invoke(_cli(), ["bench", "compare", str(a), str(b), str(c), str(d)],
                              catch_exceptions=False)
     assert res.exit_code == 0, res.output
     text = res.output
     assert "Times (min, ms)" in text and "[2] cuda" in text
     assert "5.00x" in text and "3.00x" in text and "2.00x" in text  # same-run speedups
     assert "slower (possible regression)" in text  # same CPU, ours got 2x slower
-    assert "cross-device" in text and "regression" not in text.split("cross-device")[1].split("\n")[0]
+    # another GPU (or CPU model) is labelled, never called a regression; a CUDA row is
+    # never set against a CPU one, nor a file against itself
+    across = text.split("Across files")[1].splitlines()
+    gpu_line = [ln for ln in across if "cuda:NVIDIA H100 vs cuda:NVIDIA H200" in ln]
+    assert len(gpu_line) == 1 and "0.33x" in gpu_line[0] and "regression" not in gpu_line[0]
+    cpu_other = [ln for ln in across if "cpu:AMD EPYC vs cpu:Intel Xeon" in ln]
+    assert len(cpu_other) == 1 and "0.25x" in cpu_other[0]
+    assert not [ln for ln in across if "cpu:" in ln and "cuda:" in ln]
+    rows = [ln.split() for ln in across if ln.startswith("logmel")]
+    assert len(rows) == 4 and all(r[3] != r[4] for r in rows)  # base file != file
     data = json.loads(CliRunner().invoke(_cli(), ["bench", "compare", str(a), str(c),
                                                   "--json"]).output)
     assert {s["peer"] for s in data["speedups"]} == {"librosa", "torch", "torch eager"}
@@ -110,6 +123,39 @@ def test_bench_compare_rejects_other_json(tmp_path):
     p.write_text("{}")
     res = CliRunner().invoke(_cli(), ["bench", "compare", str(p)])
     assert res.exit_code != 0 and "not pytest-benchmark JSON" in res.output
+
+
+@pytest.mark.parametrize("content", [
+    '["benchmarks"]', "42", '{"benchmarks": null}',
+    '{"benchmarks": [{"name": "x", "stats": null}]}', '{"benchmarks": ["x"]}',
+    '{"benchmarks": [{"name": "x", "stats": {"min": "fast"}}]}'])
+def test_bench_compare_names_the_file_for_json_of_the_wrong_shape(tmp_path, content):
+    p = tmp_path / "odd.json"
+    p.write_text(content)
+    res = CliRunner().invoke(_cli(), ["bench", "compare", str(p)])
+    assert res.exit_code != 0 and res.exception is None or isinstance(res.exception,
+                                                                     SystemExit)
+    assert "odd.json" in res.output and "not pytest-benchmark JSON" in res.output \
+        or "not a number of seconds" in res.output
+
+
+def test_bench_compare_survives_a_zero_time(tmp_path):
+    a = _result(tmp_path / "z.json", "cpu-epyc", "AMD EPYC", None,
+                {("ours", "cpu"): 0.0, ("librosa", "cpu"): 0.5})
+    b = _result(tmp_path / "z2.json", "cpu-epyc", "AMD EPYC", None,
+                {("ours", "cpu"): 0.0, ("librosa", "cpu"): 0.5})
+    res = CliRunner().invoke(_cli(), ["bench", "compare", str(a), str(b)],
+                             catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+
+
+def test_bench_run_k_that_selects_nothing_says_so(tmp_path):
+    suite = _suite(tmp_path)
+    res = CliRunner().invoke(_cli(), ["bench", "run", "--suite-dir", str(suite), "--kernels",
+                                      "toy", "-k", "no_such_test", "--no-track",
+                                      "-o", str(tmp_path / "r.json")])
+    assert res.exit_code != 0 and "no benchmark matched" in res.output
+    assert "no_such_test" in res.output and not (tmp_path / "r.json").exists()
 
 
 def test_bench_compare_interleaved_speedups_with_targets(tmp_path):
