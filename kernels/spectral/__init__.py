@@ -471,8 +471,8 @@ def power_to_db(S: Any, *, ref: Any = 1.0, amin: float = 1e-10, top_db: float | 
     if backend == "triton":
         raise BackendUnavailableError("power_to_db has no separate triton kernel (the triton "
                                       "logmel fuses it); use backend='numba' or 'reference'")
-    # a callable ref is applied per signal by the reference
-    out = nb() if backend in ("auto", "numba") and not callable(ref) else ref_()
+    # a callable ref is applied per signal by the reference, as is an empty input
+    out = nb() if backend in ("auto", "numba") and not callable(ref) and A.size else ref_()
     if is_t:
         return torch.from_numpy(np.ascontiguousarray(out)).to(device=device, dtype=tdtype)
     return out

@@ -231,11 +231,16 @@ def power_to_db(S, ref=1.0, amin: float = 1e-10, top_db: float | None = 80.0,
     (librosa's ``ref=np.max``)."""
     if callable(ref):
         S = np.asarray(S, dtype=np.float64)
-        lead = S.shape[:-2]
+        if S.size == 0:  # nothing to take a reference of
+            return power_to_db(S, 1.0, amin, top_db, log)
         flat = S.reshape((-1,) + S.shape[-2:])
-        out = np.stack([power_to_db(x, float(ref(x)), amin, top_db, log) for x in flat]) \
-            if flat.shape[0] else np.empty_like(flat)
-        return out.reshape(lead + S.shape[-2:])
+        out = np.empty_like(flat)
+        for i, x in enumerate(flat):
+            value = float(ref(x))
+            # as librosa: max(amin, value), no abs for a callable's value; NaN stays NaN
+            out[i] = power_to_db(x, max(amin, value), amin, top_db, log) if value == value \
+                else np.nan
+        return out.reshape(S.shape)
     if amin <= 0:
         raise ValueError("amin must be strictly positive")
     if top_db is not None and top_db < 0:

@@ -143,10 +143,16 @@ def load(path: Path) -> dict[str, Any]:
     for i, b in enumerate(data["benchmarks"]):
         ex = b.get("extra_info") if isinstance(b, dict) else None
         stats = b.get("stats") if isinstance(b, dict) else None
-        if not isinstance(ex, dict) and ex is not None or not isinstance(stats, dict):
+        if not isinstance(stats, dict):
             raise BenchError(f"{path}: benchmark {i} has no 'stats' object (not "
                              "pytest-benchmark JSON)")
+        if ex is not None and not isinstance(ex, dict):
+            raise BenchError(f"{path}: benchmark {i}'s 'extra_info' is not an object")
         ex = ex or {}
+        for key in ("interleaved_speedups", "targets"):
+            if ex.get(key) is not None and not isinstance(ex[key], dict):
+                raise BenchError(f"{path}: benchmark {i}'s extra_info.{key} is not an object "
+                                 "of peer: number")
         for key in ("min", "median"):
             v = stats.get(key)
             if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
@@ -159,9 +165,9 @@ def load(path: Path) -> dict[str, Any]:
             "device": dev, "min_s": stats.get("min"), "median_s": stats.get("median"),
             "extra": ex,
         })
-    cpu = ident.get("cpu") or (mi.get("cpu") or {}).get("brand_raw") or mi.get("processor", "?")
-    gpu = ident.get("gpu")
     pb_cpu = mi.get("cpu") if isinstance(mi.get("cpu"), dict) else {}
+    cpu = ident.get("cpu") or pb_cpu.get("brand_raw") or mi.get("processor", "?")
+    gpu = ident.get("gpu")
     cores = ident.get("cpu_affinity") or ident.get("cpu_count") or pb_cpu.get("count")
     return {"path": str(path), "rows": rows, "cpu": cpu, "gpu": gpu, "cores": cores,
             "label": ident.get("device_label") or f"cpu-{slug(str(cpu))}",
@@ -200,7 +206,9 @@ def compare_data(files: list[dict[str, Any]]) -> dict[str, Any]:
                 continue
             times.append({"file": i, "kernel": r["kernel"], "workload": r["workload"],
                           "impl": r["impl"], "device": r["device"],
-                          "machine": _machine_of(f, r["device"]), "min_ms": r["min_s"] * 1e3})
+                          "machine": _machine_of(f, r["device"]), "min_ms": r["min_s"] * 1e3,
+                          "model": _machine_of({**f, "cores": None}, r["device"]),
+                          "cores": None if r["device"] == "cuda" else f.get("cores")})
             groups.setdefault((r["kernel"], r["workload"], r["device"]), {})[r["impl"]] = r
         for (kernel, workload, device), impls in sorted(groups.items()):
             ours = impls.get("ours")
@@ -226,7 +234,9 @@ def compare_data(files: list[dict[str, Any]]) -> dict[str, Any]:
             if b["file"] == t["file"] or not t["min_ms"]:
                 continue
             ratio = b["min_ms"] / t["min_ms"]
-            same = b["machine"] == t["machine"]
+            # a file without a core count (older ones) is matched on the CPU model alone
+            same = b["machine"] == t["machine"] or (None in (b["cores"], t["cores"])
+                                                    and b["model"] == t["model"])
             if not same:
                 verdict = f"cross-device ({b['machine']} vs {t['machine']})"
             elif ratio < 0.9:

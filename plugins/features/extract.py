@@ -33,9 +33,11 @@ def resample(signal: np.ndarray, sr_from: float, sr_to: float,
     if sr_from == sr_to:
         return signal
     x = np.asarray(signal)
-    dtype = x.dtype if x.dtype in (np.float32, np.float64) else np.float64
+    dtype = x.dtype if x.dtype.kind == "f" else np.float64
     n = x.shape[-1]
     n_out = int(math.ceil(n * float(sr_to) / sr_from))
+    if n == 0:
+        return np.zeros(x.shape, dtype=dtype)
     if res_type == "polyphase":
         from fractions import Fraction
 
@@ -46,7 +48,9 @@ def resample(signal: np.ndarray, sr_from: float, sr_to: float,
     else:
         import soxr
 
-        rows = x.reshape(-1, n).astype(dtype, copy=False)   # soxr: (samples, channels)
+        # soxr: (samples, channels) in float32/float64 (float16 goes through float32)
+        rows = x.reshape(-1, n).astype(np.float64 if dtype == np.float64 else np.float32,
+                                        copy=False)
         out = soxr.resample(np.ascontiguousarray(rows.T), sr_from, sr_to,
                             quality=res_type[len("soxr_"):].upper()).T
         out = out.reshape(x.shape[:-1] + (out.shape[-1],))
@@ -67,6 +71,8 @@ def run_extractor(name: str, signal: Any, sample_rate: float, settings: Mapping[
     s = dict(settings)
     target = s.pop("target_sample_rate", None) or sample_rate
     res_type = s.pop("res_type", "soxr_hq")
+    if res_type not in RES_TYPES:  # checked whether or not this file needs resampling
+        raise ValueError(f"res_type must be one of {', '.join(RES_TYPES)}, got {res_type!r}")
     if target != sample_rate:
         from affrepro.kernels._dispatch import is_torch_tensor
 
@@ -162,8 +168,18 @@ def compute_file(name: str, feature, src: Path, settings: Mapping[str, Any], mon
             "mono": mono, "shape": list(feats.shape),
             "axes": ("(channels,) rows, frames" if "hop_length" in settings
                      else "(channels,) columns"),
-            "hop_seconds": settings.get("hop_length", 0) / final_sr}
+            "hop_seconds": _hop(settings) / final_sr}
     return feats, meta, data.shape[0] / sr
+
+
+def _hop(settings: Mapping[str, Any]) -> int:
+    """The hop a frame-wise feature used (librosa's 512 where the setting is None), 0 for
+    per-file features."""
+    if "hop_length" not in settings:
+        return 0
+    from affrepro.kernels.spectral.reference import FEATURE_HOP
+
+    return settings["hop_length"] if settings["hop_length"] is not None else FEATURE_HOP
 
 
 def _on_backend_device(signal: np.ndarray, backend: str):

@@ -343,6 +343,17 @@ def test_ref_callable_as_librosa_per_signal(noise):
     for bad in ("peak", object()):
         with pytest.raises(ValueError, match="ref must be a number, 'max' or a callable"):
             sp.logmel(y, ref=bad, **kw)
+    # no frames: nothing to call ref on; a NaN from ref (a NaN sample) gives NaN as "max";
+    # a callable's negative value is not made positive (librosa: max(amin, value))
+    assert sp.logmel(np.zeros(100), ref=np.max, center=False, **kw).shape == (40, 0)
+    assert sp.power_to_db(np.ones((3, 0)), ref=np.max).shape == (3, 0)
+    z = y[0].copy()
+    z[100] = np.nan
+    assert np.isnan(sp.logmel(z, ref=np.max, top_db=None, **kw)).all()
+    S = sp.melspectrogram(y[0], **kw)
+    np.testing.assert_allclose(sp.power_to_db(S, ref=lambda s: -1.0, top_db=None),
+                               librosa.power_to_db(S, ref=lambda s: -1.0, top_db=None),
+                               atol=1e-9)
 
 
 def test_argument_types_are_checked_by_name():

@@ -139,6 +139,44 @@ def test_bench_compare_names_the_file_for_json_of_the_wrong_shape(tmp_path, cont
         or "not a number of seconds" in res.output
 
 
+@pytest.mark.parametrize("content", [
+    '{"machine_info": {"cpu": "str"}, "benchmarks": []}',
+    '{"benchmarks": [{"name": "x", "stats": {"min": 1}, "extra_info": []}]}',
+    '{"benchmarks": [{"name": "x", "stats": {"min": 1}, '
+    '"extra_info": {"interleaved_speedups": 3}}]}'])
+def test_bench_compare_odd_machine_info_and_extra_info(tmp_path, content):
+    p = tmp_path / "odd.json"
+    p.write_text(content)
+    res = CliRunner().invoke(_cli(), ["bench", "compare", str(p)])
+    assert res.exception is None or isinstance(res.exception, SystemExit), res.exception
+    assert res.exit_code == 0 or "odd.json" in res.output
+
+
+def _with_cores(path, cores):
+    data = json.loads(path.read_text())
+    if cores is None:
+        data["machine_info"]["affrepro"].pop("cpu_affinity", None)
+    else:
+        data["machine_info"]["affrepro"]["cpu_affinity"] = cores
+    path.write_text(json.dumps(data))
+    return path
+
+
+@pytest.mark.parametrize("cores_a,cores_b,same", [(2, 2, True), (2, None, True),
+                                                  (None, None, True), (2, 64, False)])
+def test_bench_compare_tells_core_counts_apart(tmp_path, cores_a, cores_b, same):
+    a = _with_cores(_result(tmp_path / "a.json", "cpu-epyc", "AMD EPYC", None,
+                            {("ours", "cpu"): 0.1}), cores_a)
+    b = _with_cores(_result(tmp_path / "b.json", "cpu-epyc", "AMD EPYC", None,
+                            {("ours", "cpu"): 0.2}), cores_b)
+    res = CliRunner().invoke(_cli(), ["bench", "compare", str(a), str(b)],
+                             catch_exceptions=False)
+    line = next(ln for ln in res.output.split("Across files")[1].splitlines()
+                if ln.startswith("logmel"))
+    assert ("slower (possible regression)" in line) is same
+    assert ("cross-device (cpu:AMD EPYC x2 vs cpu:AMD EPYC x64)" in line) is not same
+
+
 def test_bench_compare_survives_a_zero_time(tmp_path):
     a = _result(tmp_path / "z.json", "cpu-epyc", "AMD EPYC", None,
                 {("ours", "cpu"): 0.0, ("librosa", "cpu"): 0.5})

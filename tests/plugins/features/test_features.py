@@ -483,3 +483,21 @@ def test_cli_backend_triton_without_a_gpu_says_so(tmp_path, monkeypatch):
                                     "-o", str(tmp_path / "s.npz"), "--backend", "triton"])
     assert r.exit_code != 0 and "needs a CUDA GPU" in r.output
     assert not (tmp_path / "s.npz").exists()
+
+
+def test_empty_file_at_another_rate_and_setting_checks(tmp_path):
+    from affrepro.plugins.features.extract import load_features
+
+    sf.write(str(tmp_path / "empty.wav"), np.zeros((0, 2)), 44100)
+    _extract(["logmel", tmp_path / "empty.wav", "-o", tmp_path / "e.npz"])
+    got, meta = load_features(tmp_path / "e.npz")
+    assert got.shape == (2, 64, 0) and meta["source_sample_rate"] == 44100
+    _wav(tmp_path / "s.wav", 16000, 0.2)
+    r = CliRunner().invoke(_cli(), ["features", "extract", "logmel", str(tmp_path / "s.wav"),
+                                    "-o", str(tmp_path / "x.npz"), "--set",
+                                    "res_type=kaiser_best"])
+    assert r.exit_code != 0 and "res_type must be one of" in r.output  # even at 16 kHz
+    _extract(["logmel", tmp_path / "s.wav", "-o", tmp_path / "h.parquet", "--set",
+              "hop_length=null"])  # librosa's default hop, 512
+    got, meta = load_features(tmp_path / "h.parquet")
+    assert got.shape == (64, 1 + 3200 // 512) and meta["hop_seconds"] == 512 / 16000
