@@ -93,7 +93,7 @@ if [ ${#wheels[@]} -eq 0 ]; then
   exit 3
 fi
 if [ "$DRY" = 1 ]; then  # the dev venv is CPython 3.11: leave out the cp312 builds (it has them)
-  keep=(); for w in "${wheels[@]}"; do case "$w" in *-cp3[0-9]*-cp3[0-9]*) ;; *) keep+=("$w") ;; esac; done
+  keep=(); for w in "${wheels[@]}"; do case "$w" in *-cp3[0-9]*-cp3[0-9]*|*-cp3[0-9]*-abi3-*) ;; *) keep+=("$w") ;; esac; done
   wheels=("${keep[@]}")
 fi
 rm -rf "$SITE"
