@@ -139,8 +139,9 @@ def output_path(src: Path, out: Path, roots: list[Path], fmt: str = "npz") -> Pa
 
 
 def compute_file(name: str, feature, src: Path, settings: Mapping[str, Any], mono: bool,
-                 dtype: str, backend: str) -> tuple[np.ndarray, dict, float]:
-    """(features, meta, seconds of audio) of one audio file."""
+                 dtype: str, backend: str, threads: int = 1) -> tuple[np.ndarray, dict, float]:
+    """(features, meta, seconds of audio) of one audio file; the spectral kernels use at
+    most ``threads`` threads on it."""
     import soundfile as sf
 
     from affrepro.kernels.spectral import numba_impl
@@ -154,7 +155,7 @@ def compute_file(name: str, feature, src: Path, settings: Mapping[str, Any], mon
         signal = signal[0]
     signal = _on_backend_device(signal, backend)
     try:
-        with numba_impl.thread_limit(1):
+        with numba_impl.thread_limit(threads):
             feats = feature.extract(signal, sr, backend=backend, **settings) \
                 if backend != "auto" else feature.extract(signal, sr, **settings)
     except (ValueError, TypeError, ArithmeticError) as exc:
@@ -225,9 +226,11 @@ def table_of(name: str, feature, feats: np.ndarray, meta: Mapping[str, Any],
 
 
 def extract_file(name: str, feature, src: Path, dst: Path, settings: Mapping[str, Any],
-                 mono: bool, dtype: str, backend: str, fmt: str = "npz") -> Extracted:
+                 mono: bool, dtype: str, backend: str, fmt: str = "npz",
+                 threads: int = 1) -> Extracted:
     """Extract one file into its own ``dst`` (.npz or .parquet)."""
-    feats, meta, seconds = compute_file(name, feature, src, settings, mono, dtype, backend)
+    feats, meta, seconds = compute_file(name, feature, src, settings, mono, dtype, backend,
+                                        threads)
     if fmt == "parquet":
         from affrepro.plugins.features import tables
 
@@ -295,9 +298,9 @@ def extract_many(name: str, feature, files: list[Path], out: Path, settings: Map
     def one(i: int):
         if sink is None:
             return extract_file(name, feature, files[i], dests[i], settings, mono, dtype,
-                                backend, fmt)
+                                backend, fmt, threads)
         feats, meta, seconds = compute_file(name, feature, files[i], settings, mono, dtype,
-                                            backend)
+                                            backend, threads)
         return table_of(name, feature, feats, meta, settings), meta, \
             Extracted(files[i], out, tuple(feats.shape), seconds)
 
@@ -317,6 +320,9 @@ def extract_many(name: str, feature, files: list[Path], out: Path, settings: Map
                       "OpenMP runtime to extract files in parallel.", RuntimeWarning,
                       stacklevel=2)
         jobs = 1
+    # the CPUs not taken by parallel files go to each file's kernels (one long recording
+    # gets them all)
+    threads = max(1, default_jobs() // jobs)
     try:
         if jobs == 1:
             for i in range(len(files)):

@@ -501,3 +501,29 @@ def test_empty_file_at_another_rate_and_setting_checks(tmp_path):
               "hop_length=null"])  # librosa's default hop, 512
     got, meta = load_features(tmp_path / "h.parquet")
     assert got.shape == (64, 1 + 3200 // 512) and meta["hop_seconds"] == 512 / 16000
+
+
+def test_cpus_left_over_by_parallel_files_go_to_each_files_kernels(tmp_path, monkeypatch):
+    """One file with -j 4 on a 4-CPU budget: its kernels get 4 threads; 4 files, 1 each;
+    the arrays are the same either way."""
+    from affrepro.kernels.spectral import numba_impl
+    from affrepro.plugins.features import extract as ex
+
+    seen = []
+    real = numba_impl.thread_limit
+
+    def spy(n):
+        seen.append(n)
+        return real(n)
+
+    monkeypatch.setattr(numba_impl, "thread_limit", spy)
+    monkeypatch.setattr(ex, "default_jobs", lambda: 4)
+    for i in range(4):
+        _wav(tmp_path / f"s{i}.wav", 16000, 0.5, seed=i)
+    _extract(["logmel", tmp_path / "s0.wav", "-o", tmp_path / "one.npz", "-j", "4"])
+    assert seen == [4]
+    seen.clear()
+    _extract(["logmel", tmp_path, "-o", tmp_path / "all", "-j", "4"])
+    assert seen == [1, 1, 1, 1]
+    with np.load(tmp_path / "one.npz") as a, np.load(tmp_path / "all" / "s0.npz") as b:
+        np.testing.assert_array_equal(a["features"], b["features"])
