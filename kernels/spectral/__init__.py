@@ -93,6 +93,9 @@ def _window(window, n_fft, win_length):
     return reference.window_vector(window, int(n_fft), win_length)
 
 
+_COMPLEX_SIGNAL = "y is complex; the spectral functions take real signals (..., samples)"
+
+
 class _Input:
     """The signal as a contiguous (batch, samples) NumPy array, and how to give results back."""
 
@@ -105,8 +108,7 @@ class _Input:
             import torch
 
             if y.is_complex():
-                raise ValueError("y is complex; the spectral functions take real signals "
-                                 "(..., samples)")
+                raise ValueError(_COMPLEX_SIGNAL)
             self.tensor = y
             if not y.is_floating_point():
                 y = y.to(torch.float64)
@@ -118,8 +120,7 @@ class _Input:
         else:
             y = np.asarray(y)
             if y.dtype.kind == "c":
-                raise ValueError("y is complex; the spectral functions take real signals "
-                                 "(..., samples)")
+                raise ValueError(_COMPLEX_SIGNAL)
             if y.dtype.kind != "f":
                 y = y.astype(np.float64)
             elif y.dtype == np.float16:
@@ -306,13 +307,7 @@ def _check_log_args(log, ref, amin, top_db):
         raise ValueError(f"amin must be > 0, got {amin}")
     if top_db is not None and top_db < 0:
         raise ValueError(f"top_db must be >= 0 or None, got {top_db}")
-    if callable(ref):
-        pass
-    elif isinstance(ref, str):
-        if ref != "max":
-            raise ValueError(f"ref must be a number, 'max' or a callable such as np.max, "
-                             f"got {ref!r}")
-    else:
+    if not callable(ref) and not (isinstance(ref, str) and ref == "max"):
         try:
             ref = float(ref)
         except (TypeError, ValueError):

@@ -44,10 +44,11 @@ def extract_mfcc(signal, sample_rate: float, backend: str = "auto", **settings):
 
 
 def _numbered(prefix: str):
-    """Column names ``<prefix>_00``.. (zero-padded to the count) for tabular output."""
+    """Column names ``<prefix>_00``.. for tabular output."""
     def names(settings, n: int) -> list[str]:
-        width = max(2, len(str(n - 1)))
-        return [f"{prefix}_{i:0{width}d}" for i in range(n)]
+        from affrepro.plugins.features.tables import numbered
+
+        return numbered(prefix, n, min_width=2)
     return names
 
 

@@ -19,6 +19,12 @@ AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".aiff", ".aif", ".au", ".mp3")
 RES_TYPES = ("soxr_hq", "soxr_vhq", "polyphase")
 
 
+def check_res_type(res_type: str) -> str:
+    if res_type not in RES_TYPES:
+        raise ValueError(f"res_type must be one of {', '.join(RES_TYPES)}, got {res_type!r}")
+    return res_type
+
+
 def resample(signal: np.ndarray, sr_from: float, sr_to: float,
              res_type: str = "soxr_hq") -> np.ndarray:
     """Resample along the last axis as ``librosa.resample(res_type=...)`` does: ``soxr_hq``
@@ -26,8 +32,7 @@ def resample(signal: np.ndarray, sr_from: float, sr_to: float,
     ``soxr_vhq``, or ``polyphase`` (``scipy.signal.resample_poly`` with the rates' ratio);
     the result has ``ceil(n · sr_to / sr_from)`` samples (zero-padded or cut, like
     librosa's ``fix=True``) and float signals keep their dtype."""
-    if res_type not in RES_TYPES:
-        raise ValueError(f"res_type must be one of {', '.join(RES_TYPES)}, got {res_type!r}")
+    check_res_type(res_type)
     if sr_from <= 0 or sr_to <= 0:
         raise ValueError(f"sample rates must be positive, got {sr_from} -> {sr_to}")
     if sr_from == sr_to:
@@ -70,9 +75,7 @@ def run_extractor(name: str, signal: Any, sample_rate: float, settings: Mapping[
 
     s = dict(settings)
     target = s.pop("target_sample_rate", None) or sample_rate
-    res_type = s.pop("res_type", "soxr_hq")
-    if res_type not in RES_TYPES:  # checked whether or not this file needs resampling
-        raise ValueError(f"res_type must be one of {', '.join(RES_TYPES)}, got {res_type!r}")
+    res_type = check_res_type(s.pop("res_type", "soxr_hq"))  # even where not resampling
     if target != sample_rate:
         from affrepro.kernels._dispatch import is_torch_tensor
 
@@ -248,9 +251,11 @@ def plan_outputs(files: list[Path], out: Path, roots: list[Path],
     else a folder with one file per input in ``fmt`` (default npz)."""
     if fmt is not None and fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    from affrepro.plugins.features.tables import path_key
+
     seen: dict[str, Path] = {}
     for f in files:
-        key = os.path.normcase(os.path.abspath(f))
+        key = path_key(f)
         if key in seen:
             raise ValueError(f"{f} is an input twice (as {seen[key]} and {f}): give each "
                              "file once (a file and the folder holding it count twice)")

@@ -32,6 +32,18 @@ def is_frame_wise(settings: Mapping[str, Any]) -> bool:
     return "hop_length" in settings
 
 
+def numbered(prefix: str, n: int, min_width: int = 1) -> list[str]:
+    """``<prefix>_0``, ``<prefix>_1``... zero-padded to the widest index (at least
+    ``min_width`` digits)."""
+    width = max(min_width, len(str(max(n - 1, 0))))
+    return [f"{prefix}_{i:0{width}d}" for i in range(n)]
+
+
+def path_key(path: str | os.PathLike) -> str:
+    """One spelling per file path (absolute, normalised, case-folded where the OS is)."""
+    return os.path.normcase(os.path.abspath(path))
+
+
 def column_names(feature, settings: Mapping[str, Any], n: int) -> list[str]:
     """The feature's own names (``Feature.columns``) or ``<name>_00``, ``<name>_01``..."""
     if getattr(feature, "columns", None) is not None:
@@ -40,8 +52,7 @@ def column_names(feature, settings: Mapping[str, Any], n: int) -> list[str]:
             raise ValueError(f"feature {feature.name!r} names {len(names)} columns for an "
                              f"array with {n}")
     else:
-        width = len(str(max(n - 1, 0)))
-        names = [f"{feature.name}_{i:0{width}d}" for i in range(n)]
+        names = numbered(feature.name, n)
     clash = sorted(set(names) & set(INDEX_COLUMNS))
     if clash or len(set(names)) != n:
         raise ValueError(f"feature {feature.name!r}: column names must be unique and not "
@@ -183,10 +194,6 @@ def parquet_metadata(path: Path) -> tuple[str, dict, list[dict]]:
             json.loads(kv[FILES_KEY]))
 
 
-def _same_file(a: str, b: str) -> bool:
-    return os.path.normcase(os.path.abspath(a)) == os.path.normcase(os.path.abspath(b))
-
-
 def read_parquet_features(path: Path, source: str | Path | None = None
                           ) -> tuple[np.ndarray, dict]:
     """One source's array, shaped as ``features extract`` wrote it to ``.npz``, and its
@@ -203,7 +210,7 @@ def read_parquet_features(path: Path, source: str | Path | None = None
         source = sources[0]
     want = str(source)
     if want not in sources:
-        same = [s for s in sources if _same_file(s, want)]
+        same = [s for s in sources if path_key(s) == path_key(want)]
         if len(same) != 1:
             raise KeyError(f"{path} holds no source {want!r} (sources are stored as the paths "
                            f"given to features extract; it has {len(sources)}, e.g. "
