@@ -13,8 +13,8 @@ exact conventions, which follow librosa 0.10/0.11):
 - ``power_to_db(S, ref, amin, top_db, log)`` on any (..., rows, frames) power array
 
 Without ``hop_length`` the hop is librosa's: 512 for the mel and MFCC functions,
-``win_length // 4`` for ``power_spectrogram`` (as ``librosa.stft``). ``ref`` is a number,
-``"max"`` or a callable of each signal's mel power (``np.max``, as librosa); a callable
+``win_length // 4`` for ``power_spectrogram`` (as ``librosa.stft``). ``ref`` is a finite
+number (NaN or inf, which blank librosa's output, are refused), ``"max"`` or a callable of each signal's mel power (``np.max``, as librosa); a callable
 makes the log a separate pass after the mel power.
 
 ``fft_precision`` (Numba backend only): ``"float64"`` (default) frames and transforms
@@ -305,7 +305,7 @@ def _check_log_args(log, ref, amin, top_db):
         raise ValueError(f"log must be 'db' or 'log', got {log!r}")
     if not amin > 0:
         raise ValueError(f"amin must be > 0, got {amin}")
-    if top_db is not None and top_db < 0:
+    if top_db is not None and not top_db >= 0:  # NaN too: it would blank the whole output
         raise ValueError(f"top_db must be >= 0 or None, got {top_db}")
     if not callable(ref) and not (isinstance(ref, str) and ref == "max"):
         try:
@@ -313,6 +313,8 @@ def _check_log_args(log, ref, amin, top_db):
         except (TypeError, ValueError):
             raise ValueError(f"ref must be a number, 'max' or a callable such as np.max, "
                              f"got {ref!r}") from None
+        if not math.isfinite(ref):  # librosa returns all NaN (or -inf) for these
+            raise ValueError(f"ref must be a finite number, 'max' or a callable, got {ref}")
     return {"ref": ref, "amin": float(amin), "top_db": None if top_db is None else float(top_db),
             "log": log}
 

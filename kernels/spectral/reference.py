@@ -243,8 +243,10 @@ def power_to_db(S, ref=1.0, amin: float = 1e-10, top_db: float | None = 80.0,
         return out.reshape(S.shape)
     if amin <= 0:
         raise ValueError("amin must be strictly positive")
-    if top_db is not None and top_db < 0:
-        raise ValueError("top_db must be non-negative")
+    if top_db is not None and not top_db >= 0:
+        raise ValueError(f"top_db must be non-negative, got {top_db}")
+    if not (isinstance(ref, str) and ref == "max") and not math.isfinite(float(ref)):
+        raise ValueError(f"ref must be finite, got {ref}")
     S = np.asarray(S, dtype=np.float64)
     scale = 10.0 / math.log(10.0) if log == "db" else 1.0
     if log not in ("db", "log"):

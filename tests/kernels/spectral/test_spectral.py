@@ -343,6 +343,15 @@ def test_ref_callable_as_librosa_per_signal(noise):
     for bad in ("peak", object()):
         with pytest.raises(ValueError, match="ref must be a number, 'max' or a callable"):
             sp.logmel(y, ref=bad, **kw)
+    # librosa blanks the whole output (NaN or -inf) for these; we refuse them, naming them
+    for bad in (float("nan"), np.inf, -np.inf):
+        with pytest.raises(ValueError, match="ref must be a finite number"):
+            sp.logmel(y, ref=bad, **kw)
+        with pytest.raises(ValueError, match="ref must be a finite number"):
+            sp.power_to_db(np.ones((3, 4)), ref=bad)
+    with pytest.raises(ValueError, match="top_db must be >= 0 or None, got nan"):
+        sp.power_to_db(np.ones((3, 4)), top_db=float("nan"))
+    assert np.isnan(librosa.power_to_db(np.ones((3, 4)), ref=np.nan)).all()
     # no frames: nothing to call ref on; a NaN from ref (a NaN sample) gives NaN as "max";
     # a callable's negative value is not made positive (librosa: max(amin, value))
     assert sp.logmel(np.zeros(100), ref=np.max, center=False, **kw).shape == (40, 0)
