@@ -38,19 +38,31 @@ def bench_run(device, kernels, suite_dir, output, keyword, tracking_uri, no_trac
         result = runner.run(files, out, device, keyword, quiet=as_json)
     except runner.BenchError as exc:
         raise click.ClickException(str(exc)) from exc
-    run_id = None
+    from affrepro.errors import AffreproError
+
+    run_id = tracking_error = None
     if not no_track:
-        run_id = runner.track(result, out, device, kernels, tracking_uri)
+        try:
+            run_id = runner.track(result, out, device, kernels, tracking_uri)
+        except AffreproError as exc:  # the result file is saved either way
+            tracking_error = str(exc)
     summary = runner.summary(result)
     if as_json:
         click.echo(json.dumps({"output": str(out), "mlflow_run_id": run_id,
-                               "returncode": result["returncode"], "benchmarks": summary},
+                               "tracking_error": tracking_error,
+                               "returncode": result["returncode"],
+                               "failed_tests": result["failed"], "benchmarks": summary},
                               indent=2))
     else:
         click.echo(runner.format_compare([runner.load(out)]))
         click.echo(f"saved {out}" + (f"; MLflow run {run_id}" if run_id else ""))
-    if result["returncode"] not in (0, 5):  # 5: nothing collected/selected
-        sys.exit(1)
+    if result["failed"]:
+        click.echo(f"{len(result['failed'])} benchmark test(s) failed (marked in {out}, "
+                   "not compared): " + ", ".join(result["failed"]), err=True)
+    if tracking_error:
+        click.echo(f"not logged to MLflow: {tracking_error}", err=True)
+    if result["returncode"] not in (0, 5) or result["failed"] or tracking_error:
+        sys.exit(1)  # 5: pytest collected/selected nothing
 
 
 @bench.command("compare")

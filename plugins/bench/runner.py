@@ -10,6 +10,7 @@ or devices is labelled ``cross-device`` rather than a regression.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import subprocess
@@ -99,12 +100,16 @@ def run(files: list[Path], out: Path, device: str, keyword: str | None,
         quiet: bool = False) -> dict[str, Any]:
     from affrepro.fileio import atomic_write_text
 
+    if device == "cuda":
+        _require_cuda()
     out.parent.mkdir(parents=True, exist_ok=True)
     # pytest-benchmark writes its JSON itself: let it write beside the result, then publish
     # the result (with the machine's identity added) in one atomic step
     partial = out.with_name(out.name + f".partial{os.getpid()}")
+    failures = out.with_name(out.name + f".failed{os.getpid()}")
     cmd = [sys.executable, "-m", "pytest", *map(str, files), "--benchmark-only",
            f"--benchmark-json={partial}", "-p", "no:cacheprovider", "-q", "-s",
+           "-p", "affrepro.plugins.bench.failures",
            "--import-mode=importlib", "-o", "addopts=", "-o", "testpaths=",
            f"--rootdir={files[0].parent.parent}"]
     expr = {"cpu": "cpu", "cuda": "gpu", "all": None}[device]
@@ -113,7 +118,8 @@ def run(files: list[Path], out: Path, device: str, keyword: str | None,
     if expr:
         cmd += ["-k", expr]
     try:
-        proc = subprocess.run(cmd, capture_output=quiet, text=True)
+        proc = subprocess.run(cmd, capture_output=quiet, text=True,
+                              env={**os.environ, "AFFREPRO_BENCH_FAILURES": str(failures)})
         if not partial.exists():
             if proc.returncode == 5:  # pytest: nothing collected or selected
                 raise BenchError("no benchmark matched: " + (f"-k {keyword!r} with " if keyword
@@ -123,10 +129,47 @@ def run(files: list[Path], out: Path, device: str, keyword: str | None,
                              + (f": {proc.stdout[-2000:]}{proc.stderr[-2000:]}" if quiet else ""))
         data = json.loads(partial.read_text())
         data.setdefault("machine_info", {})["affrepro"] = device_identity(device)
+        failed = json.loads(failures.read_text()) if failures.exists() else []
+        mark_failed(data, failed, proc.returncode)
+        # pytest-benchmark's commit_info is that of the current folder's repository: the
+        # code measured is affrepro's own checkout
+        data["commit_info_cwd"] = data.get("commit_info")
+        data["commit_info"] = affrepro_commit()
         atomic_write_text(out, json.dumps(data, indent=1))
     finally:
         partial.unlink(missing_ok=True)
-    return {"returncode": proc.returncode, "data": data}
+        failures.unlink(missing_ok=True)
+    return {"returncode": proc.returncode, "data": data, "failed": failed}
+
+
+def _require_cuda() -> None:
+    try:
+        import torch
+    except ImportError as exc:  # pragma: no cover - torch is a dependency
+        raise BenchError("--device cuda needs torch with CUDA") from exc
+    if not torch.cuda.is_available():
+        raise BenchError("--device cuda: torch sees no CUDA GPU here (torch.cuda.is_available() "
+                         "is False); the GPU suites need one (--device all runs the CPU "
+                         "suites and skips the GPU ones)")
+
+
+def mark_failed(data: dict[str, Any], failed: list[str], returncode: int) -> None:
+    """Mark each benchmark whose test failed (``failed``: pytest node ids, which are
+    pytest-benchmark's ``fullname``) and record the run's outcome in ``data["affrepro_run"]``."""
+    bad = set(failed)
+    for b in data.get("benchmarks", []):
+        if b.get("fullname") in bad:
+            b["failed"] = True
+    data["affrepro_run"] = {"pytest_exit_status": returncode, "failed_tests": list(failed)}
+
+
+def affrepro_commit() -> dict[str, Any]:
+    """The commit of the affrepro source tree that ran (``"unknown"`` outside a checkout)."""
+    from affrepro.runner import git_commit
+
+    commit = git_commit()
+    return {"id": commit.removesuffix("-dirty"), "dirty": commit.endswith("-dirty"),
+            "project": "affrepro"}
 
 
 # ---------------------------------------------------------------- reading results
@@ -158,19 +201,32 @@ def load(path: Path) -> dict[str, Any]:
             if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
                 raise BenchError(f"{path}: benchmark {i} ({b.get('name')}): stats.{key} is "
                                  f"{v!r}, not a number of seconds")
-        dev = ex.get("device", "cpu")
+        for key in ("interleaved_speedups", "targets"):
+            for peer, v in (ex.get(key) or {}).items():
+                if isinstance(v, bool) or not isinstance(v, (int, float)):
+                    raise BenchError(f"{path}: benchmark {i} ({b.get('name')}): "
+                                     f"extra_info.{key}[{peer!r}] is {v!r}, not a number")
+        for key in ("kernel", "workload", "impl", "device"):
+            v = ex.get(key)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, (str, int, float))):
+                raise BenchError(f"{path}: benchmark {i} ({b.get('name')}): "
+                                 f"extra_info.{key} is {v!r}, not a name")
         rows.append({
-            "name": b.get("name"), "kernel": ex.get("kernel", b.get("group") or b.get("name")),
-            "workload": str(ex.get("workload", "")), "impl": ex.get("impl", b.get("name")),
-            "device": dev, "min_s": stats.get("min"), "median_s": stats.get("median"),
-            "extra": ex,
+            "name": b.get("name"),
+            "kernel": str(ex.get("kernel") or b.get("group") or b.get("name") or f"#{i}"),
+            "workload": str(ex.get("workload") or ""),
+            "impl": str(ex.get("impl") or b.get("name") or f"#{i}"),
+            "device": str(ex.get("device") or "cpu"), "min_s": stats.get("min"),
+            "median_s": stats.get("median"), "extra": ex, "failed": b.get("failed") is True,
         })
     pb_cpu = mi.get("cpu") if isinstance(mi.get("cpu"), dict) else {}
-    cpu = ident.get("cpu") or pb_cpu.get("brand_raw") or mi.get("processor", "?")
+    cpu = ident.get("cpu") or pb_cpu.get("brand_raw") or mi.get("processor") or None
     gpu = ident.get("gpu")
     cores = ident.get("cpu_affinity") or ident.get("cpu_count") or pb_cpu.get("count")
-    return {"path": str(path), "rows": rows, "cpu": cpu, "gpu": gpu, "cores": cores,
-            "label": ident.get("device_label") or f"cpu-{slug(str(cpu))}",
+    run = data.get("affrepro_run") if isinstance(data.get("affrepro_run"), dict) else {}
+    return {"path": str(path), "rows": rows, "cpu": cpu or "?", "gpu": gpu, "cores": cores,
+            "known_machine": bool(cpu), "failed_tests": list(run.get("failed_tests") or []),
+            "label": ident.get("device_label") or f"cpu-{slug(str(cpu or 'unknown'))}",
             "datetime": data.get("datetime")}
 
 
@@ -208,7 +264,12 @@ def compare_data(files: list[dict[str, Any]]) -> dict[str, Any]:
                           "impl": r["impl"], "device": r["device"],
                           "machine": _machine_of(f, r["device"]), "min_ms": r["min_s"] * 1e3,
                           "model": _machine_of({**f, "cores": None}, r["device"]),
-                          "cores": None if r["device"] == "cuda" else f.get("cores")})
+                          "cores": None if r["device"] == "cuda" else f.get("cores"),
+                          "known": f.get("known_machine", True) or (
+                              r["device"] == "cuda" and bool(f.get("gpu"))),
+                          "failed": r["failed"]})
+            if r["failed"]:  # its test failed: the timing is shown, never compared
+                continue
             groups.setdefault((r["kernel"], r["workload"], r["device"]), {})[r["impl"]] = r
         for (kernel, workload, device), impls in sorted(groups.items()):
             ours = impls.get("ours")
@@ -221,42 +282,76 @@ def compare_data(files: list[dict[str, Any]]) -> dict[str, Any]:
                                  "device": device, "peer": impl,
                                  "speedup": r["min_s"] / ours["min_s"],
                                  "target": (ours["extra"].get("targets") or {}).get(impl)})
-    across = []
-    if len(files) > 1:
-        base: dict[tuple, dict] = {}
-        for t in times:
-            # the same benchmark on the same device kind (a CPU row never bases a CUDA one)
-            key = (t["kernel"], t["workload"], t["impl"], t["device"])
-            if key not in base:
-                base[key] = t
-                continue
-            b = base[key]
-            if b["file"] == t["file"] or not t["min_ms"]:
-                continue
-            ratio = b["min_ms"] / t["min_ms"]
-            # a file without a core count (older ones) is matched on the CPU model alone
-            same = b["machine"] == t["machine"] or (None in (b["cores"], t["cores"])
-                                                    and b["model"] == t["model"])
-            if not same:
-                verdict = f"cross-device ({b['machine']} vs {t['machine']})"
-            elif ratio < 0.9:
-                verdict = "slower (possible regression)"
-            elif ratio > 1.1:
-                verdict = "faster"
-            else:
-                verdict = "same"
-            across.append({"kernel": t["kernel"], "workload": t["workload"], "impl": t["impl"],
-                           "base_file": b["file"], "file": t["file"], "speedup_vs_base": ratio,
-                           "verdict": verdict})
+    across = _across_files([t for t in times if not t["failed"]]) if len(files) > 1 else []
     interleaved = [{"file": i, "kernel": r["kernel"], "workload": r["workload"],
                     "device": r["device"], "speedups": r["extra"]["interleaved_speedups"],
                     "targets": r["extra"].get("targets") or {}}
                    for i, f in enumerate(files) for r in f["rows"]
-                   if r["extra"].get("interleaved_speedups")]
+                   if r["extra"].get("interleaved_speedups") and not r["failed"]]
     return {"interleaved": interleaved,
             "files": [{"index": i, "path": f["path"], "label": f["label"], "cpu": f["cpu"],
-                       "gpu": f["gpu"]} for i, f in enumerate(files)],
+                       "gpu": f["gpu"], "failed_tests": f.get("failed_tests", [])}
+                      for i, f in enumerate(files)],
             "times": times, "speedups": speedups, "across_files": across}
+
+
+# across files, a ratio within this band of 1 is "same"; outside it the others timed in
+# the same two runs must have stayed within it for the change to be called the code's
+NOISE_BAND = (0.9, 1.1)
+
+
+def _across_files(times: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each implementation against its first file (same kernel, workload, device kind).
+    Different machines are labelled ``cross-device``, a file without machine identity
+    ``unknown machine``. On one machine a change is called the code's only when the peers
+    (implementations not named ``ours…``) of the same benchmark, timed in the same two runs,
+    held still: when they moved too (a busier machine in one run), the verdict is
+    ``inconclusive``, with the change relative to the peers' geometric mean."""
+    lo, hi = NOISE_BAND
+    at = {(t["file"], t["kernel"], t["workload"], t["device"], t["impl"]): t["min_ms"]
+          for t in times}
+    base: dict[tuple, dict] = {}
+    across = []
+    for t in times:
+        key = (t["kernel"], t["workload"], t["impl"], t["device"])
+        if key not in base:
+            base[key] = t
+            continue
+        b = base[key]
+        if b["file"] == t["file"] or not t["min_ms"]:
+            continue
+        ratio = b["min_ms"] / t["min_ms"]
+        # a file without a core count (older ones) is matched on the CPU model alone
+        same = b["machine"] == t["machine"] or (None in (b["cores"], t["cores"])
+                                                and b["model"] == t["model"])
+        others = {}  # the peers (never our own variants, which move with the code)
+        for (f, kernel, workload, device, impl), ms in at.items():
+            if (f, kernel, workload, device) == (b["file"], t["kernel"], t["workload"],
+                                                 t["device"]) and impl != t["impl"] \
+                    and not impl.startswith("ours"):
+                now = at.get((t["file"], kernel, workload, device, impl))
+                if now and ms:
+                    others[impl] = ms / now
+        moved = {k: v for k, v in others.items() if not lo <= v <= hi}
+        if not (b["known"] and t["known"]):
+            verdict = "unknown machine (a file has no machine_info): not compared"
+        elif not same:
+            verdict = f"cross-device ({b['machine']} vs {t['machine']})"
+        elif not lo <= ratio <= hi and moved:
+            relative = ratio / math.prod(others.values()) ** (1.0 / len(others))
+            verdict = ("inconclusive: the peers moved too ("
+                       + ", ".join(f"{k} {v:.2f}x" for k, v in sorted(moved.items()))
+                       + f"); {relative:.2f}x relative to them")
+        elif ratio < lo:
+            verdict = "slower (possible regression)"
+        elif ratio > hi:
+            verdict = "faster"
+        else:
+            verdict = "same"
+        across.append({"kernel": t["kernel"], "workload": t["workload"], "impl": t["impl"],
+                       "base_file": b["file"], "file": t["file"], "speedup_vs_base": ratio,
+                       "others_vs_base": others, "verdict": verdict})
+    return across
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> str:
@@ -274,17 +369,20 @@ def format_compare(files: list[dict[str, Any]]) -> str:
     for f in d["files"]:
         parts.append(f"[{f['index']}] {f['path']}: {f['label']} (CPU {f['cpu']}"
                      + (f"; GPU {f['gpu']}" if f["gpu"] else "") + ")")
+        if f["failed_tests"]:
+            parts.append(f"    FAILED in this run ({len(f['failed_tests'])}), timings shown "
+                         "but not compared: " + ", ".join(f["failed_tests"]))
     cols = [(i, dev) for i in range(len(files))
             for dev in sorted({t["device"] for t in d["times"] if t["file"] == i})]
     keys = sorted({(t["kernel"], t["workload"], t["impl"]) for t in d["times"]})
-    cell = {(t["file"], t["device"], t["kernel"], t["workload"], t["impl"]): t["min_ms"]
-            for t in d["times"]}
+    cell = {(t["file"], t["device"], t["kernel"], t["workload"], t["impl"]):
+            f"{t['min_ms']:.3f}" + (" FAILED" if t["failed"] else "") for t in d["times"]}
     rows = []
     for k in keys:
         vals = [cell.get((i, dev) + k) for i, dev in cols]
         if all(v is None for v in vals):
             continue
-        rows.append([k[0], k[1], k[2]] + ["—" if v is None else f"{v:.3f}" for v in vals])
+        rows.append([k[0], k[1], k[2]] + ["—" if v is None else v for v in vals])
     parts.append("\nTimes (min, ms)")
     parts.append(_table(["kernel", "workload", "impl"] + [f"[{i}] {dev}" for i, dev in cols],
                         rows))
@@ -317,35 +415,49 @@ def format_compare(files: list[dict[str, Any]]) -> str:
 
 def track(result: dict[str, Any], out: Path, device: str, kernels: str | None,
           uri: str | None) -> str | None:
-    from affrepro.tracking import MlflowTracker, tracked_run
+    """Log the run to MLflow (experiment ``affrepro-bench``): the machine's identity as
+    tags, each benchmark's min/median, the same-run speedups against each peer and the
+    interleaved ones, and the result file. A run whose tests failed ends FAILED."""
+    import shutil
+    import tempfile
+
+    from affrepro.tracking import MlflowTracker, ending_on_interrupt
 
     data = result["data"]
     ident = data["machine_info"]["affrepro"]
     tracker = MlflowTracker(uri, experiment="affrepro-bench")
+    failed = result.get("failed") or []
     tags = {"kind": "bench", "device": device, "device_label": ident["device_label"],
             "cpu": ident["cpu"], "gpu": ident.get("gpu") or "none",
             "gpu_driver": ident.get("gpu_driver") or "", "cuda": ident.get("cuda") or "",
+            "pytest_exit_status": str(result["returncode"]), "failed_tests": len(failed),
             **{f"version.{k}": v for k, v in ident.get("packages", {}).items()}}
     commit = (data.get("commit_info") or {}).get("id")
     if commit:
-        tags["git_commit"] = commit
-    with tracked_run(tracker, f"bench {device} {kernels or 'all'}", tags) as t:
-        t.log_params({"device": device, "kernels": kernels or "all", "result_file": str(out)})
+        tags["git_commit"] = commit + ("-dirty" if data["commit_info"].get("dirty") else "")
+    tracker.start(f"bench {device} {kernels or 'all'}", tags)
+    with ending_on_interrupt(tracker):
+        tracker.log_params({"device": device, "kernels": kernels or "all",
+                            "result_file": str(out)})
         metrics = {}
         for b in data["benchmarks"]:
             name = re.sub(r"[^A-Za-z0-9_.\-/ ]", "_", b["name"])
-            if b.get("stats", {}).get("min") is not None:
+            if b.get("stats", {}).get("min") is not None and not b.get("failed"):
                 metrics[f"{name}.min_s"] = b["stats"]["min"]
                 metrics[f"{name}.median_s"] = b["stats"]["median"]
-        for s in compare_data([load(out)])["speedups"]:
+        compared = compare_data([load(out)])
+        for s in compared["speedups"]:
             metrics[f"speedup.{s['kernel']}.{s['workload']}.{s['device']}.vs_{slug(s['peer'])}"] = \
                 s["speedup"]
+        for x in compared["interleaved"]:
+            for peer, v in x["speedups"].items():
+                key = (f"interleaved_speedup.{slug(x['kernel'])}.{slug(x['workload'])}."
+                       f"{x['device']}.vs_{slug(peer.removeprefix('vs_'))}")
+                metrics[key] = float(v)
         if metrics:
-            t.log_metrics(metrics)
-        import shutil
-        import tempfile
-
+            tracker.log_metrics(metrics)
         with tempfile.TemporaryDirectory() as tmp:
             shutil.copy(out, Path(tmp) / out.name)
-            t.log_artifacts(Path(tmp))
+            tracker.log_artifacts(Path(tmp))
+    tracker.end("FINISHED" if result["returncode"] in (0, 5) and not failed else "FAILED")
     return tracker.run_id

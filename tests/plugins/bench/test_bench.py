@@ -212,3 +212,128 @@ def test_bench_compare_interleaved_speedups_with_targets(tmp_path):
     line = next(ln for ln in res.output.splitlines() if "zwicker_time_varying" in ln
                 and "mosqito" in ln)
     assert "190.00x" in line and ">= 20.0x" in line
+
+
+FAILING_SUITE = '''
+def test_cpu_ours(benchmark):
+    benchmark.extra_info.update({"kernel": "bad", "workload": "a", "impl": "ours",
+                                 "device": "cpu", "interleaved_speedups": {"peer": 3.0}})
+    benchmark.pedantic(sum, args=(range(10),), rounds=2, iterations=1)
+    assert False, "accuracy check after the timing"
+
+def test_cpu_peer(benchmark):
+    benchmark.extra_info.update({"kernel": "bad", "workload": "a", "impl": "peer",
+                                 "device": "cpu"})
+    benchmark.pedantic(sum, args=(range(100000),), rounds=2, iterations=1)
+
+def test_cpu_fine(benchmark):
+    benchmark.extra_info.update({"kernel": "fine", "workload": "a", "impl": "ours",
+                                 "device": "cpu", "interleaved_speedups": {"vs_peer": 2.5}})
+    benchmark.pedantic(sum, args=(range(10),), rounds=2, iterations=1)
+'''
+
+
+def test_bench_run_marks_failed_tests_and_ends_the_mlflow_run_failed(tmp_path, tracking_uri):
+    """A benchmark is timed before its test's own checks: a failed test's timing must not
+    be published as a result (no speedup, no metric) and the run ends FAILED."""
+    suite = tmp_path / "benchmarks"
+    suite.mkdir()
+    (suite / "test_bad_bench.py").write_text(FAILING_SUITE)
+    out = tmp_path / "bad.json"
+    res = CliRunner().invoke(
+        _cli(), ["bench", "run", "--suite-dir", str(suite), "--kernels", "bad", "-o", str(out),
+                 "--tracking-uri", tracking_uri, "--json"], catch_exceptions=False)
+    assert res.exit_code == 1
+    summary = json.loads(res.stdout)
+    failed = [n for n in summary["failed_tests"]]
+    assert len(failed) == 1 and failed[0].endswith("test_bad_bench.py::test_cpu_ours")
+    assert "1 benchmark test(s) failed" in res.stderr
+    data = json.loads(out.read_text())
+    marks = {b["name"]: b.get("failed", False) for b in data["benchmarks"]}
+    assert marks == {"test_cpu_ours": True, "test_cpu_peer": False, "test_cpu_fine": False}
+    assert data["affrepro_run"]["pytest_exit_status"] == 1
+    # the commit is that of the affrepro checkout, not of the folder pytest ran in
+    from affrepro.runner import git_commit
+
+    assert data["commit_info"]["id"] == git_commit().removesuffix("-dirty")
+    from mlflow.tracking import MlflowClient
+
+    run = MlflowClient(tracking_uri).get_run(summary["mlflow_run_id"])
+    assert run.info.status == "FAILED"
+    assert run.data.tags["failed_tests"] == "1"
+    metrics = run.data.metrics
+    assert "test_cpu_ours.min_s" not in metrics and "test_cpu_peer.min_s" in metrics
+    assert not [k for k in metrics if k.startswith("speedup.bad")]
+    assert metrics == {**metrics, "interleaved_speedup.fine.a.cpu.vs_peer": 2.5}
+    assert not [k for k in metrics if k.startswith("interleaved_speedup.bad")]
+    text = CliRunner().invoke(_cli(), ["bench", "compare", str(out)]).output
+    assert "FAILED in this run (1)" in text
+    line = next(ln for ln in text.splitlines() if ln.startswith("bad") and "ours" in ln)
+    assert line.rstrip().endswith("FAILED")
+    assert "Speedup of ours against each peer" not in text
+
+
+def test_bench_run_cuda_without_a_gpu_says_so(tmp_path, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    suite = _suite(tmp_path)
+    res = CliRunner().invoke(_cli(), ["bench", "run", "--suite-dir", str(suite), "--kernels",
+                                      "toy", "--device", "cuda", "--no-track",
+                                      "-o", str(tmp_path / "r.json")])
+    assert res.exit_code != 0 and "torch sees no CUDA GPU" in res.output
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_bench_compare_without_machine_info_is_not_a_regression(tmp_path):
+    a = _result(tmp_path / "a.json", "x", "AMD EPYC", None, {("ours", "cpu"): 0.1})
+    b = _result(tmp_path / "b.json", "x", "AMD EPYC", None, {("ours", "cpu"): 0.2})
+    for p in (a, b):
+        data = json.loads(p.read_text())
+        del data["machine_info"]
+        p.write_text(json.dumps(data))
+    text = CliRunner().invoke(_cli(), ["bench", "compare", str(a), str(b)],
+                              catch_exceptions=False).output
+    line = next(ln for ln in text.split("Across files")[1].splitlines()
+                if ln.startswith("logmel"))
+    assert "unknown machine" in line and "regression" not in line
+
+
+@pytest.mark.parametrize("peer_b,verdict", [
+    (1.0, "slower (possible regression)"),           # the peer held still: ours changed
+    (2.0, "inconclusive: the peers moved too (librosa 0.50x); 1.00x relative to them"),  # both slower: load
+    (0.5, "inconclusive: the peers moved too (librosa 2.00x); 0.25x relative to them")])
+def test_bench_compare_calls_a_change_only_when_the_peers_held_still(tmp_path, peer_b,
+                                                                      verdict):
+    a = _result(tmp_path / "a.json", "cpu-epyc", "AMD EPYC", None,
+                {("ours", "cpu"): 0.1, ("librosa", "cpu"): 1.0})
+    b = _result(tmp_path / "b.json", "cpu-epyc", "AMD EPYC", None,
+                {("ours", "cpu"): 0.2, ("librosa", "cpu"): peer_b})
+    d = json.loads(CliRunner().invoke(_cli(), ["bench", "compare", str(a), str(b),
+                                               "--json"]).output)
+    ours = next(x for x in d["across_files"] if x["impl"] == "ours")
+    assert ours["verdict"] == verdict
+    assert ours["others_vs_base"] == {"librosa": pytest.approx(1.0 / peer_b)}
+
+
+@pytest.mark.parametrize("extra,message", [
+    ({"kernel": "k", "interleaved_speedups": {"librosa": "fast"}},
+     "extra_info.interleaved_speedups['librosa'] is 'fast', not a number"),
+    ({"kernel": "k", "targets": {"librosa": True}}, "extra_info.targets['librosa'] is True"),
+    ({"kernel": ["k"]}, "extra_info.kernel is ['k'], not a name")])
+def test_bench_compare_names_malformed_extra_info(tmp_path, extra, message):
+    p = tmp_path / "odd.json"
+    p.write_text(json.dumps({"benchmarks": [{"name": "x", "stats": {"min": 1.0},
+                                             "extra_info": extra}]}))
+    res = CliRunner().invoke(_cli(), ["bench", "compare", str(p)])
+    assert res.exit_code != 0 and "odd.json" in res.output and message in res.output
+
+
+def test_bench_compare_null_names_fall_back(tmp_path):
+    p = tmp_path / "nulls.json"
+    p.write_text(json.dumps({"benchmarks": [
+        {"name": "a", "group": "grp", "stats": {"min": 1.0},
+         "extra_info": {"kernel": None, "impl": None}},
+        {"name": "b", "stats": {"min": 2.0}, "extra_info": {"kernel": "k", "impl": "ours"}}]}))
+    res = CliRunner().invoke(_cli(), ["bench", "compare", str(p)], catch_exceptions=False)
+    assert res.exit_code == 0 and "grp" in res.output
