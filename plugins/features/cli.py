@@ -57,7 +57,7 @@ def features_list(as_json: bool) -> None:
                    "implies its own).")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
               help="Override a setting, e.g. --set n_mels=128 --set target_sample_rate=none.")
-@click.option("-j", "--jobs", type=int, default=None, help="Files processed in parallel (default: CPUs).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Files processed in parallel (default: CPUs).")
 @click.option("--mono", is_flag=True, help="Average the channels (default: keep them).")
 @click.option("--dtype", type=click.Choice(["float32", "float64"]), default="float32",
               show_default=True, help="Precision the audio is read in (and features kept in).")

@@ -74,7 +74,12 @@ def run_extractor(name: str, signal: Any, sample_rate: float, settings: Mapping[
     from affrepro.kernels import spectral as sp
 
     s = dict(settings)
-    target = s.pop("target_sample_rate", None) or sample_rate
+    target = s.pop("target_sample_rate", None)
+    if target is not None and (isinstance(target, bool) or not isinstance(target, (int, float))
+                               or not 0 < target < float("inf")):
+        raise ValueError(f"target_sample_rate must be a positive number of Hz or none, "
+                         f"got {target!r}")
+    target = target or sample_rate
     res_type = check_res_type(s.pop("res_type", "soxr_hq"))  # even where not resampling
     if target != sample_rate:
         from affrepro.kernels._dispatch import is_torch_tensor
@@ -153,6 +158,7 @@ def compute_file(name: str, feature, src: Path, settings: Mapping[str, Any], mon
         data, sr = sf.read(str(src), dtype=dtype, always_2d=True)  # (frames, channels)
     except (sf.LibsndfileError, RuntimeError, UnicodeError) as exc:
         raise ValueError(f"{src}: cannot read it as audio ({exc})") from exc
+    check_finite(data, src)
     signal = data.mean(axis=1) if mono else np.ascontiguousarray(data.T)
     if not mono and signal.shape[0] == 1:
         signal = signal[0]
@@ -174,6 +180,18 @@ def compute_file(name: str, feature, src: Path, settings: Mapping[str, Any], mon
                      else "(channels,) columns"),
             "hop_seconds": _hop(settings) / final_sr}
     return feats, meta, data.shape[0] / sr
+
+
+def check_finite(data: np.ndarray, src: Path) -> None:
+    """Refuse audio (frames, channels) holding NaN or ±inf, naming the first such sample:
+    one of them turns a whole log-mel matrix into NaN (``top_db`` floors every frame
+    against the NaN peak); librosa refuses such buffers too."""
+    bad = ~np.isfinite(data)
+    if bad.any():
+        frame, channel = (int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(f"{src}: sample {frame} of channel {channel} is "
+                         f"{data[frame, channel]} ({int(bad.sum())} non-finite samples in "
+                         "the file); features need finite audio")
 
 
 def _hop(settings: Mapping[str, Any]) -> int:

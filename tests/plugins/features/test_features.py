@@ -527,3 +527,36 @@ def test_cpus_left_over_by_parallel_files_go_to_each_files_kernels(tmp_path, mon
     assert seen == [1, 1, 1, 1]
     with np.load(tmp_path / "one.npz") as a, np.load(tmp_path / "all" / "s0.npz") as b:
         np.testing.assert_array_equal(a["features"], b["features"])
+
+
+def test_audio_that_is_not_finite_is_refused_naming_file_and_sample(tmp_path):
+    """One NaN sample would blank the whole log-mel matrix (top_db floors every frame
+    against a NaN peak): the file is named with its first bad sample instead."""
+    import librosa
+
+    x = 0.1 * np.random.default_rng(0).standard_normal((16000, 2)).astype(np.float32)
+    x[5000, 1] = np.nan
+    x[7000, 0] = np.inf
+    sf.write(str(tmp_path / "bad.wav"), x, 16000, subtype="FLOAT")
+    _wav(tmp_path / "good.wav", 16000, 0.2)
+    r = CliRunner().invoke(_cli(), ["features", "extract", "logmel", str(tmp_path), "-o",
+                                    str(tmp_path / "all.parquet")])
+    assert r.exit_code != 0
+    assert "bad.wav: sample 5000 of channel 1 is nan (2 non-finite samples" in r.output
+    assert not (tmp_path / "all.parquet").exists()
+    with pytest.raises(librosa.util.exceptions.ParameterError, match="not finite"):
+        librosa.feature.melspectrogram(y=x[:, 1], sr=16000)  # the peer refuses it too
+
+
+def test_jobs_and_target_sample_rate_are_checked(tmp_path):
+    _wav(tmp_path / "s.wav", 16000, 0.2)
+    r = CliRunner().invoke(_cli(), ["features", "extract", "logmel", str(tmp_path / "s.wav"),
+                                    "-o", str(tmp_path / "x.npz"), "-j", "-1"])
+    assert r.exit_code != 0 and "-j" in r.output and ">=1" in r.output.replace(" ", "")
+    for bad in ("0", "-16000", "true", "fast"):
+        r = CliRunner().invoke(_cli(), ["features", "extract", "logmel",
+                                        str(tmp_path / "s.wav"), "-o", str(tmp_path / "x.npz"),
+                                        "--set", f"target_sample_rate={bad}"])
+        assert r.exit_code != 0, bad
+        assert "target_sample_rate must be a positive number of Hz or none" in r.output, bad
+    assert not (tmp_path / "x.npz").exists()
