@@ -62,11 +62,26 @@ def _fb_cached(sr, n_fft, n_mels, fmin, fmax, htk, norm):
     return fb
 
 
+def _mel_key(sr, n_fft, n_mels, fmin, fmax, htk, norm) -> tuple:
+    """The filterbank's arguments checked (each named when wrong) and made hashable."""
+    from affrepro.kernels.spectral.reference import as_float, as_int, check_mel_norm
+
+    return (as_float("sr", sr, above=0.0), as_int("n_fft", n_fft), as_int("n_mels", n_mels, 0),
+            as_float("fmin", fmin, least=0.0),
+            None if fmax is None else as_float("fmax", fmax, above=0.0), bool(htk),
+            check_mel_norm(norm))
+
+
+def _power(power) -> float:
+    from affrepro.kernels.spectral.reference import as_float
+
+    return as_float("power", power, above=0.0)
+
+
 def mel_filterbank(sr: float, n_fft: int, n_mels: int = 128, fmin: float = 0.0,
                    fmax: float | None = None, htk: bool = False, norm: Any = "slaney"):
     """librosa.filters.mel in float64, shape (n_mels, 1 + n_fft // 2) (a fresh copy)."""
-    return _fb_cached(float(sr), int(n_fft), int(n_mels), float(fmin),
-                      None if fmax is None else float(fmax), bool(htk), norm).copy()
+    return _fb_cached(*_mel_key(sr, n_fft, n_mels, fmin, fmax, htk, norm)).copy()
 
 
 @lru_cache(maxsize=32)
@@ -127,6 +142,8 @@ class _Input:
                 y = y.astype(np.float32)
             elif y.dtype.itemsize > 8:
                 y = y.astype(np.float64)
+            if not y.dtype.isnative:  # big-endian data (RIFX, AIFF, foreign .npy): swap
+                y = y.astype(y.dtype.newbyteorder("="))
             self.is_torch = False
             self.array = y
         if y.ndim == 0:
@@ -214,6 +231,7 @@ def power_spectrogram(y: Any, *, n_fft: int = 2048, hop_length: int | None = Non
     """|STFT(y)|**power, shape (..., 1 + n_fft // 2, n_frames)."""
     n_fft, hop, win_length = _stft_params(n_fft, hop_length, pad_mode, win_length, False)
     _f64(fft_precision)
+    power = _power(power)
     inp = _Input(y)
 
     def ref():
@@ -248,8 +266,8 @@ def _mel_runners(inp, sr, n_fft, hop, win_length, window, center, pad_mode, powe
     from affrepro.kernels.spectral.reference import as_int
 
     _f64(fft_precision)  # validate for every backend
-    key = (float(sr), int(n_fft), as_int("n_mels", n_mels, 0), float(fmin),
-           None if fmax is None else float(fmax), bool(htk), norm)
+    key = _mel_key(sr, n_fft, n_mels, fmin, fmax, htk, norm)
+    sr, power = key[0], _power(power)
 
     def ref():
         from affrepro.kernels.spectral import reference
@@ -303,20 +321,23 @@ def _log_scale(log: str) -> float:
 def _check_log_args(log, ref, amin, top_db):
     if log not in ("db", "log"):
         raise ValueError(f"log must be 'db' or 'log', got {log!r}")
-    if not amin > 0:
-        raise ValueError(f"amin must be > 0, got {amin}")
-    if top_db is not None and not top_db >= 0:  # NaN too: it would blank the whole output
-        raise ValueError(f"top_db must be >= 0 or None, got {top_db}")
+    from affrepro.kernels.spectral.reference import as_float
+
+    amin = as_float("amin", amin, above=0.0)
+    if top_db is not None:  # NaN refused: it would blank the whole output
+        top_db = as_float("top_db", top_db, least=0.0, allow_inf=True)
     if not callable(ref) and not (isinstance(ref, str) and ref == "max"):
+        if getattr(ref, "ndim", None) == 0:  # a 0-d array
+            ref = ref.item()
         try:
-            ref = float(ref)
-        except (TypeError, ValueError):
+            ref = as_float("ref", ref)
+        except TypeError:
             raise ValueError(f"ref must be a number, 'max' or a callable such as np.max, "
                              f"got {ref!r}") from None
-        if not math.isfinite(ref):  # librosa returns all NaN (or -inf) for these
-            raise ValueError(f"ref must be a finite number, 'max' or a callable, got {ref}")
-    return {"ref": ref, "amin": float(amin), "top_db": None if top_db is None else float(top_db),
-            "log": log}
+        except ValueError:  # librosa returns all NaN (or -inf) for NaN/inf
+            raise ValueError(f"ref must be a finite number, 'max' or a callable, "
+                             f"got {ref}") from None
+    return {"ref": ref, "amin": amin, "top_db": top_db, "log": log}
 
 
 def melspectrogram(y: Any, *, sr: float = 22050, n_fft: int = 2048,
@@ -449,6 +470,10 @@ def power_to_db(S: Any, *, ref: Any = 1.0, amin: float = 1e-10, top_db: float | 
         A = np.abs(A)
     if A.dtype.kind != "f" or A.dtype == np.float16:
         A = A.astype(np.float64 if A.dtype.kind != "f" else np.float32)
+    elif A.dtype.itemsize > 8:
+        A = A.astype(np.float64)
+    if not A.dtype.isnative:
+        A = A.astype(A.dtype.newbyteorder("="))
     if A.ndim < 2:
         raise ValueError("power_to_db needs (..., rows, frames)")
     shape = A.shape

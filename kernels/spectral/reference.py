@@ -11,7 +11,8 @@ Conventions follow librosa (0.10/0.11) so that results can be compared one to on
   ``hop_length``, 512 for the mel/MFCC functions and ``win_length // 4`` for the power
   spectrogram, as librosa's ``melspectrogram``/``mfcc`` and ``stft`` default;
   ``n_frames = 1 + (len_padded - n_fft) // hop_length`` (0 when the padded signal is
-  shorter than ``n_fft``, and 0 for an empty signal; librosa raises instead);
+  shorter than ``n_fft``, and 0 for an empty signal, where librosa gives one all-zero frame
+  with ``pad_mode="constant"`` and raises with the other modes);
 - the mel filterbank is ``librosa.filters.mel`` (Slaney or HTK mel scale, ``norm``
   ``"slaney"``, ``None`` or a p-norm), computed in float64;
 - ``power_to_db`` is librosa's: ``10 log10(max(amin, S)) − 10 log10(max(amin, ref))``,
@@ -100,6 +101,35 @@ def as_int(name: str, value, least: int = 1) -> int:
     return int(value)
 
 
+def as_float(name: str, value, least: float | None = None, above: float | None = None,
+             allow_inf: bool = False) -> float:
+    """A real-number argument (Python or NumPy; not bool, not text) as a Python float, not
+    NaN, finite unless ``allow_inf``, and ``>= least`` / ``> above`` where given."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {value!r}")
+    v = float(value)
+    if v != v:
+        raise ValueError(f"{name} must be a number, got {value}")
+    if math.isinf(v) and not allow_inf:
+        raise ValueError(f"{name} must be a finite number, got {value}")
+    if least is not None and v < least:
+        raise ValueError(f"{name} must be >= {least}, got {value}")
+    if above is not None and v <= above:
+        raise ValueError(f"{name} must be > {above}, got {value}")
+    return v
+
+
+def check_mel_norm(norm):
+    """The mel filters' ``norm``: "slaney", None or a p > 0 (np.inf: max), as librosa."""
+    if norm is None or (isinstance(norm, str) and norm == "slaney"):
+        return norm
+    try:
+        return as_float("norm", norm, above=0.0, allow_inf=True)
+    except (TypeError, ValueError):
+        raise ValueError(f"norm (of the mel filters) must be 'slaney', None or a p > 0 "
+                         f"(np.inf: max), got {norm!r}") from None
+
+
 def check_params(n_fft: int, hop_length: int | None, pad_mode: str,
                  win_length: int | None = None, default_hop: int | None = None) -> int:
     """The hop in samples. Without ``hop_length``: ``default_hop`` (librosa's feature
@@ -176,14 +206,19 @@ def mel_to_hz(m, htk: bool = False):
 def mel_filterbank(sr: float, n_fft: int, n_mels: int = 128, fmin: float = 0.0,
                    fmax: float | None = None, htk: bool = False,
                    norm="slaney") -> np.ndarray:
-    """Triangular mel filters, shape (n_mels, 1 + n_fft // 2), float64 (librosa.filters.mel)."""
-    if fmax is None:
-        fmax = float(sr) / 2
-    if not 0 <= fmin < fmax:
+    """Triangular mel filters, shape (n_mels, 1 + n_fft // 2), float64 (librosa.filters.mel).
+    Filters that catch no FFT bin (too many mels for n_fft) are zero, with a warning, as
+    librosa's."""
+    sr = as_float("sr", sr, above=0.0)
+    n_fft = as_int("n_fft", n_fft)
+    fmin = as_float("fmin", fmin, least=0.0)
+    fmax = sr / 2 if fmax is None else as_float("fmax", fmax, above=0.0)
+    if not fmin < fmax:
         raise ValueError(f"need 0 <= fmin < fmax, got fmin={fmin}, fmax={fmax}")
     n_mels = as_int("n_mels", n_mels, 0)
-    n_bins = 1 + int(n_fft) // 2
-    fftfreqs = np.fft.rfftfreq(int(n_fft), 1.0 / float(sr))
+    norm = check_mel_norm(norm)
+    n_bins = 1 + n_fft // 2
+    fftfreqs = np.fft.rfftfreq(n_fft, 1.0 / sr)
     mel_f = mel_to_hz(np.linspace(hz_to_mel(fmin, htk), hz_to_mel(fmax, htk), n_mels + 2), htk)
     fdiff = np.diff(mel_f)
     ramps = mel_f[:, None] - fftfreqs[None, :]
@@ -192,18 +227,18 @@ def mel_filterbank(sr: float, n_fft: int, n_mels: int = 128, fmin: float = 0.0,
         lower = -ramps[i] / fdiff[i]
         upper = ramps[i + 2] / fdiff[i + 1]
         weights[i] = np.maximum(0.0, np.minimum(lower, upper))
+    if not np.all((mel_f[:-2] == 0) | (weights.max(axis=1, initial=0.0) > 0)):
+        import warnings
+
+        warnings.warn(f"empty mel filters: {n_mels} mels over {fmin:g}-{fmax:g} Hz with n_fft "
+                      f"{n_fft} at {sr:g} Hz leave some filters without an FFT bin (they give "
+                      "zero power); use fewer mels or a larger n_fft", UserWarning, stacklevel=2)
     if norm == "slaney":
         weights *= (2.0 / (mel_f[2:n_mels + 2] - mel_f[:n_mels]))[:, None]
     elif norm is not None:
-        try:
-            p = float(norm)
-        except (TypeError, ValueError):
-            raise ValueError(f"norm (of the mel filters) must be 'slaney', None or a p > 0 "
-                             f"(np.inf: max), got {norm!r}") from None
+        p = norm
         if p == math.inf:
             scale = np.max(np.abs(weights), axis=-1, keepdims=True)
-        elif p <= 0:
-            raise ValueError(f"norm must be 'slaney', None or a p > 0, got {norm!r}")
         else:
             scale = np.sum(np.abs(weights) ** p, axis=-1, keepdims=True) ** (1.0 / p)
         weights = np.where(scale > 0, weights / np.where(scale > 0, scale, 1.0), weights)
@@ -229,28 +264,30 @@ def power_to_db(S, ref=1.0, amin: float = 1e-10, top_db: float | None = 80.0,
     natural logs (``ln(max(amin, S)) − ln(max(amin, ref))``, top_db converted to nepers·2).
     ``ref`` is a number, ``"max"`` or a callable of each signal's (rows, frames) power
     (librosa's ``ref=np.max``)."""
+    amin = as_float("amin", amin, above=0.0)
+    if top_db is not None:
+        top_db = as_float("top_db", top_db, least=0.0, allow_inf=True)
+    if log not in ("db", "log"):
+        raise ValueError(f"log must be 'db' or 'log', got {log!r}")
     if callable(ref):
         S = np.asarray(S, dtype=np.float64)
         if S.size == 0:  # nothing to take a reference of
-            return power_to_db(S, 1.0, amin, top_db, log)
+            return _to_db(S, 1.0, amin, top_db, log)
         flat = S.reshape((-1,) + S.shape[-2:])
         out = np.empty_like(flat)
         for i, x in enumerate(flat):
-            value = float(ref(x))
-            # as librosa: max(amin, value), no abs for a callable's value; NaN stays NaN
-            out[i] = power_to_db(x, max(amin, value), amin, top_db, log) if value == value \
-                else np.nan
+            # as librosa: max(amin, value), no abs for a callable's value; NaN stays NaN,
+            # +inf (an overflowed peak) subtracts +inf
+            out[i] = _to_db(x, float(ref(x)), amin, top_db, log)
         return out.reshape(S.shape)
-    if amin <= 0:
-        raise ValueError("amin must be strictly positive")
-    if top_db is not None and not top_db >= 0:
-        raise ValueError(f"top_db must be non-negative, got {top_db}")
-    if not (isinstance(ref, str) and ref == "max") and not math.isfinite(float(ref)):
-        raise ValueError(f"ref must be finite, got {ref}")
-    S = np.asarray(S, dtype=np.float64)
+    if not (isinstance(ref, str) and ref == "max"):
+        ref = abs(as_float("ref", ref))
+    return _to_db(np.asarray(S, dtype=np.float64), ref, amin, top_db, log)
+
+
+def _to_db(S: np.ndarray, ref, amin: float, top_db: float | None, log: str) -> np.ndarray:
+    """power_to_db with checked arguments; ``ref`` "max" or a float (any, NaN included)."""
     scale = 10.0 / math.log(10.0) if log == "db" else 1.0
-    if log not in ("db", "log"):
-        raise ValueError(f"log must be 'db' or 'log', got {log!r}")
     with np.errstate(invalid="ignore"):
         out = scale * np.log(np.maximum(amin, S))
         if ref == "max":
@@ -258,7 +295,7 @@ def power_to_db(S, ref=1.0, amin: float = 1e-10, top_db: float | None = 80.0,
                 return out
             out = out - np.max(out, axis=(-2, -1), keepdims=True)
         else:
-            out = out - scale * math.log(max(amin, abs(float(ref))))
+            out = out - scale * np.log(np.maximum(amin, ref))
         if top_db is not None and S.shape[-1] * S.shape[-2] > 0:
             clip = top_db if log == "db" else top_db * math.log(10.0) / 10.0
             out = np.maximum(out, np.max(out, axis=(-2, -1), keepdims=True) - clip)

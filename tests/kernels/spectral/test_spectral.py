@@ -349,7 +349,7 @@ def test_ref_callable_as_librosa_per_signal(noise):
             sp.logmel(y, ref=bad, **kw)
         with pytest.raises(ValueError, match="ref must be a finite number"):
             sp.power_to_db(np.ones((3, 4)), ref=bad)
-    with pytest.raises(ValueError, match="top_db must be >= 0 or None, got nan"):
+    with pytest.raises(ValueError, match="top_db must be a number, got nan"):
         sp.power_to_db(np.ones((3, 4)), top_db=float("nan"))
     assert np.isnan(librosa.power_to_db(np.ones((3, 4)), ref=np.nan)).all()
     # no frames: nothing to call ref on; a NaN from ref (a NaN sample) gives NaN as "max";
@@ -459,3 +459,89 @@ def test_numba_cache_is_used_by_a_second_process(tmp_path):
     misses_warm, hits_warm = map(int, runs[1])
     assert misses_cold >= 5
     assert misses_warm == 0 and hits_warm >= 5
+
+
+@pytest.mark.parametrize("backend", ["reference", "numba"])
+def test_big_endian_input_gives_the_native_result(noise, backend):
+    """Big-endian floats (RIFX/AIFF-float audio, a .npy from another machine) are read as
+    their values: the same result as native order, in native order."""
+    kw = dict(sr=16000, n_fft=256, hop_length=64, n_mels=40, backend=backend)
+    for dtype in (">f8", ">f4"):
+        y = noise[:4000].astype(dtype)
+        want = sp.logmel(y.astype(dtype[1:]), **kw)
+        got = sp.logmel(y, **kw)
+        assert got.dtype.isnative
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(sp.mfcc(y, n_mfcc=13, **kw),
+                                      sp.mfcc(y.astype(dtype[1:]), n_mfcc=13, **kw))
+        S = np.abs(sp.melspectrogram(y, **kw)).astype(dtype)
+        np.testing.assert_array_equal(sp.power_to_db(S, backend=backend),
+                                      sp.power_to_db(S.astype(dtype[1:]), backend=backend))
+
+
+def test_ref_callable_with_an_overflowed_peak_is_librosa(noise):
+    """ref=np.max of a power that overflowed to +inf subtracts +inf, as librosa does; only
+    a NUMERIC ref that is not finite is refused (the user wrote it)."""
+    import librosa
+
+    S = np.array([[1.0, np.inf], [0.5, 2.0]])
+    for top_db in (None, 80.0):
+        np.testing.assert_array_equal(sp.power_to_db(S, ref=np.max, top_db=top_db),
+                                      librosa.power_to_db(S, ref=np.max, top_db=top_db))
+    kw = dict(sr=8000, n_fft=64, hop_length=16, n_mels=12, top_db=None)
+    for backend in ("reference", "numba"):
+        got = sp.logmel(noise[:2000], ref=lambda s: np.inf, backend=backend, **kw)
+        assert np.isneginf(got).all()  # librosa: every finite band minus +inf
+
+
+@pytest.mark.parametrize("kwargs,error,message", [
+    ({"sr": -16000}, ValueError, "sr must be > 0.0, got -16000"),
+    ({"sr": "8000"}, TypeError, "sr must be a number, got '8000'"),
+    ({"sr": float("nan")}, ValueError, "sr must be a number, got nan"),
+    ({"fmin": "0"}, TypeError, "fmin must be a number, got '0'"),
+    ({"fmin": -1.0}, ValueError, "fmin must be >= 0.0"),
+    ({"fmax": np.inf}, ValueError, "fmax must be a finite number"),
+    ({"fmin": 5000.0, "fmax": 4000.0}, ValueError, "need 0 <= fmin < fmax"),
+    ({"power": "2"}, TypeError, "power must be a number, got '2'"),
+    ({"power": 0}, ValueError, "power must be > 0.0, got 0"),
+    ({"norm": [2]}, ValueError, "norm (of the mel filters) must be 'slaney', None or a p > 0"),
+    ({"norm": 0}, ValueError, "norm (of the mel filters)"),
+    ({"amin": "1e-10"}, TypeError, "amin must be a number, got '1e-10'"),
+    ({"amin": None}, TypeError, "amin must be a number, got None"),
+    ({"amin": np.inf}, ValueError, "amin must be a finite number"),
+    ({"top_db": "80"}, TypeError, "top_db must be a number, got '80'"),
+    ({"top_db": -1}, ValueError, "top_db must be >= 0.0, got -1"),
+    ({"ref": "1.0"}, ValueError, "ref must be a number, 'max' or a callable"),
+])
+@pytest.mark.parametrize("backend", ["reference", "numba"])
+def test_bad_arguments_are_named_on_every_backend(noise, kwargs, error, message, backend):
+    import re
+
+    kw = dict(sr=16000, n_fft=256, hop_length=64, n_mels=20, backend=backend)
+    kw.update(kwargs)
+    with pytest.raises(error, match=re.escape(message)):
+        sp.logmel(noise[:2000], **kw)
+
+
+def test_mel_filterbank_checks_its_arguments_and_warns_of_empty_filters():
+    import librosa
+
+    with pytest.raises(ValueError, match="n_fft must be >= 1, got 0"):
+        sp.mel_filterbank(16000, 0, 40)
+    with pytest.raises(ValueError, match="n_fft must be >= 1, got -2"):
+        sp.mel_filterbank(16000, -2, 40)
+    with pytest.raises(TypeError, match="n_mels must be an integer, got 40.9"):
+        sp.mel_filterbank(16000, 512, 40.9)
+    with pytest.raises(ValueError, match="norm \\(of the mel filters\\)"):
+        sp.mel_filterbank(16000, 512, 40, norm=[2])
+    # too many mels for n_fft: librosa warns, and so do we (same zero filters)
+    with pytest.warns(UserWarning, match="Empty filters"):
+        want = librosa.filters.mel(sr=16000, n_fft=128, n_mels=80)
+    with pytest.warns(UserWarning, match="empty mel filters: 80 mels"):
+        got = reference.mel_filterbank(16000, 128, 80)
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-12)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sp.mel_filterbank(16000, 512, 40)  # every filter has a bin: no warning
