@@ -6,7 +6,9 @@ Conventions follow librosa (0.10/0.11) so that results can be compared one to on
   Hann, Hamming, Blackman, Bartlett and boxcar are built with NumPy, same values),
   zero-padded to ``n_fft`` in the centre;
 - ``center=True`` pads ``n_fft // 2`` samples on both sides with ``np.pad(mode=pad_mode)``
-  (``constant`` — librosa's default — ``edge``, ``reflect``, ``symmetric``);
+  (``constant`` — librosa's default — ``edge``, ``reflect``, ``symmetric``); librosa ≥ 0.10
+  pads only the edge frames, and with ``reflect`` and a hop above ``n_fft`` (or n_fft 2)
+  its last frame then differs from ``np.pad``'s; ours is ``np.pad``'s;
 - frame ``t`` starts at sample ``t * hop_length`` of the (padded) signal; without a
   ``hop_length``, 512 for the mel/MFCC functions and ``win_length // 4`` for the power
   spectrogram, as librosa's ``melspectrogram``/``mfcc`` and ``stft`` default;
