@@ -31,9 +31,22 @@ def _new_file_mode(path: Path) -> int:
     try:
         return path.stat().st_mode & 0o7777
     except OSError:
-        umask = os.umask(0o22)
-        os.umask(umask)
-        return 0o666 & ~umask
+        return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it (Linux: /proc/self/status); setting
+    and restoring it would, for a moment, apply a wrong one to other threads' files."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    umask = os.umask(0o077)  # elsewhere: the strictest value for the moment it is set
+    os.umask(umask)
+    return umask
 
 
 def atomic_write_bytes(path: Path | str, data: bytes) -> Path:

@@ -327,8 +327,6 @@ def _check_log_args(log, ref, amin, top_db):
     if top_db is not None:  # NaN refused: it would blank the whole output
         top_db = as_float("top_db", top_db, least=0.0, allow_inf=True)
     if not callable(ref) and not (isinstance(ref, str) and ref == "max"):
-        if getattr(ref, "ndim", None) == 0:  # a 0-d array
-            ref = ref.item()
         try:
             ref = as_float("ref", ref)
         except TypeError:

@@ -107,6 +107,8 @@ def as_float(name: str, value, least: float | None = None, above: float | None =
              allow_inf: bool = False) -> float:
     """A real-number argument (Python or NumPy; not bool, not text) as a Python float, not
     NaN, finite unless ``allow_inf``, and ``>= least`` / ``> above`` where given."""
+    if getattr(value, "shape", None) == () and hasattr(value, "item"):
+        value = value.item()  # a 0-d NumPy array or torch tensor
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number, got {value!r}")
     v = float(value)

@@ -40,22 +40,23 @@ def bench_run(device, kernels, suite_dir, output, keyword, tracking_uri, no_trac
         raise click.ClickException(str(exc)) from exc
     from affrepro.errors import AffreproError
 
+    if not as_json:  # the results first: a slow or unreachable MLflow store comes after
+        click.echo(runner.format_compare([runner.load(out)]))
+        click.echo(f"saved {out}")
     run_id = tracking_error = None
     if not no_track:
         try:
             run_id = runner.track(result, out, device, kernels, tracking_uri)
         except AffreproError as exc:  # the result file is saved either way
             tracking_error = str(exc)
-    summary = runner.summary(result)
     if as_json:
         click.echo(json.dumps({"output": str(out), "mlflow_run_id": run_id,
                                "tracking_error": tracking_error,
                                "returncode": result["returncode"],
-                               "failed_tests": result["failed"], "benchmarks": summary},
-                              indent=2))
-    else:
-        click.echo(runner.format_compare([runner.load(out)]))
-        click.echo(f"saved {out}" + (f"; MLflow run {run_id}" if run_id else ""))
+                               "failed_tests": result["failed"],
+                               "benchmarks": runner.summary(result)}, indent=2))
+    elif run_id:
+        click.echo(f"MLflow run {run_id}")
     if result["failed"]:
         click.echo(f"{len(result['failed'])} benchmark test(s) failed (marked in {out}, "
                    "not compared): " + ", ".join(result["failed"]), err=True)

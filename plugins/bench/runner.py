@@ -303,10 +303,10 @@ NOISE_BAND = (0.9, 1.1)
 def _across_files(times: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each implementation against its first file (same kernel, workload, device kind).
     Different machines are labelled ``cross-device``, a file without machine identity
-    ``unknown machine``. On one machine a change is called the code's only when the peers
-    (implementations not named ``ours…``) of the same benchmark, timed in the same two runs,
-    held still: when they moved too (a busier machine in one run), the verdict is
-    ``inconclusive``, with the change relative to the peers' geometric mean."""
+    ``unknown machine``. On one machine, when the peers (implementations not named
+    ``ours…``) of the same benchmark, timed in the same two runs, held still (within
+    NOISE_BAND), the change is judged as measured; when they moved (a busier machine in
+    one run), it is judged relative to the peers' geometric mean, and the verdict says so."""
     lo, hi = NOISE_BAND
     at = {(t["file"], t["kernel"], t["workload"], t["device"], t["impl"]): t["min_ms"]
           for t in times}
@@ -318,7 +318,7 @@ def _across_files(times: list[dict[str, Any]]) -> list[dict[str, Any]]:
             base[key] = t
             continue
         b = base[key]
-        if b["file"] == t["file"] or not t["min_ms"]:
+        if b["file"] == t["file"] or not t["min_ms"] or not b["min_ms"]:
             continue
         ratio = b["min_ms"] / t["min_ms"]
         # a file without a core count (older ones) is matched on the CPU model alone
@@ -333,24 +333,22 @@ def _across_files(times: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 if now and ms:
                     others[impl] = ms / now
         moved = {k: v for k, v in others.items() if not lo <= v <= hi}
+        relative = ratio / math.prod(others.values()) ** (1.0 / len(others)) if moved else ratio
         if not (b["known"] and t["known"]):
             verdict = "unknown machine (a file has no machine_info): not compared"
         elif not same:
             verdict = f"cross-device ({b['machine']} vs {t['machine']})"
-        elif not lo <= ratio <= hi and moved:
-            relative = ratio / math.prod(others.values()) ** (1.0 / len(others))
-            verdict = ("inconclusive: the peers moved too ("
-                       + ", ".join(f"{k} {v:.2f}x" for k, v in sorted(moved.items()))
-                       + f"); {relative:.2f}x relative to them")
-        elif ratio < lo:
-            verdict = "slower (possible regression)"
-        elif ratio > hi:
-            verdict = "faster"
         else:
-            verdict = "same"
+            verdict = ("slower (possible regression)" if relative < lo
+                       else "faster" if relative > hi else "same")
+            if moved:  # the machine itself ran faster or slower: judged against the peers
+                verdict += (f" relative to the peers ({relative:.2f}x; they moved: "
+                            + ", ".join(f"{k} {v:.2f}x" for k, v in sorted(moved.items()))
+                            + ")")
         across.append({"kernel": t["kernel"], "workload": t["workload"], "impl": t["impl"],
                        "base_file": b["file"], "file": t["file"], "speedup_vs_base": ratio,
-                       "others_vs_base": others, "verdict": verdict})
+                       "relative_to_peers": relative, "others_vs_base": others,
+                       "verdict": verdict})
     return across
 
 

@@ -75,10 +75,14 @@ def run_extractor(name: str, signal: Any, sample_rate: float, settings: Mapping[
 
     s = dict(settings)
     target = s.pop("target_sample_rate", None)
-    if target is not None and (isinstance(target, bool) or not isinstance(target, (int, float))
-                               or not 0 < target < float("inf")):
-        raise ValueError(f"target_sample_rate must be a positive number of Hz or none, "
-                         f"got {target!r}")
+    if target is not None:
+        from affrepro.kernels.spectral.reference import as_float
+
+        try:
+            target = as_float("target_sample_rate", target, above=0.0)
+        except (TypeError, ValueError):
+            raise ValueError(f"target_sample_rate must be a positive number of Hz or none, "
+                             f"got {target!r}") from None
     target = target or sample_rate
     res_type = check_res_type(s.pop("res_type", "soxr_hq"))  # even where not resampling
     if target != sample_rate:
@@ -103,6 +107,8 @@ def parse_value(text: str) -> Any:
         return None
     if low.lower() in ("true", "false"):
         return low.lower() == "true"
+    if low.lower().lstrip("+-") in ("inf", "infinity"):  # e.g. --set norm=inf (max norm)
+        return float(low)
     try:
         return json.loads(low)
     except ValueError:

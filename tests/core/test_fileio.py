@@ -46,3 +46,20 @@ def test_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch
         atomic_write_json(target, {"x": 1})
     assert target.read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.json"]
+
+
+def test_umask_is_read_without_being_changed(monkeypatch):
+    """Setting the umask to read it would, for a moment, apply a wrong one to files other
+    threads create; on Linux it is read from /proc."""
+    from affrepro import fileio
+
+    old = os.umask(0o027)
+    try:
+        calls = []
+        real = os.umask
+        monkeypatch.setattr(os, "umask", lambda m: calls.append(m) or real(m))
+        assert fileio._umask() == 0o027
+        if os.path.exists("/proc/self/status"):
+            assert calls == []
+    finally:
+        os.umask(old)

@@ -545,3 +545,13 @@ def test_mel_filterbank_checks_its_arguments_and_warns_of_empty_filters():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         sp.mel_filterbank(16000, 512, 40)  # every filter has a bin: no warning
+
+
+def test_numpy_and_torch_scalars_are_numbers(noise):
+    import torch
+
+    kw = dict(n_fft=256, hop_length=64, n_mels=20)
+    want = sp.logmel(noise[:2000], sr=16000, fmax=4000.0, power=2.0, top_db=60.0, **kw)
+    got = sp.logmel(noise[:2000], sr=np.array(16000), fmax=torch.tensor(4000.0),
+                    power=np.float32(2.0), top_db=np.float64(60.0), ref=np.array(1.0), **kw)
+    np.testing.assert_array_equal(got, want)

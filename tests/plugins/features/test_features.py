@@ -560,3 +560,23 @@ def test_jobs_and_target_sample_rate_are_checked(tmp_path):
         assert r.exit_code != 0, bad
         assert "target_sample_rate must be a positive number of Hz or none" in r.output, bad
     assert not (tmp_path / "x.npz").exists()
+
+
+def test_settings_take_numpy_scalars_and_inf_from_the_command_line(tmp_path):
+    from affrepro.kernels import spectral as sp
+    from affrepro.plugins.features.extract import load_features, parse_value, run_extractor
+
+    y = np.random.default_rng(0).standard_normal(8000)
+    for rate in (np.int64(16000), np.float32(16000.0), np.array(16000)):
+        got = run_extractor("logmel", y, 8000, {"target_sample_rate": rate, "n_mels": 40,
+                                                "hop_length": 160})
+        assert got.shape == (40, 101)
+    assert parse_value("inf") == float("inf") and parse_value("-Infinity") == -float("inf")
+    _wav(tmp_path / "s.wav", 16000, 0.2)
+    _extract(["logmel", tmp_path / "s.wav", "-o", tmp_path / "n.npz", "--set", "norm=inf"])
+    got, meta = load_features(tmp_path / "n.npz")
+    assert meta["settings"]["norm"] == float("inf")
+    y16, _ = sf.read(str(tmp_path / "s.wav"))
+    want = sp.logmel(y16, sr=16000, norm=np.inf, n_mels=64, n_fft=meta["settings"]["n_fft"],
+                     hop_length=meta["settings"]["hop_length"])
+    np.testing.assert_allclose(got, want, atol=1e-3)
