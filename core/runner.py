@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import re
 import subprocess
 import tempfile
@@ -96,15 +97,18 @@ def _now() -> str:
 
 
 def git_commit() -> str:
-    """The commit of the affrepro source tree, when it runs from a checkout."""
+    """The commit of the affrepro source tree, when it runs from a checkout; else
+    ``AFFREPRO_GIT_COMMIT`` (set by tools/gpu/run_checks.sh, whose installed copy of the
+    tree is not a checkout) or "unknown"."""
     here = Path(__file__).resolve().parent
+    fallback = os.environ.get("AFFREPRO_GIT_COMMIT") or "unknown"
     try:
         out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True,
                              text=True, timeout=5)
     except (OSError, subprocess.SubprocessError):
-        return "unknown"
+        return fallback
     if out.returncode != 0:
-        return "unknown"
+        return fallback
     dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
                            capture_output=True, text=True, timeout=5).stdout.strip()
     return out.stdout.strip() + ("-dirty" if dirty else "")

@@ -43,3 +43,38 @@ def test_run_checks_without_a_gpu_exits_2_with_instructions(tmp_path):
     unknown = subprocess.run([BASH, str(ROOT / "tools" / "gpu" / "run_checks.sh"), "nonsense"],
                              env=env, capture_output=True, text=True, timeout=60)
     assert unknown.returncode == 3 and "unknown step 'nonsense'" in unknown.stderr
+
+
+def test_collect_files_bench_and_sweep_by_gpu_and_never_overwrites(tmp_path):
+    import json
+    import sys
+
+    came_back = tmp_path / "files_at"
+    came_back.mkdir()
+    ident = {"device_label": "cuda-nvidia-h100-80gb-hbm3", "gpu": "NVIDIA H100 80GB HBM3",
+             "cpu": "Intel Xeon"}
+    (came_back / "bench_spectral.json").write_text(json.dumps({
+        "datetime": "2026-12-01T10:20:30.123", "machine_info": {"affrepro": ident},
+        "benchmarks": [{"name": "test_gpu_ours", "stats": {"min": 0.002, "median": 0.002},
+                        "extra_info": {"kernel": "logmel", "workload": "c", "impl": "ours",
+                                       "device": "cuda"}}]}))
+    (came_back / "sweep_spectral.json").write_text(json.dumps({
+        "gpu": "NVIDIA H100 80GB HBM3", "rows": [{"name": "bt8 kc8 w4", "ms": 3.0}]}))
+    results = tmp_path / "results"
+    env = {**os.environ, "AFFREPRO_RESULTS_DIR": str(results), "PYTHON": sys.executable}
+    cmd = [BASH, str(ROOT / "tools" / "gpu" / "collect.sh"), str(came_back)]
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    gpu_dir = results / "cuda-nvidia-h100-80gb-hbm3"
+    assert [p.name for p in gpu_dir.glob("*.json")] == ["20261201T102030-spectral.json"]
+    sweeps = list((gpu_dir / "sweeps").glob("*-spectral-sweep.json"))
+    assert len(sweeps) == 1 and oct(sweeps[0].stat().st_mode & 0o777) == "0o644"
+    assert "logmel" in out.stdout  # the bench compare table
+    again = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert again.stdout.count("exists: not overwritten") == 2
+    # a CPU rehearsal's sweep is not a GPU result
+    (came_back / "bench_spectral.json").unlink()
+    (came_back / "sweep_spectral.json").write_text(json.dumps({"gpu": "CPU rehearsal",
+                                                               "rows": []}))
+    rehearsal = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert rehearsal.returncode == 1 and "CPU rehearsal: skipped" in rehearsal.stdout

@@ -171,3 +171,20 @@ def test_one_failed_claim_is_an_error_and_the_others_keep_their_verdicts(tmp_pat
     acc, llm = report.results
     assert acc.verdict.value == "error" and acc.reason == "the GPU ran out of memory"
     assert llm.verdict.value == "skipped"
+
+
+def test_git_commit_outside_a_checkout_takes_affrepro_git_commit(monkeypatch):
+    """An installed copy of the tree (the GPU kit's) is no checkout: the commit it was
+    copied from comes through AFFREPRO_GIT_COMMIT, else "unknown"."""
+    import subprocess as sp_
+
+    from affrepro import runner
+
+    def no_git(*args, **kwargs):
+        raise FileNotFoundError("git")
+
+    monkeypatch.setattr(sp_, "run", no_git)
+    monkeypatch.delenv("AFFREPRO_GIT_COMMIT", raising=False)
+    assert runner.git_commit() == "unknown"
+    monkeypatch.setenv("AFFREPRO_GIT_COMMIT", "abc123-dirty")
+    assert runner.git_commit() == "abc123-dirty"

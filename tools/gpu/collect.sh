@@ -8,6 +8,7 @@ set -euo pipefail
 src=${1:?usage: bash tools/gpu/collect.sh FILES_AT (the folder holding bench_*.json)}
 src=$(cd "$src" && pwd)
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+RESULTS=${AFFREPRO_RESULTS_DIR:-benchmarks/results}  # (another folder: for tests)
 PY=${PYTHON:-.venv/bin/python}
 [ -x "$PY" ] || PY=python3
 filed=()
@@ -24,14 +25,39 @@ PYEOF
 )
   if [[ "$label" != cuda-* ]]; then echo "collect: $f is labelled $label, not a GPU result: skipped"; continue; fi
   if [ "$n" = 0 ]; then echo "collect: $f holds no benchmarks: skipped"; continue; fi
-  dest=benchmarks/results/$label/$stamp-$kernel.json
+  dest=$RESULTS/$label/$stamp-$kernel.json
+  if [ -e "$dest" ]; then echo "collect: $dest exists: not overwritten ($f)"; continue; fi
   mkdir -p "$(dirname "$dest")"
   cp "$f" "$dest"
+  chmod 644 "$dest"
   echo "collect: $f -> $dest ($n benchmarks)"
   filed+=("$dest")
 done
-[ ${#filed[@]} -gt 0 ] || { echo "collect: nothing to file" >&2; exit 1; }
+# the sweep beside them: benchmarks/results/<label>/sweeps/<UTC stamp>-spectral-sweep.json
+sweeps=()
+for f in "$src"/sweep_spectral.json "$src"/*/sweep_spectral.json; do
+  [ -f "$f" ] || continue
+  read -r label n < <("$PY" - "$f" <<'PYEOF'
+import json, re, sys
+d = json.load(open(sys.argv[1]))
+gpu = str(d.get("gpu") or "unknown")
+print("cuda-" + (re.sub(r"[^a-z0-9]+", "-", gpu.lower()).strip("-")[:60] or "unknown"),
+      len(d.get("rows", [])))
+PYEOF
+)
+  if [ "$label" = cuda-cpu-rehearsal ]; then echo "collect: $f is a CPU rehearsal: skipped"; continue; fi
+  dest=$RESULTS/$label/sweeps/$(date -u -r "$f" +%Y%m%dT%H%M)-spectral-sweep.json
+  if [ -e "$dest" ]; then echo "collect: $dest exists: not overwritten ($f)"; continue; fi
+  mkdir -p "$(dirname "$dest")"
+  cp "$f" "$dest"
+  chmod 644 "$dest"
+  echo "collect: $f -> $dest ($n rows)"
+  sweeps+=("$dest")
+done
+[ ${#filed[@]} -gt 0 ] || [ ${#sweeps[@]} -gt 0 ] || { echo "collect: nothing to file" >&2; exit 1; }
+[ ${#filed[@]} -gt 0 ] || { echo "collect: only the sweep came back; commit it with: git add ${sweeps[*]}"; exit 0; }
+filed_all=("${filed[@]}" "${sweeps[@]}")
 "$PY" -m affrepro.cli bench compare "${filed[@]}"
 echo
 echo "commit them with:"
-echo "  git add ${filed[*]} && git commit -m 'GPU benchmark results (<gpu>, <what changed>)' -- ${filed[*]}"
+echo "  git add ${filed_all[*]} && git commit -m 'GPU benchmark results (<gpu>, <what changed>)' -- ${filed_all[*]}"

@@ -64,3 +64,4 @@ ls -l .whl
 total=$(du -cb .whl | tail -1 | cut -f1)
 echo "prepare: .whl/ holds $n wheels, $((total / 1024)) KiB (the device call carries at most 64 MiB with the tree)"
 echo "prepare: next, the device call: command 'bash tools/gpu/run_checks.sh', carry ['.whl'], timeout_s 560"
+echo "  (15 min of device time: 'AFFREPRO_GPU_BUDGET_S=330 AFFREPRO_GPU_TEST_PATHS=tests/kernels/spectral/test_spectral_triton.py bash tools/gpu/run_checks.sh sweep bench_spectral tests', timeout_s 370)"

@@ -226,10 +226,11 @@ def test_triton_on_a_real_gpu(monkeypatch, fft):
     and the edge cases, against the float64 reference; float32 log-mel takes the two-stage
     kernel, or the dense one with AFFREPRO_TRITON_FFT=0."""
     monkeypatch.setenv("AFFREPRO_TRITON_FFT", "0" if fft == "0" else "1")
-    if fft.startswith("radix2"):
-        from affrepro.kernels.spectral import triton_impl
+    from affrepro.kernels.spectral import triton_impl
 
-        monkeypatch.setattr(triton_impl, "FFT_RADIX2", True)
+    # each case its own kernel, whatever a GPU sweep exported (AFFREPRO_TRITON_FFT_RADIX2)
+    monkeypatch.setattr(triton_impl, "FFT_RADIX2", fft.startswith("radix2"))
+    if fft.startswith("radix2"):
         if fft == "radix2-gather":  # the first radix-2 epilogue, one frame a transform
             monkeypatch.setattr(triton_impl, "RADIX2_MEL", "gather")
             monkeypatch.setattr(triton_impl, "RADIX2_PACK", False)
