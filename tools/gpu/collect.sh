@@ -11,6 +11,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 RESULTS=${AFFREPRO_RESULTS_DIR:-benchmarks/results}  # (another folder: for tests)
 PY=${PYTHON:-.venv/bin/python}
 [ -x "$PY" ] || PY=python3
+file_one() {  # file_one SRC DEST WHAT: copy SRC to DEST (never over a file), 0 if copied
+  if [ -e "$2" ]; then echo "collect: $2 exists: not overwritten ($1)"; return 1; fi
+  mkdir -p "$(dirname "$2")" && cp "$1" "$2" && chmod 644 "$2" || return 1
+  echo "collect: $1 -> $2 ($3)"
+}
 filed=()
 for f in "$src"/bench_*.json "$src"/*/bench_*.json; do
   [ -f "$f" ] || continue
@@ -26,12 +31,7 @@ PYEOF
   if [[ "$label" != cuda-* ]]; then echo "collect: $f is labelled $label, not a GPU result: skipped"; continue; fi
   if [ "$n" = 0 ]; then echo "collect: $f holds no benchmarks: skipped"; continue; fi
   dest=$RESULTS/$label/$stamp-$kernel.json
-  if [ -e "$dest" ]; then echo "collect: $dest exists: not overwritten ($f)"; continue; fi
-  mkdir -p "$(dirname "$dest")"
-  cp "$f" "$dest"
-  chmod 644 "$dest"
-  echo "collect: $f -> $dest ($n benchmarks)"
-  filed+=("$dest")
+  file_one "$f" "$dest" "$n benchmarks" && filed+=("$dest")
 done
 # the sweep beside them: benchmarks/results/<label>/sweeps/<UTC stamp>-spectral-sweep.json
 sweeps=()
@@ -47,12 +47,7 @@ PYEOF
 )
   if [ "$label" = cuda-cpu-rehearsal ]; then echo "collect: $f is a CPU rehearsal: skipped"; continue; fi
   dest=$RESULTS/$label/sweeps/$(date -u -r "$f" +%Y%m%dT%H%M)-spectral-sweep.json
-  if [ -e "$dest" ]; then echo "collect: $dest exists: not overwritten ($f)"; continue; fi
-  mkdir -p "$(dirname "$dest")"
-  cp "$f" "$dest"
-  chmod 644 "$dest"
-  echo "collect: $f -> $dest ($n rows)"
-  sweeps+=("$dest")
+  file_one "$f" "$dest" "$n rows" && sweeps+=("$dest")
 done
 [ ${#filed[@]} -gt 0 ] || [ ${#sweeps[@]} -gt 0 ] || { echo "collect: nothing to file" >&2; exit 1; }
 [ ${#filed[@]} -gt 0 ] || { echo "collect: only the sweep came back; commit it with: git add ${sweeps[*]}"; exit 0; }
