@@ -96,7 +96,8 @@ def n_frames(n_samples: int, n_fft: int, hop_length: int, center: bool) -> int:
 
 def as_int(name: str, value, least: int = 1) -> int:
     """An integer argument (Python or NumPy integer) as a Python int, at least ``least``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+    if type(value) is not int and (isinstance(value, bool)
+                                   or not isinstance(value, numbers.Integral)):
         raise TypeError(f"{name} must be an integer, got {value!r}")
     if int(value) < least:
         raise ValueError(f"{name} must be >= {least}, got {value}")
@@ -107,10 +108,11 @@ def as_float(name: str, value, least: float | None = None, above: float | None =
              allow_inf: bool = False) -> float:
     """A real-number argument (Python or NumPy; not bool, not text) as a Python float, not
     NaN, finite unless ``allow_inf``, and ``>= least`` / ``> above`` where given."""
-    if getattr(value, "shape", None) == () and hasattr(value, "item"):
-        value = value.item()  # a 0-d NumPy array or torch tensor
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number, got {value!r}")
+    if type(value) is not float and type(value) is not int:  # the common case, fast
+        if getattr(value, "shape", None) == () and hasattr(value, "item"):
+            value = value.item()  # a 0-d NumPy array or torch tensor
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+            raise TypeError(f"{name} must be a number, got {value!r}")
     v = float(value)
     if v != v:
         raise ValueError(f"{name} must be a number, got {value}")
