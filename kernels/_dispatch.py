@@ -44,7 +44,23 @@ def check_backend(backend: str) -> str:
 
 def fall_back(kernel: str, wanted: str, used: str, error: BaseException) -> None:
     warnings.warn(f"{kernel}: backend 'auto' could not use {wanted} ({error}); using {used}",
-                  BackendFallbackWarning, stacklevel=3)
+                  BackendFallbackWarning, stacklevel=_first_caller_outside_affrepro())
+
+
+def _first_caller_outside_affrepro() -> int:
+    """The ``stacklevel`` (from fall_back's ``warnings.warn``) of the first frame outside
+    affrepro's own packages, so that the warning names the user's line, however deep the
+    kernel was called from (a public function, a feature plugin, a reproduction)."""
+    import sys
+
+    roots = tuple(os.path.dirname(m.__file__) + os.sep for m in (
+        sys.modules.get(name) for name in ("affrepro", "affrepro.kernels", "affrepro.plugins",
+                                           "affrepro.reproductions"))
+        if m is not None and getattr(m, "__file__", None))
+    frame, level = sys._getframe(2), 2  # 1 is fall_back itself
+    while frame is not None and frame.f_code.co_filename.startswith(roots):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def numba_or_reference(kernel: str, backend: str, numba: Callable[[], T],

@@ -64,11 +64,11 @@ def _fb_cached(sr, n_fft, n_mels, fmin, fmax, htk, norm):
 
 def _mel_key(sr, n_fft, n_mels, fmin, fmax, htk, norm) -> tuple:
     """The filterbank's arguments checked (each named when wrong) and made hashable."""
-    from affrepro.kernels.spectral.reference import as_float, as_int, check_mel_norm
+    from affrepro.kernels.spectral.reference import as_bool, as_float, as_int, check_mel_norm
 
     return (as_float("sr", sr, above=0.0), as_int("n_fft", n_fft), as_int("n_mels", n_mels, 0),
             as_float("fmin", fmin, least=0.0),
-            None if fmax is None else as_float("fmax", fmax, above=0.0), bool(htk),
+            None if fmax is None else as_float("fmax", fmax, above=0.0), as_bool("htk", htk),
             check_mel_norm(norm))
 
 
@@ -212,13 +212,15 @@ def _dispatch(name: str, backend: str, inp: _Input, runners: dict):
         return runners["reference"]()
 
 
-def _stft_params(n_fft, hop_length, pad_mode, win_length=None, feature=True):
+def _stft_params(n_fft, hop_length, pad_mode, win_length=None, feature=True,
+                 center=True):
     """(n_fft, hop, win_length) as Python ints, the hop defaulting as librosa's feature
     functions (512) or, with ``feature=False``, as its stft (win_length // 4)."""
     from affrepro.kernels.spectral import reference
 
     hop = reference.check_params(n_fft, hop_length, pad_mode, win_length,
                                  reference.FEATURE_HOP if feature else None)
+    reference.as_bool("center", center)
     win = None if win_length is None else reference.as_int("win_length", win_length)
     return int(n_fft), hop, win
 
@@ -229,7 +231,7 @@ def power_spectrogram(y: Any, *, n_fft: int = 2048, hop_length: int | None = Non
                       center: bool = True, pad_mode: str = "constant", power: float = 2.0,
                       fft_precision: str = "float64", backend: str = "auto"):
     """|STFT(y)|**power, shape (..., 1 + n_fft // 2, n_frames)."""
-    n_fft, hop, win_length = _stft_params(n_fft, hop_length, pad_mode, win_length, False)
+    n_fft, hop, win_length = _stft_params(n_fft, hop_length, pad_mode, win_length, False, center)
     _f64(fft_precision)
     power = _power(power)
     inp = _Input(y)
@@ -345,7 +347,7 @@ def melspectrogram(y: Any, *, sr: float = 22050, n_fft: int = 2048,
                    fmax: float | None = None, htk: bool = False, norm: Any = "slaney",
                    fft_precision: str = "float64", backend: str = "auto"):
     """Mel power spectrogram (librosa.feature.melspectrogram), (..., n_mels, n_frames)."""
-    n_fft, hop, win_length = _stft_params(n_fft, hop_length, pad_mode, win_length)
+    n_fft, hop, win_length = _stft_params(n_fft, hop_length, pad_mode, win_length, center=center)
     inp = _Input(y)
     ref, nb, tr = _mel_runners(inp, sr, n_fft, hop, win_length, window, center, pad_mode,
                                power, n_mels, fmin, fmax, htk, norm, None, fft_precision)
@@ -365,7 +367,7 @@ def logmel(y: Any, *, sr: float = 22050, n_fft: int = 2048, hop_length: int | No
     """Log-mel spectrogram: ``power_to_db(melspectrogram(y, ...), ref, amin, top_db)``.
 
     ``log="log"`` gives natural logs instead of decibels (top_db still in dB)."""
-    n_fft, hop, win_length = _stft_params(n_fft, hop_length, pad_mode, win_length)
+    n_fft, hop, win_length = _stft_params(n_fft, hop_length, pad_mode, win_length, center=center)
     log_args = _check_log_args(log, ref, amin, top_db)
     if callable(log_args["ref"]):  # the reference value needs the whole mel power first
         S = melspectrogram(y, sr=sr, n_fft=n_fft, hop_length=hop, win_length=win_length,
@@ -398,7 +400,7 @@ def mfcc(y: Any, *, sr: float = 22050, n_mfcc: int = 20, dct_type: int = 2,
     if dct_type != 2:
         raise ValueError(f"dct_type must be 2 (DCT-II, librosa's default; types 1 and 3 "
                          f"are not implemented), got {dct_type!r}")
-    n_fft, hop, win_length = _stft_params(n_fft, hop_length, pad_mode, win_length)
+    n_fft, hop, win_length = _stft_params(n_fft, hop_length, pad_mode, win_length, center=center)
     log_args = _check_log_args("db", ref, amin, top_db)
     n_mfcc = reference.as_int("n_mfcc", n_mfcc)
     d = reference.dct_matrix(reference.as_int("n_mels", n_mels, 0), n_mfcc, norm) * \
@@ -492,7 +494,16 @@ def power_to_db(S: Any, *, ref: Any = 1.0, amin: float = 1e-10, top_db: float | 
         raise BackendUnavailableError("power_to_db has no separate triton kernel (the triton "
                                       "logmel fuses it); use backend='numba' or 'reference'")
     # a callable ref is applied per signal by the reference, as is an empty input
-    out = nb() if backend in ("auto", "numba") and not callable(ref) and A.size else ref_()
+    if backend == "reference" or callable(ref) or not A.size:
+        out = ref_()
+    elif backend == "numba":
+        out = nb()
+    else:
+        try:
+            out = nb()
+        except BackendUnavailableError as exc:
+            fall_back("power_to_db", "numba", "reference", exc)
+            out = ref_()
     if is_t:
         return torch.from_numpy(np.ascontiguousarray(out)).to(device=device, dtype=tdtype)
     return out

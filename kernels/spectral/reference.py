@@ -125,6 +125,13 @@ def as_float(name: str, value, least: float | None = None, above: float | None =
     return v
 
 
+def as_bool(name: str, value) -> bool:
+    """A flag: True or False (Python or NumPy), nothing else (``"no"`` is truthy)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
 def check_mel_norm(norm):
     """The mel filters' ``norm``: "slaney", None or a p > 0 (np.inf: max), as librosa."""
     if norm is None or (isinstance(norm, str) and norm == "slaney"):

@@ -96,6 +96,8 @@ def run_extractor(name: str, signal: Any, sample_rate: float, settings: Mapping[
                                                target, res_type)).to(device=dev, dtype=dt)
         else:
             signal = resample(np.asarray(signal), sample_rate, target, res_type)
+    if isinstance(s.get("window"), list):  # --set 'window=["kaiser", 8]' parses as a list
+        s["window"] = tuple(s["window"])
     fn = {"logmel": sp.logmel, "mfcc": sp.mfcc}[name]
     return fn(signal, sr=target, backend=backend, **s)
 
@@ -181,7 +183,7 @@ def compute_file(name: str, feature, src: Path, settings: Mapping[str, Any], mon
     final_sr = settings.get("target_sample_rate") or sr
     meta = {"feature": name, "settings": dict(settings), "source": str(src),
             "source_sample_rate": sr, "sample_rate": final_sr, "channels": int(data.shape[1]),
-            "mono": mono, "shape": list(feats.shape),
+            "mono": mono, "read_dtype": dtype, "backend": backend, "shape": list(feats.shape),
             "axes": ("(channels,) rows, frames" if "hop_length" in settings
                      else "(channels,) columns"),
             "hop_seconds": _hop(settings) / final_sr}

@@ -555,3 +555,35 @@ def test_numpy_and_torch_scalars_are_numbers(noise):
     got = sp.logmel(noise[:2000], sr=np.array(16000), fmax=torch.tensor(4000.0),
                     power=np.float32(2.0), top_db=np.float64(60.0), ref=np.array(1.0), **kw)
     np.testing.assert_array_equal(got, want)
+
+
+def test_power_to_db_auto_falls_back_without_numba_and_warnings_name_the_caller(monkeypatch):
+    import warnings
+
+    def no_numba():
+        raise sp.BackendUnavailableError("numba backend needs numba and scipy: (test)")
+
+    monkeypatch.setattr(sp, "_numba", no_numba)
+    S = np.abs(np.random.default_rng(0).standard_normal((3, 4))) + 0.1
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got = sp.power_to_db(S)  # the line the warning must name
+        line = sys._getframe().f_lineno - 1
+        sp.logmel(np.ones(2000), sr=16000, n_fft=256, hop_length=64, n_mels=20)
+    np.testing.assert_allclose(got, reference.power_to_db(S))
+    fallbacks = [w for w in caught if issubclass(w.category, sp.BackendFallbackWarning)]
+    assert len(fallbacks) == 2
+    assert all(w.filename == __file__ for w in fallbacks), [w.filename for w in fallbacks]
+    assert fallbacks[0].lineno == line
+    with pytest.raises(sp.BackendUnavailableError):
+        sp.power_to_db(S, backend="numba")
+
+
+def test_flags_must_be_booleans():
+    y = np.ones(2000)
+    for kw in ({"center": "no"}, {"center": 1}, {"htk": "false"}):
+        name = next(iter(kw))
+        with pytest.raises(TypeError, match=f"{name} must be True or False"):
+            sp.logmel(y, sr=16000, n_fft=256, hop_length=64, n_mels=20, **kw)
+    assert sp.logmel(y, sr=16000, n_fft=256, hop_length=64, n_mels=20,
+                     center=np.bool_(False)).shape == (20, 1 + (2000 - 256) // 64)

@@ -580,3 +580,27 @@ def test_settings_take_numpy_scalars_and_inf_from_the_command_line(tmp_path):
     want = sp.logmel(y16, sr=16000, norm=np.inf, n_mels=64, n_fft=meta["settings"]["n_fft"],
                      hop_length=meta["settings"]["hop_length"])
     np.testing.assert_allclose(got, want, atol=1e-3)
+
+
+def test_flags_are_strict_and_the_output_records_dtype_backend_and_window(tmp_path):
+    """`--set center=no` is truthy text: refused, not run as center=True; the stored
+    meta holds what else shaped the numbers (the read dtype, the backend asked for)."""
+    from affrepro.plugins.features.extract import load_features
+
+    _wav(tmp_path / "s.wav", 16000, 0.2)
+    for flag in ("center=no", "center=0", "htk=yes"):
+        r = CliRunner().invoke(_cli(), ["features", "extract", "logmel", str(tmp_path / "s.wav"),
+                                        "-o", str(tmp_path / "x.npz"), "--set", flag])
+        assert r.exit_code != 0, flag
+        assert f"{flag.split('=')[0]} must be True or False" in r.output, flag
+    _extract(["logmel", tmp_path / "s.wav", "-o", tmp_path / "k.npz", "--dtype", "float64",
+              "--backend", "reference", "--set", 'window=["kaiser", 8]', "--set", "center=false"])
+    got, meta = load_features(tmp_path / "k.npz")
+    assert meta["read_dtype"] == "float64" and meta["backend"] == "reference"
+    import librosa
+
+    y, _ = sf.read(str(tmp_path / "s.wav"), dtype="float64")
+    s = meta["settings"]
+    S = librosa.feature.melspectrogram(y=y, sr=16000, n_fft=s["n_fft"], hop_length=s["hop_length"],
+                                       n_mels=s["n_mels"], window=("kaiser", 8), center=False)
+    np.testing.assert_allclose(got, librosa.power_to_db(S), atol=1e-6)
