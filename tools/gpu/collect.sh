@@ -38,11 +38,10 @@ sweeps=()
 for f in "$src"/sweep_spectral.json "$src"/*/sweep_spectral.json; do
   [ -f "$f" ] || continue
   read -r label n < <("$PY" - "$f" <<'PYEOF'
-import json, re, sys
+import json, sys
+from affrepro.plugins.bench.runner import slug  # the label `bench run` gives the same GPU
 d = json.load(open(sys.argv[1]))
-gpu = str(d.get("gpu") or "unknown")
-print("cuda-" + (re.sub(r"[^a-z0-9]+", "-", gpu.lower()).strip("-")[:60] or "unknown"),
-      len(d.get("rows", [])))
+print("cuda-" + slug(str(d.get("gpu") or "unknown")), len(d.get("rows", [])))
 PYEOF
 )
   if [ "$label" = cuda-cpu-rehearsal ]; then echo "collect: $f is a CPU rehearsal: skipped"; continue; fi
