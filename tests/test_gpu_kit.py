@@ -78,3 +78,44 @@ def test_collect_files_bench_and_sweep_by_gpu_and_never_overwrites(tmp_path):
                                                                "rows": []}))
     rehearsal = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
     assert rehearsal.returncode == 1 and "CPU rehearsal: skipped" in rehearsal.stdout
+
+
+def test_sweep_pick_exports_the_kernel_it_timed():
+    """The sweep's pick reaches triton_impl as the variables it reads at import: a radix-2
+    winner turns the radix-2 kernel on with its settings, a two-stage winner turns it off
+    (radix-2 is the default), and a variant past 1e-3 dB or in one-pass tf32 is never
+    picked however fast."""
+    import importlib.util
+    import json
+    import sys
+
+    spec = importlib.util.spec_from_file_location(
+        "sweep_spectral", ROOT / "tools" / "gpu" / "sweep_spectral.py")
+    sweep = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sweep)
+    rows = [{"name": name, "settings": {**sweep.BASE, **kw}, "ms": 1.0 + i,
+             "max_abs_err_db": 5e-4} for i, (name, kw) in enumerate(sweep.VARIANTS)]
+    radix = next(r for r in rows if r["settings"]["radix"])
+    two_stage = next(r for r in rows if not r["settings"]["radix"]
+                     and "precision" not in r["settings"])
+    tf32 = next(r for r in rows if "precision" in r["settings"])
+    tf32["ms"] = 0.01
+    radix["ms"] = 0.1
+    radix["max_abs_err_db"] = 1.5e-3  # fastest after tf32, but outside the bound
+    two_stage["ms"] = 0.5
+    assert sweep.pick(rows) is two_stage
+    radix["max_abs_err_db"] = 9e-4
+    assert sweep.pick(rows) is radix
+
+    probe = ("import json; from affrepro.kernels.spectral import triton_impl as t; "
+             "print(json.dumps([t.FFT_RADIX2, t.fft_launch_settings()]))")
+    for row, on in ((radix, True), (two_stage, False)):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AFFREPRO_TRITON")}
+        env.update(line.split("=", 1) for line in sweep.env_lines(row))
+        out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True,
+                             text=True, timeout=120)
+        assert out.returncode == 0, out.stderr[-2000:]
+        flag, launch = json.loads(out.stdout.strip().splitlines()[-1])
+        assert flag is on, (row["name"], sweep.env_lines(row))
+        assert launch["block_t"] == row["settings"]["block_t"]
+        assert launch["num_warps"] == row["settings"]["num_warps"]

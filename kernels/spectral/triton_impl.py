@@ -573,9 +573,12 @@ def _build_radix2_tables(window, n_fft, fb, block_m, device):
 FFT_SIZES = {512: 16, 1024: 32, 2048: 64}
 FFT_N2 = 32
 FFT_KC = int(os.environ.get("AFFREPRO_TRITON_FFT_KC", "8"))  # k1 values per chunk
-# the radix-2 CUDA-core kernel (n_fft 512/1024, triangular filters): off by default until
-# a GPU has timed it against the two-stage kernel
-FFT_RADIX2 = os.environ.get("AFFREPRO_TRITON_FFT_RADIX2", "0") == "1"
+# the radix-2 CUDA-core kernel (n_fft 512/1024, triangular filters), the default since an
+# H100 timed it (tools/gpu/sweep_spectral.py on workload (c): 1.30 ms at 8 frames / 8 warps
+# and 8.8e-4 dB, against 2.71 ms for the two-stage kernel and 3.81 ms for torch eager;
+# benchmarks/results/cuda-nvidia-h100-80gb-hbm3/). AFFREPRO_TRITON_FFT_RADIX2=0 restores
+# the two-stage kernel.
+FFT_RADIX2 = os.environ.get("AFFREPRO_TRITON_FFT_RADIX2", "1") == "1"
 # its mel epilogue (RADIX2_MELS) and whether two frames share one complex transform.
 # Compiled for sm_90 at workload (c)'s arguments (n_fft 1024, hop 160, 64 mels), warp
 # instructions a frame in the SASS: 5696 for the first version (gather, one frame a
@@ -583,10 +586,10 @@ FFT_RADIX2 = os.environ.get("AFFREPRO_TRITON_FFT_RADIX2", "0") == "1"
 # its own), vectorised frame loads, no Nyquist term where no band weighs it, the hardware
 # log2, 8 frames, 4 warps (163 registers, 16 KB of shared memory, no spills; 16 frames /
 # 8 warps: 2232 at 182 registers, 4 / 4: 2448 at 96); the two-stage kernel, 4476 (its loop
-# counted 4 times), took 3.09 ms on an H200. Not yet timed on a GPU:
-# tools/gpu/sweep_spectral.py times every variant.
+# counted 4 times). On the H100, 8 frames / 4 warps ran fastest (0.99 ms) but missed the
+# 1e-3 dB bound of issue 3 (1.09e-3 dB; 8 warps gave 8.8e-4 on the same clips).
 RADIX2_BLOCK_T = int(os.environ.get("AFFREPRO_TRITON_RADIX2_BLOCK_T", "8"))
-RADIX2_NUM_WARPS = int(os.environ.get("AFFREPRO_TRITON_RADIX2_WARPS", "4"))
+RADIX2_NUM_WARPS = int(os.environ.get("AFFREPRO_TRITON_RADIX2_WARPS", "8"))
 # a register cap for ptxas (0: none); 128 at 8 frames / 4 warps compiles without spills
 # (2052 instructions a frame) and fits 4 programs an SM instead of 3
 RADIX2_MAXNREG = int(os.environ.get("AFFREPRO_TRITON_RADIX2_MAXNREG", "0"))
@@ -622,7 +625,8 @@ def _build_fft_tables(window, n_fft, fb, block_m, device):
 
 
 def fft_launch_settings() -> dict:
-    """The two-stage kernel's launch defaults in effect (environment included)."""
+    """The float32 log-mel kernel's launch defaults in effect (the radix-2 kernel's, or the
+    two-stage kernel's with AFFREPRO_TRITON_FFT_RADIX2=0; environment included)."""
     if FFT_RADIX2:
         return {"radix": True, "block_t": RADIX2_BLOCK_T, "num_warps": RADIX2_NUM_WARPS,
                 "radix_mel": RADIX2_MEL, "radix_pack": RADIX2_PACK,
@@ -632,9 +636,10 @@ def fft_launch_settings() -> dict:
 
 
 def uses_fft_kernel(dtype: torch.dtype, n_fft: int, fb) -> bool:
-    """The two-stage (FFT-like) kernel serves float32 (log-)mel with n_fft 512/1024/2048
-    and at most 128 mel bands; everything else (float64, the plain power spectrum, other
-    sizes) takes the dense one."""
+    """The FFT kernels serve float32 (log-)mel with n_fft 512/1024/2048 and at most 128 mel
+    bands (the radix-2 one for n_fft 512/1024 with triangular filters, else the two-stage
+    one); everything else (float64, the plain power spectrum, other sizes) takes the dense
+    one."""
     return (dtype == torch.float32 and fb is not None and n_fft in FFT_SIZES
             and fb.shape[0] <= 128  # more mel rows overflow shared memory at n_fft 2048
             and os.environ.get("AFFREPRO_TRITON_FFT", "1") != "0")

@@ -23,8 +23,8 @@
 # Writes to $OUT (at most 6 files): summary.txt, checks.log (everything), bench_spectral.json,
 # bench_moments.json (pytest-benchmark JSON with the GPU's identity), sweep_spectral.json,
 # araus_report.json.
-# Each step has its own timeout, all of them together at most AFFREPRO_GPU_BUDGET_S
-# (default 480 s); a failing step does not stop the others.
+# Each step has its own timeout (tests: AFFREPRO_GPU_TESTS_S, default 150 s), all of them
+# together at most AFFREPRO_GPU_BUDGET_S (default 480 s); a failing step does not stop the others.
 # Exit status: 0 every step passed, 1 a step failed, 2 no CUDA GPU here, 3 setup failed.
 #
 # AFFREPRO_GPU_DRY=1: a rehearsal on a CPU machine (the dev venv's python, TRITON_INTERPRET=1,
@@ -264,7 +264,7 @@ export PY OUT DRY BENCH_DEVICE
 export -f affrepro run_tests bench araus
 for s in "${STEPS[@]}"; do
   case $s in
-    tests)          step tests 150 run_tests ;;
+    tests)          step tests "${AFFREPRO_GPU_TESTS_S:-150}" run_tests ;;
     bench_spectral) step bench_spectral 180 bench spectral "${SPECTRAL_K[@]}" ;;
     bench_moments)  step bench_moments 90 bench moments "${MOMENTS_K[@]}" ;;
     sweep)          if [ "$DRY" = 1 ]; then note "sweep           SKIPPED  (needs CUDA: not rehearsed)"

@@ -28,7 +28,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-BASE = {"block_t": 8, "kc": 8, "num_warps": 4, "num_stages": 1}
+BASE = {"block_t": 8, "kc": 8, "num_warps": 4, "num_stages": 1, "radix": False}
 # radix-2 defaults (BASE's block_t and num_warps apply to it too)
 R = {"radix": True, "radix_mel": "affine", "radix_pack": True}
 VARIANTS = [  # name, spectral() keyword overrides (each fits the 227 KB of shared memory)
@@ -52,7 +52,7 @@ RADIX_ENV = {"radix": "AFFREPRO_TRITON_FFT_RADIX2", "block_t": "AFFREPRO_TRITON_
              "radix_pack": "AFFREPRO_TRITON_RADIX2_PACK",
              "maxnreg": "AFFREPRO_TRITON_RADIX2_MAXNREG"}
 # the launch settings as the environment variables triton_impl reads at import
-ENV = {"block_t": "AFFREPRO_TRITON_FFT_BLOCK_T", "kc": "AFFREPRO_TRITON_FFT_KC",
+ENV = {"radix": "AFFREPRO_TRITON_FFT_RADIX2", "block_t": "AFFREPRO_TRITON_FFT_BLOCK_T", "kc": "AFFREPRO_TRITON_FFT_KC",
        "num_warps": "AFFREPRO_TRITON_FFT_WARPS", "num_stages": "AFFREPRO_TRITON_FFT_STAGES"}
 TOL_DB = 1e-3
 

@@ -63,6 +63,8 @@ def ptxas_report(compiled, tmp_path) -> str:
 
 
 CASES = {  # name: kernel, its constexprs, warps, spilled bytes allowed, ptxas options
+    "radix2 affine pack bt8 w8 (default)": ("radix", dict(SCATTER=2, PACK2=True, NYQ=False,
+                                                          BLOCK_T=8), 8, 0),
     "radix2 affine pack bt8 w4": ("radix", dict(SCATTER=2, PACK2=True, NYQ=False, BLOCK_T=8),
                                   4, 0),
     "radix2 affine pack bt8 w4 r128": ("radix", dict(SCATTER=2, PACK2=True, NYQ=False,

@@ -58,22 +58,28 @@ SCRIPT = textwrap.dedent("""
     assert not triton_impl.uses_fft_kernel(torch.float32, 640, np.ones((4, 321)))
     assert not triton_impl.uses_fft_kernel(torch.float32, 2048, np.ones((129, 1025)))
     sig = torch.tensor(rng.standard_normal((2, 4001)), dtype=torch.float32)
-    for y, extra in ((sig[:, :1], {}), (sig[:, :300], {}), (sig[:, :4001], {}),
-                     (sig[:, ::2], dict(pad_mode="reflect")), (sig[:, :1031], dict(center=False)),
-                     (sig[:1, :2000], dict(n_mels=40, fmin=50.0, fmax=7000.0, htk=True)),
-                     (sig[:, :2000], dict(log="log", ref="max", top_db=40.0)),
-                     (sig[:, :2000], dict(power=1.0)), (sig[:, :2000], dict(pad_mode="edge")),
-                     (sig[:, :2000], dict(pad_mode="symmetric")),
-                     (sig[:, :3000], dict(n_fft=1024, hop_length=256))):
-        kw = dict(sr=16000, n_fft=512, hop_length=160, n_mels=64)
-        kw.update(extra)
-        a = sp.logmel(y.double(), **kw, backend="reference")
-        b = sp.logmel(y, **kw, backend="triton")
-        assert a.shape == b.shape, (extra, a.shape, b.shape)
-        err = (a - b.double()).abs().max().item()
-        assert err <= 1e-3, (tuple(y.shape), extra, err)
-        cases += 1
-    # the launch settings a GPU sweep may pick compute the same log-mel
+    # through the public function: the radix-2 kernel (the default for n_fft 512/1024) and
+    # the two-stage one (AFFREPRO_TRITON_FFT_RADIX2=0; n_fft 2048 always)
+    fft_cases = ((sig[:, :1], {}), (sig[:, :300], {}), (sig[:, :4001], {}),
+                 (sig[:, ::2], dict(pad_mode="reflect")), (sig[:, :1031], dict(center=False)),
+                 (sig[:1, :2000], dict(n_mels=40, fmin=50.0, fmax=7000.0, htk=True)),
+                 (sig[:, :2000], dict(log="log", ref="max", top_db=40.0)),
+                 (sig[:, :2000], dict(power=1.0)), (sig[:, :2000], dict(pad_mode="edge")),
+                 (sig[:, :2000], dict(pad_mode="symmetric")),
+                 (sig[:, :3000], dict(n_fft=1024, hop_length=256)))
+    for radix_on in (True, False):
+        triton_impl.FFT_RADIX2 = radix_on
+        for y, extra in fft_cases:
+            kw = dict(sr=16000, n_fft=512, hop_length=160, n_mels=64)
+            kw.update(extra)
+            a = sp.logmel(y.double(), **kw, backend="reference")
+            b = sp.logmel(y, **kw, backend="triton")
+            assert a.shape == b.shape, (radix_on, extra, a.shape, b.shape)
+            err = (a - b.double()).abs().max().item()
+            assert err <= 1e-3, (radix_on, tuple(y.shape), extra, err)
+            cases += 1
+    triton_impl.FFT_RADIX2 = True
+    # the two-stage launch settings a GPU sweep may pick compute the same log-mel
     win = sp._window("hann", 512, None)
     for htk, norm, n_mels in ((False, "slaney", 64), (True, None, 24)):
         fb = sp._fb_cached(16000.0, 512, n_mels, 0.0, None, htk, norm)
@@ -83,11 +89,11 @@ SCRIPT = textwrap.dedent("""
             out = triton_impl.spectral(sig[:, :3000], n_fft=512, hop=160, window=win,
                                        center=True, pad_mode="constant", power=2.0, fb=fb,
                                        log_args={"ref": 1.0, "amin": 1e-10, "top_db": 80.0,
-                                                 "log": "db"}, **kw)
+                                                 "log": "db"}, radix=False, **kw)
             err = (out.double() - ref).abs().max().item()
             assert err <= 1e-3, (htk, kw, err)
             cases += 1
-    # the radix-2 kernel (opt-in): the same edge cases through spectral(radix=True)
+    # the radix-2 kernel's epilogues and packing: the same edge cases through spectral()
     assert triton_impl._radix2_tables(np.hanning(512), 512, np.ones((3, 257)), 16,
                                       "cpu") is None  # not triangular: two-stage instead
     # the scatter epilogue needs every band to own a bin: so at workload (c)'s settings, not
