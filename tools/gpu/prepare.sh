@@ -63,5 +63,9 @@ n=$(ls .whl/*.whl | wc -l)
 ls -l .whl
 total=$(du -cb .whl | tail -1 | cut -f1)
 echo "prepare: .whl/ holds $n wheels, $((total / 1024)) KiB (the device call carries at most 64 MiB with the tree)"
-echo "prepare: next, the device call: command 'bash tools/gpu/run_checks.sh', carry ['.whl'], timeout_s 560"
-echo "  (15 min of device time: 'AFFREPRO_GPU_BUDGET_S=330 AFFREPRO_GPU_TEST_PATHS=tests/kernels/spectral/test_spectral_triton.py bash tools/gpu/run_checks.sh sweep bench_spectral tests', timeout_s 370)"
+# the commit the results will name (the device copy's own .git may lag behind its tree)
+commit=$(git rev-parse HEAD)
+[ -n "$(git status --porcelain --untracked-files=no)" ] && commit="$commit-dirty"
+echo "prepare: next, the device call: command 'AFFREPRO_GIT_COMMIT=$commit bash tools/gpu/run_checks.sh', carry ['.whl'], timeout_s 560"
+echo "  (15 min of device time: 'AFFREPRO_GIT_COMMIT=$commit AFFREPRO_GPU_BUDGET_S=330 AFFREPRO_GPU_TEST_PATHS=tests/kernels/spectral/test_spectral_triton.py bash tools/gpu/run_checks.sh sweep bench_spectral tests', timeout_s 370)"
+echo "  (commit first: a commit made after this line leaves AFFREPRO_GIT_COMMIT behind)"

@@ -153,8 +153,12 @@ sys.meta_path.insert(0, _Block())
 PYEOF
   if "$PY" -c 'import mlflow' >/dev/null 2>&1; then note "run_checks: the dry run's import blocker is not active"; exit 3; fi
 fi
-# the commit these sources came from ($SITE/affrepro is a copy, not a checkout)
-if commit=$(git -C "$ROOT" rev-parse HEAD 2>/dev/null); then
+# the commit these sources came from ($SITE/affrepro is a copy, not a checkout). A device
+# copy's .git can lag behind its working tree (one sat at an older commit, its tree dirty):
+# an AFFREPRO_GIT_COMMIT given with the command (prepare.sh prints it) wins.
+if [ -n "${AFFREPRO_GIT_COMMIT:-}" ]; then
+  export AFFREPRO_GIT_COMMIT
+elif commit=$(git -C "$ROOT" rev-parse HEAD 2>/dev/null); then
   [ -n "$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null)" ] && commit="$commit-dirty"
   export AFFREPRO_GIT_COMMIT=$commit
 fi
@@ -167,7 +171,7 @@ affrepro() { "$PY" -m affrepro.cli "$@"; }
 {
   echo "== affrepro GPU checks $(date -u +%Y-%m-%dT%H:%M:%SZ)$([ "$DRY" = 1 ] && echo ' DRY RUN (CPU rehearsal)')"
   echo "steps: ${STEPS[*]}; budget ${BUDGET}s; python $PY; site $SITE; sources: working tree$stale"
-  echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo 'no .git here')"
+  echo "commit: ${AFFREPRO_GIT_COMMIT:-no .git here} (this copy's .git: $(git rev-parse --short HEAD 2>/dev/null || echo none))"
   command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap --format=csv,noheader
   "$PY" - <<'PYEOF'
 import importlib.metadata as md, platform

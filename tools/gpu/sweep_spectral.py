@@ -129,7 +129,17 @@ def main(argv: list[str]) -> int:
     record("torch.stft only", lambda: torch.stft(y, cfg["n_fft"], cfg["hop_length"], window=win_t,
                                                   center=True, pad_mode="constant",
                                                   return_complex=True), {})
-    record("torch eager chain", lambda f=torch_logmel_fn(16000, cfg, device): f(y), {})
+    # the peer chain in both power forms, eager and compiled (the benchmark takes |X|² for
+    # eager and the view_as_real form for torch.compile: these rows check those choices)
+    for via in ("abs", "real"):
+        record(f"torch eager chain ({via})",
+               lambda f=torch_logmel_fn(16000, cfg, device, power_via=via): f(y),
+               {"power_via": via})
+    if not smoke:
+        for via in ("abs", "real"):
+            record(f"torch.compile chain ({via})",
+                   lambda f=torch.compile(torch_logmel_fn(16000, cfg, device, power_via=via)): f(y),
+                   {"power_via": via})
     for name, kw in VARIANTS:
         kw = {**BASE, **kw}
         if time.time() - t0 > budget:
