@@ -43,6 +43,11 @@ def test_run_checks_without_a_gpu_exits_2_with_instructions(tmp_path):
     unknown = subprocess.run([BASH, str(ROOT / "tools" / "gpu" / "run_checks.sh"), "nonsense"],
                              env=env, capture_output=True, text=True, timeout=60)
     assert unknown.returncode == 3 and "unknown step 'nonsense'" in unknown.stderr
+    for var, value in (("AFFREPRO_GPU_TESTS_S", "0"), ("AFFREPRO_GPU_BUDGET_S", "5m")):
+        bad = subprocess.run([BASH, str(ROOT / "tools" / "gpu" / "run_checks.sh")],
+                             env={**env, var: value}, capture_output=True, text=True, timeout=60)
+        assert bad.returncode == 3 and f"{var} must be a whole number" in bad.stderr, bad.stderr
+        assert "line " not in bad.stderr, bad.stderr  # no shell error before the message
 
 
 def test_collect_files_bench_and_sweep_by_gpu_and_never_overwrites(tmp_path):
@@ -92,7 +97,11 @@ def test_sweep_pick_exports_the_kernel_it_timed():
     spec = importlib.util.spec_from_file_location(
         "sweep_spectral", ROOT / "tools" / "gpu" / "sweep_spectral.py")
     sweep = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(sweep)
+    saved_path = list(sys.path)
+    try:
+        spec.loader.exec_module(sweep)  # puts benchmarks/ on sys.path for its own imports
+    finally:
+        sys.path[:] = saved_path
     rows = [{"name": name, "settings": {**sweep.BASE, **kw}, "ms": 1.0 + i,
              "max_abs_err_db": 5e-4} for i, (name, kw) in enumerate(sweep.VARIANTS)]
     radix = next(r for r in rows if r["settings"]["radix"])

@@ -499,6 +499,9 @@ def _logmel_radix2_kernel(y_ptr, win_ptr, tw_ptr, wlo_ptr, whi_ptr, start_ptr, e
     i_hi = tl.broadcast_to(tl.maximum(e_hi, 0)[None, :], (BLOCK_T, BLOCK_M))
     mel = (tl.where((e_lo >= 0)[None, :], tl.gather(s_lo, i_lo, 1), 0.0)
            + tl.where((e_hi >= 0)[None, :], tl.gather(s_hi, i_hi, 1), 0.0))
+    # a band with no bins is 0 · the spectrum, as in the matrix product: NaN in a frame
+    # holding a NaN (or inf) power, 0 elsewhere (zeros summed: no overflow)
+    mel += tl.sum(low * 0.0, axis=1)[:, None]
     mel = tl.trans(mel)
     if NYQ:
         mel += tl.load(gnyq_ptr + rm)[:, None] * pn[None, :]
@@ -646,8 +649,8 @@ def uses_fft_kernel(dtype: torch.dtype, n_fft: int, fb) -> bool:
 
 
 def _int32_offsets_fit(n_samples: int, n_fft: int, stride: int) -> bool:
-    """The two-stage kernel's in-signal offsets (up to n + n_fft samples, times the
-    sample stride) are int32."""
+    """The FFT kernels' in-signal offsets (up to n + n_fft samples, times the sample
+    stride) are int32."""
     return (n_samples + n_fft) * max(abs(stride), 1) < 2**31
 
 
@@ -681,7 +684,7 @@ def spectral(y: torch.Tensor, *, n_fft: int, hop: int, window: np.ndarray, cente
     n_bins = n_fft // 2 + 1
     rows = n_bins if fb is None else fb.shape[0]
     out = torch.empty((nb, rows, nf), dtype=y.dtype, device=y.device)
-    if nb == 0 or nf == 0:
+    if nb == 0 or nf == 0 or rows == 0:
         return out.reshape(batch_shape + (rows, nf))
     is64 = y.dtype == torch.float64
     interp = y.device.type != "cuda" or triton_interpreting()  # kernels run as Python

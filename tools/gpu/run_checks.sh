@@ -36,10 +36,16 @@ ROOT=$PWD
 DRY=${AFFREPRO_GPU_DRY:-0}
 BUDGET=${AFFREPRO_GPU_BUDGET_S:-480}
 export PYTHONUNBUFFERED=1
+ALL_STEPS=(sweep bench_spectral tests bench_moments araus)  # the default order: measure first
+TESTS_S=${AFFREPRO_GPU_TESTS_S:-150}
+for pair in "AFFREPRO_GPU_BUDGET_S=$BUDGET" "AFFREPRO_GPU_TESTS_S=$TESTS_S"; do
+  if ! [[ ${pair#*=} =~ ^[1-9][0-9]*$ ]]; then
+    echo "run_checks: ${pair%%=*} must be a whole number of seconds >= 1, got '${pair#*=}'" >&2
+    exit 3
+  fi
+done
 T0=$(date +%s)
 DEADLINE=$((T0 + BUDGET))
-
-ALL_STEPS=(sweep bench_spectral tests bench_moments araus)  # the default order: measure first
 STEPS=("$@")
 [ ${#STEPS[@]} -gt 0 ] || STEPS=("${ALL_STEPS[@]}")
 for s in "${STEPS[@]}"; do
@@ -268,7 +274,7 @@ export PY OUT DRY BENCH_DEVICE
 export -f affrepro run_tests bench araus
 for s in "${STEPS[@]}"; do
   case $s in
-    tests)          step tests "${AFFREPRO_GPU_TESTS_S:-150}" run_tests ;;
+    tests)          step tests "$TESTS_S" run_tests ;;
     bench_spectral) step bench_spectral 180 bench spectral "${SPECTRAL_K[@]}" ;;
     bench_moments)  step bench_moments 90 bench moments "${MOMENTS_K[@]}" ;;
     sweep)          if [ "$DRY" = 1 ]; then note "sweep           SKIPPED  (needs CUDA: not rehearsed)"

@@ -67,18 +67,54 @@ SCRIPT = textwrap.dedent("""
                  (sig[:, :2000], dict(power=1.0)), (sig[:, :2000], dict(pad_mode="edge")),
                  (sig[:, :2000], dict(pad_mode="symmetric")),
                  (sig[:, :3000], dict(n_fft=1024, hop_length=256)))
+    launches = {"radix": 0, "two-stage": 0}
+
+    class Counted:  # counts the launches of a kernel: each case must run the one meant
+        def __init__(self, kernel, key):
+            self.kernel, self.key = kernel, key
+
+        def __getitem__(self, grid):
+            launches[self.key] += 1
+            return self.kernel[grid]
+
+    kernels = (triton_impl._logmel_radix2_kernel, triton_impl._logmel_fft_kernel)
+    triton_impl._logmel_radix2_kernel = Counted(kernels[0], "radix")
+    triton_impl._logmel_fft_kernel = Counted(kernels[1], "two-stage")
     for radix_on in (True, False):
         triton_impl.FFT_RADIX2 = radix_on
         for y, extra in fft_cases:
             kw = dict(sr=16000, n_fft=512, hop_length=160, n_mels=64)
             kw.update(extra)
             a = sp.logmel(y.double(), **kw, backend="reference")
+            before = dict(launches)
             b = sp.logmel(y, **kw, backend="triton")
+            meant = "radix" if radix_on else "two-stage"
+            assert launches[meant] == before[meant] + 1 and sum(launches.values()) == sum(
+                before.values()) + 1, (radix_on, extra, before, launches)
             assert a.shape == b.shape, (radix_on, extra, a.shape, b.shape)
             err = (a - b.double()).abs().max().item()
             assert err <= 1e-3, (radix_on, tuple(y.shape), extra, err)
             cases += 1
+    triton_impl._logmel_radix2_kernel, triton_impl._logmel_fft_kernel = kernels
     triton_impl.FFT_RADIX2 = True
+    # no mel bands: an empty result, as the reference gives
+    b = sp.melspectrogram(sig[:1, :1200], sr=16000, n_fft=512, hop_length=160, n_mels=0,
+                          backend="triton")
+    assert tuple(b.shape) == (1, 0, 8), b.shape
+    # bands without bins (HTK, 128 bands on 256 bins: the gather epilogue) are 0 · the
+    # spectrum as in the reference: NaN in a frame holding a NaN, with top_db=None
+    y = sig[:1, :2000].clone()
+    y[0, 900] = float("nan")
+    kw = dict(sr=48000, n_fft=512, hop_length=160, n_mels=128, htk=True, top_db=None)
+    fb = sp._fb_cached(48000.0, 512, 128, 0.0, None, True, "slaney")
+    assert (fb.sum(axis=1) == 0).any()  # bands without bins
+    tables = triton_impl._radix2_tables(np.hanning(512), 512, fb, 128, "cpu")
+    assert tables is not None and tables[1] is False  # radix-2, gather epilogue
+    a = sp.logmel(y.double(), **kw, backend="reference")
+    b = sp.logmel(y, **kw, backend="triton")
+    assert torch.isnan(a).any() and torch.equal(torch.isnan(b), torch.isnan(a)), (
+        int(torch.isnan(b).sum()), int(torch.isnan(a).sum()))
+    cases += 2
     # the two-stage launch settings a GPU sweep may pick compute the same log-mel
     win = sp._window("hann", 512, None)
     for htk, norm, n_mels in ((False, "slaney", 64), (True, None, 24)):
@@ -229,8 +265,9 @@ def test_auto_on_cpu_tensors_does_not_pick_triton():
                          ids=["two-stage", "dense", "radix2", "radix2-gather"])
 def test_triton_on_a_real_gpu(monkeypatch, fft):
     """The compiled kernels on CUDA tensors (skipped without a GPU): workload-(a) settings
-    and the edge cases, against the float64 reference; float32 log-mel takes the two-stage
-    kernel, or the dense one with AFFREPRO_TRITON_FFT=0."""
+    and the edge cases, against the float64 reference; float32 log-mel takes the kernel the
+    case names (radix-2 with either epilogue, two-stage, or dense with AFFREPRO_TRITON_FFT=0;
+    n_fft 2048 is two-stage in every case)."""
     monkeypatch.setenv("AFFREPRO_TRITON_FFT", "0" if fft == "0" else "1")
     from affrepro.kernels.spectral import triton_impl
 
