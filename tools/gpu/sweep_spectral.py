@@ -139,10 +139,16 @@ def main(argv: list[str]) -> int:
         record(f"torch eager chain ({via})",
                lambda f=torch_logmel_fn(16000, cfg, device, power_via=via): f(y),
                {"power_via": via})
+    def budget_spent(name, settings):
+        """True (and the row says so) once the sweep's budget is spent."""
+        if time.time() - t0 <= budget:
+            return False
+        rows.append({"name": name, "settings": settings, "error": "skipped: sweep budget spent"})
+        return True
+
     for name, kw in VARIANTS:
         kw = {**BASE, **kw}
-        if time.time() - t0 > budget:
-            rows.append({"name": name, "settings": kw, "error": "skipped: sweep budget spent"})
+        if budget_spent(name, kw):
             continue
 
         def fn(kw=kw):
@@ -152,12 +158,11 @@ def main(argv: list[str]) -> int:
 
         record(name, fn, kw)
     for via in ("abs", "real") if not smoke else ():  # Inductor compiles for seconds: last
-        if time.time() - t0 > budget:
-            rows.append({"name": f"torch.compile chain ({via})", "settings": {"power_via": via},
-                         "error": "skipped: sweep budget spent"})
+        name = f"torch.compile chain ({via})"
+        if budget_spent(name, {"power_via": via}):
             continue
         chain = torch.compile(torch_logmel_fn(16000, cfg, device, power_via=via))
-        record(f"torch.compile chain ({via})", lambda f=chain: f(y), {"power_via": via})
+        record(name, lambda f=chain: f(y), {"power_via": via})
     best = publish()
     if best is not None:
         print("picked", best["name"], best["ms"], "ms:", " ".join(env_lines(best)))
