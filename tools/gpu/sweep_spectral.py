@@ -75,6 +75,7 @@ def main(argv: list[str]) -> int:
     n_clips, seconds = (2, 1) if smoke else (256, 10)
     from affrepro.kernels import spectral as sp
     from affrepro.kernels.spectral import triton_impl
+    from affrepro.fileio import atomic_write_text
     from test_spectral_bench import TOP_DB, WORKLOADS, _speech, torch_logmel_fn
 
     t0 = time.time()
@@ -104,8 +105,8 @@ def main(argv: list[str]) -> int:
         if best is not None:
             info["picked"] = best["name"]
             if pick_path is not None:
-                _atomic_write(pick_path, "\n".join(env_lines(best)) + "\n")
-        _atomic_write(out_path, json.dumps(info, indent=1))
+                atomic_write_text(pick_path, "\n".join(env_lines(best)) + "\n")
+        atomic_write_text(out_path, json.dumps(info, indent=1))
         return best
 
     def record(name, fn, settings):
@@ -183,12 +184,6 @@ def env_lines(best: dict) -> list[str]:
     names = RADIX_ENV if best["settings"].get("radix") else ENV
     return [f"{names[k]}={int(v) if isinstance(v, bool) else v}"
             for k, v in best["settings"].items() if k in names]
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
 
 
 if __name__ == "__main__":
