@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from affrepro.claims import Claim, Requirements, Tolerance
+from affrepro.components import EvaluationProtocol
 from affrepro.errors import CardError
 
 if sys.version_info >= (3, 11):
@@ -32,6 +33,9 @@ SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*-(?:19|20)\d\d$")
 CLAIM_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 URL_RE = re.compile(r"^https?://[^\s/$.?#].[^\s]*$")
 TOLERANCE_KINDS = ("absolute", "relative", "std_multiple")
+# "package.module:function", or ".module:function" relative to the paper's own package
+MODULE_REF_RE = re.compile(r"^\.?[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
+CODE_REF_RE = re.compile(MODULE_REF_RE.pattern[:-1] + r":[A-Za-z_]\w*$")
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,12 @@ class Card:
     notes: str = ""
     seeds: tuple[int, ...] = (0,)
     deviations: tuple[str, ...] = ()
+    # [protocol] run / datasets / run_without_claims / [protocol.evaluation]: the code that
+    # measures the claims (see affrepro.catalogue); empty for a card-only paper
+    protocol_run: str = ""
+    protocol_datasets: tuple[str, ...] = ()
+    run_without_claims: bool = False
+    evaluation: EvaluationProtocol | None = None
     claims: tuple[Claim, ...] = field(default_factory=tuple)
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -135,6 +145,13 @@ def parse_card(path: Path, doc: dict[str, Any]) -> Card:
         r.err("protocol.seeds", "expected a list of integers")
         seeds = [0]
     deviations = r.str_list(protocol, "deviations", "protocol.")
+    run = r.get(protocol, "run", str, "protocol.", required=False, default="")
+    if run and not CODE_REF_RE.match(run):
+        r.err("protocol.run", f"{run!r} is not 'package.module:function' (or '.module:function')")
+    protocol_datasets = r.str_list(protocol, "datasets", "protocol.")
+    run_without_claims = r.get(protocol, "run_without_claims", bool, "protocol.", required=False,
+                               default=False)
+    evaluation = _parse_evaluation(r, protocol.get("evaluation"))
 
     claims = []
     seen: set[str] = set()
@@ -159,8 +176,27 @@ def parse_card(path: Path, doc: dict[str, Any]) -> Card:
         path=path, slug=slug, title=title, authors=authors, venue=venue, year=year,
         paper_class=paper_class, doi=doi, arxiv=arxiv, code=code, data=data,
         data_licence=data_licence, data_access=data_mode, numbers=numbers, notes=notes,
-        seeds=tuple(seeds), deviations=deviations, claims=tuple(claims), raw=doc,
+        seeds=tuple(seeds), deviations=deviations, protocol_run=run,
+        protocol_datasets=protocol_datasets, run_without_claims=bool(run_without_claims),
+        evaluation=evaluation, claims=tuple(claims), raw=doc,
     )
+
+
+def _parse_evaluation(r: _Reader, table: Any) -> EvaluationProtocol | None:
+    if table is None:
+        return None
+    if not isinstance(table, dict):
+        r.err("protocol.evaluation", "expected a table")
+        return None
+    where = "protocol.evaluation."
+    module = r.get(table, "module", str, where, default="")
+    if module and not MODULE_REF_RE.match(module):
+        r.err(f"{where}module", f"{module!r} is not a module name (or '.module')")
+    policy = r.get(table, "length_policy", str, where, required=False, default="error")
+    if policy not in EvaluationProtocol.LENGTH_POLICIES:
+        r.err(f"{where}length_policy",
+              f"{policy!r} is not one of {', '.join(EvaluationProtocol.LENGTH_POLICIES)}")
+    return EvaluationProtocol(module or "", policy or "error")
 
 
 def _parse_claim(r: _Reader, c: Any, where: str) -> Claim | None:

@@ -132,6 +132,21 @@ class Feature:
 
 
 @dataclass(frozen=True)
+class EvaluationProtocol:
+    """How ``affrepro evaluate`` scores a user's prediction files for a paper with its
+    challenge's official rules: ``module`` defines ``DATASET`` (the annotations' dataset),
+    ``evaluate(annotations, predictions, *, length_policy)`` and
+    ``synthesize_predictions(annotations, out, seed)``; ``length_policy`` is what a
+    prediction file of the wrong length gets by default (the official script's behaviour).
+    On a card: ``[protocol.evaluation] module = ".evaluation"``."""
+
+    LENGTH_POLICIES = ("error", "crop-pad")
+
+    module: str
+    length_policy: str = "error"
+
+
+@dataclass(frozen=True)
 class Reproduction:
     """A paper: its card (``paper.toml``) and the protocol that measures its claims.
 
@@ -142,6 +157,10 @@ class Reproduction:
     other claims keep theirs). The protocol runs when
     its ``datasets`` are available and some claim is measurable, or always when
     ``run_without_claims`` is set (for extension results that are not claims).
+    ``evaluation``: how ``affrepro evaluate`` scores prediction files for this paper, if it can.
+
+    In-repo papers are built from their cards (``[protocol] run = "module:function"``, see
+    :mod:`affrepro.catalogue`); a plugin package may also construct one in its hooks.
     """
 
     slug: str
@@ -149,6 +168,7 @@ class Reproduction:
     protocol: Callable[[RunContext], Mapping[str, float]] | None = None
     datasets: tuple[str, ...] = ()
     run_without_claims: bool = False
+    evaluation: EvaluationProtocol | None = None
 
     @property
     def card(self) -> Card:

@@ -1,10 +1,10 @@
 """``affrepro plugins check NAME``: does a plugin follow the rules?
 
-Checks: it loaded and its hooks match the specifications; it registered something; every
-card it ships validates and names its own slug; claims use registered metrics and
-datasets; every public dataset declares a URL and sha256 per file and every licensed one
-a verifier and a synthetic generator; and a dry run of each reproduction finishes with
-no claim in error.
+Checks: it loaded and its hooks match the specifications; it registered something (a
+component or a command); every card it ships validates and names its own slug; claims use
+registered metrics and datasets; every public dataset declares a URL and sha256 per file
+and every licensed one a verifier and a synthetic generator; and a dry run of each
+reproduction finishes with no claim in error.
 """
 from __future__ import annotations
 
@@ -47,8 +47,10 @@ def check_plugin(state: PluginManagerState, name: str, dry_run: bool = True) -> 
     if info.error:
         return checks
     registered = sum(len(v) for v in info.registered.values())
-    checks.append(Check("registers at least one component", registered > 0,
-                        ", ".join(f"{k}: {', '.join(v)}" for k, v in info.registered.items()) or "nothing"))
+    commands = "register_commands" in info.hooks
+    checks.append(Check("registers at least one component or command", registered > 0 or commands,
+                        ", ".join(f"{k}: {', '.join(v)}" for k, v in info.registered.items())
+                        or ("commands" if commands else "nothing")))
 
     for ds_name in info.registered.get("datasets", []):
         ds = reg.datasets.get(ds_name)

@@ -1,18 +1,19 @@
 """The plugin manager.
 
-Built-in component plugins are listed in ``DEFAULT_PLUGINS``; everything else, the
-in-repo reproductions included, comes from the ``affrepro`` entry-point group and is
-loaded ONE AT A TIME, so one broken plugin never hides the others:
+Every plugin comes from the ``affrepro`` entry-point group and is loaded ONE AT A TIME,
+so one broken plugin never hides the others. affrepro's own distribution declares two
+collections there (:mod:`affrepro.catalogue`): every folder of ``affrepro.plugins`` and
+every paper card ``affrepro/reproductions/*/paper.toml``; they always load. Third-party
+packages declare their own entry points (a plugin, or a collection):
 
 - a plugin that fails to import, or raises in a hook, or registers a duplicate name, is
   recorded in ``PluginManagerState.failures`` and skipped (``AFFREPRO_STRICT_PLUGINS=1``
   makes that fatal);
-- ``AFFREPRO_LOAD_PLUGINS=a,b`` loads only those entry points (empty: none);
+- ``AFFREPRO_LOAD_PLUGINS=a,b`` loads only those third-party entry points (empty: none);
 - ``AFFREPRO_TRACE_PLUGINS=1`` prints every hook call and result to stderr.
 """
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 import traceback
@@ -29,9 +30,7 @@ from affrepro.registry import Registries
 
 PROJECT = "affrepro"
 ENTRY_POINT_GROUP = "affrepro"
-DEFAULT_PLUGINS: tuple[str, ...] = ("affrepro.plugins.metrics", "affrepro.plugins.features",
-                                   "affrepro.plugins.psychoacoustics", "affrepro.plugins.bench",
-                                   "affrepro.plugins.psychoacoustics.roughness")
+DISTRIBUTION = "affrepro"
 
 
 @dataclass
@@ -39,7 +38,7 @@ class PluginInfo:
     """What ``affrepro plugins`` shows for one plugin."""
 
     name: str
-    source: str  # "builtin" or "entry point"
+    source: str  # "builtin", "entry point" or "extra" (passed in by a caller)
     module: str
     distribution: str | None = None
     version: str | None = None
@@ -86,8 +85,21 @@ def _format_error(exc: BaseException) -> str:
     return "".join(traceback.format_exception_only(type(exc), exc)).strip()
 
 
+def _distribution_of(ep: EntryPoint) -> str | None:
+    dist = getattr(ep, "dist", None)
+    return dist.name if dist is not None else None
+
+
+def _builtin_entry_points() -> list[EntryPoint]:
+    """affrepro's own entry points: the collections of its built-in plugins."""
+    return sorted((ep for ep in entry_points(group=ENTRY_POINT_GROUP)
+                   if _distribution_of(ep) == DISTRIBUTION), key=lambda ep: ep.name)
+
+
 def _discover_entry_points() -> list[EntryPoint]:
-    found = sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name)
+    """Third-party entry points, as ``AFFREPRO_LOAD_PLUGINS`` selects them."""
+    found = sorted((ep for ep in entry_points(group=ENTRY_POINT_GROUP)
+                    if _distribution_of(ep) != DISTRIBUTION), key=lambda ep: ep.name)
     allowed = _allowed_entry_points()
     if allowed is not None:
         found = [ep for ep in found if ep.name in allowed]
@@ -98,8 +110,9 @@ def build_plugin_manager(extra_plugins: list[tuple[str, object]] | None = None,
                          load_entry_points: bool = True) -> PluginManagerState:
     """Create the manager, load plugins one at a time and fill the registries.
 
-    ``extra_plugins`` (name, module-or-object) pairs are registered after the built-ins;
-    tests use them to add plugins without installing anything.
+    The built-ins always load. ``extra_plugins`` (name, module-or-object) pairs are
+    registered after them; tests use them to add plugins without installing anything.
+    ``load_entry_points=False`` loads no third-party plugin.
     """
     pm = pluggy.PluginManager(PROJECT)
     pm.add_hookspecs(hookspecs)
@@ -126,9 +139,58 @@ def build_plugin_manager(extra_plugins: list[tuple[str, object]] | None = None,
             return
         info.hooks = sorted(h.name for h in pm.get_hookcallers(obj) or [])
 
-    for module_name in DEFAULT_PLUGINS:
-        add(module_name, importlib.import_module(module_name),
-            PluginInfo(name=module_name, source="builtin", module=module_name))
+    def add_loaded(name: str, load, info: PluginInfo) -> None:
+        """Load one plugin (``load()`` imports it) and register it; a name taken or an
+        import that fails is recorded on this plugin alone."""
+        if name in infos:
+            info.name = f"{name} ({info.distribution or info.module})"
+            infos[info.name] = info
+            info.error = f"a plugin named {name!r} is already loaded from {infos[name].module}"
+            if strict:
+                raise PluginError(info.error)
+            return
+        try:
+            obj = load()
+        except Exception as exc:
+            infos[name] = info
+            fail(info, exc)
+            return
+        add(name, obj, info)
+
+    def add_entry_point(ep: EntryPoint, source: str) -> None:
+        dist = getattr(ep, "dist", None)
+        base = dict(source=source, distribution=dist.name if dist else None,
+                    version=dist.version if dist else None)
+        try:
+            obj = ep.load()
+        except Exception as exc:
+            info = PluginInfo(name=ep.name, module=ep.value, **base)
+            add_loaded(ep.name, lambda: _reraise(exc), info)
+            return
+        collection = getattr(obj, "affrepro_plugins", None)
+        if collection is None and source == "builtin":
+            where = getattr(dist, "_path", None) or "affrepro's metadata"
+            raise PluginError(f"affrepro's entry point {ep.name} = {ep.value} (in {where}) is not "
+                              "a plugin collection: that metadata is older than the source tree; "
+                              "reinstall (pip install -e '.[dev]') or delete the stale folder")
+        if collection is None:  # a plain plugin
+            add_loaded(ep.name, lambda: obj, PluginInfo(name=ep.name, module=ep.value, **base))
+            return
+        try:
+            members = list(collection())
+        except Exception as exc:
+            info = PluginInfo(name=ep.name, module=ep.value, **base)
+            add_loaded(ep.name, lambda: _reraise(exc), info)
+            return
+        for entry in members:
+            add_loaded(entry.name, entry.load, PluginInfo(name=entry.name, module=entry.module, **base))
+
+    builtins = _builtin_entry_points()
+    if not builtins:
+        raise PluginError(f"the {DISTRIBUTION!r} distribution declares no entry points in group "
+                          f"{ENTRY_POINT_GROUP!r}: affrepro is not installed (pip install -e .)")
+    for ep in builtins:
+        add_entry_point(ep, "builtin")
 
     for name, obj in extra_plugins or []:
         module = obj.__name__ if isinstance(obj, ModuleType) else type(obj).__module__
@@ -136,25 +198,7 @@ def build_plugin_manager(extra_plugins: list[tuple[str, object]] | None = None,
 
     if load_entry_points:
         for ep in _discover_entry_points():
-            dist = getattr(ep, "dist", None)
-            info = PluginInfo(
-                name=ep.name, source="entry point", module=ep.value,
-                distribution=dist.name if dist else None, version=dist.version if dist else None,
-            )
-            if ep.name in infos:
-                info.name = f"{ep.name} ({info.distribution})"
-                infos[info.name] = info
-                info.error = f"a plugin named {ep.name!r} is already loaded from {infos[ep.name].module}"
-                if strict:
-                    raise PluginError(info.error)
-                continue
-            try:
-                obj = ep.load()
-            except Exception as exc:
-                infos[ep.name] = info
-                fail(info, exc)
-                continue
-            add(ep.name, obj, info)
+            add_entry_point(ep, "entry point")
 
     registries = Registries()
     _fill_registries(pm, registries, infos, strict)
@@ -190,6 +234,10 @@ def _fill_registries(pm: pluggy.PluginManager, registries: Registries,
             pm.unregister(name=name)
             if strict:
                 raise PluginError(f"plugin {name!r} failed: {info.error}") from exc
+
+
+def _reraise(exc: BaseException):
+    raise exc
 
 
 _STATE: PluginManagerState | None = None

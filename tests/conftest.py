@@ -1,25 +1,19 @@
 """Test isolation: every test gets its own affrepro home and data dir, loads only this
-project's own plugins (never whatever else is installed), and starts with a fresh
-plugin manager."""
+project's own plugins (never a third-party plugin that happens to be installed), and
+starts with a fresh plugin manager."""
 from __future__ import annotations
 
 import os
-from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
-
-OWN_ENTRY_POINTS = sorted(
-    ep.name for ep in entry_points(group="affrepro")
-    if getattr(ep, "dist", None) is not None and ep.dist.name == "affrepro"
-)
 
 
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("AFFREPRO_HOME", str(tmp_path / "affrepro-home"))
     monkeypatch.setenv("AFFREPRO_DATA_DIR", str(tmp_path / "affrepro-data"))
-    monkeypatch.setenv("AFFREPRO_LOAD_PLUGINS", ",".join(OWN_ENTRY_POINTS))
+    monkeypatch.setenv("AFFREPRO_LOAD_PLUGINS", "")  # built-ins always load; no third party
     for var in ("AFFREPRO_STRICT_PLUGINS", "AFFREPRO_TRACE_PLUGINS", "MLFLOW_TRACKING_URI"):
         monkeypatch.delenv(var, raising=False)
     from affrepro import plugin_manager

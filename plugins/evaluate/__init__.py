@@ -1,10 +1,9 @@
 """``affrepro evaluate``: score a user's prediction files with a challenge's official rules.
 
-This plugin registers the licensed corpora the evaluation protocols read (``omg-empathy``,
-``aff-wild2``, ``sewa-avec2019``: each with ``data verify`` and a synthetic generator in
-the real layout) and the ``evaluate`` command. Each protocol lives in its paper's package
-(``affrepro.reproductions.<paper>.evaluation``) and is imported only when used, so
-loading plugins stays cheap (no NumPy).
+This plugin adds the ``evaluate`` command. The rules belong to the papers: a paper that can
+score predictions says so on its card (``[protocol.evaluation]``, read into
+``Reproduction.evaluation``), and its package registers the corpus they are scored against;
+the module is imported only when used, so loading plugins stays cheap (no NumPy).
 
     affrepro evaluate PAPER --predictions DIR [--data-dir DIR] [--length-policy error|crop-pad]
                       [--json] [-o DIR] [--tracking-uri URI | --no-track]
@@ -21,59 +20,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from affrepro import hookimpl
-from affrepro.components import Dataset
-from affrepro.lazy import lazy
 
 if TYPE_CHECKING:
     from affrepro.plugins.evaluate.common import Evaluation
-
-# paper slug -> (module with evaluate(), dataset name, default length policy)
-PROTOCOLS: dict[str, tuple[str, str, str]] = {
-    "omg-empathy-2019": ("affrepro.reproductions.omg_empathy_2019.evaluation", "omg-empathy",
-                         "error"),
-    "affwild-2021": ("affrepro.reproductions.affwild_2021.evaluation", "aff-wild2", "error"),
-    "sewa-2019": ("affrepro.reproductions.sewa_2019.evaluation", "sewa-avec2019", "crop-pad"),
-}
-
-
-
-def _dataset(name: str, module: str, description: str, licence: str, homepage: str,
-             how: str) -> Dataset:
-    return Dataset(name=name, description=description, access="licensed", licence=licence,
-                   homepage=homepage, how_to_get=how, verify=lazy(f"{module}:verify"),
-                   synthesize=lazy(f"{module}:synthesize"))
-
-
-DATASETS = (
-    _dataset("omg-empathy", PROTOCOLS["omg-empathy-2019"][0],
-             "OMG-Empathy per-frame valence annotations, one Subject_<X>_Story_<Y>.csv per "
-             "listener and story (the folder the challenge's calculateCCC.py reads)",
-             "CC BY-NC-SA 3.0 DE (on request from the authors)",
-             "https://github.com/knowledgetechnologyuhh/OMGEmpathyChallenge",
-             "Request the corpus from the OMG-Empathy organisers (University of Hamburg), then "
-             "`affrepro data link omg-empathy <folder of Subject_X_Story_Y.csv annotations>`."),
-    _dataset("aff-wild2", PROTOCOLS["affwild-2021"][0],
-             "Aff-Wild2 frame-level annotations as released for the ABAW 2021 challenges: "
-             "VA (valence,arousal; -5 = unannotated), EXPR (7 basic expressions; -1) and AU "
-             "(12 action units; -1) text files, one per video",
-             "Aff-Wild2 EULA (academic, on request)",
-             "https://ibug.doc.ic.ac.uk/resources/aff-wild2/",
-             "Sign the Aff-Wild2 EULA and request the ABAW annotations, then `affrepro data "
-             "link aff-wild2 <folder holding the VA/EXPR/AU annotation sets>`."),
-    _dataset("sewa-avec2019", PROTOCOLS["sewa-2019"][0],
-             "SEWA DB continuous arousal/valence/liking gold standard at 10 Hz, as packaged "
-             "for the AVEC 2019 Cross-cultural Emotion Sub-challenge (<Partition>_<DE|HU>_"
-             "<NN>.csv, ';'-separated: name;timestamp;arousal;valence;liking)",
-             "SEWA DB EULA (academic, on request)", "https://db.sewaproject.eu/",
-             "Sign the SEWA DB / AVEC 2019 EULA, then `affrepro data link sewa-avec2019 "
-             "<folder of Devel_DE_01.csv … label files>`."),
-)
-
-
-@hookimpl
-def register_datasets(register):
-    for ds in DATASETS:
-        register(ds)
 
 
 @hookimpl
@@ -98,21 +47,20 @@ def evaluate(paper: str, predictions: Path | str | None, *, data_dir: Path | str
     from affrepro.errors import UnknownNameError
     from affrepro.plugin_manager import get_registries
 
-    if paper not in PROTOCOLS:
-        raise UnknownNameError("evaluation protocol", paper, PROTOCOLS)
-    module, dataset_name, default_policy = PROTOCOLS[paper]
-    try:
-        dataset = get_registries().datasets.get(dataset_name)
-    except UnknownNameError:
-        dataset = next(d for d in DATASETS if d.name == dataset_name)
+    registries = get_registries()
+    scorable = {r.slug: r.evaluation for r in registries.reproductions if r.evaluation is not None}
+    if paper not in scorable:
+        raise UnknownNameError("evaluation protocol", paper, scorable)
+    rules = importlib.import_module(scorable[paper].module)
+    dataset_name, default_policy = rules.DATASET, scorable[paper].length_policy
+    dataset = registries.datasets.get(dataset_name)
     scratch = None
     if dry_run:
         import tempfile
 
         scratch = Path(tempfile.mkdtemp(prefix=f"affrepro-{paper}-dry-"))
-        mod = importlib.import_module(module)
-        mod.synthesize(scratch / "annotations", seed)
-        mod.synthesize_predictions(scratch / "annotations", scratch / "predictions", seed)
+        dataset.synthesize(scratch / "annotations", seed)
+        rules.synthesize_predictions(scratch / "annotations", scratch / "predictions", seed)
         data_dir, predictions = scratch / "annotations", scratch / "predictions"
     if predictions is None:
         raise ValueError("predictions is required unless dry_run=True")
@@ -137,8 +85,7 @@ def evaluate(paper: str, predictions: Path | str | None, *, data_dir: Path | str
 
     try:
         with ending_on_interrupt(tracker):
-            fn = getattr(importlib.import_module(module), "evaluate")
-            result = fn(Path(root), Path(predictions), length_policy=policy)
+            result = rules.evaluate(Path(root), Path(predictions), length_policy=policy)
             if dry_run:
                 result.policies["dry_run"] = f"synthetic corpus and predictions (seed {seed})"
                 result.deviations.insert(0, "dry run: synthetic annotations and predictions in the "
@@ -241,8 +188,9 @@ def _write(result: Evaluation, out: Path) -> None:
 @click.option("--no-track", is_flag=True, help="Do not log an MLflow run.")
 def evaluate_command(paper, predictions, dry_run, seed, data_dir, length_policy, as_json,
                      output_dir, tracking_uri, no_track):
-    """Score PREDICTIONS for PAPER (omg-empathy-2019, affwild-2021, sewa-2019) exactly as
-    the challenge's official script does; print per-file and aggregate tables."""
+    """Score PREDICTIONS for PAPER (one whose card has [protocol.evaluation]: omg-empathy-2019,
+    affwild-2021, sewa-2019) exactly as the challenge's official script does; print per-file
+    and aggregate tables."""
     import json
 
     from affrepro.errors import AffreproError

@@ -179,6 +179,9 @@ def _columns(name: str):
 
 @hookimpl
 def register_features(register):
+    from affrepro.plugins.psychoacoustics import roughness
+
+    roughness.register_features(register)
     register(Feature(name="laf", extract=extract_laf, settings=dict(LEVEL_SETTINGS),
                      columns=_columns("laf"),
                      description="A-weighted Fast level statistics (ARAUS LA*: avg, min, "

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from affrepro import hookimpl
 from affrepro.components import Feature
 
 ROUGHNESS_SETTINGS: dict[str, Any] = {"calibration": 1.0, "overlap": 0.5}
@@ -71,8 +70,8 @@ def extract_roughness(signal: Any, sample_rate: float, backend: str = "auto", **
     return roughness_statistics(r, time)
 
 
-@hookimpl
 def register_features(register):
+    """Called by the psychoacoustics plugin's hook (this module is part of that plugin)."""
     register(Feature(name="roughness", extract=extract_roughness,
                      columns=lambda settings, n: feature_names(),
                      settings=dict(ROUGHNESS_SETTINGS),

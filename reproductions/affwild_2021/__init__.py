@@ -3,21 +3,29 @@
 No number of the paper has been retrieved, so the card has no claims. ``reproduce`` describes
 the user's verified Aff-Wild2 annotations (ABAW layout): videos and frames per task and
 partition, recorded, not judged. ``affrepro evaluate affwild-2021 --predictions DIR`` scores
-predictions with the challenge's rules. The dataset ``aff-wild2`` is registered by
-``affrepro.plugins.evaluate``."""
+predictions with the challenge's rules (``evaluation.py``, named on the card). This package
+registers the dataset ``aff-wild2``."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from affrepro import hookimpl
-from affrepro.components import Reproduction
+from affrepro.components import Dataset
 from affrepro.lazy import lazy
 
-SLUG = "affwild-2021"
+_EVALUATION = "affrepro.reproductions.affwild_2021.evaluation"
+
+AFF_WILD2 = Dataset(
+    name="aff-wild2",
+    description="Aff-Wild2 frame-level annotations as released for the ABAW 2021 challenges: "
+                "VA (valence,arousal; -5 = unannotated), EXPR (7 basic expressions; -1) and AU "
+                "(12 action units; -1) text files, one per video",
+    access="licensed", licence="Aff-Wild2 EULA (academic, on request)",
+    homepage="https://ibug.doc.ic.ac.uk/resources/aff-wild2/",
+    how_to_get="Sign the Aff-Wild2 EULA and request the ABAW annotations, then `affrepro data "
+               "link aff-wild2 <folder holding the VA/EXPR/AU annotation sets>`.",
+    verify=lazy(f"{_EVALUATION}:verify"), synthesize=lazy(f"{_EVALUATION}:synthesize"),
+)
 
 
 @hookimpl
-def register_reproductions(register):
-    register(Reproduction(slug=SLUG, card_path=Path(__file__).with_name("paper.toml"),
-                          protocol=lazy("affrepro.reproductions.affwild_2021.protocol:run"),
-                          datasets=("aff-wild2",), run_without_claims=True))
+def register_datasets(register):
+    register(AFF_WILD2)

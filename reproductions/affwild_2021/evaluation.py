@@ -45,7 +45,7 @@ from affrepro.plugins.evaluate.common import (
 )
 
 SLUG = "affwild-2021"
-DATASET = "aff-wild2"  # registered by affrepro.plugins.evaluate
+DATASET = "aff-wild2"  # registered by this paper's package
 OFFICIAL = "ABAW 2021 (ABAW2) evaluation: P_VA, P_EXPR, P_AU"
 VA_COLUMNS = ["valence", "arousal"]
 EXPR_CLASSES = ["Neutral", "Anger", "Disgust", "Fear", "Happiness", "Sadness", "Surprise"]

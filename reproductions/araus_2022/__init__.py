@@ -9,13 +9,8 @@ protocol on ``--device cuda`` (on the CPU only with ``AFFREPRO_ARAUS_CNN_CPU=1``
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 from affrepro import hookimpl
-from affrepro.components import Model, Reproduction
-from affrepro.lazy import lazy
-
-SLUG = "araus-2022"
+from affrepro.components import Model
 
 
 @hookimpl
@@ -52,10 +47,3 @@ def register_commands(cli):
     from affrepro.reproductions.araus_2022.cli import araus_isd_command
 
     cli.add_command(araus_isd_command)
-
-
-@hookimpl
-def register_reproductions(register):
-    register(Reproduction(slug=SLUG, card_path=Path(__file__).with_name("paper.toml"),
-                          protocol=lazy("affrepro.reproductions.araus_2022.protocol:run"),
-                          datasets=("araus",)))

@@ -7,14 +7,8 @@ pooled and leave-one-event-out cross-validation.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 from affrepro import hookimpl
-from affrepro.components import Metric, Reproduction
-from affrepro.lazy import lazy
-
-SLUG = "natural-hazards-2020"
-
+from affrepro.components import Metric
 
 
 def n_records(y_true, y_pred=None) -> float:
@@ -32,10 +26,3 @@ def register_datasets(register):
 @hookimpl
 def register_metrics(register):
     register(Metric("n_records", n_records, True, "number of records n = |y_true| (dataset-size claims)"))
-
-
-@hookimpl
-def register_reproductions(register):
-    register(Reproduction(slug=SLUG, card_path=Path(__file__).with_name("paper.toml"),
-                          protocol=lazy("affrepro.reproductions.natural_hazards_2020.protocol:run"),
-                          datasets=("natural-hazards",)))

@@ -2,18 +2,16 @@
 
 The claims are the challenge baseline's validation CCCs; ``reproduce`` scores the user's
 copy of the baseline's predictions (``omg-empathy-baseline-predictions``) against the
-user's annotations (``omg-empathy``, registered by ``affrepro.plugins.evaluate``) with the
-rules of the challenge's ``calculateCCC.py``; without either, every claim is skipped with
-what to link. ``affrepro evaluate omg-empathy-2019`` scores any other predictions."""
+user's annotations (``omg-empathy``) with the rules of the challenge's ``calculateCCC.py``;
+without either, every claim is skipped with what to link. ``affrepro evaluate
+omg-empathy-2019`` scores any other predictions (``evaluation.py``, named on the card). This
+package registers both datasets."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from affrepro import hookimpl
-from affrepro.components import Dataset, Reproduction
+from affrepro.components import Dataset
 from affrepro.lazy import lazy
 
-SLUG = "omg-empathy-2019"
 PREDICTIONS = "omg-empathy-baseline-predictions"
 _HERE = "affrepro.reproductions.omg_empathy_2019"
 
@@ -40,14 +38,19 @@ BASELINE_PREDICTIONS = Dataset(
     synthesize=lazy(f"{_HERE}.baseline_predictions:synthesize"),
 )
 
+OMG_EMPATHY = Dataset(
+    name="omg-empathy",
+    description="OMG-Empathy per-frame valence annotations, one Subject_<X>_Story_<Y>.csv per "
+                "listener and story (the folder the challenge's calculateCCC.py reads)",
+    access="licensed", licence="CC BY-NC-SA 3.0 DE (on request from the authors)",
+    homepage="https://github.com/knowledgetechnologyuhh/OMGEmpathyChallenge",
+    how_to_get="Request the corpus from the OMG-Empathy organisers (University of Hamburg), then "
+               "`affrepro data link omg-empathy <folder of Subject_X_Story_Y.csv annotations>`.",
+    verify=lazy(f"{_HERE}.evaluation:verify"), synthesize=lazy(f"{_HERE}.evaluation:synthesize"),
+)
+
 
 @hookimpl
 def register_datasets(register):
+    register(OMG_EMPATHY)
     register(BASELINE_PREDICTIONS)
-
-
-@hookimpl
-def register_reproductions(register):
-    register(Reproduction(slug=SLUG, card_path=Path(__file__).with_name("paper.toml"),
-                          protocol=lazy(f"{_HERE}.protocol:run"),
-                          datasets=("omg-empathy", PREDICTIONS)))

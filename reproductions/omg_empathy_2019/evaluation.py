@@ -48,7 +48,7 @@ from affrepro.plugins.evaluate.common import (
 )
 
 SLUG = "omg-empathy-2019"
-DATASET = "omg-empathy"  # registered by affrepro.plugins.evaluate
+DATASET = "omg-empathy"  # registered by this paper's package
 FILE_RE = re.compile(r"^Subject_(\d+)_Story_(\d+)\.csv$")
 N_SUBJECTS, N_STORIES = 10, 8
 COLUMN = "valence"

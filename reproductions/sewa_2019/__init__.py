@@ -3,21 +3,29 @@
 No number of the paper has been retrieved, so the card has no claims. ``reproduce`` describes
 the user's verified AVEC 2019 CES (SEWA) labels: recordings and frames per partition and
 culture, recorded, not judged. ``affrepro evaluate sewa-2019 --predictions DIR`` scores
-predictions with the challenge's rules. The dataset ``sewa-avec2019`` is registered by
-``affrepro.plugins.evaluate``."""
+predictions with the challenge's rules (``evaluation.py``, named on the card). This package
+registers the dataset ``sewa-avec2019``."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from affrepro import hookimpl
-from affrepro.components import Reproduction
+from affrepro.components import Dataset
 from affrepro.lazy import lazy
 
-SLUG = "sewa-2019"
+_EVALUATION = "affrepro.reproductions.sewa_2019.evaluation"
+
+SEWA_AVEC2019 = Dataset(
+    name="sewa-avec2019",
+    description="SEWA DB continuous arousal/valence/liking gold standard at 10 Hz, as packaged "
+                "for the AVEC 2019 Cross-cultural Emotion Sub-challenge (<Partition>_<DE|HU>_"
+                "<NN>.csv, ';'-separated: name;timestamp;arousal;valence;liking)",
+    access="licensed", licence="SEWA DB EULA (academic, on request)",
+    homepage="https://db.sewaproject.eu/",
+    how_to_get="Sign the SEWA DB / AVEC 2019 EULA, then `affrepro data link sewa-avec2019 "
+               "<folder of Devel_DE_01.csv … label files>`.",
+    verify=lazy(f"{_EVALUATION}:verify"), synthesize=lazy(f"{_EVALUATION}:synthesize"),
+)
 
 
 @hookimpl
-def register_reproductions(register):
-    register(Reproduction(slug=SLUG, card_path=Path(__file__).with_name("paper.toml"),
-                          protocol=lazy("affrepro.reproductions.sewa_2019.protocol:run"),
-                          datasets=("sewa-avec2019",), run_without_claims=True))
+def register_datasets(register):
+    register(SEWA_AVEC2019)

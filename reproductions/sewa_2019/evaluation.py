@@ -42,7 +42,7 @@ from affrepro.plugins.evaluate.common import (
 )
 
 SLUG = "sewa-2019"
-DATASET = "sewa-avec2019"  # registered by affrepro.plugins.evaluate
+DATASET = "sewa-avec2019"  # registered by this paper's package
 OFFICIAL = "AVEC 2019 CES evaluate_submission.py / calc_scores.py"
 DIMENSIONS = ("arousal", "valence", "liking")
 COLUMNS = ["name", "timestamp", *DIMENSIONS]

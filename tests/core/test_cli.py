@@ -105,7 +105,8 @@ def test_data_commands(cli_runner, mirror, tmp_path):
 
 def test_plugins_json_lists_builtins_and_entry_points(cli_runner):
     rows = {p["name"]: p for p in json.loads(cli_runner("plugins", "--json").stdout)}
-    assert rows["affrepro.plugins.metrics"]["ok"] and "f1_macro" in rows["affrepro.plugins.metrics"]["registered"]["metrics"]
+    assert rows["metrics"]["ok"] and "f1_macro" in rows["metrics"]["registered"]["metrics"]
+    assert rows["metrics"]["module"] == "affrepro.plugins.metrics" and rows["metrics"]["source"] == "builtin"
     assert rows["daic-woz-bias-2024"]["registered"]["datasets"] == ["daic-woz-bias", "daic-woz"]
 
 

@@ -38,14 +38,34 @@ class BadSignaturePlugin:
         pass
 
 
-def test_builtins_and_own_entry_points_load(registries):
+def test_builtins_load_one_plugin_per_folder_and_card(registries):
     state = plugin_manager.get_state()
     assert not state.failures
     assert "f1_macro" in registries.metrics
     assert "daic-woz-bias-2024" in registries.reproductions
     info = state.plugins["daic-woz-bias-2024"]
-    assert info.source == "entry point" and info.distribution == "affrepro"
+    assert info.source == "builtin" and info.distribution == "affrepro"
+    assert info.module == "affrepro.reproductions.daic_woz_bias_2024"
     assert registries.reproductions.plugin_of("daic-woz-bias-2024") == "daic-woz-bias-2024"
+    assert state.plugins["prompt-benchmarks"].module == "affrepro.plugins.prompt_benchmarks"
+
+
+def test_a_card_only_paper_is_its_card():
+    import affrepro.reproductions
+
+    folder = Path(affrepro.reproductions.__file__).parent / "ac_llm_survey_2024"
+    assert [p.name for p in folder.iterdir() if p.name != "__pycache__"] == ["paper.toml"]
+    rep = plugin_manager.get_registries().reproductions.get("ac-llm-survey-2024")
+    assert rep.card_path == folder / "paper.toml" and rep.protocol is None
+
+
+def test_a_card_names_its_protocol_datasets_and_evaluation(registries):
+    rep = registries.reproductions.get("sewa-2019")
+    assert rep.datasets == ("sewa-avec2019",) and rep.run_without_claims
+    assert rep.protocol.__module__ == "affrepro.reproductions.sewa_2019.protocol"
+    assert rep.evaluation.module == "affrepro.reproductions.sewa_2019.evaluation"
+    assert rep.evaluation.length_policy == "crop-pad"
+    assert registries.datasets.plugin_of("sewa-avec2019") == "sewa-2019"
 
 
 def test_a_plugin_raising_in_a_hook_is_recorded_skipped_and_rolled_back():
@@ -90,14 +110,19 @@ def test_strict_mode_makes_failures_fatal(monkeypatch):
         plugin_manager.build_plugin_manager(extra_plugins=[("raiser", RaisingPlugin())])
 
 
-def test_load_plugins_env_selects_entry_points(monkeypatch):
+def test_load_plugins_env_selects_third_party_entry_points(monkeypatch):
+    fake = [EntryPoint("third-a", "affrepro_no_such_module_a", "affrepro"),
+            EntryPoint("third-b", "affrepro_no_such_module_b", "affrepro")]
+    real = plugin_manager.entry_points
+    monkeypatch.setattr(plugin_manager, "entry_points", lambda group: list(real(group=group)) + fake)
     monkeypatch.setenv("AFFREPRO_LOAD_PLUGINS", "")
     state = plugin_manager.build_plugin_manager()
-    assert len(state.registries.reproductions) == 0
+    assert not {"third-a", "third-b"} & set(state.plugins)
     assert "f1_macro" in state.registries.metrics  # built-ins always load
-    monkeypatch.setenv("AFFREPRO_LOAD_PLUGINS", "daic-woz-bias-2024")
+    assert "daic-woz-bias-2024" in state.registries.reproductions
+    monkeypatch.setenv("AFFREPRO_LOAD_PLUGINS", "third-b")
     state = plugin_manager.build_plugin_manager()
-    assert state.registries.reproductions.names() == ["daic-woz-bias-2024"]
+    assert "third-a" not in state.plugins and "No module named" in state.plugins["third-b"].error
 
 
 def test_trace_env_prints_hook_calls(monkeypatch, capsys):
