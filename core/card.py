@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from affrepro.claims import Claim, Requirements, Tolerance
-from affrepro.components import EvaluationProtocol
 from affrepro.errors import CardError
 
 if sys.version_info >= (3, 11):
@@ -36,6 +35,21 @@ TOLERANCE_KINDS = ("absolute", "relative", "std_multiple")
 # "package.module:function", or ".module:function" relative to the paper's own package
 MODULE_REF_RE = re.compile(r"^\.?[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 CODE_REF_RE = re.compile(MODULE_REF_RE.pattern[:-1] + r":[A-Za-z_]\w*$")
+
+
+@dataclass(frozen=True)
+class EvaluationProtocol:
+    """How ``affrepro evaluate`` scores a user's prediction files for a paper with its
+    challenge's official rules: ``module`` defines ``DATASET`` (the annotations' dataset),
+    ``evaluate(annotations, predictions, *, length_policy)`` and
+    ``synthesize_predictions(annotations, out, seed)``; ``length_policy`` is what a
+    prediction file of the wrong length gets by default (the official script's behaviour).
+    On a card: ``[protocol.evaluation] module = ".evaluation"``."""
+
+    LENGTH_POLICIES = ("error", "crop-pad")
+
+    module: str
+    length_policy: str = "error"
 
 
 @dataclass(frozen=True)

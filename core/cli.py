@@ -155,8 +155,9 @@ def _parse_data_dirs(values: tuple[str, ...], slug: str) -> dict[str, Path]:
             name, path = v.split("=", 1)
             out[name] = Path(path)
             continue
-        rep = reg.reproductions.get(slug)
-        names = list(dict.fromkeys(list(rep.datasets) + [d for c in rep.card.claims for d in c.requires.datasets]))
+        from affrepro.status import datasets_needed
+
+        names = datasets_needed(reg.reproductions.get(slug))
         licensed = [n for n in names if n in reg.datasets and reg.datasets.get(n).access == "licensed"]
         if len(licensed) != 1:
             raise click.BadParameter(

@@ -1,16 +1,22 @@
 """The component types plugins register: datasets, models, metrics, features, reproductions."""
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from affrepro.errors import DataError
+
 if TYPE_CHECKING:
-    from affrepro.card import Card
-    from affrepro.runner import RunContext
+    from affrepro.card import Card, EvaluationProtocol
+    from affrepro.registry import Registries
 
 Access = Literal["public", "licensed"]
+StageCallback = Callable[[str], None]
+ProgressCallback = Callable[[str, int, int], None]  # (task label, done, total)
+_RECORD_NAME = re.compile(r"^[A-Za-z0-9_\-. /:]+$")  # what MLflow accepts as a metric name
 
 
 @dataclass(frozen=True)
@@ -132,21 +138,6 @@ class Feature:
 
 
 @dataclass(frozen=True)
-class EvaluationProtocol:
-    """How ``affrepro evaluate`` scores a user's prediction files for a paper with its
-    challenge's official rules: ``module`` defines ``DATASET`` (the annotations' dataset),
-    ``evaluate(annotations, predictions, *, length_policy)`` and
-    ``synthesize_predictions(annotations, out, seed)``; ``length_policy`` is what a
-    prediction file of the wrong length gets by default (the official script's behaviour).
-    On a card: ``[protocol.evaluation] module = ".evaluation"``."""
-
-    LENGTH_POLICIES = ("error", "crop-pad")
-
-    module: str
-    length_policy: str = "error"
-
-
-@dataclass(frozen=True)
 class Reproduction:
     """A paper: its card (``paper.toml``) and the protocol that measures its claims.
 
@@ -175,3 +166,73 @@ class Reproduction:
         from affrepro.card import load_card
 
         return load_card(self.card_path)
+
+
+@dataclass
+class RunContext:
+    """What a protocol sees, and the API every protocol uses.
+
+    Read: ``card``, ``claims_to_measure`` (the claim ids whose requirements are met),
+    ``seeds``, ``device``, ``dry_run`` (synthetic data in the real layout), ``output_dir``,
+    ``data_path(name)`` (a verified dataset folder), ``metric(name)`` (a registered metric),
+    ``registries``. Report: return ``{claim_id: value}``; ``record(name, value)`` (a result
+    that is not a claim), ``skip(claim_id, reason)``, ``fail(claim_id, reason)``,
+    ``deviation(text)``, ``note(key, value)`` (structured detail for report.json),
+    ``stage(message)`` and ``progress(label, done, total)``.
+    """
+
+    paper: Reproduction
+    card: Card
+    data: dict[str, Path]
+    claims_to_measure: list[str]
+    seeds: tuple[int, ...]
+    device: str
+    dry_run: bool
+    output_dir: Path
+    registries: Registries
+    records: dict[str, float] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+    deviations: list[str] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+    stage: StageCallback = lambda msg: None
+    progress: ProgressCallback = lambda label, done, total: None
+
+    def data_path(self, name: str) -> Path:
+        try:
+            return self.data[name]
+        except KeyError:
+            raise DataError(f"the protocol asked for dataset {name!r}, which this run did not resolve; "
+                            f"declare it in the Reproduction's datasets") from None
+
+    def metric(self, name: str) -> Metric:
+        return self.registries.metrics.get(name)
+
+    def record(self, name: str, value: float) -> None:
+        """An extra measured result that is not a claim (logged and reported).
+
+        The name must be one MLflow accepts (letters, digits, ``_ - . / :`` and spaces),
+        checked here rather than when the run is logged at the end."""
+        if not _RECORD_NAME.match(name):
+            raise ValueError(f"record name {name!r}: use letters, digits, '_', '-', '.', '/', ':' "
+                             "and spaces only (MLflow's rule for metric names)")
+        self.records[name] = float(value)
+
+    def skip(self, claim_id: str, reason: str) -> None:
+        """Leave one claim unmeasured on purpose (say why and how to get there)."""
+        self.card.claim(claim_id)
+        self.skipped[claim_id] = reason
+
+    def fail(self, claim_id: str, reason: str) -> None:
+        """One claim's measurement failed (verdict ``error``); the others keep theirs."""
+        self.card.claim(claim_id)
+        self.failed[claim_id] = reason
+
+    def deviation(self, text: str) -> None:
+        """A departure from the paper's method; every one lands in the report."""
+        if text not in self.deviations:
+            self.deviations.append(text)
+
+    def note(self, key: str, value: Any) -> None:
+        """Structured detail for report.json (tables, consistency checks)."""
+        self.details[key] = value

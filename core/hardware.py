@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 TRACKED_PACKAGES = ("affrepro", "numpy", "pluggy", "click", "mlflow", "scikit-learn", "scipy",
                     "pandas", "torch", "triton", "numba", "librosa")
@@ -78,3 +79,21 @@ def short_identity() -> str:
     ident = identity()
     gpu = ", ".join(g["name"] for g in ident["gpus"]) or "no GPU"  # type: ignore[union-attr]
     return f"{ident['cpu']} ×{ident['cpu_count']}; {gpu}"
+
+
+def git_commit() -> str:
+    """The commit of the affrepro source tree, when it runs from a checkout; else
+    ``AFFREPRO_GIT_COMMIT`` (set by tools/gpu/run_checks.sh, whose installed copy of the
+    tree is not a checkout) or "unknown"."""
+    here = Path(__file__).resolve().parent
+    fallback = os.environ.get("AFFREPRO_GIT_COMMIT") or "unknown"
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True,
+                             text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return fallback
+    if out.returncode != 0:
+        return fallback
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
+                           capture_output=True, text=True, timeout=5).stdout.strip()
+    return out.stdout.strip() + ("-dirty" if dirty else "")

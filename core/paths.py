@@ -32,3 +32,12 @@ def runs_dir() -> Path:
 def mirror_dir() -> Path | None:
     env = os.environ.get("AFFREPRO_DATA_MIRROR")
     return Path(env).expanduser() if env else None
+
+
+def new_run_dir(name: str, kind: str = "") -> Path:
+    """A fresh folder name for one run's outputs: ``runs/<name>/<UTC stamp>[-<kind>]-<random>``."""
+    import datetime as dt
+    import uuid
+
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return runs_dir() / name / f"{stamp}{'-' + kind if kind else ''}-{uuid.uuid4().hex[:6]}"

@@ -165,7 +165,7 @@ def build_plugin_manager(extra_plugins: list[tuple[str, object]] | None = None,
             obj = ep.load()
         except Exception as exc:
             info = PluginInfo(name=ep.name, module=ep.value, **base)
-            add_loaded(ep.name, lambda: _reraise(exc), info)
+            add_loaded(ep.name, lambda e=exc: _reraise(e), info)
             return
         collection = getattr(obj, "affrepro_plugins", None)
         if collection is None and source == "builtin":
@@ -180,7 +180,7 @@ def build_plugin_manager(extra_plugins: list[tuple[str, object]] | None = None,
             members = list(collection())
         except Exception as exc:
             info = PluginInfo(name=ep.name, module=ep.value, **base)
-            add_loaded(ep.name, lambda: _reraise(exc), info)
+            add_loaded(ep.name, lambda e=exc: _reraise(e), info)
             return
         for entry in members:
             add_loaded(entry.name, entry.load, PluginInfo(name=entry.name, module=entry.module, **base))

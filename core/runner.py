@@ -5,113 +5,33 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
-import re
-import subprocess
 import tempfile
 import time
 import traceback
-import uuid
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from affrepro import data as datamod
 from affrepro import hardware, paths
 from affrepro.card import Card
 from affrepro.claims import Claim, ClaimResult, Verdict, errored, judge, skipped
-from affrepro.components import Dataset, Metric, Reproduction
-from affrepro.errors import AffreproError, DataError
+from affrepro.components import Dataset, ProgressCallback, RunContext, StageCallback
+from affrepro.errors import AffreproError
+from affrepro.hardware import git_commit  # noqa: F401  (affrepro.runner.git_commit, as before)
 from affrepro.registry import Registries
 from affrepro.report import Report
+from affrepro.status import datasets_needed, missing_requirements
 
-StageCallback = Callable[[str], None]
-ProgressCallback = Callable[[str, int, int], None]  # (task label, done, total)
-_RECORD_NAME = re.compile(r"^[A-Za-z0-9_\-. /:]+$")  # what MLflow accepts as a metric name
+if TYPE_CHECKING:
+    from affrepro.tracking import TrackedRun
 
-
-@dataclass
-class RunContext:
-    """What a protocol sees: verified data folders, the claims to measure, seeds, device."""
-
-    paper: Reproduction
-    card: Card
-    data: dict[str, Path]
-    claims_to_measure: list[str]
-    seeds: tuple[int, ...]
-    device: str
-    dry_run: bool
-    output_dir: Path
-    registries: Registries
-    records: dict[str, float] = field(default_factory=dict)
-    skipped: dict[str, str] = field(default_factory=dict)
-    failed: dict[str, str] = field(default_factory=dict)
-    deviations: list[str] = field(default_factory=list)
-    details: dict[str, Any] = field(default_factory=dict)
-    stage: StageCallback = lambda msg: None
-    progress: ProgressCallback = lambda label, done, total: None
-
-    def data_path(self, name: str) -> Path:
-        try:
-            return self.data[name]
-        except KeyError:
-            raise DataError(f"the protocol asked for dataset {name!r}, which this run did not resolve; "
-                            f"declare it in the Reproduction's datasets") from None
-
-    def metric(self, name: str) -> Metric:
-        return self.registries.metrics.get(name)
-
-    def record(self, name: str, value: float) -> None:
-        """An extra measured result that is not a claim (logged and reported).
-
-        The name must be one MLflow accepts (letters, digits, ``_ - . / :`` and spaces),
-        checked here rather than when the run is logged at the end."""
-        if not _RECORD_NAME.match(name):
-            raise ValueError(f"record name {name!r}: use letters, digits, '_', '-', '.', '/', ':' "
-                             "and spaces only (MLflow's rule for metric names)")
-        self.records[name] = float(value)
-
-    def skip(self, claim_id: str, reason: str) -> None:
-        """Leave one claim unmeasured on purpose (say why and how to get there)."""
-        self.card.claim(claim_id)
-        self.skipped[claim_id] = reason
-
-    def fail(self, claim_id: str, reason: str) -> None:
-        """One claim's measurement failed (verdict ``error``); the others keep theirs."""
-        self.card.claim(claim_id)
-        self.failed[claim_id] = reason
-
-    def deviation(self, text: str) -> None:
-        """A departure from the paper's method; every one lands in the report."""
-        if text not in self.deviations:
-            self.deviations.append(text)
-
-    def note(self, key: str, value: Any) -> None:
-        """Structured detail for report.json (tables, consistency checks)."""
-        self.details[key] = value
+__all__ = ["RunContext", "reproduce", "resolve_data", "git_commit", "protocol_hash"]
 
 
 def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-
-
-def git_commit() -> str:
-    """The commit of the affrepro source tree, when it runs from a checkout; else
-    ``AFFREPRO_GIT_COMMIT`` (set by tools/gpu/run_checks.sh, whose installed copy of the
-    tree is not a checkout) or "unknown"."""
-    here = Path(__file__).resolve().parent
-    fallback = os.environ.get("AFFREPRO_GIT_COMMIT") or "unknown"
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True,
-                             text=True, timeout=5)
-    except (OSError, subprocess.SubprocessError):
-        return fallback
-    if out.returncode != 0:
-        return fallback
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
-                           capture_output=True, text=True, timeout=5).stdout.strip()
-    return out.stdout.strip() + ("-dirty" if dirty else "")
 
 
 def protocol_hash(card: Card, seeds: tuple[int, ...], device: str) -> str:
@@ -163,30 +83,6 @@ def resolve_data(datasets: list[Dataset], overrides: Mapping[str, Path], dry_run
     return DataResolution(folders, unavailable, info)
 
 
-def missing_requirements(claim: Claim, data: DataResolution, registries: Registries,
-                         device: str) -> list[str]:
-    reasons = []
-    for name in claim.requires.datasets:
-        if name in data.unavailable:
-            reasons.append(f"needs dataset {name!r}: {data.unavailable[name]}")
-        elif name not in data.folders:
-            reasons.append(f"needs dataset {name!r}, which no plugin registers")
-    for name in claim.requires.models:
-        if name not in registries.models:
-            reasons.append(f"needs model {name!r}, which affrepro does not implement yet "
-                           "(no plugin registers it)")
-    if claim.requires.llm:
-        reasons.append("needs an LLM backend; none is configured")
-    if claim.requires.gpu and not device.startswith("cuda"):
-        reasons.append("needs a GPU: run with --device cuda on a machine with one")
-    return reasons
-
-
-def _default_output_dir(slug: str) -> Path:
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    return paths.runs_dir() / slug / f"{stamp}-{uuid.uuid4().hex[:6]}"
-
-
 def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
               seeds: tuple[int, ...] | None = None, device: str = "cpu", dry_run: bool = False,
               output_dir: Path | str | None = None, tracking_uri: str | None = None,
@@ -200,21 +96,19 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
     rep = registries.reproductions.get(slug)
     card = rep.card
     seeds = tuple(seeds) if seeds else card.seeds
-    out = Path(output_dir) if output_dir else _default_output_dir(slug)
+    out = Path(output_dir) if output_dir else paths.new_run_dir(slug)
     overrides = {k: Path(v) for k, v in (data_dirs or {}).items()}
     for name in overrides:
         registries.datasets.get(name)
 
-    tracker = None
-    if track:
-        from affrepro.tracking import MlflowTracker
+    from affrepro.tracking import open_tracker, tracked_run
 
+    if track:
         stage("opening the MLflow store")
-        tracker = MlflowTracker(tracking_uri, experiment=slug)
-        tracker.preflight()
+    tracker = open_tracker(tracking_uri, slug, track)
 
     started, t0 = _now(), time.perf_counter()
-    needed = list(dict.fromkeys(list(rep.datasets) + [d for c in card.claims for d in c.requires.datasets]))
+    needed = datasets_needed(rep)
     datasets = [registries.datasets.get(n) for n in needed]
     with tempfile.TemporaryDirectory(prefix="affrepro-") as scratch:
         resolution = resolve_data(datasets, overrides, dry_run, Path(scratch), seeds[0], stage)
@@ -222,7 +116,7 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
         results: dict[str, ClaimResult] = {}
         measurable: list[str] = []
         for claim in card.claims:
-            reasons = missing_requirements(claim, resolution, registries, device)
+            reasons = missing_requirements(claim, registries, resolution.unavailable, device)
             if reasons:
                 results[claim.id] = skipped(claim, "; ".join(r.rstrip(".") for r in reasons))
             else:
@@ -237,14 +131,11 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
                          registries=registries, deviations=list(card.deviations), stage=stage)
         if progress is not None:
             ctx.progress = progress
-        if tracker is not None:
-            tags = _run_tags(slug, f"{plugin_name}@{plugin_version}",
-                             protocol_hash(card, seeds, device), dry_run, ident)
-            tracker.start(run_name=f"{slug}{' (dry run)' if dry_run else ''}", tags=tags)
+        tags = (_run_tags(slug, f"{plugin_name}@{plugin_version}",
+                          protocol_hash(card, seeds, device), dry_run, ident)
+                if tracker is not None else None)
         status, error = "FINISHED", None
-        from affrepro.tracking import ending_on_interrupt
-
-        with ending_on_interrupt(tracker):
+        with tracked_run(tracker, f"{slug}{' (dry run)' if dry_run else ''}", tags) as run:
             measured: Mapping[str, float] = {}
             if run_protocol:
                 stage(f"running the {slug} protocol")
@@ -273,15 +164,14 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
                 data=resolution.info, deviations=ctx.deviations, records=ctx.records,
                 details=ctx.details, started=started, finished=_now(),
                 duration_s=time.perf_counter() - t0,
-                run_id=tracker.run_id if tracker else None,
-                tracking_uri=tracker.uri if tracker else None, output_dir=str(out), error=error,
+                run_id=run.run_id, tracking_uri=run.uri, output_dir=str(out), error=error,
             )
             stage("writing the report")
             report.write(out)
             if tracker is not None:
-                _log(tracker, report, ctx, out, needed)
-            if tracker is not None:
-                tracker.end(status)
+                _log(run, report, ctx, out, needed)
+            if status == "FAILED":
+                run.fail()
     return report
 
 
@@ -302,7 +192,7 @@ def _run_tags(slug: str, plugin: str, phash: str, dry_run: bool,
     """The MLflow tags of a reproduce run: paper, plugin@version, protocol hash, commit,
     hardware and the backbone packages' versions."""
     tags = {
-        "paper": slug, "plugin": plugin, "protocol_hash": phash, "git_commit": git_commit(),
+        "paper": slug, "plugin": plugin, "protocol_hash": phash, "git_commit": hardware.git_commit(),
         "cpu": ident["cpu"], "gpu": ", ".join(g["name"] for g in ident["gpus"]) or "none",
         "gpu_driver": ", ".join(g["driver"] for g in ident["gpus"]) or "none",
         "dry_run": str(dry_run).lower(), "affrepro.command": "reproduce",
@@ -329,10 +219,10 @@ def _verdict(claim: Claim, measured: Mapping[str, float], ctx: RunContext,
     return res
 
 
-def _log(tracker, report: Report, ctx: RunContext, out: Path, datasets: list[str]) -> None:
+def _log(run: TrackedRun, report: Report, ctx: RunContext, out: Path, datasets: list[str]) -> None:
     import math
 
-    tracker.log_params({
+    run.log_params({
         "paper": report.paper, "seeds": report.seeds, "device": report.device,
         "dry_run": report.dry_run, "datasets": datasets or ["none"],
         "claims_measured": ctx.claims_to_measure or ["none"],
@@ -348,6 +238,6 @@ def _log(tracker, report: Report, ctx: RunContext, out: Path, datasets: list[str
             metrics[k] = v
     for verdict, n in report.verdict_counts().items():
         metrics[f"verdicts.{verdict.replace(' ', '_')}"] = n
-    tracker.log_metrics(metrics)
-    tracker.set_tags({f"verdict.{r.claim.id}": r.verdict.value for r in report.results})
-    tracker.log_artifacts(out)
+    run.log_metrics(metrics)
+    run.set_tags({f"verdict.{r.claim.id}": r.verdict.value for r in report.results})
+    run.log_artifacts(out)

@@ -1,11 +1,45 @@
-"""What each paper needs before it can run here: the status column of ``list`` and ``report``."""
+"""What each paper needs before it can run here: the datasets it reads, what keeps each
+claim from being measured, and the status column of ``list`` and ``report``. ``reproduce``,
+``list``/``report`` and the CLI's ``--data-dir`` all ask these functions."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from affrepro.components import Reproduction
 from affrepro.registry import Registries
+
+if TYPE_CHECKING:
+    from affrepro.claims import Claim
+
+
+def datasets_needed(rep: Reproduction) -> list[str]:
+    """The datasets a paper reads, each once: its protocol's, then those its claims name."""
+    claims = rep.card.claims
+    return list(dict.fromkeys([*rep.datasets, *(d for c in claims for d in c.requires.datasets)]))
+
+
+def missing_requirements(claim: Claim, registries: Registries, unavailable: Mapping[str, str],
+                         device: str | None = None) -> list[str]:
+    """Why ``claim`` cannot be measured here, one reason each (empty: it can).
+    ``unavailable`` maps a dataset that is not at hand to why and how to get it;
+    ``device=None`` leaves the GPU out (a status, not a run)."""
+    reasons = []
+    for name in claim.requires.datasets:
+        if name not in registries.datasets:
+            reasons.append(f"needs dataset {name!r}, which no plugin registers")
+        elif name in unavailable:
+            reasons.append(f"needs dataset {name!r}: {unavailable[name]}")
+    for name in claim.requires.models:
+        if name not in registries.models:
+            reasons.append(f"needs model {name!r}, which affrepro does not implement yet "
+                           "(no plugin registers it)")
+    if claim.requires.llm:
+        reasons.append("needs an LLM backend; none is configured")
+    if device is not None and claim.requires.gpu and not device.startswith("cuda"):
+        reasons.append("needs a GPU: run with --device cuda on a machine with one")
+    return reasons
 
 
 @dataclass(frozen=True)
@@ -44,7 +78,7 @@ def paper_status(rep: Reproduction, registries: Registries, here: bool = True) -
             return PaperStatus(**base, status="needs data",
                                detail=f"data {card.data_access}; published numbers: {card.numbers}")
         return PaperStatus(**base, status="no computational claims", detail="no protocol or claims yet")
-    needed = list(dict.fromkeys(list(rep.datasets) + [d for c in card.claims for d in c.requires.datasets]))
+    needed = datasets_needed(rep)
     missing, fetchable, missing_names = [], [], set()
     for name in needed:
         if name not in registries.datasets:
@@ -62,10 +96,9 @@ def paper_status(rep: Reproduction, registries: Registries, here: bool = True) -
             missing_names.add(name)
     models = sorted({m for c in card.claims for m in c.requires.models if m not in registries.models})
     llm = any(c.requires.llm for c in card.claims)
+    unavailable = dict.fromkeys(missing_names, "missing")
     runnable_claims = [c for c in card.claims
-                       if not c.requires.llm
-                       and all(m in registries.models for m in c.requires.models)
-                       and not missing_names.intersection(c.requires.datasets)]
+                       if not missing_requirements(c, registries, unavailable)]
     if llm and not runnable_claims:
         return PaperStatus(**base, status="needs a model backend", detail="claims need an LLM backend")
     if missing and not runnable_claims:

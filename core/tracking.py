@@ -214,27 +214,74 @@ def sigterm_as_exception() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+class TrackedRun:
+    """The run a :func:`tracked_run` block logs to; every call does nothing when tracking
+    is off (no tracker), so the block is written once for both cases."""
+
+    def __init__(self, tracker: MlflowTracker | None):
+        self.tracker = tracker
+        self.status = "FINISHED"
+
+    @property
+    def run_id(self) -> str | None:
+        return self.tracker.run_id if self.tracker is not None else None
+
+    @property
+    def uri(self) -> str | None:
+        return self.tracker.uri if self.tracker is not None else None
+
+    def fail(self) -> None:
+        """End the run FAILED although the block finishes (a failure it handled and reported)."""
+        self.status = "FAILED"
+
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        if self.tracker is not None:
+            self.tracker.log_params(params)
+
+    def log_metrics(self, metrics: Mapping[str, float]) -> None:
+        if self.tracker is not None:
+            self.tracker.log_metrics(metrics)
+
+    def set_tags(self, tags: Mapping[str, Any]) -> None:
+        if self.tracker is not None:
+            self.tracker.set_tags(tags)
+
+    def log_artifacts(self, folder: Path) -> None:
+        if self.tracker is not None:
+            self.tracker.log_artifacts(folder)
+
+    def end(self, status: str) -> None:
+        if self.tracker is not None:
+            self.tracker.end(status)
+
+
+def open_tracker(uri: str | None, experiment: str, track: bool = True) -> MlflowTracker | None:
+    """The store a run will log to, reached (and its experiment made) before any work is
+    done, so an unreachable store fails first; None when ``track`` is false."""
+    if not track:
+        return None
+    tracker = MlflowTracker(uri, experiment=experiment)
+    tracker.preflight()
+    return tracker
+
+
 @contextlib.contextmanager
-def ending_on_interrupt(tracker: MlflowTracker | None) -> Iterator[None]:
-    """Within the block, SIGTERM raises; Ctrl-C or SIGTERM end the run KILLED and any other
-    exception ends it FAILED, then propagate. Ending it normally is the caller's job."""
+def tracked_run(tracker: MlflowTracker | None, run_name: str,
+                tags: Mapping[str, str] | None = None) -> Iterator[TrackedRun]:
+    """The one run lifecycle (``reproduce``, ``evaluate``, ``bench``): start a run when a
+    tracker is given, turn SIGTERM into an exception inside the block, and end the run
+    FINISHED (FAILED after ``run.fail()``), FAILED on an exception, KILLED on Ctrl-C or
+    SIGTERM; exceptions propagate."""
+    run = TrackedRun(tracker)
+    if tracker is not None:
+        tracker.start(run_name, tags or {})
     try:
         with sigterm_as_exception():
-            yield
+            yield run
     except KeyboardInterrupt:
-        if tracker is not None:
-            tracker.end("KILLED")
+        run.end("KILLED")
         raise
     except BaseException:
-        if tracker is not None:
-            tracker.end("FAILED")
+        run.end("FAILED")
         raise
-
-
-@contextlib.contextmanager
-def tracked_run(tracker: MlflowTracker, run_name: str, tags: Mapping[str, str]) -> Iterator[MlflowTracker]:
-    """Start a run and end it FINISHED, FAILED (exception) or KILLED (Ctrl-C / SIGTERM)."""
-    tracker.start(run_name, tags)
-    with ending_on_interrupt(tracker):
-        yield tracker
-    tracker.end("FINISHED")
+    run.end(run.status)

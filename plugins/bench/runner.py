@@ -165,7 +165,7 @@ def mark_failed(data: dict[str, Any], failed: list[str], returncode: int) -> Non
 
 def affrepro_commit() -> dict[str, Any]:
     """The commit of the affrepro source tree that ran (``"unknown"`` outside a checkout)."""
-    from affrepro.runner import git_commit
+    from affrepro.hardware import git_commit
 
     commit = git_commit()
     return {"id": commit.removesuffix("-dirty"), "dirty": commit.endswith("-dirty"),
@@ -419,11 +419,11 @@ def track(result: dict[str, Any], out: Path, device: str, kernels: str | None,
     import shutil
     import tempfile
 
-    from affrepro.tracking import MlflowTracker, ending_on_interrupt
+    from affrepro.tracking import open_tracker, tracked_run
 
     data = result["data"]
     ident = data["machine_info"]["affrepro"]
-    tracker = MlflowTracker(uri, experiment="affrepro-bench")
+    tracker = open_tracker(uri, "affrepro-bench")
     failed = result.get("failed") or []
     tags = {"kind": "bench", "device": device, "device_label": ident["device_label"],
             "cpu": ident["cpu"], "gpu": ident.get("gpu") or "none",
@@ -433,9 +433,8 @@ def track(result: dict[str, Any], out: Path, device: str, kernels: str | None,
     commit = (data.get("commit_info") or {}).get("id")
     if commit:
         tags["git_commit"] = commit + ("-dirty" if data["commit_info"].get("dirty") else "")
-    tracker.start(f"bench {device} {kernels or 'all'}", tags)
-    with ending_on_interrupt(tracker):
-        tracker.log_params({"device": device, "kernels": kernels or "all",
+    with tracked_run(tracker, f"bench {device} {kernels or 'all'}", tags) as run:
+        run.log_params({"device": device, "kernels": kernels or "all",
                             "result_file": str(out)})
         metrics = {}
         for b in data["benchmarks"]:
@@ -453,9 +452,10 @@ def track(result: dict[str, Any], out: Path, device: str, kernels: str | None,
                        f"{x['device']}.vs_{slug(peer.removeprefix('vs_'))}")
                 metrics[key] = float(v)
         if metrics:
-            tracker.log_metrics(metrics)
+            run.log_metrics(metrics)
         with tempfile.TemporaryDirectory() as tmp:
             shutil.copy(out, Path(tmp) / out.name)
-            tracker.log_artifacts(Path(tmp))
-    tracker.end("FINISHED" if result["returncode"] in (0, 5) and not failed else "FAILED")
-    return tracker.run_id
+            run.log_artifacts(Path(tmp))
+        if result["returncode"] not in (0, 5) or failed:
+            run.fail()
+    return run.run_id

@@ -44,6 +44,7 @@ def evaluate(paper: str, predictions: Path | str | None, *, data_dir: Path | str
     metrics: the aggregate numbers; artifacts: the two files) ending FINISHED or FAILED.
     """
     from affrepro import data as data_mod
+    from affrepro import paths
     from affrepro.errors import UnknownNameError
     from affrepro.plugin_manager import get_registries
 
@@ -71,39 +72,30 @@ def evaluate(paper: str, predictions: Path | str | None, *, data_dir: Path | str
         raise MissingDataError(f"dataset {dataset_name!r} not found at {root}: "
                                f"{dataset.how_to_get} (or pass --data-dir)")
     policy = length_policy or default_policy
-    out = Path(output_dir) if output_dir else _default_output_dir(paper)
+    out = Path(output_dir) if output_dir else paths.new_run_dir(paper, "evaluate")
 
-    tracker = None
-    if track:
-        from affrepro.tracking import MlflowTracker
+    from affrepro.tracking import open_tracker, tracked_run
 
-        tracker = MlflowTracker(tracking_uri, experiment=paper)
-        tracker.preflight()
-        tracker.start(run_name=f"{paper} evaluate{' (dry run)' if dry_run else ''}",
-                      tags={**_tags(paper), "dry_run": str(dry_run).lower()})
-    from affrepro.tracking import ending_on_interrupt
-
+    tracker = open_tracker(tracking_uri, paper, track)
+    tags = {**_tags(paper), "dry_run": str(dry_run).lower()} if tracker is not None else None
     try:
-        with ending_on_interrupt(tracker):
+        with tracked_run(tracker, f"{paper} evaluate{' (dry run)' if dry_run else ''}", tags) as run:
             result = rules.evaluate(Path(root), Path(predictions), length_policy=policy)
             if dry_run:
                 result.policies["dry_run"] = f"synthetic corpus and predictions (seed {seed})"
                 result.deviations.insert(0, "dry run: synthetic annotations and predictions in the "
                                             "real layout; the numbers exercise the pipeline only")
             result.output_dir = str(out)
-            if tracker is not None:
-                result.run_id, result.tracking_uri = tracker.run_id, tracker.uri
+            result.run_id, result.tracking_uri = run.run_id, run.uri
             _write(result, out)
-            if tracker is not None:
-                import math
+            import math
 
-                tracker.log_params({"paper": paper, "predictions": str(Path(predictions).resolve()),
-                                    "data_dir": str(Path(root).resolve()), "n_files": result.n_files,
-                                    "official_script": result.official_script, **result.policies})
-                tracker.log_metrics({k: v for k, v in result.aggregate.items()
-                                     if isinstance(v, float) and math.isfinite(v)})
-                tracker.log_artifacts(out)
-                tracker.end("FINISHED")
+            run.log_params({"paper": paper, "predictions": str(Path(predictions).resolve()),
+                            "data_dir": str(Path(root).resolve()), "n_files": result.n_files,
+                            "official_script": result.official_script, **result.policies})
+            run.log_metrics({k: v for k, v in result.aggregate.items()
+                             if isinstance(v, float) and math.isfinite(v)})
+            run.log_artifacts(out)
     finally:
         if scratch is not None:
             import shutil
@@ -112,22 +104,11 @@ def evaluate(paper: str, predictions: Path | str | None, *, data_dir: Path | str
     return result
 
 
-def _default_output_dir(paper: str) -> Path:
-    import datetime as dt
-    import uuid
-
-    from affrepro import paths
-
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    return paths.runs_dir() / paper / f"{stamp}-evaluate-{uuid.uuid4().hex[:6]}"
-
-
 def _tags(paper: str) -> dict[str, str]:
     from affrepro import hardware
-    from affrepro.runner import git_commit
 
     ident = hardware.identity()
-    tags = {"paper": paper, "affrepro.command": "evaluate", "git_commit": git_commit(),
+    tags = {"paper": paper, "affrepro.command": "evaluate", "git_commit": hardware.git_commit(),
             "cpu": str(ident["cpu"])}
     for pkg in ("numpy", "numba", "mlflow"):
         tags[f"version.{pkg}"] = ident["packages"].get(pkg, "not installed")

@@ -462,7 +462,7 @@ def cross_validate_cnn(frame: Any, root: Path, soundscapes: Any, maskers: Any, s
     ``model_factory(seed=, device=, workers=, on_epoch=, **train_options)`` builds the model
     (default ``ArausCNN``, the registered ``araus-cnn``); ``progress(label, done, total)``.
     """
-    from affrepro.reproductions.araus_2022.protocol import SPLITS, fold_split
+    from affrepro.reproductions.araus_2022.folds import SPLITS, fold_split
 
     factory = model_factory or ArausCNN
     report = progress or (lambda label, done, total: None)

@@ -16,9 +16,11 @@ real-data extension.
 """
 from __future__ import annotations
 
-from pathlib import Path
+from affrepro.components import DataFile, Dataset
+from affrepro.lazy import lazy
 
-from affrepro.components import DataFile, Dataset, Problem
+# the verifiers and generators read this module's constants: named here, imported on use
+_HERE = "affrepro.reproductions.araus_2022"
 
 # -- ARAUS (by download) --------------------------------------------------------------
 
@@ -55,19 +57,6 @@ ARAUS_HOW = (
 )
 
 
-def _verify_araus(folder: Path) -> list[Problem]:
-    from affrepro.reproductions.araus_2022.loaders import verify_araus
-
-    return verify_araus(folder)
-
-
-def _synthesize_araus(folder: Path, seed: int) -> None:
-    from affrepro.reproductions.araus_2022.cnn import DRY_RUN_AUDIO_SECONDS
-    from affrepro.reproductions.araus_2022.synthetic import write_araus
-
-    write_araus(folder, seed, audio_seconds=DRY_RUN_AUDIO_SECONDS)  # short WAVs: the CNN stage runs too
-
-
 # the three archives of the DR-NTU release; download.py unpacks them into the repository root
 ARAUS_ARCHIVES = tuple(
     DataFile(name, None, url, sha512=sha512, extract=True)
@@ -84,31 +73,14 @@ ARAUS = Dataset(
     files=ARAUS_ARCHIVES,
     auto_fetch=False,  # ~3 GB: only on `affrepro data fetch araus`, never inside reproduce
     how_to_get=ARAUS_HOW,
-    verify=_verify_araus,
-    synthesize=_synthesize_araus,
+    verify=lazy(f"{_HERE}.loaders:verify_araus"),
+    synthesize=lazy(f"{_HERE}.synthetic:write_araus_dry_run"),  # short WAVs: the CNN stage runs too
 )
 
 # -- soundscapes.csv (public copy) -----------------------------------------------------
 
 SOUNDSCAPES_COMMIT = "60d3c2d3632f00661627e2f77a0b50f0bb89ffa3"
 SOUNDSCAPES_SHA256 = "a5462c1c6bed4c5dbf85f99c888b695c69a1dbf31a77954585546e7a289ce007"
-
-
-def _verify_soundscapes(folder: Path) -> list[Problem]:
-    from affrepro.reproductions.araus_2022.loaders import SOUNDSCAPES
-    from affrepro.reproductions.araus_2022.tables import read_table
-
-    path = folder / "soundscapes.csv"
-    if not path.is_file():
-        return []  # the core lists it as missing
-    _, problems = read_table(path, SOUNDSCAPES)
-    return problems
-
-
-def _synthesize_soundscapes(folder: Path, seed: int) -> None:
-    from affrepro.reproductions.araus_2022.synthetic import write_soundscapes_only
-
-    write_soundscapes_only(folder, seed)
 
 
 ARAUS_SOUNDSCAPES = Dataset(
@@ -121,8 +93,8 @@ ARAUS_SOUNDSCAPES = Dataset(
     files=(DataFile("soundscapes.csv", SOUNDSCAPES_SHA256,
                     "https://raw.githubusercontent.com/amaiasagasti/UrbanPleasantnessEventfulness/"
                     f"{SOUNDSCAPES_COMMIT}/data/soundscapes.csv", size=224_389),),
-    verify=_verify_soundscapes,
-    synthesize=_synthesize_soundscapes,
+    verify=lazy(f"{_HERE}.loaders:verify_soundscapes"),
+    synthesize=lazy(f"{_HERE}.synthetic:write_soundscapes_only"),
     mirror_name="araus",
 )
 
@@ -130,19 +102,6 @@ ARAUS_SOUNDSCAPES = Dataset(
 
 ISD_FILE = "ISD v1.0 Data.csv"
 ISD_SHA256 = "1e54e41c694b7054e137210dc632a7d0c0aa6eca91e4b5e6a59605ea6411e3cf"
-
-
-def _verify_isd(folder: Path) -> list[Problem]:
-    from affrepro.reproductions.araus_2022.isd import verify_isd
-
-    path = folder / ISD_FILE
-    return verify_isd(path) if path.is_file() else []
-
-
-def _synthesize_isd(folder: Path, seed: int) -> None:
-    from affrepro.reproductions.araus_2022.synthetic import write_isd
-
-    write_isd(folder, seed)
 
 
 ISD = Dataset(
@@ -157,6 +116,6 @@ ISD = Dataset(
     files=(DataFile(ISD_FILE, ISD_SHA256,
                     "https://zenodo.org/records/10639661/files/ISD%20v1.0%20Data.csv",
                     size=1_860_308),),
-    verify=_verify_isd,
-    synthesize=_synthesize_isd,
+    verify=lazy(f"{_HERE}.isd:verify_isd_folder"),
+    synthesize=lazy(f"{_HERE}.synthetic:write_isd"),
 )

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from affrepro.components import Problem
+from affrepro.reproductions.araus_2022.datasets import ISD_FILE
 from affrepro.reproductions.araus_2022.iso import CIRCUMPLEX, eventfulness, pleasantness
 from affrepro.reproductions.araus_2022.tables import ColumnRule, TableSpec, raise_first, read_table
 
@@ -74,6 +75,13 @@ SPEC = TableSpec(
               for p in PAQS}},
     default=ColumnRule("float", nullable=True, what="a number"),
 )  # RecordID is not unique in ISD v1.0 (e.g. RecordID 3 appears at several locations)
+
+
+def verify_isd_folder(folder: Path) -> list[Problem]:
+    """Problems of the ``isd`` dataset folder: its one CSV, when present (the core lists a
+    missing file)."""
+    path = Path(folder) / ISD_FILE
+    return verify_isd(path) if path.is_file() else []
 
 
 def verify_isd(path: Path, release_rows: bool | None = None) -> list[Problem]:

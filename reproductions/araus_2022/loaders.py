@@ -287,3 +287,12 @@ def check_wav(path: Path, channels: int, referenced: tuple[Path, int, str] | Non
     if seconds is not None and info.frames != round(seconds * info.samplerate):
         problems.append(Problem(str(path), f"{info.frames / info.samplerate:.3f} s long; expected {seconds} s"))
     return problems
+
+
+def verify_soundscapes(folder: Path) -> list[Problem]:
+    """Problems of the public ``soundscapes.csv`` copy (dataset araus-soundscapes)."""
+    path = Path(folder) / "soundscapes.csv"
+    if not path.is_file():
+        return []  # the core lists it as missing
+    _, problems = read_table(path, SOUNDSCAPES)
+    return problems

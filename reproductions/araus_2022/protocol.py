@@ -27,11 +27,11 @@ from contextlib import contextmanager
 from typing import Any
 
 from affrepro.reproductions.araus_2022 import columns as C
+from affrepro.reproductions.araus_2022.folds import SPLITS, fold_split  # noqa: F401  (shared with cnn.py)
 from affrepro.reproductions.araus_2022.iso import eventfulness, pleasantness
 
 TARGETS = {"pleasantness": pleasantness, "eventfulness": eventfulness}
 MODELS = ("label-mean", "elasticnet")
-SPLITS = ("train", "val", "test")
 
 
 def claim_id(target: str, model: str, split: str) -> str:
@@ -44,21 +44,6 @@ def labelled_responses(responses: Any) -> Any:
 
     labels = pd.DataFrame({name: fn(responses) for name, fn in TARGETS.items()}, index=responses.index)
     return pd.concat([responses.drop(columns=list(TARGETS), errors="ignore"), labels], axis=1)
-
-
-def fold_split(frame: Any, k: int) -> tuple[Any, Any, Any]:
-    """(train, val, test) for validation fold k, exactly as the authors' notebooks.
-
-    test: fold 0 grouped by (soundscape, masker, smr), numeric columns averaged.
-    """
-    if k not in C.CV_FOLDS:
-        raise ValueError(f"validation fold must be one of {C.CV_FOLDS}, got {k}")
-    fold = frame["fold_r"]
-    train = frame[(fold != k) & (fold > 0)]
-    val = frame[fold == k]
-    test = (frame[fold == C.FOLD_TEST].groupby(["soundscape", "masker", "smr"], sort=True)
-            .mean(numeric_only=True).reset_index())
-    return train, val, test
 
 
 def cross_validate(frame: Any, target: str, model_factory, features: tuple[str, ...] | None,

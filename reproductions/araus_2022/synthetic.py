@@ -219,6 +219,13 @@ def write_araus(folder: Path, seed: int = 0, audio_seconds: float | None = None)
         write_audio(folder, seed, audio_seconds)
 
 
+def write_araus_dry_run(folder: Path, seed: int = 0) -> None:
+    """The synthetic release of a dry run: with short WAVs, so the CNN stage runs too."""
+    from affrepro.reproductions.araus_2022.cnn import DRY_RUN_AUDIO_SECONDS
+
+    write_araus(folder, seed, audio_seconds=DRY_RUN_AUDIO_SECONDS)
+
+
 def write_soundscapes_only(folder: Path, seed: int = 0) -> None:
     """A synthetic ``soundscapes.csv`` alone (the public araus-soundscapes layout)."""
     folder = Path(folder)

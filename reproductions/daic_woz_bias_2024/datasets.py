@@ -12,9 +12,8 @@ the order of the ID lists.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
-from affrepro.components import DataFile, Dataset, Problem
+from affrepro.components import DataFile, Dataset
+from affrepro.lazy import lazy
 
 COMMIT = "de8f477619ce61a2a65640a0735aa8dfe659ac59"
 _RAW = f"https://raw.githubusercontent.com/idiap/bias_in_daic-woz/{COMMIT}/"
@@ -48,22 +47,8 @@ SPEAKERS = ("Ellie", "Participant")
 TRANSCRIPT_FILES = tuple(f"{split}_{spk}.txt" for split in SPLIT_SIZES for spk in SPEAKERS)
 
 
-def _synthesize_public(folder: Path, seed: int) -> None:
-    from affrepro.reproductions.daic_woz_bias_2024.synthetic import write_public
-
-    write_public(folder, seed)
-
-
-def _synthesize_transcripts(folder: Path, seed: int) -> None:
-    from affrepro.reproductions.daic_woz_bias_2024.synthetic import write_transcripts
-
-    write_transcripts(folder, seed)
-
-
-def _verify_transcripts(folder: Path) -> list[Problem]:
-    from affrepro.reproductions.daic_woz_bias_2024.loaders import verify_transcripts
-
-    return verify_transcripts(folder)
+# the generators and the verifier import this module's constants: named here, imported on use
+_HERE = "affrepro.reproductions.daic_woz_bias_2024"
 
 
 PUBLIC = Dataset(
@@ -74,7 +59,7 @@ PUBLIC = Dataset(
     licence="Apache-2.0",
     homepage="https://github.com/idiap/bias_in_daic-woz",
     files=PUBLIC_FILES,
-    synthesize=_synthesize_public,
+    synthesize=lazy(f"{_HERE}.synthetic:write_public"),
 )
 
 TRANSCRIPTS = Dataset(
@@ -89,6 +74,6 @@ TRANSCRIPTS = Dataset(
                 "dev_Participant.txt: one interview per line in the order of train_IDS.txt / "
                 "dev_IDS.txt, 'negative' or 'positive' (PHQ8_Binary), a TAB, then that speaker's "
                 "utterances joined by spaces (github idiap/bias_in_daic-woz data/README.md)."),
-    verify=_verify_transcripts,
-    synthesize=_synthesize_transcripts,
+    verify=lazy(f"{_HERE}.loaders:verify_transcripts"),
+    synthesize=lazy(f"{_HERE}.synthetic:write_transcripts"),
 )

@@ -8,9 +8,9 @@ for the label). The repository has no licence file and no documentation of the l
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from affrepro.components import DataFile, Dataset
+from affrepro.lazy import lazy
 
 COMMIT = "9867e830bc6adc40445b2fc31c1ea9b9e661a3b0"
 REPO = "https://github.com/Dong-UTIL/Natural-Hazards-Twitter-Dataset"
@@ -67,12 +67,6 @@ _SIZE = {
 FILES = tuple(DataFile(e.file, _SHA256[e.file], _RAW + e.file, _SIZE[e.file]) for e in EVENTS)
 
 
-def _synthesize(folder: Path, seed: int) -> None:
-    from affrepro.reproductions.natural_hazards_2020.synthetic import write_corpus
-
-    write_corpus(folder, seed)
-
-
 NATURAL_HAZARDS = Dataset(
     name="natural-hazards",
     description="Natural Hazards Twitter Dataset: nine CSVs of English tweets about US natural "
@@ -81,6 +75,7 @@ NATURAL_HAZARDS = Dataset(
     licence="no licence file in the repository; published for research (arXiv 2004.14456)",
     homepage=REPO,
     files=FILES,
-    synthesize=_synthesize,
+    # synthetic.py reads EVENTS from here: named, imported on first use
+    synthesize=lazy("affrepro.reproductions.natural_hazards_2020.synthetic:write_corpus"),
     mirror_name="natural_hazards",
 )

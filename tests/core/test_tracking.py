@@ -132,3 +132,29 @@ def test_four_processes_log_to_one_sqlite_store_at_once(toy_files, tmp_path):
         assert run.data.metrics["claim.acc.measured"] == 0.75
         assert run.data.metrics["toy.n"] == 100
         assert run.data.tags["verdict.acc"] == "reproduced"
+
+
+def test_tracked_run_is_the_one_lifecycle(tracking_uri):
+    """reproduce, evaluate and bench all run inside tracked_run: FINISHED, FAILED after
+    run.fail() or an exception, KILLED on Ctrl-C; without a tracker it logs nothing."""
+    from mlflow.tracking import MlflowClient
+
+    from affrepro.tracking import open_tracker, tracked_run
+
+    def status(run_id):
+        return MlflowClient(tracking_uri).get_run(run_id).info.status
+
+    with tracked_run(open_tracker(tracking_uri, "lifecycle"), "ok", {"t": "1"}) as run:
+        run.log_metrics({"m": 1.0})
+    assert status(run.run_id) == "FINISHED"
+    with tracked_run(open_tracker(tracking_uri, "lifecycle"), "handled", {}) as run:
+        run.fail()
+    assert status(run.run_id) == "FAILED"
+    for exc, expected in ((ValueError("boom"), "FAILED"), (KeyboardInterrupt(), "KILLED")):
+        with pytest.raises(type(exc)):
+            with tracked_run(open_tracker(tracking_uri, "lifecycle"), "raises", {}) as run:
+                raise exc
+        assert status(run.run_id) == expected
+    with tracked_run(open_tracker(tracking_uri, "lifecycle", track=False), "untracked") as run:
+        run.log_metrics({"m": float("nan")})  # not even checked: nothing is logged
+    assert run.run_id is None and run.uri is None
