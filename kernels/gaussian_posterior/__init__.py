@@ -19,7 +19,8 @@ from __future__ import annotations
 from typing import Any
 
 from affrepro.kernels._dispatch import (
-    BackendUnavailableError, check_backend, fall_back, is_torch_tensor, triton_interpreting,
+    check_backend, dispatch, import_backend, is_cuda_tensor, is_torch_tensor, register_op,
+    require_triton_tensor,
 )
 
 __all__ = ["log_posterior", "posterior"]
@@ -55,30 +56,20 @@ def _run_reference(x, means, stds):
 
 
 def _run_numba(x, means, stds):
-    try:
-        from affrepro.kernels.gaussian_posterior import numba_impl
-    except ImportError as exc:
-        raise BackendUnavailableError(f"numba backend needs numba: {exc}") from exc
+    numba_impl = import_backend(f"{__name__}.numba_impl", "numba")
     return numba_impl.log_posterior(_numpy(x), _numpy(means), _numpy(stds))
 
 
 def _run_triton(x, means, stds):
-    if not is_torch_tensor(x):
-        raise BackendUnavailableError("triton backend needs torch tensors (CUDA, or CPU under "
-                                      "TRITON_INTERPRET=1)")
-    if not x.is_cuda and not triton_interpreting():
-        raise BackendUnavailableError("triton backend needs CUDA tensors (or TRITON_INTERPRET=1 "
-                                      f"for CPU tensors); got a tensor on {x.device}")
-    try:
-        from affrepro.kernels.gaussian_posterior import triton_impl
-    except ImportError as exc:
-        raise BackendUnavailableError(f"triton backend needs triton: {exc}") from exc
+    require_triton_tensor(x)
+    triton_impl = import_backend(f"{__name__}.triton_impl", "triton")
     import torch
 
     return triton_impl.log_posterior(x, torch.as_tensor(means), torch.as_tensor(stds))
 
 
 _RUNNERS = {"reference": _run_reference, "numba": _run_numba, "triton": _run_triton}
+LOG_POSTERIOR = register_op("log_posterior", _RUNNERS)
 
 
 def log_posterior(x: Any, means: Any, stds: Any, *, backend: str = "auto") -> Any:
@@ -92,14 +83,9 @@ def log_posterior(x: Any, means: Any, stds: Any, *, backend: str = "auto") -> An
         if x.ndim == 1:
             x = x.reshape(1, -1)
     _validate(x, means, stds)
-    if backend != "auto":
-        return _RUNNERS[backend](x, means, stds)
-    wanted = "triton" if is_torch_tensor(x) and x.is_cuda else "numba"
-    try:
-        return _RUNNERS[wanted](x, means, stds)
-    except BackendUnavailableError as exc:
-        fall_back("log_posterior", wanted, "reference", exc)
-        return _run_reference(x, means, stds)
+    return dispatch(LOG_POSTERIOR, backend,
+                    {name: (lambda run=run: run(x, means, stds)) for name, run in _RUNNERS.items()},
+                    gpu=is_cuda_tensor(x))
 
 
 def posterior(x: Any, means: Any, stds: Any, *, backend: str = "auto") -> Any:

@@ -20,8 +20,8 @@ import math
 from typing import Any, NamedTuple
 
 from affrepro.kernels._dispatch import (
-    BackendFallbackWarning, BackendUnavailableError, check_backend, fall_back, is_torch_tensor,
-    triton_interpreting,
+    BackendFallbackWarning, BackendUnavailableError, check_backend, dispatch, import_backend,
+    is_cuda_tensor, is_torch_tensor, register_op, require_triton_tensor,
 )
 
 __all__ = ["Moments", "paired_moments", "merge", "BackendUnavailableError",
@@ -108,24 +108,13 @@ def _run_reference(x, y) -> Moments:
 
 
 def _run_numba(x, y) -> Moments:
-    try:
-        from affrepro.kernels.moments import numba_impl
-    except ImportError as exc:
-        raise BackendUnavailableError(f"numba backend needs numba: {exc}") from exc
+    numba_impl = import_backend(f"{__name__}.numba_impl", "numba")
     return Moments.from_vector(numba_impl.paired_moments(_to_numpy(x), _to_numpy(y)))
 
 
 def _run_triton(x, y) -> Moments:
-    if not is_torch_tensor(x):
-        raise BackendUnavailableError("triton backend needs torch tensors (CUDA, or CPU under "
-                                      "TRITON_INTERPRET=1)")
-    if not x.is_cuda and not triton_interpreting():
-        raise BackendUnavailableError("triton backend needs CUDA tensors (or TRITON_INTERPRET=1 "
-                                      "for CPU tensors); got a tensor on " + str(x.device))
-    try:
-        from affrepro.kernels.moments import triton_impl
-    except ImportError as exc:
-        raise BackendUnavailableError(f"triton backend needs triton: {exc}") from exc
+    require_triton_tensor(x)
+    triton_impl = import_backend(f"{__name__}.triton_impl", "triton")
     import torch
 
     if x.dtype == torch.float16 or x.dtype == torch.bfloat16:
@@ -136,6 +125,7 @@ def _run_triton(x, y) -> Moments:
 
 
 _RUNNERS = {"reference": _run_reference, "numba": _run_numba, "triton": _run_triton}
+PAIRED_MOMENTS = register_op("paired_moments", _RUNNERS)
 
 
 def paired_moments(x: Any, y: Any, *, backend: str = "auto") -> Moments:
@@ -143,11 +133,6 @@ def paired_moments(x: Any, y: Any, *, backend: str = "auto") -> Moments:
     must match. NumPy arrays, sequences and torch tensors (CPU or CUDA) are accepted."""
     check_backend(backend)
     x, y = _as_1d_pair(x, y)
-    if backend != "auto":
-        return _RUNNERS[backend](x, y)
-    wanted = "triton" if is_torch_tensor(x) and x.is_cuda else "numba"
-    try:
-        return _RUNNERS[wanted](x, y)
-    except BackendUnavailableError as exc:
-        fall_back("paired_moments", wanted, "reference", exc)
-        return _run_reference(x, y)
+    return dispatch(PAIRED_MOMENTS, backend,
+                    {name: (lambda run=run: run(x, y)) for name, run in _RUNNERS.items()},
+                    gpu=is_cuda_tensor(x))

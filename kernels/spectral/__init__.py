@@ -44,8 +44,8 @@ from functools import lru_cache
 from typing import Any
 
 from affrepro.kernels._dispatch import (
-    BackendFallbackWarning, BackendUnavailableError, check_backend, fall_back, is_torch_tensor,
-    triton_interpreting,
+    BackendFallbackWarning, BackendUnavailableError, dispatch, import_backend, is_torch_tensor,
+    register_op, require_triton_tensor,
 )
 
 __all__ = ["mel_filterbank", "power_spectrogram", "melspectrogram", "logmel", "mfcc",
@@ -179,37 +179,23 @@ class _Input:
 
 
 def _numba():
-    try:
-        from affrepro.kernels.spectral import numba_impl
-    except ImportError as exc:
-        raise BackendUnavailableError(f"numba backend needs numba and scipy: {exc}") from exc
-    return numba_impl
+    return import_backend(f"{__name__}.numba_impl", "numba", "numba and scipy")
 
 
 def _triton_for(inp: _Input):
-    if not inp.is_torch:
-        raise BackendUnavailableError("triton backend needs torch tensors (CUDA, or CPU under "
-                                      "TRITON_INTERPRET=1)")
-    if inp.torch_device.type != "cuda" and not triton_interpreting():
-        raise BackendUnavailableError("triton backend needs CUDA tensors (or TRITON_INTERPRET=1 "
-                                      f"for CPU tensors); got a tensor on {inp.torch_device}")
-    try:
-        from affrepro.kernels.spectral import triton_impl
-    except ImportError as exc:
-        raise BackendUnavailableError(f"triton backend needs triton: {exc}") from exc
-    return triton_impl
+    require_triton_tensor(inp.tensor if inp.is_torch else inp.array)
+    return import_backend(f"{__name__}.triton_impl", "triton")
+
+
+OPS = {name: register_op(name, ("numba", "triton"))
+       for name in ("power_spectrogram", "melspectrogram", "logmel", "mfcc")}
+POWER_TO_DB = register_op("power_to_db", ("numba",), missing={
+    "triton": "the triton logmel fuses it; use backend='numba' or 'reference'"})
 
 
 def _dispatch(name: str, backend: str, inp: _Input, runners: dict):
-    check_backend(backend)
-    if backend != "auto":
-        return runners[backend]()
-    wanted = "triton" if inp.is_torch and inp.torch_device.type == "cuda" else "numba"
-    try:
-        return runners[wanted]()
-    except BackendUnavailableError as exc:
-        fall_back(name, wanted, "reference", exc)
-        return runners["reference"]()
+    return dispatch(OPS[name], backend, runners,
+                    gpu=inp.is_torch and inp.torch_device.type == "cuda")
 
 
 def _stft_params(n_fft, hop_length, pad_mode, win_length=None, feature=True,
@@ -489,21 +475,9 @@ def power_to_db(S: Any, *, ref: Any = 1.0, amin: float = 1e-10, top_db: float | 
         return impl.to_db(B, _log_scale(log), log_args["amin"], log_args["ref"],
                           log_args["top_db"]).reshape(shape)
 
-    check_backend(backend)
-    if backend == "triton":
-        raise BackendUnavailableError("power_to_db has no separate triton kernel (the triton "
-                                      "logmel fuses it); use backend='numba' or 'reference'")
     # a callable ref is applied per signal by the reference, as is an empty input
-    if backend == "reference" or callable(ref) or not A.size:
-        out = ref_()
-    elif backend == "numba":
-        out = nb()
-    else:
-        try:
-            out = nb()
-        except BackendUnavailableError as exc:
-            fall_back("power_to_db", "numba", "reference", exc)
-            out = ref_()
+    runners = {"reference": ref_, "numba": ref_ if callable(ref) or not A.size else nb}
+    out = dispatch(POWER_TO_DB, backend, runners)
     if is_t:
         return torch.from_numpy(np.ascontiguousarray(out)).to(device=device, dtype=tdtype)
     return out
