@@ -77,6 +77,7 @@ class Card:
     protocol_datasets: tuple[str, ...] = ()
     run_without_claims: bool = False
     evaluation: EvaluationProtocol | None = None
+    extras: tuple[str, ...] = ()  # [protocol] extras: affrepro[<extra>] the protocol needs
     claims: tuple[Claim, ...] = field(default_factory=tuple)
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -166,6 +167,7 @@ def parse_card(path: Path, doc: dict[str, Any]) -> Card:
     run_without_claims = r.get(protocol, "run_without_claims", bool, "protocol.", required=False,
                                default=False)
     evaluation = _parse_evaluation(r, protocol.get("evaluation"))
+    extras = r.str_list(protocol, "extras", "protocol.")
 
     claims = []
     seen: set[str] = set()
@@ -192,7 +194,7 @@ def parse_card(path: Path, doc: dict[str, Any]) -> Card:
         data_licence=data_licence, data_access=data_mode, numbers=numbers, notes=notes,
         seeds=tuple(seeds), deviations=deviations, protocol_run=run,
         protocol_datasets=protocol_datasets, run_without_claims=bool(run_without_claims),
-        evaluation=evaluation, claims=tuple(claims), raw=doc,
+        evaluation=evaluation, extras=extras, claims=tuple(claims), raw=doc,
     )
 
 

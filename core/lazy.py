@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -23,3 +24,17 @@ def lazy(target: str, doc: str | None = None) -> Callable[..., Any]:
     call.__module__ = module
     call.__doc__ = doc or f"Calls {module}.{attribute} (imported on first use)."
     return call
+
+
+class _LazyModule(types.ModuleType):
+    def __getattr__(self, attribute: str) -> Any:
+        module = importlib.import_module(self.__name__)
+        self.__dict__.update(vars(module))  # later look-ups are plain attribute reads
+        return getattr(module, attribute)
+
+
+def lazy_module(name: str) -> types.ModuleType:
+    """A stand-in for module ``name`` that imports it on the first attribute read
+    (``np = lazy_module("numpy")``: a plugin module whose classes declare its components
+    can be imported while loading plugins without importing NumPy)."""
+    return _LazyModule(name)

@@ -22,7 +22,8 @@ from affrepro.errors import AffreproError
 from affrepro.hardware import git_commit  # noqa: F401  (affrepro.runner.git_commit, as before)
 from affrepro.registry import Registries
 from affrepro.report import Report
-from affrepro.status import datasets_needed, missing_requirements
+from affrepro.status import (datasets_needed, extras_reason, missing_extras,
+                             missing_requirements)
 
 if TYPE_CHECKING:
     from affrepro.tracking import TrackedRun
@@ -121,7 +122,9 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
                 results[claim.id] = skipped(claim, "; ".join(r.rstrip(".") for r in reasons))
             else:
                 measurable.append(claim.id)
-        protocol_ready = rep.protocol is not None and all(d in resolution.folders for d in rep.datasets)
+        extras = missing_extras(card.extras)
+        protocol_ready = (rep.protocol is not None and not extras
+                          and all(d in resolution.folders for d in rep.datasets))
         run_protocol = protocol_ready and (bool(measurable) or not card.claims or rep.run_without_claims)
 
         plugin_name, plugin_version = _plugin_of(slug, registries)
@@ -131,6 +134,8 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
                          registries=registries, deviations=list(card.deviations), stage=stage)
         if progress is not None:
             ctx.progress = progress
+        if extras and rep.protocol is not None:
+            ctx.note("protocol_not_run", extras_reason(extras))
         tags = (_run_tags(slug, f"{plugin_name}@{plugin_version}",
                           protocol_hash(card, seeds, device), dry_run, ident)
                 if tracker is not None else None)
@@ -148,6 +153,7 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
                         results[cid] = errored(card.claim(cid), f"protocol failed: {exc}")
             elif measurable:
                 why = ("the reproduction has no protocol yet" if rep.protocol is None else
+                       extras_reason(extras) if extras else
                        "the protocol's datasets are unavailable: "
                        + ", ".join(d for d in rep.datasets if d not in resolution.folders))
                 for cid in measurable:

@@ -20,6 +20,47 @@ def datasets_needed(rep: Reproduction) -> list[str]:
     return list(dict.fromkeys([*rep.datasets, *(d for c in claims for d in c.requires.datasets)]))
 
 
+def missing_extras(extras: tuple[str, ...] | list[str]) -> dict[str, list[str]]:
+    """For each extra of affrepro (``pip install 'affrepro[EXTRA]'``) that a paper names
+    and that is not fully installed here: the packages it lacks."""
+    import re
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    if not extras:
+        return {}
+    try:
+        requires = distribution("affrepro").requires or []
+    except PackageNotFoundError:
+        return {}
+    missing: dict[str, list[str]] = {}
+    for extra in extras:
+        marker = re.compile(rf"""extra\s*==\s*["']{re.escape(extra)}["']""")
+        names = [re.match(r"[A-Za-z0-9_.\-]+", r).group(0) for r in requires if marker.search(r)]
+        if not names:
+            missing[extra] = [f"(affrepro declares no extra {extra!r})"]
+            continue
+        absent = [n for n in names if not _installed(n)]
+        if absent:
+            missing[extra] = absent
+    return missing
+
+
+def _installed(name: str) -> bool:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        version(name)
+    except PackageNotFoundError:
+        return False
+    return True
+
+
+def extras_reason(missing: dict[str, list[str]]) -> str:
+    """``missing_extras``'s answer as the reason a claim is skipped."""
+    return "; ".join(f"needs the {extra} extra (missing: {', '.join(names)}): "
+                     f"pip install 'affrepro[{extra}]'" for extra, names in missing.items())
+
+
 def missing_requirements(claim: Claim, registries: Registries, unavailable: Mapping[str, str],
                          device: str | None = None) -> list[str]:
     """Why ``claim`` cannot be measured here, one reason each (empty: it can).

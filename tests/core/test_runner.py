@@ -188,3 +188,23 @@ def test_git_commit_outside_a_checkout_takes_affrepro_git_commit(monkeypatch):
     assert runner.git_commit() == "unknown"
     monkeypatch.setenv("AFFREPRO_GIT_COMMIT", "abc123-dirty")
     assert runner.git_commit() == "abc123-dirty"
+
+
+def test_a_paper_whose_extra_is_missing_is_skipped_with_the_install_command(tmp_path):
+    """A card names the extras its protocol needs; one not installed here (this one affrepro
+    does not even declare) skips the measurable claims with what to install."""
+    from affrepro.status import missing_extras
+    from toy_plugin import CARD
+
+    assert missing_extras(["natural-hazards"]) == {}  # the dev extra installs it
+    card = tmp_path / "card" / "paper.toml"
+    card.parent.mkdir()
+    card.write_text(CARD.replace("seeds = [7]\n", 'seeds = [7]\nextras = ["toy-lexicons"]\n'))
+    write_predictions(tmp_path / "d", correct=75)
+    report = reproduce(SLUG, data_dirs={"toy-licensed": tmp_path / "d"}, output_dir=tmp_path / "o",
+                       track=False, registries=state_with_toy(card).registries)
+    acc = report.results[0]
+    assert acc.verdict.value == "skipped" and report.status == "FINISHED"
+    assert "needs the toy-lexicons extra" in acc.reason
+    assert "pip install 'affrepro[toy-lexicons]'" in acc.reason
+    assert report.details["protocol_not_run"].startswith("needs the toy-lexicons extra")
