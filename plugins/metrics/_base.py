@@ -10,8 +10,12 @@ run the same code.
 from __future__ import annotations
 
 import copy
+import sys
 import warnings
+from types import ModuleType
 from typing import Any, ClassVar
+
+from affrepro.components import Metric
 
 
 class DegenerateInputWarning(RuntimeWarning):
@@ -26,10 +30,34 @@ def degenerate(metric: str, why: str, *, stacklevel: int = 3) -> float:
 
 
 class StreamingMetric:
-    """Base class: subclasses define ``update``, ``_merge_state``, ``compute`` and ``name``."""
+    """Base class: subclasses define ``update``, ``_merge_state``, ``compute`` and ``name``.
+
+    A metric declares itself once, here on its class: ``name``, ``higher_is_better``,
+    ``description`` (one line), ``formula`` (the docstring of the registered function) and
+    ``function`` (its functional form in the same module; default: ``name``). A class with
+    a ``description`` is registered by the metrics plugin (:func:`declared_metrics`).
+    """
 
     name: ClassVar[str] = ""
     higher_is_better: ClassVar[bool] = True
+    description: ClassVar[str] = ""
+    formula: ClassVar[str] = ""
+    function: ClassVar[str] = ""
+
+    @classmethod
+    def metric(cls) -> Metric:
+        """The registered metric: the functional form (with the formula as its docstring),
+        the direction, the description and this class as the streaming form."""
+        functional = getattr(sys.modules[cls.__module__], cls.function or cls.name)
+
+        def fn(*args: Any, **kwargs: Any) -> float:
+            return functional(*args, **kwargs)
+
+        fn.__name__ = fn.__qualname__ = functional.__name__
+        fn.__module__ = cls.__module__
+        fn.__doc__ = (f"{cls.formula}\n\nSee {cls.__module__}.{functional.__name__} for the "
+                      "options and the conventions on degenerate input.")
+        return Metric(cls.name, fn, cls.higher_is_better, cls.description, streaming=cls)
 
     def update(self, y_true: Any, y_pred: Any) -> StreamingMetric:  # pragma: no cover
         raise NotImplementedError
@@ -71,3 +99,10 @@ class StreamingMetric:
     def __repr__(self) -> str:
         opts = ", ".join(f"{k}={v!r}" for k, v in self._options().items())
         return f"{type(self).__name__}({opts})"
+
+
+def declared_metrics(module: ModuleType) -> list[type[StreamingMetric]]:
+    """The metrics ``module`` declares: its StreamingMetric classes with a description."""
+    return [obj for obj in vars(module).values()
+            if isinstance(obj, type) and issubclass(obj, StreamingMetric)
+            and obj.__module__ == module.__name__ and obj.description]

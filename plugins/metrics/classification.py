@@ -33,9 +33,10 @@ import warnings
 from collections.abc import Sequence
 from typing import Any, Literal
 
-import numpy as np
-
+from affrepro.lazy import lazy_module
 from affrepro.plugins.metrics._base import StreamingMetric, degenerate
+
+np = lazy_module("numpy")  # imported on first use: loading the plugins stays NumPy-free
 
 __all__ = ["ConfusionMatrix", "confusion_matrix", "per_class_f1", "per_class_prf", "accuracy",
            "f1_macro", "f1_weighted", "f1_micro", "unweighted_average_recall", "cohen_kappa",
@@ -176,6 +177,8 @@ class Accuracy(_CMMetric):
     """Accuracy (weighted accuracy, WA) = Σ_c TP_c / N; higher is better."""
 
     name = "accuracy"
+    description = "accuracy (weighted accuracy, WA)"
+    formula = "WA = Σ_c TP_c / N"
 
     def _from_cm(self, cm, classes):
         return float(np.trace(cm) / cm.sum())
@@ -185,6 +188,9 @@ class UAR(_CMMetric):
     """UAR (UA) = (1/K) Σ_c TP_c / n_c over the K classes present in y_true."""
 
     name = "uar"
+    description = "unweighted average recall (UA)"
+    formula = "UAR = (1/K) Σ_c TP_c / n_c"
+    function = "unweighted_average_recall"
 
     def _from_cm(self, cm, classes):
         support = cm.sum(axis=1)
@@ -200,6 +206,8 @@ class F1Macro(_CMMetric):
     """Macro F1 = (1/K) Σ_c F1_c over the K classes whose F1 is defined."""
 
     name = "f1_macro"
+    description = "macro-averaged F1"
+    formula = "macro F1 = (1/K) Σ_c 2·TP_c/(2·TP_c + FP_c + FN_c)"
 
     def _from_cm(self, cm, classes):
         _warn_never_predicted(cm, classes)
@@ -216,6 +224,8 @@ class F1Weighted(_CMMetric):
     """Weighted F1 = Σ_c (n_c / N) F1_c, with n_c the number of true samples of class c."""
 
     name = "f1_weighted"
+    description = "support-weighted F1"
+    formula = "weighted F1 = Σ_c (n_c/N)·F1_c"
 
     def _from_cm(self, cm, classes):
         _warn_never_predicted(cm, classes)
@@ -228,6 +238,8 @@ class F1Micro(_CMMetric):
     """Micro F1 = 2·ΣTP / (2·ΣTP + ΣFP + ΣFN) over all classes (= accuracy, single-label)."""
 
     name = "f1_micro"
+    description = "micro-averaged F1"
+    formula = "micro F1 = 2·ΣTP / (2·ΣTP + ΣFP + ΣFN)"
 
     def _from_cm(self, cm, classes):
         tp = np.trace(cm)
@@ -244,6 +256,8 @@ class CohenKappa(_CMMetric):
     """
 
     name = "cohen_kappa"
+    description = "Cohen's kappa"
+    formula = "κ = (p_o − p_e)/(1 − p_e)"
 
     def __init__(self, *, labels: Sequence | None = None,
                  weights: Literal["linear", "quadratic"] | None = None):

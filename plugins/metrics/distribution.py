@@ -32,9 +32,10 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
+from affrepro.lazy import lazy_module
 from affrepro.plugins.metrics._base import StreamingMetric, degenerate
+
+np = lazy_module("numpy")  # imported on first use: loading the plugins stays NumPy-free
 
 __all__ = ["Wasserstein1D", "KLDivergence", "JSDivergence", "wasserstein_1d", "kl_divergence",
            "js_divergence"]
@@ -78,6 +79,8 @@ class Wasserstein1D(StreamingMetric):
     """
 
     name = "wasserstein_1d"
+    description = "1-D Wasserstein (earth mover's) distance between two response samples"
+    formula = "W1 = ∫ |U(t) − V(t)| dt"
     higher_is_better = False
 
     def __init__(self, *, categories: Sequence | None = None):
@@ -178,6 +181,8 @@ class KLDivergence(_DivergenceMetric):
     """KL(p‖q) = Σ p_i log(p_i/q_i), p = y_true, q = y_pred normalised; lower is better."""
 
     name = "kl_divergence"
+    description = "Kullback–Leibler divergence"
+    formula = "KL(p‖q) = Σ p_i log(p_i/q_i)"
 
     def compute(self) -> float:
         pq = self._normalised()
@@ -190,6 +195,8 @@ class JSDivergence(_DivergenceMetric):
     """JS(p, q) = ½KL(p‖m) + ½KL(q‖m), m = (p+q)/2; in [0, log 2]; lower is better."""
 
     name = "js_divergence"
+    description = "Jensen–Shannon divergence"
+    formula = "JS = ½KL(p‖m) + ½KL(q‖m), m = (p+q)/2"
 
     def compute(self) -> float:
         pq = self._normalised()

@@ -28,13 +28,14 @@ from __future__ import annotations
 import math
 from typing import Any, Literal
 
-import numpy as np
-
 from affrepro.kernels.moments import Moments, merge, paired_moments
+from affrepro.lazy import lazy_module
 from affrepro.plugins.metrics._base import StreamingMetric, degenerate
 
+np = lazy_module("numpy")  # imported on first use: loading the plugins stays NumPy-free
+
 NanPolicy = Literal["propagate", "omit", "raise"]
-_EPS = np.finfo(np.float64).eps
+_EPS = 2.0 ** -52  # np.finfo(np.float64).eps
 
 __all__ = ["CCC", "Pearson", "Spearman", "MSE", "RMSE", "MAE", "ccc", "pearson", "spearman",
            "mse", "rmse", "mae", "rankdata"]
@@ -100,6 +101,8 @@ class CCC(_MomentsMetric):
     """
 
     name = "ccc"
+    description = "concordance correlation coefficient (Lin)"
+    formula = "CCC = 2·s_xy / (s_x² + s_y² + (x̄ − ȳ)²)"
     higher_is_better = True
 
     def __init__(self, *, ddof: int = 0, on_constant: Literal["nan", "formula"] = "nan",
@@ -137,6 +140,8 @@ class Pearson(_MomentsMetric):
     """
 
     name = "pearson"
+    description = "Pearson correlation r"
+    formula = "r = Σ(x−x̄)(y−ȳ) / √(Σ(x−x̄)²·Σ(y−ȳ)²)"
     higher_is_better = True
 
     def _from_moments(self, m: Moments) -> float:
@@ -152,6 +157,8 @@ class MSE(_MomentsMetric):
     """Mean squared error MSE = (1/n) Σ (x_i − y_i)² = M2d/n + d̄²; lower is better."""
 
     name = "mse"
+    description = "mean squared error"
+    formula = "MSE = (1/n) Σ (x − y)²"
     higher_is_better = False
     min_n = 1
 
@@ -163,6 +170,8 @@ class RMSE(MSE):
     """Root mean squared error RMSE = √MSE = √((1/n) Σ (x_i − y_i)²); lower is better."""
 
     name = "rmse"
+    description = "root mean squared error"
+    formula = "RMSE = √((1/n) Σ (x − y)²)"
 
     def _from_moments(self, m: Moments) -> float:
         return math.sqrt(super()._from_moments(m))
@@ -172,6 +181,8 @@ class MAE(_MomentsMetric):
     """Mean absolute error MAE = (1/n) Σ |x_i − y_i|; lower is better."""
 
     name = "mae"
+    description = "mean absolute error"
+    formula = "MAE = (1/n) Σ |x − y|"
     higher_is_better = False
     min_n = 1
 
@@ -204,6 +215,8 @@ class Spearman(StreamingMetric):
     """
 
     name = "spearman"
+    description = "Spearman rank correlation ρ"
+    formula = "ρ = Pearson r of the average ranks"
     higher_is_better = True
 
     def __init__(self, *, nan_policy: NanPolicy = "propagate"):

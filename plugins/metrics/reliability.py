@@ -27,9 +27,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
+from affrepro.lazy import lazy_module
 from affrepro.plugins.metrics._base import StreamingMetric, degenerate
+
+np = lazy_module("numpy")  # imported on first use: loading the plugins stays NumPy-free
 
 __all__ = ["ICC", "CronbachAlpha", "icc", "cronbach_alpha", "ICC_KINDS"]
 
@@ -100,6 +101,8 @@ class ICC(_ColumnMoments):
     """Intraclass correlation; ``kind`` one of ICC_KINDS (default ICC(3,1)); see module."""
 
     name = "icc"
+    description = "intraclass correlation (default ICC(3,1))"
+    formula = "ICC(3,1) = (MSR − MSE)/(MSR + (k−1)·MSE)"
 
     def __init__(self, *, kind: str = "ICC(3,1)"):
         super().__init__()
@@ -141,6 +144,8 @@ class CronbachAlpha(_ColumnMoments):
     """Cronbach's α = k/(k−1)·(1 − Σ_j s_j²/s_T²) over k item columns; higher is better."""
 
     name = "cronbach_alpha"
+    description = "Cronbach's alpha"
+    formula = "α = k/(k−1)·(1 − Σ_j s_j² / s_T²)"
 
     def compute(self) -> float:
         why = self._check()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from affrepro.plugins.metrics import BUILTIN_METRICS
+from affrepro.plugins.metrics import classification, distribution, regression, reliability
+from affrepro.plugins.metrics._base import declared_metrics
 
 RNG = np.random.default_rng(11)
 
@@ -26,7 +27,12 @@ def data_for(name: str):
     return x, x + 0.5 * RNG.normal(size=60)
 
 
-@pytest.mark.parametrize("name", [m[0] for m in BUILTIN_METRICS])
+# what the metrics plugin registers: every metric class that declares itself
+BUILTIN_METRICS = [cls.name for module in (classification, regression, reliability, distribution)
+                   for cls in declared_metrics(module)]
+
+
+@pytest.mark.parametrize("name", BUILTIN_METRICS)
 def test_streaming_form_is_registered_and_merges_to_the_functional_value(registries, name):
     metric = registries.metrics.get(name)
     assert metric.streaming is not None
@@ -41,3 +47,12 @@ def test_streaming_form_is_registered_and_merges_to_the_functional_value(registr
     first.update(*part(slice(0, 25)))
     second.update(*part(slice(25, None)))
     assert first.merge(second).compute() == pytest.approx(whole, rel=1e-9, abs=1e-12)
+
+
+def test_each_metric_is_declared_once_on_its_class(registries):
+    assert len(BUILTIN_METRICS) == len(set(BUILTIN_METRICS)) == 17
+    for module in (classification, regression, reliability, distribution):
+        for cls in declared_metrics(module):
+            metric = registries.metrics.get(cls.name)
+            assert metric.streaming is cls and metric.higher_is_better is cls.higher_is_better
+            assert metric.description == cls.description and cls.formula in metric.fn.__doc__
