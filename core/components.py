@@ -85,6 +85,15 @@ class Dataset:
     mirror_name: str | None = None
     auto_fetch: bool = True  # False: `reproduce` never downloads it (large), `data fetch` does
 
+    @classmethod
+    def licensed_in(cls, module: str, **fields: Any) -> Dataset:
+        """A licensed dataset whose ``verify(folder)`` and ``synthesize(folder, seed)`` are
+        functions of ``module``, imported on first use (registering stays cheap)."""
+        from affrepro.lazy import lazy
+
+        return cls(access="licensed", verify=lazy(f"{module}:verify"),
+                   synthesize=lazy(f"{module}:synthesize"), **fields)
+
     @property
     def mirror_dir(self) -> str:
         """Folder name under ``AFFREPRO_DATA_MIRROR`` (default: the name with ``_`` for ``-``)."""

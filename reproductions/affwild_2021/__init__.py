@@ -9,20 +9,19 @@ from __future__ import annotations
 
 from affrepro import hookimpl
 from affrepro.components import Dataset
-from affrepro.lazy import lazy
 
 _EVALUATION = "affrepro.reproductions.affwild_2021.evaluation"
 
-AFF_WILD2 = Dataset(
+AFF_WILD2 = Dataset.licensed_in(
+    _EVALUATION,
     name="aff-wild2",
     description="Aff-Wild2 frame-level annotations as released for the ABAW 2021 challenges: "
                 "VA (valence,arousal; -5 = unannotated), EXPR (7 basic expressions; -1) and AU "
                 "(12 action units; -1) text files, one per video",
-    access="licensed", licence="Aff-Wild2 EULA (academic, on request)",
+    licence="Aff-Wild2 EULA (academic, on request)",
     homepage="https://ibug.doc.ic.ac.uk/resources/aff-wild2/",
     how_to_get="Sign the Aff-Wild2 EULA and request the ABAW annotations, then `affrepro data "
                "link aff-wild2 <folder holding the VA/EXPR/AU annotation sets>`.",
-    verify=lazy(f"{_EVALUATION}:verify"), synthesize=lazy(f"{_EVALUATION}:synthesize"),
 )
 
 

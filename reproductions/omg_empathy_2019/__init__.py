@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from affrepro import hookimpl
 from affrepro.components import Dataset
-from affrepro.lazy import lazy
 
 PREDICTIONS = "omg-empathy-baseline-predictions"
 _HERE = "affrepro.reproductions.omg_empathy_2019"
@@ -25,28 +24,27 @@ def _how_to_get() -> str:
             "(header `valence`, one value per frame, as calculateCCC.py reads them).")
 
 
-BASELINE_PREDICTIONS = Dataset(
+BASELINE_PREDICTIONS = Dataset.licensed_in(
+    f"{_HERE}.baseline_predictions",
     name=PREDICTIONS,
     description="The OMG-Empathy challenge baseline's validation predictions (listener-only and "
                 "actor-only, personalized and generalized tracks), one folder per source and "
                 "track in the layout calculateCCC.py reads: Subject_<X>_Story_1.csv, header "
                 "`valence`, one value per frame",
-    access="licensed", licence="CC BY-NC-SA 3.0 DE (derived from the corpus; on request)",
+    licence="CC BY-NC-SA 3.0 DE (derived from the corpus; on request)",
     homepage="https://github.com/knowledgetechnologyuhh/OMGEmpathyChallenge",
     how_to_get=_how_to_get(),
-    verify=lazy(f"{_HERE}.baseline_predictions:verify"),
-    synthesize=lazy(f"{_HERE}.baseline_predictions:synthesize"),
 )
 
-OMG_EMPATHY = Dataset(
+OMG_EMPATHY = Dataset.licensed_in(
+    f"{_HERE}.evaluation",
     name="omg-empathy",
     description="OMG-Empathy per-frame valence annotations, one Subject_<X>_Story_<Y>.csv per "
                 "listener and story (the folder the challenge's calculateCCC.py reads)",
-    access="licensed", licence="CC BY-NC-SA 3.0 DE (on request from the authors)",
+    licence="CC BY-NC-SA 3.0 DE (on request from the authors)",
     homepage="https://github.com/knowledgetechnologyuhh/OMGEmpathyChallenge",
     how_to_get="Request the corpus from the OMG-Empathy organisers (University of Hamburg), then "
                "`affrepro data link omg-empathy <folder of Subject_X_Story_Y.csv annotations>`.",
-    verify=lazy(f"{_HERE}.evaluation:verify"), synthesize=lazy(f"{_HERE}.evaluation:synthesize"),
 )
 
 

@@ -9,20 +9,19 @@ from __future__ import annotations
 
 from affrepro import hookimpl
 from affrepro.components import Dataset
-from affrepro.lazy import lazy
 
 _EVALUATION = "affrepro.reproductions.sewa_2019.evaluation"
 
-SEWA_AVEC2019 = Dataset(
+SEWA_AVEC2019 = Dataset.licensed_in(
+    _EVALUATION,
     name="sewa-avec2019",
     description="SEWA DB continuous arousal/valence/liking gold standard at 10 Hz, as packaged "
                 "for the AVEC 2019 Cross-cultural Emotion Sub-challenge (<Partition>_<DE|HU>_"
                 "<NN>.csv, ';'-separated: name;timestamp;arousal;valence;liking)",
-    access="licensed", licence="SEWA DB EULA (academic, on request)",
+    licence="SEWA DB EULA (academic, on request)",
     homepage="https://db.sewaproject.eu/",
     how_to_get="Sign the SEWA DB / AVEC 2019 EULA, then `affrepro data link sewa-avec2019 "
                "<folder of Devel_DE_01.csv … label files>`.",
-    verify=lazy(f"{_EVALUATION}:verify"), synthesize=lazy(f"{_EVALUATION}:synthesize"),
 )
 
 
