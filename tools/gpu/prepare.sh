@@ -30,7 +30,7 @@ mkdir -p .whl
 # 1. the affrepro wheel, built in a scratch copy so that no build/ or *.egg-info lands here
 tmp=$(mktemp -d /tmp/affrepro-wheel.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-git ls-files -z --cached --others --exclude-standard -- pyproject.toml README.md core kernels \
+git ls-files -z --cached --others --exclude-standard -- pyproject.toml setup.py README.md core kernels \
     plugins reproductions | while IFS= read -r -d '' f; do
   [ -e "$f" ] && mkdir -p "$tmp/src/$(dirname "$f")" && cp -p "$f" "$tmp/src/$f"
 done
