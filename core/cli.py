@@ -192,6 +192,10 @@ def _print_report_table(report) -> None:
         who = (ids[0] if len(ids) == 1 else f"all {len(ids)} claims"
                if len(ids) == len(report.results) else ", ".join(ids))
         console.print(f"[dim]{who}: {reason}[/dim]", highlight=False)
+    for a in report.audits:
+        counts = ", ".join(f"{n} {v}" for v, n in a["verdicts"].items() if n)
+        console.print(f"Dataset audit {a['dataset']}: {counts} (`affrepro data audit {a['dataset']}`)",
+                      highlight=False)
     if report.deviations:
         console.print("Deviations from the paper:", *[f"  - {d}" for d in report.deviations], sep="\n")
     console.print(f"Report: {report.output_dir}/report.md", highlight=False)
@@ -330,6 +334,41 @@ def data_verify(name: str, data_dir: Path | None, as_json: bool) -> None:
     else:
         click.echo(f"{name}: OK ({path})")
     if problems:
+        sys.exit(1)
+
+
+@data.command("audit")
+@click.argument("name")
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
+              help="Folder to audit instead of the linked/fetched one.")
+@click.option("-o", "--output", "output_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Where audit.json and audit.md go (default: under the runs dir).")
+@click.option("--json", "as_json", is_flag=True, help="Print audit.json only.")
+def data_audit(name: str, data_dir: Path | None, output_dir: Path | None, as_json: bool) -> None:
+    """Judge a dataset's published statistics (counts, vocabulary, ...) against its files."""
+    from affrepro.audit import audit_dataset
+
+    report = audit_dataset(_dataset(name), data_dir, output_dir, stage=_stage_printer(as_json))
+    if as_json:
+        _echo_json(report.as_dict())
+        return
+    from rich.table import Table
+
+    from affrepro.report import fmt, fmt_diff
+
+    table = Table(title=f"dataset audit: {name}")
+    for col in ("claim", "published", "measured", "Δ", "verdict"):
+        table.add_column(col)
+    for r in report.results:
+        table.add_row(r.claim.id, fmt(r.claim.value), fmt(r.measured), fmt_diff(r.difference), r.verdict.value)
+    _console().print(table)
+    counts = ", ".join(f"{n} {v}" for v, n in report.verdict_counts().items() if n)
+    click.echo(f"{name}: {counts}")
+    for r in report.results:
+        if r.verdict.value != "reproduced":
+            click.echo(f"  {r.claim.id}: {r.verdict.value}: {r.reason}")
+    if report.status == "FAILED":
+        click.echo(report.error or "", err=True)
         sys.exit(1)
 
 

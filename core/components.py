@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
+    from affrepro.audit import DatasetAudit
     from affrepro.card import Card
     from affrepro.runner import RunContext
 
@@ -78,6 +79,7 @@ class Dataset:
     synthesize: Callable[[Path, int], None] | None = None
     mirror_name: str | None = None
     auto_fetch: bool = True  # False: `reproduce` never downloads it (large), `data fetch` does
+    audit: DatasetAudit | None = None  # its published statistics as claims (affrepro.audit)
 
     @property
     def mirror_dir(self) -> str:

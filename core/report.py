@@ -28,6 +28,7 @@ class Report:
     deviations: list[str]
     records: dict[str, float] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)
+    audits: list[dict[str, Any]] = field(default_factory=list)  # affrepro.audit, one per dataset
     started: str = ""
     finished: str = ""
     duration_s: float = 0.0
@@ -51,6 +52,7 @@ class Report:
             "verdicts": self.verdict_counts(),
             "records": {k: v for k, v in self.records.items() if math.isfinite(v)},
             "details": self.details,
+            "dataset_audits": self.audits,
             "seeds": self.seeds,
             "device": self.device,
             "versions": self.versions,
@@ -116,6 +118,12 @@ def render_markdown(d: dict[str, Any]) -> str:
     if d.get("records"):
         lines += ["", "## Other measured results (not claims)", "", "| name | value |", "|---|---|"]
         lines += [f"| {k} | {fmt(v, 6)} |" for k, v in d["records"].items()]
+    if d.get("dataset_audits"):
+        from affrepro.audit import render_markdown as render_audit
+
+        lines += ["", "## Dataset audits (the published statistics of the data this paper uses)", ""]
+        for a in d["dataset_audits"]:
+            lines += [render_audit(a, level=3)]
     lines += ["", "## Deviations from the paper", ""]
     lines += [f"- {x}" for x in d["deviations"]] or ["- none"]
     lines += ["", "## Data", ""]

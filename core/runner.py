@@ -218,6 +218,9 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
     datasets = [registries.datasets.get(n) for n in needed]
     with tempfile.TemporaryDirectory(prefix="affrepro-") as scratch:
         resolution = resolve_data(datasets, overrides, dry_run, Path(scratch), seeds[0], stage)
+        from affrepro.audit import audits_for
+
+        audits = audits_for(datasets, resolution.folders, resolution.unavailable, dry_run, stage)
 
         results: dict[str, ClaimResult] = {}
         measurable: list[str] = []
@@ -271,7 +274,7 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
                 seeds=list(seeds), device=device, versions=dict(ident["packages"]),
                 hardware={k: v for k, v in ident.items() if k != "packages"},
                 data=resolution.info, deviations=ctx.deviations, records=ctx.records,
-                details=ctx.details, started=started, finished=_now(),
+                details=ctx.details, audits=audits, started=started, finished=_now(),
                 duration_s=time.perf_counter() - t0,
                 run_id=tracker.run_id if tracker else None,
                 tracking_uri=tracker.uri if tracker else None, output_dir=str(out), error=error,
