@@ -15,6 +15,14 @@ _PERSONALITY_URL = (f"https://raw.githubusercontent.com/emorynlp/personality-det
 _HERE = Path(__file__).resolve().parent
 SPLITS = ("train", "dev", "test")
 
+
+def _synthesize(writer: str):
+    def synthesize(folder: Path, seed: int) -> None:
+        from affrepro.plugins.friends_corpora import synthetic
+
+        getattr(synthetic, writer)(folder, seed)
+    return synthesize
+
 MELD_FILES = (
     DataFile("source_data/MELD/train_sent_emo.csv", "d2fa2d6529cf03cac2989efec05c9b27d8fd2f4c8fc5974c7ae88aa537fa02db",
              _PELD_RAW + "source_data/MELD/train_sent_emo.csv"),
@@ -49,6 +57,7 @@ MELD = Dataset(
     homepage="https://github.com/declare-lab/MELD",
     files=MELD_FILES,
     mirror_name="peld",
+    synthesize=_synthesize("write_meld"),
     audit=DatasetAudit(_HERE / "meld_audit.toml", "affrepro.plugins.friends_corpora.audits:meld"),
 )
 
@@ -60,6 +69,7 @@ EMORYNLP = Dataset(
     homepage="https://github.com/emorynlp/emotion-detection",
     files=EMORYNLP_FILES,
     mirror_name="peld",
+    synthesize=_synthesize("write_emorynlp"),
     audit=DatasetAudit(_HERE / "emorynlp_audit.toml", "affrepro.plugins.friends_corpora.audits:emorynlp"),
 )
 
@@ -71,4 +81,5 @@ PELD = Dataset(
     licence="MELD is GPL-3.0; EmoryNLP and FriendsPersona under their repositories' terms",
     homepage="https://github.com/preke/PELD",
     files=PELD_FILES,
+    synthesize=_synthesize("write_peld"),
 )
