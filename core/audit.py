@@ -45,6 +45,7 @@ class AuditCard:
     notes: str
     deviations: tuple[str, ...]
     claims: tuple[Claim, ...]
+    papers: tuple[str, ...] = ()  # papers whose reports include this audit without reading the dataset
 
     def claim(self, claim_id: str) -> Claim:
         for c in self.claims:
@@ -136,6 +137,7 @@ def parse_audit_card(path: Path, doc: dict[str, Any]) -> AuditCard:
     title = r.get(doc, "title", str, "", required=False, default="") or ""
     notes = r.get(doc, "notes", str, "", required=False, default="") or ""
     deviations = r.str_list(doc, "deviations", "")
+    papers = r.str_list(doc, "papers", "")
     raw = doc.get("claims", [])
     if not isinstance(raw, list) or not raw:
         r.err("claims", "an audit card needs at least one [[claims]] table")
@@ -151,7 +153,7 @@ def parse_audit_card(path: Path, doc: dict[str, Any]) -> AuditCard:
         claims.append(claim)
     if r.problems:
         raise CardError(f"{path}: invalid audit card:\n  " + "\n  ".join(r.problems))
-    return AuditCard(path, dataset, title, notes, deviations, tuple(claims))
+    return AuditCard(path, dataset, title, notes, deviations, tuple(claims), papers)
 
 
 @lru_cache(maxsize=None)
@@ -228,6 +230,17 @@ def render_markdown(d: dict[str, Any], level: int = 1) -> str:
     if d.get("error"):
         lines += ["", "```", d["error"], "```"]
     return "\n".join(lines) + "\n"
+
+
+def audited_with(slug: str, registries, already: list[str]) -> list:
+    """Datasets whose audit card names this paper in ``papers`` (data it builds on without
+    reading it in its protocol), beyond the ones the run resolves anyway."""
+    out = []
+    for e in registries.datasets.entries():
+        ds = e.obj
+        if ds.audit is not None and ds.name not in already and slug in ds.audit.card.papers:
+            out.append(ds)
+    return out
 
 
 def audits_for(datasets, folders: Mapping[str, Path], unavailable_reasons: Mapping[str, str],

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from affrepro.audit import DatasetAudit
 from affrepro.components import DataFile, Dataset, Problem
 
 # -- ARAUS (by download) --------------------------------------------------------------
@@ -124,6 +125,8 @@ ARAUS_SOUNDSCAPES = Dataset(
     verify=_verify_soundscapes,
     synthesize=_synthesize_soundscapes,
     mirror_name="araus",
+    audit=DatasetAudit(Path(__file__).with_name("araus_soundscapes_audit.toml"),
+                       "affrepro.reproductions.araus_2022.audits:araus_soundscapes"),
 )
 
 # -- International Soundscape Database ------------------------------------------------
