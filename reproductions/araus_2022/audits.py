@@ -58,6 +58,6 @@ def araus_soundscapes(ctx) -> dict[str, float]:
                   "positive, scikit-learn's svd_flip before 1.5; 'v': the largest-|.| loading (row of V^T), "
                   "scikit-learn 1.5 and later")
     ctx.deviation("argsort 'classic introsort': NumPy's scalar argsort (median-of-3 quicksort, insertion sort "
-                  "below 16 elements), whose order of tied cluster indices the published folds follow; newer "
+                  "for segments of at most 16 elements), whose order of tied cluster indices the published folds follow; newer "
                   "NumPy builds dispatch a SIMD argsort that orders ties differently")
     return {k: v for k, v in measured.items() if k in ctx.claims_to_measure}

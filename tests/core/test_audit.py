@@ -113,3 +113,18 @@ def test_missing_data_skips_every_claim_with_the_reason(tiny, tmp_path):
     rep = audit_dataset(ds, folder, tmp_path / "out")
     assert rep.status == "UNAVAILABLE"
     assert all(r.verdict.value == "skipped" and "sha256" in r.reason for r in rep.results)
+
+
+def test_ledger_counts_the_latest_real_data_audit_and_records_it(tiny, tmp_path):
+    from affrepro import ledger
+    from affrepro.cli import audits_markdown
+
+    ds, folder = tiny
+    runs = tmp_path / "runs"
+    audit_dataset(ds, folder, runs / "_audits" / "tiny" / "a")
+    counts = ledger.latest_runs(runs)
+    assert counts["datasets"]["tiny"]["reproduced"] == 1 and counts["datasets"]["tiny"]["not reproduced"] == 1
+    path = ledger.record(counts, tmp_path / "ledger.json")
+    assert ledger.load_ledger(path)["datasets"]["tiny"]["not reproduced"] == 1
+    assert "| tiny | 2 | 1 | 1 | p-2020 |" in audits_markdown([("tiny", 2, ["p-2020"])], counts["datasets"])
+    assert "| other | 3 | — | — | — |" in audits_markdown([("other", 3, [])], counts["datasets"])
