@@ -128,3 +128,11 @@ def test_ledger_counts_the_latest_real_data_audit_and_records_it(tiny, tmp_path)
     assert ledger.load_ledger(path)["datasets"]["tiny"]["not reproduced"] == 1
     assert "| tiny | 2 | 1 | 1 | p-2020 |" in audits_markdown([("tiny", 2, ["p-2020"])], counts["datasets"])
     assert "| other | 3 | — | — | — |" in audits_markdown([("other", 3, [])], counts["datasets"])
+
+
+def test_an_audit_card_can_name_the_papers_whose_reports_include_it(registries):
+    from affrepro.audit import audited_with
+
+    assert [d.name for d in audited_with("araus-2022", registries, ["araus"])] == ["araus-soundscapes"]
+    assert audited_with("araus-2022", registries, ["araus", "araus-soundscapes"]) == []
+    assert "meld" in [d.name for d in audited_with("prc-emo-2025", registries, [])]
