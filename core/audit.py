@@ -247,9 +247,16 @@ def audits_for(datasets, folders: Mapping[str, Path], unavailable_reasons: Mappi
                dry_run: bool, stage: Callable[[str], None] = lambda msg: None) -> list[dict[str, Any]]:
     """The audits of the datasets a run resolved (for its report); a dataset without data,
     or synthetic data on a dry run, gets its claims skipped with the reason."""
+    from affrepro.errors import AffreproError
+
     out = []
     for ds in datasets:
         if getattr(ds, "audit", None) is None:
+            continue
+        try:
+            ds.audit.card
+        except AffreproError as exc:  # a broken audit card must not stop the paper's run
+            out.append(AuditReport(ds.name, "", "FAILED", [], [], {}, error=str(exc)).as_dict())
             continue
         if dry_run:
             out.append(unavailable(ds, "dry run: synthetic data is not audited").as_dict())
@@ -259,6 +266,19 @@ def audits_for(datasets, folders: Mapping[str, Path], unavailable_reasons: Mappi
         else:
             out.append(unavailable(ds, unavailable_reasons.get(ds.name, "the data is unavailable")).as_dict())
     return out
+
+
+def report_audits(slug: str, registries, datasets, resolution, dry_run: bool,
+                  stage: Callable[[str], None], resolve: Callable[[list], Any]) -> list[dict[str, Any]]:
+    """The audits a paper's report carries: of the datasets its run resolved, and of the
+    datasets whose audit card names the paper (resolved here with ``resolve``)."""
+    extra = audited_with(slug, registries, [d.name for d in datasets])
+    folders, unavailable = dict(resolution.folders), dict(resolution.unavailable)
+    if extra:
+        more = resolve(extra)
+        folders.update(more.folders)
+        unavailable.update(more.unavailable)
+    return audits_for(list(datasets) + extra, folders, unavailable, dry_run, stage)
 
 
 def audit_dataset(dataset, folder: Path | str | None = None, output_dir: Path | str | None = None,

@@ -218,13 +218,10 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
     datasets = [registries.datasets.get(n) for n in needed]
     with tempfile.TemporaryDirectory(prefix="affrepro-") as scratch:
         resolution = resolve_data(datasets, overrides, dry_run, Path(scratch), seeds[0], stage)
-        from affrepro.audit import audited_with, audits_for
+        from affrepro.audit import report_audits
 
-        extra = audited_with(slug, registries, needed)
-        extra_res = resolve_data(extra, overrides, dry_run, Path(scratch), seeds[0], stage) if extra else None
-        audits = audits_for(datasets + extra, {**resolution.folders, **(extra_res.folders if extra_res else {})},
-                            {**resolution.unavailable, **(extra_res.unavailable if extra_res else {})},
-                            dry_run, stage)
+        audits = report_audits(slug, registries, datasets, resolution, dry_run, stage, resolve=lambda more: (
+            resolve_data(more, overrides, dry_run, Path(scratch), seeds[0], stage)))
 
         results: dict[str, ClaimResult] = {}
         measurable: list[str] = []

@@ -136,3 +136,14 @@ def test_an_audit_card_can_name_the_papers_whose_reports_include_it(registries):
     assert [d.name for d in audited_with("araus-2022", registries, ["araus"])] == ["araus-soundscapes"]
     assert audited_with("araus-2022", registries, ["araus", "araus-soundscapes"]) == []
     assert "meld" in [d.name for d in audited_with("prc-emo-2025", registries, [])]
+
+
+def test_a_broken_audit_card_fails_its_audit_not_the_run(tiny, tmp_path):
+    from affrepro.audit import audits_for
+
+    ds, folder = tiny
+    bad = tmp_path / "broken_audit.toml"
+    bad.write_text("dataset = 'tiny'\n")
+    ds = Dataset(**{**ds.__dict__, "audit": DatasetAudit(bad, ds.audit.recipe)})
+    (entry,) = audits_for([ds], {"tiny": folder}, {}, dry_run=False)
+    assert entry["status"] == "FAILED" and "at least one [[claims]]" in entry["error"]
