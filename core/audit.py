@@ -206,10 +206,18 @@ def unavailable(dataset, reason: str) -> AuditReport:
                        error=None)
 
 
-def render_markdown(d: dict[str, Any], level: int = 1) -> str:
-    """An audit (``AuditReport.as_dict()``) as Markdown; ``level`` sets the heading depth."""
+def number(value: float | None, published: float, sign: bool = False) -> str:
+    """Counts (a whole published value and a whole measured one) without decimals,
+    everything else as the paper reports print it."""
     from affrepro.report import fmt, fmt_diff
 
+    if value is not None and float(published).is_integer() and float(value).is_integer():
+        return f"{value:{'+' if sign else ''},.0f}"
+    return fmt_diff(value) if sign else fmt(value)
+
+
+def render_markdown(d: dict[str, Any], level: int = 1) -> str:
+    """An audit (``AuditReport.as_dict()``) as Markdown; ``level`` sets the heading depth."""
     h = "#" * level
     lines = [f"{h} Dataset audit: {d['dataset']}" + (f" ({d['title']})" if d.get("title") else ""), ""]
     counts = ", ".join(f"{n} {v}" for v, n in d["verdicts"].items() if n)
@@ -219,8 +227,8 @@ def render_markdown(d: dict[str, Any], level: int = 1) -> str:
         tol = c["tolerance"]
         tol_s = {"absolute": f"±{tol['amount']:g}", "relative": f"±{tol['amount']:g}×|v|",
                  "std_multiple": f"±{tol['amount']:g}·std"}[tol["kind"]]
-        lines.append(f"| {c['id']} | {fmt(c['value'])} | {fmt(c['measured'])} | "
-                     f"{fmt_diff(c['difference'])} | {tol_s} | **{c['verdict']}** |")
+        lines.append(f"| {c['id']} | {number(c['value'], c['value'])} | {number(c['measured'], c['value'])} | "
+                     f"{number(c['difference'], c['value'], sign=True)} | {tol_s} | **{c['verdict']}** |")
     lines += ["", f"{h}# Claims", ""]
     for c in d["claims"]:
         lines += [f"- **{c['id']}** — {c['description']}", f"  - source: {c['source']}",

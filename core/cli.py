@@ -354,13 +354,15 @@ def data_audit(name: str, data_dir: Path | None, output_dir: Path | None, as_jso
         return
     from rich.table import Table
 
-    from affrepro.report import fmt, fmt_diff
+    from affrepro.audit import number
 
     table = Table(title=f"dataset audit: {name}")
     for col in ("claim", "published", "measured", "Δ", "verdict"):
-        table.add_column(col)
+        table.add_column(col, justify="right" if col in ("published", "measured", "Δ") else "left")
     for r in report.results:
-        table.add_row(r.claim.id, fmt(r.claim.value), fmt(r.measured), fmt_diff(r.difference), r.verdict.value)
+        v = r.claim.value
+        table.add_row(r.claim.id, number(v, v), number(r.measured, v), number(r.difference, v, sign=True),
+                      r.verdict.value)
     _console().print(table)
     counts = ", ".join(f"{n} {v}" for v, n in report.verdict_counts().items() if n)
     click.echo(f"{name}: {counts}")

@@ -104,7 +104,7 @@ def test_audit_dataset_writes_json_and_markdown(tiny, tmp_path):
     d = json.loads((tmp_path / "out" / "audit.json").read_text())
     assert d["verdicts"]["reproduced"] == 1 and d["verdicts"]["not reproduced"] == 1
     md = (tmp_path / "out" / "audit.md").read_text()
-    assert "| words | 5.0000 | 6.0000 |" in md and rep.status == "FINISHED"
+    assert "| words | 5 | 6 | +1 |" in md and rep.status == "FINISHED"
 
 
 def test_missing_data_skips_every_claim_with_the_reason(tiny, tmp_path):
