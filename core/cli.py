@@ -170,7 +170,7 @@ def _parse_data_dirs(values: tuple[str, ...], slug: str) -> dict[str, Path]:
 def _print_report_table(report) -> None:
     from rich.table import Table
 
-    from affrepro.report import fmt, fmt_diff
+    from affrepro.formatting import fmt, fmt_diff
 
     style = {"reproduced": "green", "not reproduced": "red", "skipped": "yellow", "error": "bold red"}
     table = Table(title=f"{report.paper}{' (dry run)' if report.dry_run else ''}: {report.status}")
@@ -193,6 +193,10 @@ def _print_report_table(report) -> None:
         who = (ids[0] if len(ids) == 1 else f"all {len(ids)} claims"
                if len(ids) == len(report.results) else ", ".join(ids))
         console.print(f"[dim]{who}: {reason}[/dim]", highlight=False)
+    for a in report.audits:
+        counts = ", ".join(f"{n} {v}" for v, n in a["verdicts"].items() if n)
+        console.print(f"Dataset audit {a['dataset']}: {counts} (`affrepro data audit {a['dataset']}`)",
+                      highlight=False)
     if report.deviations:
         console.print("Deviations from the paper:", *[f"  - {d}" for d in report.deviations], sep="\n")
     console.print(f"Report: {report.output_dir}/report.md", highlight=False)
@@ -334,6 +338,43 @@ def data_verify(name: str, data_dir: Path | None, as_json: bool) -> None:
         sys.exit(1)
 
 
+@data.command("audit")
+@click.argument("name")
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
+              help="Folder to audit instead of the linked/fetched one.")
+@click.option("-o", "--output", "output_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Where audit.json and audit.md go (default: under the runs dir).")
+@click.option("--json", "as_json", is_flag=True, help="Print audit.json only.")
+def data_audit(name: str, data_dir: Path | None, output_dir: Path | None, as_json: bool) -> None:
+    """Judge a dataset's published statistics (counts, vocabulary, ...) against its files."""
+    from affrepro.audit import audit_dataset
+
+    report = audit_dataset(_dataset(name), data_dir, output_dir, stage=_stage_printer(as_json))
+    if as_json:
+        _echo_json(report.as_dict())
+        return
+    from rich.table import Table
+
+    from affrepro.audit import number
+
+    table = Table(title=f"dataset audit: {name}")
+    for col in ("claim", "published", "measured", "Δ", "verdict"):
+        table.add_column(col, justify="right" if col in ("published", "measured", "Δ") else "left")
+    for r in report.results:
+        v = r.claim.value
+        table.add_row(r.claim.id, number(v, v), number(r.measured, v), number(r.difference, v, sign=True),
+                      r.verdict.value)
+    _console().print(table)
+    counts = ", ".join(f"{n} {v}" for v, n in report.verdict_counts().items() if n)
+    click.echo(f"{name}: {counts}")
+    for r in report.results:
+        if r.verdict.value != "reproduced":
+            click.echo(f"  {r.claim.id}: {r.verdict.value}: {r.reason}")
+    if report.status == "FAILED":
+        click.echo(report.error or "", err=True)
+        sys.exit(1)
+
+
 @data.command("link")
 @click.argument("name")
 @click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
@@ -452,15 +493,52 @@ def _latest_reports() -> dict[str, dict]:
     return latest
 
 
-def status_markdown(rows, latest: dict[str, dict] | None = None) -> str:
-    lines = ["| paper | class | claims | status |", "|---|---|---|---|"]
+def status_markdown(rows, latest: dict[str, dict] | None = None,
+                    counts: dict[str, dict] | None = None) -> str:
+    """The papers table; ``counts``: claims reproduced / not reproduced on real data per paper
+    (affrepro.ledger), "—" where no real-data run is recorded."""
+    lines = ["| paper | class | claims | reproduced | not reproduced | status |",
+             "|---|---|---|---|---|---|"]
     for r in rows:
         status = r.status + (f" ({r.detail})" if r.detail else "")
         if latest and r.slug in latest:
-            counts = latest[r.slug]["verdicts"]
-            status += "; last run: " + ", ".join(f"{n} {v}" for v, n in counts.items() if n)
-        lines.append(f"| {r.slug} | {r.paper_class} | {r.n_claims} | {status} |")
+            counts_now = latest[r.slug]["verdicts"]
+            status += "; last run: " + ", ".join(f"{n} {v}" for v, n in counts_now.items() if n)
+        rep, nrep = _judged(counts, r.slug)
+        lines.append(f"| {r.slug} | {r.paper_class} | {r.n_claims} | {rep} | {nrep} | {status} |")
     return "\n".join(lines) + "\n"
+
+
+def _judged(counts: dict[str, dict] | None, name: str) -> tuple[str, str]:
+    """(reproduced, not reproduced) as table cells; "—" where no claim was judged on real data."""
+    c = (counts or {}).get(name)
+    if not c or c["reproduced"] + c["not reproduced"] == 0:
+        return "—", "—"
+    return str(c["reproduced"]), str(c["not reproduced"])
+
+
+def audits_markdown(datasets, counts: dict[str, dict] | None = None) -> str:
+    """One row per dataset that carries an audit: its claims and the real-data counts."""
+    lines = ["| dataset | claims | reproduced | not reproduced | papers using it |", "|---|---|---|---|---|"]
+    for ds, n_claims, users in datasets:
+        rep, nrep = _judged(counts, ds)
+        lines.append(f"| {ds} | {n_claims} | {rep} | {nrep} | {', '.join(users) or '—'} |")
+    return "\n".join(lines) + "\n"
+
+
+def _audited_datasets(reg) -> list[tuple[str, int, list[str]]]:
+    users: dict[str, list[str]] = {}
+    for e in reg.reproductions.entries():
+        rep = e.obj
+        try:
+            needed = list(rep.datasets) + [d for c in rep.card.claims for d in c.requires.datasets]
+        except AffreproError:
+            needed = list(rep.datasets)
+        for d in dict.fromkeys(needed):
+            users.setdefault(d, []).append(rep.slug)
+    return [(e.obj.name, len(e.obj.audit.card.claims),
+             sorted(set(users.get(e.obj.name, [])) | set(e.obj.audit.card.papers)))
+            for e in reg.datasets.entries() if e.obj.audit is not None]
 
 
 @cli.command()
@@ -470,7 +548,11 @@ def status_markdown(rows, latest: dict[str, dict] | None = None) -> str:
 @click.option("--runs/--no-runs", default=True,
               help="Describe this machine and each paper's last run (--no-runs: a fresh install, "
                    "as in the README).")
-def report(run: Path | None, as_md: bool, as_json: bool, runs: bool) -> None:
+@click.option("--audits", "audits_only", is_flag=True, help="The dataset-audit table instead of the papers.")
+@click.option("--record", is_flag=True,
+              help="Write this machine's latest real-data counts into the shipped ledger "
+                   "(core/real_data_verdicts.json) that a fresh install and the README show.")
+def report(run: Path | None, as_md: bool, as_json: bool, runs: bool, audits_only: bool, record: bool) -> None:
     """A status table across all papers, or one run's report (RUN: its folder or report.json)."""
     if run is not None:
         from affrepro.errors import MalformedFileError
@@ -488,13 +570,30 @@ def report(run: Path | None, as_md: bool, as_json: bool, runs: bool) -> None:
         return
     from affrepro.status import paper_status
 
+    from affrepro import ledger, paths
+
     reg = _state().registries
+    here = ledger.latest_runs(paths.runs_dir()) if runs or record else {"papers": {}, "datasets": {}}
+    if record:
+        path = ledger.record(here, ledger.ledger_path())
+        click.echo(f"recorded {len(here['papers'])} papers and {len(here['datasets'])} dataset audits in {path}",
+                   err=True)
+    counts = ledger.merged(here, ledger.load_ledger()) if runs else ledger.load_ledger()
+    if audits_only:
+        audited = _audited_datasets(reg)
+        if as_json:
+            _echo_json([{"dataset": d, "claims": n, "papers": u, "real_data": counts["datasets"].get(d)}
+                        for d, n, u in audited])
+        else:
+            click.echo(audits_markdown(audited, counts["datasets"]), nl=False)
+        return
     rows = [paper_status(r, reg, here=runs) for r in reg.reproductions]
     latest = _latest_reports() if runs else {}
     if as_json:
-        _echo_json([{**r.as_dict(), "last_run": latest.get(r.slug, {}).get("verdicts")} for r in rows])
+        _echo_json([{**r.as_dict(), "last_run": latest.get(r.slug, {}).get("verdicts"),
+                     "real_data": counts["papers"].get(r.slug)} for r in rows])
     else:
-        click.echo(status_markdown(rows, latest), nl=False)
+        click.echo(status_markdown(rows, latest, counts["papers"]), nl=False)
 
 
 def add_plugin_commands(group: click.Group, state) -> None:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from affrepro.errors import DataError
 
 if TYPE_CHECKING:
+    from affrepro.audit import DatasetAudit
     from affrepro.card import Card, EvaluationProtocol
     from affrepro.registry import Registries
 
@@ -84,6 +85,7 @@ class Dataset:
     synthesize: Callable[[Path, int], None] | None = None
     mirror_name: str | None = None
     auto_fetch: bool = True  # False: `reproduce` never downloads it (large), `data fetch` does
+    audit: DatasetAudit | None = None  # its published statistics as claims (affrepro.audit)
 
     @classmethod
     def licensed_in(cls, module: str, **fields: Any) -> Dataset:

@@ -9,6 +9,7 @@ from typing import Any
 
 from affrepro.claims import ClaimResult, Verdict
 from affrepro.fileio import atomic_write_json, atomic_write_text
+from affrepro.formatting import fmt, fmt_diff
 
 REPORT_VERSION = 1
 
@@ -28,6 +29,7 @@ class Report:
     deviations: list[str]
     records: dict[str, float] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)
+    audits: list[dict[str, Any]] = field(default_factory=list)  # affrepro.audit, one per dataset
     started: str = ""
     finished: str = ""
     duration_s: float = 0.0
@@ -51,6 +53,7 @@ class Report:
             "verdicts": self.verdict_counts(),
             "records": {k: v for k, v in self.records.items() if math.isfinite(v)},
             "details": self.details,
+            "dataset_audits": self.audits,
             "seeds": self.seeds,
             "device": self.device,
             "versions": self.versions,
@@ -74,21 +77,6 @@ class Report:
         j = atomic_write_json(folder / "report.json", self.as_dict())
         m = atomic_write_text(folder / "report.md", self.to_markdown())
         return j, m
-
-
-def fmt(value: float | None, digits: int = 4, sign: str = "") -> str:
-    """4 decimals for scores; whole numbers (counts) without decimals once they are large."""
-    if value is None:
-        return "—"
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if abs(value) >= 1000 and float(value).is_integer():
-        return f"{value:{sign},.0f}"
-    return f"{value:{sign}.{digits}f}"
-
-
-def fmt_diff(value: float | None, digits: int = 4) -> str:
-    return fmt(value, digits, sign="+")
 
 
 def render_markdown(d: dict[str, Any]) -> str:
@@ -116,6 +104,12 @@ def render_markdown(d: dict[str, Any]) -> str:
     if d.get("records"):
         lines += ["", "## Other measured results (not claims)", "", "| name | value |", "|---|---|"]
         lines += [f"| {k} | {fmt(v, 6)} |" for k, v in d["records"].items()]
+    if d.get("dataset_audits"):
+        from affrepro.audit import render_markdown as render_audit
+
+        lines += ["", "## Dataset audits (the published statistics of the data this paper uses)", ""]
+        for a in d["dataset_audits"]:
+            lines += [render_audit(a, level=3)]
     lines += ["", "## Deviations from the paper", ""]
     lines += [f"- {x}" for x in d["deviations"]] or ["- none"]
     lines += ["", "## Data", ""]

@@ -113,6 +113,10 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
     datasets = [registries.datasets.get(n) for n in needed]
     with tempfile.TemporaryDirectory(prefix="affrepro-") as scratch:
         resolution = resolve_data(datasets, overrides, dry_run, Path(scratch), seeds[0], stage)
+        from affrepro.audit import report_audits
+
+        audits = report_audits(slug, registries, datasets, resolution, dry_run, stage, resolve=lambda more: (
+            resolve_data(more, overrides, dry_run, Path(scratch), seeds[0], stage)))
 
         results: dict[str, ClaimResult] = {}
         measurable: list[str] = []
@@ -168,7 +172,7 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
                 seeds=list(seeds), device=device, versions=dict(ident["packages"]),
                 hardware={k: v for k, v in ident.items() if k != "packages"},
                 data=resolution.info, deviations=ctx.deviations, records=ctx.records,
-                details=ctx.details, started=started, finished=_now(),
+                details=ctx.details, audits=audits, started=started, finished=_now(),
                 duration_s=time.perf_counter() - t0,
                 run_id=run.run_id, tracking_uri=run.uri, output_dir=str(out), error=error,
             )

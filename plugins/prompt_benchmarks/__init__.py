@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from affrepro import hookimpl
+from affrepro.audit import DatasetAudit
 from affrepro.components import DataFile, Dataset
 
 DATASET = "negativeprompt"
@@ -30,6 +31,8 @@ def dataset() -> Dataset:
         homepage="https://github.com/wangxu0820/NegativePrompt",
         files=tuple(DataFile(name, sha, RAW + name) for name, sha in FILES),
         synthesize=_synthesize,
+        audit=DatasetAudit(Path(__file__).with_name("negativeprompt_audit.toml"),
+                           "affrepro.plugins.prompt_benchmarks.audits:negativeprompt"),
     )
 
 

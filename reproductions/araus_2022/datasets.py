@@ -16,6 +16,9 @@ real-data extension.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
+from affrepro.audit import DatasetAudit
 from affrepro.components import DataFile, Dataset
 from affrepro.lazy import lazy
 
@@ -96,6 +99,8 @@ ARAUS_SOUNDSCAPES = Dataset(
     verify=lazy(f"{_HERE}.loaders:verify_soundscapes"),
     synthesize=lazy(f"{_HERE}.synthetic:write_soundscapes_only"),
     mirror_name="araus",
+    audit=DatasetAudit(Path(__file__).with_name("araus_soundscapes_audit.toml"),
+                       "affrepro.reproductions.araus_2022.audits:araus_soundscapes"),
 )
 
 # -- International Soundscape Database ------------------------------------------------

@@ -3,6 +3,7 @@ prompts in Automatic Depression Detection from Clinical Interviews" (ClinicalNLP
 from __future__ import annotations
 
 from affrepro import hookimpl
+from affrepro.components import Metric
 
 
 @hookimpl
@@ -11,3 +12,20 @@ def register_datasets(register):
 
     register(PUBLIC)
     register(TRANSCRIPTS)
+
+
+def _report_cell(column: str):
+    def cell(y_true, y_pred, row: str = "macro avg") -> float:
+        from sklearn.metrics import classification_report
+
+        return float(classification_report(y_true, y_pred, output_dict=True, zero_division=0)[row][column])
+    return cell
+
+
+@hookimpl
+def register_metrics(register):
+    for column, name in (("precision", "precision"), ("recall", "recall"), ("f1-score", "f1")):
+        register(Metric(f"classification_report_{name}", _report_cell(column), True,
+                        f"one {column} cell of sklearn's classification_report (row: a class label, "
+                        "'macro avg' or 'weighted avg'); precision = TP/(TP+FP), recall = TP/(TP+FN), "
+                        "f1 = 2PR/(P+R), macro = unweighted mean over classes, weighted = support-weighted"))

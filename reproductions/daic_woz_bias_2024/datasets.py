@@ -40,6 +40,10 @@ PUBLIC_FILES = (
              _RAW + _PART + "results_predictions.json"),
     DataFile("Participant_P-GCN_words.csv", "dee275eb600ad163506a251e32cb523b6b9054b76968210c2c2a77de11026dd7",
              _RAW + _PART + "words.csv"),
+    DataFile("Ellie_E-GCN_db.sqlite3", "816af24449313e19247496f4dd2c3f9891475121ded23495e713ef262d4c5e2d",
+             _RAW + _ELLIE + "db.sqlite3"),
+    DataFile("Participant_P-GCN_db.sqlite3", "e12f321b5355ebcb0b1917cc6f8649e6ea832db0d962134dbe526729d8cd088d",
+             _RAW + _PART + "db.sqlite3"),
 )
 
 SPLIT_SIZES = {"train": 107, "dev": 35}

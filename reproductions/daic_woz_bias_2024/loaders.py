@@ -167,3 +167,48 @@ def verify_transcripts(folder: Path, id_lists: Path | None = None) -> list[Probl
                         problems.append(Problem(str(path), f"label {label!r} but {split}_IDS.txt row {n} has "
                                                 f"category {cat}", n, "label"))
     return problems
+
+
+@dataclass(frozen=True)
+class StudyBest:
+    study_name: str
+    direction: str
+    n_complete: int
+    best_value: float
+    best_trials: list[int]  # trial numbers reaching the best value (ties included)
+
+
+def read_optuna_best(path: Path) -> StudyBest:
+    """The best COMPLETE trial of the single-objective Optuna study in ``db.sqlite3``, read
+    with the standard library's sqlite3 (read-only; nothing is unpickled)."""
+    import sqlite3
+
+    if not path.is_file():
+        raise MalformedFileError(path, "file not found")
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise MalformedFileError(path, f"cannot open as SQLite: {exc}") from None
+    try:
+        studies = con.execute("SELECT study_id, study_name FROM studies").fetchall()
+        if len(studies) != 1:
+            raise MalformedFileError(path, f"expected one Optuna study, found {len(studies)}")
+        study_id, name = studies[0]
+        dirs = con.execute("SELECT direction FROM study_directions WHERE study_id = ? ORDER BY objective",
+                           (study_id,)).fetchall()
+        if len(dirs) != 1 or dirs[0][0] not in ("MAXIMIZE", "MINIMIZE"):
+            raise MalformedFileError(path, f"expected one MAXIMIZE/MINIMIZE objective, got {dirs}",
+                                     column="study_directions.direction")
+        rows = con.execute(
+            "SELECT t.number, v.value FROM trials t JOIN trial_values v ON v.trial_id = t.trial_id "
+            "WHERE t.study_id = ? AND t.state = 'COMPLETE' AND v.objective = 0 AND v.value_type = 'FINITE'",
+            (study_id,)).fetchall()
+    except sqlite3.DatabaseError as exc:
+        raise MalformedFileError(path, f"not an Optuna study database: {exc}") from None
+    finally:
+        con.close()
+    if not rows:
+        raise MalformedFileError(path, "the study has no COMPLETE trial with a finite value")
+    pick = max if dirs[0][0] == "MAXIMIZE" else min
+    best = pick(v for _, v in rows)
+    return StudyBest(name, dirs[0][0], len(rows), float(best), sorted(n for n, v in rows if v == best))

@@ -13,9 +13,25 @@ import math
 
 from affrepro.errors import DataError
 from affrepro.reproductions.daic_woz_bias_2024.loaders import (
-    read_classification_report, read_id_list, read_predictions)
+    read_classification_report, read_id_list, read_optuna_best, read_predictions)
 
 MODELS = {"ellie": "Ellie_E-GCN", "participant": "Participant_P-GCN"}
+_ROWS = {"0": "class0", "1": "class1", "macro avg": "macro", "weighted avg": "weighted"}
+_CELLS = {"precision": "precision", "recall": "recall", "f1-score": "f1"}
+
+
+def report_cells(model: str, y_true: list[int], y_pred: list[int]) -> dict[str, float]:
+    """Every cell of sklearn's classification report (the authors' tool) as claim ids
+    ``<model>.report.<class0|class1|macro|weighted>.<precision|recall|f1>`` and
+    ``<model>.report.accuracy``."""
+    from sklearn.metrics import classification_report
+
+    rep = classification_report(y_true, y_pred, output_dict=True, zero_division=0)
+    cells = {f"{model}.report.accuracy": float(rep["accuracy"])}
+    for row, rname in _ROWS.items():
+        for col, cname in _CELLS.items():
+            cells[f"{model}.report.{rname}.{cname}"] = float(rep[row][col])
+    return cells
 
 
 def ensemble_and(pred_a: list[int], pred_b: list[int]) -> list[int]:
@@ -62,7 +78,20 @@ def run(ctx) -> dict[str, float]:
     ctx.note("ensemble_rule", "P-GCN ^ E-GCN (logical AND of the two models' predictions)")
     ctx.note("dev_predictions", {"y_true": y_true, **{k: v for k, v in y_pred.items()}})
 
+    cells: dict[str, float] = {}
+    for k, p in y_pred.items():
+        cells.update(report_cells(k, y_true, p))
+    studies = {}
+    for k, prefix in MODELS.items():
+        best = read_optuna_best(root / f"{prefix}_db.sqlite3")
+        studies[k] = {"study": best.study_name, "direction": best.direction, "complete_trials": best.n_complete,
+                      "best_value": best.best_value, "best_trial_numbers": best.best_trials,
+                      "equals_released_predictions_macro_f1": math.isclose(best.best_value, scores[k], abs_tol=1e-12)}
+        cells[f"{k}.optuna-best-trial"] = best.best_value
+    ctx.note("optuna_studies", studies)
+
     measured = {
+        **cells,
         "ellie-only-macro-f1": scores["ellie"],
         "participant-only-macro-f1": scores["participant"],
         "ensemble-macro-f1": scores["ensemble"],

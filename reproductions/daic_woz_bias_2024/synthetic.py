@@ -64,6 +64,38 @@ def write_public(folder: Path, seed: int = 0) -> None:
         words = "".join(f"{w},{rng.choice(['positive', 'negative'])},{0.5 + rng.random() / 100}\n"
                         for w in _WORDS)
         atomic_write_text(folder / f"{prefix}_words.csv", words)
+    study_rng = np.random.default_rng(seed + 1)  # separate draws: the files above stay as they were
+    for prefix, study in (("Ellie_E-GCN", "13_induct-gcn[original-features-1]"),
+                          ("Participant_P-GCN", "21_induct-gcn[original-features250]")):
+        best = json.loads((folder / f"{prefix}_results.json").read_text())["macro avg"]["f1-score"]
+        values = [best] + [float(best * study_rng.uniform(0.7, 1.0)) for _ in range(9)]
+        write_optuna_study(folder / f"{prefix}_db.sqlite3", study, values)
+
+
+def write_optuna_study(path: Path, study: str, values: list[float]) -> None:
+    """An Optuna study database (the tables the loader reads) with one COMPLETE trial per value."""
+    import os
+    import sqlite3
+
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.unlink(missing_ok=True)
+    con = sqlite3.connect(tmp)
+    with con:
+        con.executescript(
+            "CREATE TABLE studies (study_id INTEGER PRIMARY KEY, study_name VARCHAR(512) NOT NULL);"
+            "CREATE TABLE study_directions (study_direction_id INTEGER PRIMARY KEY, direction VARCHAR(8) NOT NULL,"
+            " study_id INTEGER NOT NULL, objective INTEGER NOT NULL);"
+            "CREATE TABLE trials (trial_id INTEGER PRIMARY KEY, number INTEGER, study_id INTEGER,"
+            " state VARCHAR(8) NOT NULL, datetime_start DATETIME, datetime_complete DATETIME);"
+            "CREATE TABLE trial_values (trial_value_id INTEGER PRIMARY KEY, trial_id INTEGER NOT NULL,"
+            " objective INTEGER NOT NULL, value FLOAT, value_type VARCHAR(7) NOT NULL);")
+        con.execute("INSERT INTO studies VALUES (1, ?)", (study,))
+        con.execute("INSERT INTO study_directions VALUES (1, 'MAXIMIZE', 1, 0)")
+        for i, v in enumerate(values):
+            con.execute("INSERT INTO trials VALUES (?, ?, 1, 'COMPLETE', NULL, NULL)", (i + 1, i))
+            con.execute("INSERT INTO trial_values VALUES (?, ?, 0, ?, 'FINITE')", (i + 1, i + 1, v))
+    con.close()
+    os.replace(tmp, path)
 
 
 def write_transcripts(folder: Path, seed: int = 0, id_rows_by_split: dict | None = None) -> None:

@@ -23,7 +23,7 @@ def test_list_json(cli_runner):
     assert res.exit_code == 0
     rows = {r["slug"]: r for r in json.loads(res.stdout)}
     daic = rows["daic-woz-bias-2024"]
-    assert daic["claims"] == 5 and daic["class"] == "A" and daic["status"] == "runnable here"
+    assert daic["claims"] == 46 and daic["class"] == "A" and daic["status"] == "runnable here"
 
 
 def test_show_renders_the_card(cli_runner):
@@ -85,7 +85,7 @@ def test_data_commands(cli_runner, mirror, tmp_path):
     res = cli_runner("data", "fetch", "daic-woz-bias", "--json")
     assert res.exit_code == 0
     fetched = json.loads(res.stdout)
-    assert len(fetched["fetched"]) == 8
+    assert len(fetched["fetched"]) == 10  # with the two Optuna study databases
     assert cli_runner("data", "verify", "daic-woz-bias").exit_code == 0
     assert cli_runner("data", "path", "daic-woz-bias").output.strip() == fetched["path"]
 
@@ -119,7 +119,7 @@ def test_plugins_check_on_the_builtin_paper(cli_runner, no_mirror):
 
 def test_report_status_table(cli_runner):
     res = cli_runner("report", "--md", "--no-runs")
-    assert res.exit_code == 0 and "| daic-woz-bias-2024 | A | 5 |" in res.output
+    assert res.exit_code == 0 and "| daic-woz-bias-2024 | A | 46 | 44 | 0 |" in res.output  # counts: the shipped ledger
 
 
 def test_reproduce_prints_each_skip_reason_once(cli_runner, tmp_path):
@@ -131,3 +131,12 @@ def test_reproduce_prints_each_skip_reason_once(cli_runner, tmp_path):
     assert text.count("needs dataset 'omg-empathy'") == 1
     assert "all 14 claims: needs dataset 'omg-empathy'" in text
     assert ".;" not in text
+
+
+def test_data_audit_command(cli_runner, mirror, tmp_path):
+    res = cli_runner("data", "audit", "negativeprompt", "--json", "-o", str(tmp_path / "a"))
+    assert res.exit_code == 0, res.output
+    d = json.loads(res.stdout)
+    assert d["verdicts"]["reproduced"] == 2 and (tmp_path / "a" / "audit.md").is_file()
+    res = cli_runner("data", "audit", "natural-hazards")
+    assert res.exit_code == 1 and "publishes no statistics" in res.output

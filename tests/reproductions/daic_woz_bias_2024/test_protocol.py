@@ -60,6 +60,12 @@ def test_reproduce_reproduces_the_three_published_scores(real, tmp_path, trackin
     assert checks["participant_results_json_agrees"]
     assert report.deviations == []
     assert report.data["daic-woz-bias"]["sha256"]["dev_IDS.txt"].startswith("0a5666ee")
+    # every cell of the README's three classification reports, and both studies' best trials
+    cells = [r for r in report.results if ".report." in r.claim.id or "optuna" in r.claim.id]
+    assert len(cells) == 41 and all(r.verdict.value == "reproduced" for r in cells)
+    assert by_id["ensemble.report.class1.recall"].measured == pytest.approx(10 / 12)
+    studies = report.details["optuna_studies"]
+    assert studies["ellie"]["complete_trials"] == 100 and studies["ellie"]["best_trial_numbers"][0] == 51
 
     from mlflow.tracking import MlflowClient
 
@@ -78,6 +84,31 @@ def test_a_tampered_file_is_refused_by_checksum(real, tmp_path, no_mirror):
     report = reproduce(SLUG, data_dirs={"daic-woz-bias": copy}, output_dir=tmp_path / "o", track=False)
     ellie = report.results[0]
     assert ellie.verdict.value == "skipped" and "sha256" in ellie.reason
+
+
+def test_report_cells_match_the_authors_released_reports(real):
+    from affrepro.reproductions.daic_woz_bias_2024.protocol import report_cells
+
+    for model, prefix in (("ellie", "Ellie_E-GCN"), ("participant", "Participant_P-GCN")):
+        p = read_predictions(real / f"{prefix}_results_predictions.json")
+        released = json.loads((real / f"{prefix}_results.json").read_text())
+        cells = report_cells(model, p.y_true, p.y_pred)
+        assert cells[f"{model}.report.class0.precision"] == pytest.approx(released["0"]["precision"], abs=1e-12)
+        assert cells[f"{model}.report.weighted.f1"] == pytest.approx(released["weighted avg"]["f1-score"], abs=1e-12)
+        assert cells[f"{model}.report.accuracy"] == pytest.approx(released["accuracy"], abs=1e-12)
+
+
+def test_optuna_best_trial_with_ties_from_a_study_database(tmp_path):
+    from affrepro.reproductions.daic_woz_bias_2024.loaders import read_optuna_best
+    from affrepro.reproductions.daic_woz_bias_2024.synthetic import write_optuna_study
+
+    db = tmp_path / "db.sqlite3"
+    write_optuna_study(db, "s", [0.5, 0.9, 0.7, 0.9])
+    best = read_optuna_best(db)
+    assert (best.best_value, best.best_trials, best.n_complete) == (0.9, [1, 3], 4)
+    (tmp_path / "not.sqlite3").write_text("hello")
+    with pytest.raises(Exception, match="not.sqlite3"):
+        read_optuna_best(tmp_path / "not.sqlite3")
 
 
 def test_dry_run_needs_no_network_and_no_data(tmp_path, no_mirror):
