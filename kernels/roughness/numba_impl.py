@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 N_CHANNELS = 47
 
@@ -126,4 +126,119 @@ def combine(g_spec, hweight, h0, n, gz, c_r, mod_floor):
             rs[f, c] = gz[c] * v * v
             tot += rs[f, c]
         r[f] = c_r * tot
+    return r, rs
+
+
+# ---------------------------------------------------------------------------------------
+# Issue 24: the same steps, parallel over frames, with two fewer costs per frame:
+# - the slope gains 10^(sl/20) 20 uPa / |X_k| of one component fall (rise) by a constant
+#   factor per channel (the slope in dB/Bark times 0.5 Bark), so each component takes
+#   one power per side and a product per channel instead of a power per channel (the
+#   product drifts by about one rounding per channel: ~1e-15 relative);
+# - the (F, 47, nb + 1) excitation buffer is zeroed once per call; afterwards only the
+#   bins a row was given are cleared again (a channel's excitation spans ~5 % of them).
+# The threshold tests use the slope levels computed exactly as above.
+# ---------------------------------------------------------------------------------------
+@njit(cache=True)
+def _excite_frame(spec, a0, threshold, bark, s2_base, ch_low, ch_high, min_excit, s_low,
+                  q_low, ex, kmin, kmax, active):
+    nb = spec.shape[0]
+    floor = min_excit.min()
+    for c in range(N_CHANNELS):  # clear what the previous frame in these rows wrote
+        for k in range(kmin[c], kmax[c] + 1):
+            ex[c, k] = 0.0
+        kmin[c] = nb + 1
+        kmax[c] = -1
+        active[c] = False
+    for k in range(nb):
+        x = a0[k] * spec[k]
+        m = abs(x)
+        if m == 0.0:
+            continue
+        lv = 20.0 * math.log10(m / 2e-5)
+        if not lv > threshold[k]:
+            continue
+        b = bark[k]
+        lo = ch_low[k]
+        hi = ch_high[k]
+        xh = x * (1.0 if k == 0 else 0.5)
+        for c in (lo, hi):
+            if 0 <= c < N_CHANNELS:
+                ex[c, k] = xh
+                active[c] = True
+                kmin[c] = min(kmin[c], k)
+                kmax[c] = k
+        top = min(lo, N_CHANNELS) - 1
+        if top >= 0:
+            amp = math.pow(10.0, 0.05 * ((s_low * (b - (top + 2) * 0.5)) + lv)) * 2e-5 / m
+            for c in range(top, -1, -1):
+                sl = (s_low * (b - (c + 2) * 0.5)) + lv
+                if sl <= floor:
+                    break
+                if sl > min_excit[c + 1]:
+                    ex[c, k] = (amp * x) * (1.0 if k == 0 else 0.5)
+                    active[c] = True
+                    kmin[c] = min(kmin[c], k)
+                    kmax[c] = k
+                amp *= q_low
+        first = max(hi + 1, 0)
+        if first < N_CHANNELS:
+            s2 = min(s2_base[k] + 0.2 * lv, 0.0)
+            amp = math.pow(10.0, 0.05 * ((s2 * (first * 0.5 - b)) + lv)) * 2e-5 / m
+            q_up = math.pow(10.0, 0.025 * s2)
+            for c in range(first, N_CHANNELS):
+                sl = (s2 * (c * 0.5 - b)) + lv
+                if sl <= floor:
+                    break
+                if sl > min_excit[c - 1]:
+                    ex[c, k] = (amp * x) * (1.0 if k == 0 else 0.5)
+                    active[c] = True
+                    kmin[c] = min(kmin[c], k)
+                    kmax[c] = k
+                amp *= q_up
+
+
+@njit(cache=True, parallel=True)
+def excitation_block(spec, a0, threshold, bark, s2_base, ch_low, ch_high, min_excit, s_low,
+                     ex, kmin, kmax, active):
+    """(F, nb) frame spectra -> ``ex`` (F * 47, nb + 1) one-sided excitation spectra
+    (bins >= 1 halved), ``active`` (F * 47); frames in parallel. ``ex`` must hold zeros
+    except rows' bins kmin..kmax from the previous call (cleared here first)."""
+    q_low = math.pow(10.0, 0.025 * s_low)
+    for f in prange(spec.shape[0]):
+        r0 = f * N_CHANNELS
+        r1 = r0 + N_CHANNELS
+        _excite_frame(spec[f], a0, threshold, bark, s2_base, ch_low, ch_high, min_excit,
+                      s_low, q_low, ex[r0:r1], kmin[r0:r1], kmax[r0:r1], active[r0:r1])
+
+
+@njit(cache=True, parallel=True)
+def rectify_center_par(env):
+    """In place over (M, n): ``e = |e| - mean|e|``; returns the means h0 (M,); rows in
+    parallel."""
+    m, n = env.shape
+    h0 = np.empty(m)
+    for r in prange(m):
+        s = 0.0
+        for t in range(n):
+            v = abs(env[r, t])
+            env[r, t] = v
+            s += v
+        mean = s / n
+        h0[r] = mean
+        for t in range(n):
+            env[r, t] -= mean
+    return h0
+
+
+@njit(cache=True, parallel=True)
+def combine_par(g_spec, hweight, h0, n, gz, c_r, mod_floor):
+    """:func:`combine` with the frames in parallel (the same arithmetic, frame by frame)."""
+    nf = g_spec.shape[0]
+    r = np.empty(nf)
+    rs = np.empty((nf, N_CHANNELS))
+    for f in prange(nf):
+        rf, rsf = combine(g_spec[f:f + 1], hweight, h0[f:f + 1], n, gz, c_r, mod_floor)
+        r[f] = rf[0]
+        rs[f] = rsf[0]
     return r, rs

@@ -7,9 +7,9 @@ LCF, ...) and one-third-octave band levels, as used for the ARAUS ``_r`` feature
   The averager starts from the mean square of the first ``tau`` seconds (no rise from
   -inf at t = 0; the price: an event inside those first ``tau`` seconds is counted
   twice, as if it had also happened just before the start). Backends: ``"reference"``
-  (SciPy sosfilt + lfilter, float64), ``"numba"`` (per channel: each weighting section
-  over the whole channel in a tight loop, then squaring and the average in one pass;
-  channels in parallel); ``"auto"`` = Numba, falling back to the reference with a
+  (SciPy sosfilt + lfilter, float64), ``"numba"`` (per channel one pass: the weighting
+  sections, the square and the average per sample with the state in registers, so the
+  sections' recursions overlap; channels in parallel); ``"auto"`` = Numba, falling back to the reference with a
   warning. No Triton version (a recursive filter
   per channel has no parallelism for a GPU to use on one or two channels).
 - :func:`third_octave_levels`: IEC 61260-1 base-10 one-third-octave band levels over the
@@ -70,6 +70,11 @@ def _run_numba(x, fs, weighting, tau):
     sos = np.ascontiguousarray(weighting_sos(weighting, fs))
     a = reference.time_coefficient(fs, tau)
     n0 = max(1, min(shape[-1], int(round(tau * fs))))
+    if sos.shape[0] <= 3:  # A, C, Z: one fused pass (identity sections pad to three)
+        sos3 = np.zeros((3, 6))
+        sos3[:, 0] = sos3[:, 3] = 1.0
+        sos3[:sos.shape[0]] = sos
+        return numba_impl.mean_square_fused(flat, sos3, a, n0).reshape(shape)
     return numba_impl.mean_square_2d(flat, sos, a, n0).reshape(shape)
 
 

@@ -40,9 +40,11 @@
 
 Backends: ``"reference"`` (NumPy/SciPy float64, Python loops over time steps: slow, for
 checking) and ``"numba"`` (stationary: the slopes for all spectra in parallel; time-
-varying: one fused pass per (channel, band) for filter+square+smooth, the decay network
-per (channel, critical band), the slopes of all steps in parallel); ``"auto"`` = Numba
-with fallback. No Triton backend: every step is a recursion along time per channel and
+varying: one fused pass per (channel, band) for filter+square+smooth with the state in
+registers (C x 28 parallel tasks), the decay network per (channel, critical band), the
+slopes of all steps in parallel, N'(z) filled only at the kept 2 ms steps, no
+allocation per step); ``"auto"`` = Numba with fallback. The issue-7 Numba driver stays
+in :mod:`.baseline` for the benchmarks. No Triton backend: every step is a recursion along time per channel and
 band (56 independent recursions for a binaural signal), nothing a GPU could use.
 """
 from __future__ import annotations
@@ -157,22 +159,17 @@ def _tv_numba(x48, field):
         raise BackendUnavailableError(f"numba backend needs numba: {exc}") from exc
     from affrepro.kernels.zwicker import reference as ref
 
-    import numba
-
     lead = x48.shape[:-1]
     flat = np.ascontiguousarray(x48.reshape(-1, x48.shape[-1]), dtype=np.float64)
-    # one task per channel when there are enough channels for the threads, else the
-    # bands of each channel split into groups
-    groups = max(1, min(ref.N_BANDS, -(-numba.get_num_threads() // max(1, len(flat)))))
-    levels = numba_impl.tv_levels_2d(flat, np.ascontiguousarray(ref.tv_filterbank_sos()),
-                                     ref.TV_GAIN, ref.tv_smoothing_coefficients(),
-                                     ref.LEVEL_DECIMATION, ref.LEVEL_FLOOR, 4e-10, groups)
-    core = numba_impl.core_loudness_2d(
+    levels = numba_impl.tv_levels_bands(flat, np.ascontiguousarray(ref.tv_filterbank_sos()),
+                                        ref.TV_GAIN, ref.tv_smoothing_coefficients(),
+                                        ref.LEVEL_DECIMATION, ref.LEVEL_FLOOR, 4e-10)
+    core = numba_impl.core_loudness_rows(
         levels.reshape(-1, ref.N_BANDS), field == "diffuse", ref.RAP, ref.DLL, ref.LTQ,
         ref.A0, ref.DDF, ref.DCB).reshape(levels.shape[:-1] + (21,))
-    core = numba_impl.nl_decay_3d(core, ref.nl_coefficients(), ref.INNER_STEPS)
-    tot, spec = numba_impl.slopes_tv(core, ref.ZUP, ref.RNS, np.ascontiguousarray(ref.USL),
-                                     ref.OUT_DECIMATION)
+    core = numba_impl.nl_decay_fast(core, ref.nl_coefficients(), ref.INNER_STEPS)
+    tot, spec = numba_impl.slopes_tv_fast(core, ref.ZUP, ref.RNS,
+                                          np.ascontiguousarray(ref.USL), ref.OUT_DECIMATION)
     tot = np.ascontiguousarray(ref.round_loudness(tot))
     a1, a2 = (float(np.exp(-1.0 / (ref.LEVEL_RATE * ref.INNER_STEPS * tau)))
               for tau in ref.TW_TAUS)
