@@ -25,10 +25,10 @@ tested signals, up to 2e-9 where a channel's envelope is pure rounding noise (it
 correlation is set to 0 here; see :mod:`affrepro.kernels.roughness.reference`).
 
 Backends: ``"reference"`` (NumPy, a Python loop over frames), ``"numba"`` (the per-bin
-and per-channel loops compiled, frames in parallel; each component's slope gains as a
-geometric progression over the channels (one power per side instead of one per
-channel); the excitation buffer cleared only where it was written; the FFTs batched in
-SciPy on all Numba threads); ``"auto"`` = Numba with fallback to the reference. The
+and per-channel loops compiled; blocks of frames on ``numba.get_num_threads()`` Python
+threads (the FFTs and the nogil loops release the GIL); each component's slope gains as
+a geometric progression over the channels (one power per side instead of one per
+channel); the excitation buffer cleared only where it was written); ``"auto"`` = Numba with fallback to the reference. The
 two FFTs of 0.2 fs points per channel and frame (94 per frame) are most of the time
 that is left. The issue-7 Numba driver stays in :mod:`.baseline` for the benchmarks.
 No Triton backend.
@@ -91,14 +91,64 @@ def _validate(x: Any, fs: Any, overlap: Any):
     return arr, fs_f, frame_hop(fs_f, ov)
 
 
-def _numba_roughness(x, fs: float, hop: int):
+class _Block:
+    """The buffers one thread reuses for its blocks of frames: the excitation spectra,
+    zeroed once, of which :func:`numba_impl.excitation_block` clears only what it wrote."""
+
+    def __init__(self, frames: int, nb: int):
+        import numpy as np
+
+        from affrepro.kernels.roughness.reference import N_CHANNELS
+
+        rows = frames * N_CHANNELS
+        self.ex = np.zeros((rows, nb + 1), dtype=np.complex128)
+        self.kmin = np.zeros(rows, dtype=np.int64)
+        self.kmax = np.full(rows, -1, dtype=np.int64)
+        self.active = np.empty(rows, dtype=np.bool_)
+
+
+def _roughness_frames(view, which, nfr, st, buf, r, rs):
+    """R and R'(z) of the frames ``which`` (indices into rows x frames), in place."""
     import numpy as np
     import scipy.fft as sfft
+
+    from affrepro.kernels.roughness import numba_impl as nb
+    from affrepro.kernels.roughness import reference as ref
+
+    nch = ref.N_CHANNELS
+    nf = which.size
+    rows = nf * nch
+    frames = view[which // nfr, which % nfr] * st.window
+    spec = sfft.rfft(frames, axis=-1)[:, :st.nb]
+    spec *= ref.SPECTRUM_GAIN
+    nb.excitation_block(np.ascontiguousarray(spec), st.a0, st.threshold, st.bark, st.s2_base,
+                        st.ch_low, st.ch_high, st.min_excit, ref.S_LOW, buf.ex[:rows],
+                        buf.kmin[:rows], buf.kmax[:rows], buf.active[:rows])
+    act = buf.active[:rows]
+    g = np.zeros((rows, st.h_last), dtype=np.complex128)
+    h0 = np.zeros(rows)
+    if act.any():
+        everyone = bool(act.all())
+        env = sfft.irfft(buf.ex[:rows] if everyone else buf.ex[:rows][act], st.n, axis=-1,
+                         norm="forward")
+        h0_act = nb.rectify_center(env)
+        g_act = sfft.rfft(env, axis=-1)[:, :st.h_last]
+        if everyone:
+            g[:], h0[:] = g_act, h0_act
+        else:
+            g[act], h0[act] = g_act, h0_act
+    r[which], rs[which] = nb.combine(g.reshape(nf, nch, st.h_last), st.hweight,
+                                     h0.reshape(nf, nch), float(st.n), ref.GZ, ref.C_R,
+                                     ref.MOD_FLOOR)
+
+
+def _numba_roughness(x, fs: float, hop: int):
+    import numpy as np
 
     try:
         import numba
 
-        from affrepro.kernels.roughness import numba_impl as nb
+        from affrepro.kernels.roughness import numba_impl  # noqa: F401 (numba is there)
     except ImportError as exc:
         raise BackendUnavailableError(f"numba backend needs numba: {exc}") from exc
     from affrepro.kernels.roughness import reference as ref
@@ -108,45 +158,28 @@ def _numba_roughness(x, fs: float, hop: int):
     lead = x.shape[:-1]
     flat = np.ascontiguousarray(x.reshape(-1, x.shape[-1]))
     nfr = starts.size
-    workers = max(1, numba.get_num_threads())
     # a view: (rows, frames, nperseg); each block of frames is gathered (copied) in turn
     view = np.lib.stride_tricks.sliding_window_view(flat, st.nperseg, axis=-1)[:, ::hop]
     total = flat.shape[0] * nfr
     r = np.empty(total)
     rs = np.empty((total, ref.N_CHANNELS))
-    nch = ref.N_CHANNELS
     block = min(BLOCK_FRAMES, total)
-    # zeroed once; excitation_block clears only the bins each row was given before
-    ex = np.zeros((block * nch, st.nb + 1), dtype=np.complex128)
-    kmin = np.zeros(block * nch, dtype=np.int64)
-    kmax = np.full(block * nch, -1, dtype=np.int64)
-    active = np.empty(block * nch, dtype=np.bool_)
-    for b0 in range(0, total, block):
-        which = np.arange(b0, min(b0 + block, total))
-        nf = which.size
-        rows = nf * nch
-        frames = view[which // nfr, which % nfr] * st.window
-        spec = sfft.rfft(frames, axis=-1, workers=workers)[:, :st.nb]
-        spec *= ref.SPECTRUM_GAIN
-        nb.excitation_block(np.ascontiguousarray(spec), st.a0, st.threshold, st.bark,
-                            st.s2_base, st.ch_low, st.ch_high, st.min_excit, ref.S_LOW,
-                            ex[:rows], kmin[:rows], kmax[:rows], active[:rows])
-        act = active[:rows]
-        g = np.zeros((rows, st.h_last), dtype=np.complex128)
-        h0 = np.zeros(rows)
-        if act.any():
-            everyone = bool(act.all())
-            env = sfft.irfft(ex[:rows] if everyone else ex[:rows][act], st.n, axis=-1,
-                             norm="forward", workers=workers)
-            h0_act = nb.rectify_center_par(env)
-            g_act = sfft.rfft(env, axis=-1, workers=workers)[:, :st.h_last]
-            if everyone:
-                g[:], h0[:] = g_act, h0_act
-            else:
-                g[act], h0[act] = g_act, h0_act
-        r[b0:b0 + nf], rs[b0:b0 + nf] = nb.combine_par(
-            g.reshape(nf, nch, st.h_last), st.hweight, h0.reshape(nf, nch), float(st.n),
-            ref.GZ, ref.C_R, ref.MOD_FLOOR)
+    blocks = [np.arange(b0, min(b0 + block, total)) for b0 in range(0, total, block)]
+    threads = max(1, min(numba.get_num_threads(), len(blocks)))
+
+    def work(k):  # thread k takes blocks k, k + threads, ... with its own buffers
+        buf = _Block(block, st.nb)
+        for which in blocks[k::threads]:
+            _roughness_frames(view, which, nfr, st, buf, r, rs)
+
+    if threads == 1:
+        work(0)
+    else:  # the FFTs and the nogil Numba loops release the GIL
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(work, range(threads)))
+    nch = ref.N_CHANNELS
     return (r.reshape(lead + (nfr,)),
             np.moveaxis(rs.reshape(lead + (nfr, nch)), -1, -2),
             ref.frame_times(starts, st.nperseg, fs))

@@ -3,9 +3,10 @@
 channel correlation) compiled. The FFTs, most of the time, stay in SciPy (batched over
 frames and channels). Same steps and constants as :mod:`.reference`.
 
-Serial on purpose: with ``parallel=True`` the thread launches cost more than these
-loops (about 1 ms per call on a busy 2-core machine, where the serial loops take 0.02 to
-0.7 ms per frame)."""
+Serial and ``nogil``: the driver parallelises over blocks of frames with Python threads
+(each block's FFTs on one SciPy worker), not with ``parallel=True``: an OpenMP pool
+spinning between Numba calls while SciPy's FFT threads run made two threads slower than
+one on the shared 2-core machine."""
 from __future__ import annotations
 
 import math
@@ -67,7 +68,7 @@ def excitation_spectra(spec, a0, threshold, bark, s2_base, ch_low, ch_high, min_
                     active[f, c] = True
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def rectify_center(env):
     """In place over (M, n): ``e = |e| - mean|e|``; returns the means h0 (M,)."""
     m, n = env.shape
@@ -85,7 +86,7 @@ def rectify_center(env):
     return h0
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def combine(g_spec, hweight, h0, n, gz, c_r, mod_floor):
     """(F, 47, h_last) envelope spectra (unweighted), their h0 (F, 47) -> R (F,) and
     R'(z) (F, 47), with modulation depth and correlation via Parseval."""
@@ -139,7 +140,7 @@ def combine(g_spec, hweight, h0, n, gz, c_r, mod_floor):
 #   bins a row was given are cleared again (a channel's excitation spans ~5 % of them).
 # The threshold tests use the slope levels computed exactly as above.
 # ---------------------------------------------------------------------------------------
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _excite_frame(spec, a0, threshold, bark, s2_base, ch_low, ch_high, min_excit, s_low,
                   q_low, ex, kmin, kmax, active):
     nb = spec.shape[0]
@@ -198,47 +199,17 @@ def _excite_frame(spec, a0, threshold, bark, s2_base, ch_low, ch_high, min_excit
                 amp *= q_up
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True)
 def excitation_block(spec, a0, threshold, bark, s2_base, ch_low, ch_high, min_excit, s_low,
                      ex, kmin, kmax, active):
     """(F, nb) frame spectra -> ``ex`` (F * 47, nb + 1) one-sided excitation spectra
-    (bins >= 1 halved), ``active`` (F * 47); frames in parallel. ``ex`` must hold zeros
-    except rows' bins kmin..kmax from the previous call (cleared here first)."""
+    (bins >= 1 halved), ``active`` (F * 47). ``ex`` must hold zeros except rows' bins
+    kmin..kmax from the previous call (cleared here first). Serial and without the GIL:
+    the driver runs one block of frames per Python thread (no OpenMP pool spinning while
+    SciPy's FFTs run)."""
     q_low = math.pow(10.0, 0.025 * s_low)
-    for f in prange(spec.shape[0]):
+    for f in range(spec.shape[0]):
         r0 = f * N_CHANNELS
         r1 = r0 + N_CHANNELS
         _excite_frame(spec[f], a0, threshold, bark, s2_base, ch_low, ch_high, min_excit,
                       s_low, q_low, ex[r0:r1], kmin[r0:r1], kmax[r0:r1], active[r0:r1])
-
-
-@njit(cache=True, parallel=True)
-def rectify_center_par(env):
-    """In place over (M, n): ``e = |e| - mean|e|``; returns the means h0 (M,); rows in
-    parallel."""
-    m, n = env.shape
-    h0 = np.empty(m)
-    for r in prange(m):
-        s = 0.0
-        for t in range(n):
-            v = abs(env[r, t])
-            env[r, t] = v
-            s += v
-        mean = s / n
-        h0[r] = mean
-        for t in range(n):
-            env[r, t] -= mean
-    return h0
-
-
-@njit(cache=True, parallel=True)
-def combine_par(g_spec, hweight, h0, n, gz, c_r, mod_floor):
-    """:func:`combine` with the frames in parallel (the same arithmetic, frame by frame)."""
-    nf = g_spec.shape[0]
-    r = np.empty(nf)
-    rs = np.empty((nf, N_CHANNELS))
-    for f in prange(nf):
-        rf, rsf = combine(g_spec[f:f + 1], hweight, h0[f:f + 1], n, gz, c_r, mod_floor)
-        r[f] = rf[0]
-        rs[f] = rsf[0]
-    return r, rs
