@@ -276,3 +276,53 @@ def test_cpu_issue24_araus_r_set_per_stimulus(benchmark, signal, bench_versions,
         "araus_stimuli": ARAUS_STIMULI, "projected_araus_hours": projection})
     print(f"\n_r set per stimulus: {times}; total {per}; full ARAUS {projection}")
     benchmark.pedantic(fns["laf_2t"], rounds=1, iterations=1)
+
+
+def test_gpu_issue24_batched_recursions_per_stimulus(benchmark, bench_versions):
+    """Issue 24 on a GPU: the Triton recursion kernels on a corpus batch (``B`` 30 s
+    binaural stimuli at once): the LAF+LCF mean square (44.1 kHz) and the ISO 532-1 filter
+    bank (48 kHz, 28 bands), each checked against Numba on the first stimulus before
+    timing; per-stimulus milliseconds in ``extra_info``. The rest of the ``_r`` set
+    (third-octave, the 2 kHz loudness steps, roughness) is not on the GPU yet."""
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA GPU")
+    triton = pytest.importorskip("triton")
+    from affrepro.kernels.zwicker import numba_impl as znb
+    from affrepro.kernels.zwicker import reference as zref
+    from affrepro.kernels.zwicker import triton_impl as ztr
+
+    batch = int(os.environ.get("AFFREPRO_PSYCHO_GPU_BATCH", "64"))
+    rng = np.random.default_rng(24)
+    one = rng.normal(size=(2, SECONDS * FS)) * 0.05
+    x = torch.tensor(one, device="cuda").expand(batch, 2, -1).contiguous()
+    one48 = rng.normal(size=(2, SECONDS * 48000)) * 0.05
+    x48 = torch.tensor(one48, device="cuda").expand(batch, 2, -1).reshape(-1, one48.shape[-1])
+    x48 = x48.contiguous()
+    sos = np.ascontiguousarray(zref.tv_filterbank_sos())
+    args = (zref.TV_GAIN, zref.tv_smoothing_coefficients(), zref.LEVEL_DECIMATION,
+            zref.LEVEL_FLOOR, 4e-10)
+
+    def levels():
+        return [sl.mean_square(x, FS, w, backend="triton") for w in "AC"]
+
+    def bank():
+        return ztr.tv_levels(x48, sos, *args)
+
+    got = levels()
+    for w, g in zip("AC", got):
+        np.testing.assert_allclose(g[0].cpu().numpy(), sl.mean_square(one, FS, w), rtol=1e-10)
+    np.testing.assert_allclose(bank()[:2].cpu().numpy(),
+                               znb.tv_levels_bands(one48, sos, *args), rtol=0, atol=1e-8)
+    t_levels = triton.testing.do_bench(levels, warmup=1, rep=1) / 1e3
+    t_bank = triton.testing.do_bench(bank, warmup=1, rep=1) / 1e3
+    per = {"laf+lcf mean square": t_levels / batch * 1e3,
+           "zwicker filter bank": t_bank / batch * 1e3}
+    benchmark.extra_info.update(bench_versions)
+    benchmark.extra_info.update({
+        "kernel": "psychoacoustic recursions, Triton (issue 24)", "impl": "ours",
+        "device": "cuda", "gpu": torch.cuda.get_device_name(),
+        "workload": f"{batch} x 30 s binaural (44.1 kHz levels, 48 kHz filter bank)",
+        "per_stimulus_ms": per, "batch": batch})
+    print(f"\nGPU per stimulus (ms): {per}")
+    benchmark.pedantic(bank, rounds=1, iterations=1)
