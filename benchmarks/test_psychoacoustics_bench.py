@@ -282,8 +282,9 @@ def test_gpu_issue24_batched_recursions_per_stimulus(benchmark, bench_versions):
     """Issue 24 on a GPU: the Triton recursion kernels on a corpus batch (``B`` 30 s
     binaural stimuli at once): the LAF+LCF mean square (44.1 kHz) and the ISO 532-1 filter
     bank (48 kHz, 28 bands), each checked against Numba on the first stimulus before
-    timing; per-stimulus milliseconds in ``extra_info``. The rest of the ``_r`` set
-    (third-octave, the 2 kHz loudness steps, roughness) is not on the GPU yet."""
+    timing, and the torch paths of the third-octave levels and the roughness; per-stimulus
+    milliseconds in ``extra_info``. The 2 kHz steps of the loudness are not on the GPU
+    yet (Numba on the CPU after the filter bank)."""
     torch = pytest.importorskip("torch")
     if not torch.cuda.is_available():
         pytest.skip("needs a CUDA GPU")
@@ -314,10 +315,28 @@ def test_gpu_issue24_batched_recursions_per_stimulus(benchmark, bench_versions):
         np.testing.assert_allclose(g[0].cpu().numpy(), sl.mean_square(one, FS, w), rtol=1e-10)
     np.testing.assert_allclose(bank()[:2].cpu().numpy(),
                                znb.tv_levels_bands(one48, sos, *args), rtol=0, atol=1e-8)
+    from affrepro.kernels import roughness as rk
+
+    def bands():
+        return sl.third_octave_levels(x, FS, "A", backend="triton")
+
+    few = x[:min(batch, 8)]  # roughness: 2 x 299 frames a stimulus, ~20 MB each in flight
+
+    def rough():
+        return rk.roughness_dw(few, FS, backend="triton")[0]
+
+    np.testing.assert_allclose(bands()[0].cpu().numpy(), sl.third_octave_levels(one, FS, "A"),
+                               rtol=1e-9, atol=1e-6)
+    np.testing.assert_allclose(rough()[0].cpu().numpy(),
+                               rk.roughness_dw(one, FS, backend="numba")[0], rtol=1e-10)
     t_levels = triton.testing.do_bench(levels, warmup=1, rep=1) / 1e3
     t_bank = triton.testing.do_bench(bank, warmup=1, rep=1) / 1e3
+    t_bands = triton.testing.do_bench(bands, warmup=1, rep=1) / 1e3
+    t_rough = triton.testing.do_bench(rough, warmup=1, rep=1) / 1e3
     per = {"laf+lcf mean square": t_levels / batch * 1e3,
-           "zwicker filter bank": t_bank / batch * 1e3}
+           "zwicker filter bank": t_bank / batch * 1e3,
+           "third_octave": t_bands / batch * 1e3,
+           "roughness": t_rough / few.shape[0] * 1e3}
     benchmark.extra_info.update(bench_versions)
     benchmark.extra_info.update({
         "kernel": "psychoacoustic recursions, Triton (issue 24)", "impl": "ours",

@@ -31,7 +31,10 @@ a geometric progression over the channels (one power per side instead of one per
 channel); the excitation buffer cleared only where it was written); ``"auto"`` = Numba with fallback to the reference. The
 two FFTs of 0.2 fs points per channel and frame (94 per frame) are most of the time
 that is left. The issue-7 Numba driver stays in :mod:`.baseline` for the benchmarks.
-No Triton backend.
+``"triton"`` (torch tensors, for corpus batches on a GPU; ``"auto"`` picks it for CUDA
+tensors): the reference's steps as batched torch operations on many frames at once
+(:mod:`.torch_impl`; torch's FFTs, no hand-written Triton kernel); R and R_spec come back
+as tensors on the input's device.
 """
 from __future__ import annotations
 
@@ -39,7 +42,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from affrepro.kernels._dispatch import (
-    BackendUnavailableError, check_backend, numba_or_reference,
+    BackendUnavailableError, check_backend, is_torch_tensor, numba_or_reference,
 )
 from affrepro.kernels.roughness.reference import Z as BARK
 
@@ -57,9 +60,7 @@ def frame_hop(fs: float, overlap: float) -> int:
     return nperseg - int(overlap * nperseg)
 
 
-def _validate(x: Any, fs: Any, overlap: Any):
-    import numpy as np
-
+def _check_rate_overlap(fs: Any, overlap: Any) -> tuple[float, float]:
     from affrepro.kernels.roughness import reference as ref
 
     try:
@@ -74,6 +75,15 @@ def _validate(x: Any, fs: Any, overlap: Any):
         raise TypeError(f"overlap must be a number in [0, 1), got {overlap!r}") from None
     if not 0.0 <= ov < 1.0:
         raise ValueError(f"overlap must be in [0, 1), got {overlap!r}")
+    return fs_f, ov
+
+
+def _validate(x: Any, fs: Any, overlap: Any):
+    import numpy as np
+
+    from affrepro.kernels.roughness import reference as ref
+
+    fs_f, ov = _check_rate_overlap(fs, overlap)
     arr = np.asarray(x)
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"x must be a real array (Pa), got dtype {arr.dtype}")
@@ -185,6 +195,34 @@ def _numba_roughness(x, fs: float, hop: int):
             ref.frame_times(starts, st.nperseg, fs))
 
 
+def _run_triton(x, fs, overlap):
+    """The GPU path (torch tensors; see torch_impl): R and R_spec as tensors on x's device."""
+    from affrepro.kernels._dispatch import triton_interpreting
+    from affrepro.kernels.roughness import reference as ref
+
+    if not is_torch_tensor(x):
+        raise BackendUnavailableError("triton backend needs a torch tensor (CUDA, or CPU "
+                                      "under TRITON_INTERPRET=1)")
+    if not x.is_cuda and not triton_interpreting():
+        raise BackendUnavailableError("triton backend needs a CUDA tensor (or "
+                                      "TRITON_INTERPRET=1 for CPU tensors)")
+    fs_f, ov = _check_rate_overlap(fs, overlap)
+    if x.is_complex() or x.dim() == 0 or x.numel() == 0:
+        raise ValueError(f"x must be a non-empty real tensor with samples last, got "
+                         f"{x.dtype} of shape {tuple(x.shape)}")
+    nperseg = ref.frame_length(fs_f)
+    if x.shape[-1] < nperseg:
+        raise ValueError(f"x has {x.shape[-1]} samples on its last axis, shorter than one "
+                         f"200 ms frame ({nperseg} samples at fs={fs_f:g} Hz)")
+    import torch
+
+    if not bool(torch.isfinite(x).all()):
+        raise ValueError("x contains NaN or inf")
+    from affrepro.kernels.roughness import torch_impl
+
+    return torch_impl.roughness(x, fs_f, frame_hop(fs_f, ov))
+
+
 def roughness_dw(x: Any, fs: float, overlap: float = 0.5, *,
                  backend: str = "auto") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Daniel & Weber roughness of ``x`` (..., samples) in Pa, per 200 ms frame.
@@ -196,8 +234,8 @@ def roughness_dw(x: Any, fs: float, overlap: float = 0.5, *,
     shared with the next (0.5: a 100 ms hop; MoSQITo's default).
     """
     check_backend(backend)
-    if backend == "triton":
-        raise BackendUnavailableError("roughness has no triton backend")
+    if backend == "triton" or (backend == "auto" and is_torch_tensor(x) and x.is_cuda):
+        return _run_triton(x, fs, overlap)
     arr, fs_f, hop = _validate(x, fs, overlap)
     from affrepro.kernels.roughness import reference as ref
 

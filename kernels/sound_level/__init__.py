@@ -20,7 +20,9 @@ LCF, ...) and one-third-octave band levels, as used for the ARAUS ``_r`` feature
   (``scipy.fft``, channels on the threads), forms the weighted power in one pass, and sums
   each band over the bins where its response exceeds 1e-30, computing the response on
   the fly in a vectorised loop, chunk by chunk of bins (each chunk read once for all
-  bands), chunks in parallel.
+  bands), chunks in parallel. ``"triton"`` (torch tensors, corpus batches on a GPU): the
+  reference's computation in torch (:mod:`.torch_impl`: rfft, weighted periodogram, one
+  matrix product with the bands' responses), returning a tensor.
 
 Weighting-filter facts and accuracy: see ``reference.py`` and the tests (IEC 61672-1
 table values and class-1 tolerances at 44.1 and 48 kHz).
@@ -88,11 +90,9 @@ def _sos3(weighting, fs):
     return sos3
 
 
-def _run_triton(x, fs, weighting, tau):
-    """A torch tensor (..., n) on CUDA (or the CPU under TRITON_INTERPRET=1) -> float64
-    tensor, every channel of the batch a lane of one kernel (see triton_impl)."""
+def _gpu_tensor(x):
+    """Refuse what the GPU path cannot take, naming why."""
     from affrepro.kernels._dispatch import triton_interpreting
-    from affrepro.kernels.sound_level import reference
 
     if not is_torch_tensor(x):
         raise BackendUnavailableError("triton backend needs a torch tensor (CUDA, or CPU "
@@ -103,6 +103,14 @@ def _run_triton(x, fs, weighting, tau):
     if x.is_complex() or x.dim() == 0:
         raise ValueError(f"signal must be real numbers with samples last, got a "
                          f"{x.dtype} tensor of shape {tuple(x.shape)}")
+
+
+def _run_triton(x, fs, weighting, tau):
+    """A torch tensor (..., n) on CUDA (or the CPU under TRITON_INTERPRET=1) -> float64
+    tensor, every channel of the batch a lane of one kernel (see triton_impl)."""
+    from affrepro.kernels.sound_level import reference
+
+    _gpu_tensor(x)
     try:
         from affrepro.kernels.sound_level import triton_impl
     except ImportError as exc:
@@ -189,8 +197,13 @@ def third_octave_levels(x: Any, fs: float, weighting: str = "A", indices=BAND_IN
     from affrepro.kernels.sound_level import reference
 
     check_backend(backend)
-    if backend == "triton":
-        raise BackendUnavailableError("third_octave_levels has no triton backend")
+    if backend == "triton" or (backend == "auto" and is_torch_tensor(x) and x.is_cuda):
+        _gpu_tensor(x)
+        if x.shape[-1] == 0:
+            raise ValueError("third-octave levels need at least one sample")
+        from affrepro.kernels.sound_level import torch_impl
+
+        return torch_impl.third_octave_levels(x, sample_rate(fs), weighting, indices, order)
     x, fs = _prepare(x, fs)
     reference._check_weighting(weighting)
     if x.shape[-1] == 0:

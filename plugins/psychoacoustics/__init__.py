@@ -123,6 +123,13 @@ def extract_third_octave(signal, sample_rate: float, backend: str = "auto", **se
     unknown = set(s) - set(BAND_SETTINGS)
     if unknown:
         raise TypeError(f"unknown settings {sorted(unknown)}; known: {sorted(BAND_SETTINGS)}")
+    if backend == "triton":  # a torch tensor: the bands on its GPU
+        import torch
+
+        from affrepro.plugins.psychoacoustics.stats import setting_number
+
+        x = signal.to(torch.float64) * setting_number(s, "calibration")
+        return third_octave_levels(x, sample_rate, s["weighting"], backend=backend)
     x = calibrated(signal, s)
     return third_octave_levels(x, sample_rate, s["weighting"], backend=backend)
 

@@ -237,7 +237,7 @@ step() {  # step NAME TIMEOUT_S CMD...: runs CMD with the timeout (cut to the bu
 run_tests() {  # AFFREPRO_GPU_TEST_PATHS: other test files (default: the three kernels, features)
   # shellcheck disable=SC2086
   "$PY" -m pytest -p no:cacheprovider -q -rs -o addopts= --import-mode=importlib \
-    ${AFFREPRO_GPU_TEST_PATHS:-tests/kernels/spectral/test_spectral_triton.py tests/kernels/moments tests/kernels/gaussian_posterior tests/plugins/features/test_features.py tests/kernels/sound_level/test_mean_square_triton.py tests/kernels/zwicker/test_time_varying_triton.py} \
+    ${AFFREPRO_GPU_TEST_PATHS:-tests/kernels/spectral/test_spectral_triton.py tests/kernels/moments tests/kernels/gaussian_posterior tests/plugins/features/test_features.py tests/kernels/sound_level/test_mean_square_triton.py tests/kernels/zwicker/test_time_varying_triton.py tests/kernels/sound_level/test_third_octave_gpu_path.py tests/kernels/roughness/test_roughness_gpu_path.py} \
     -k "(cuda or triton or gpu) and not under_the_interpreter and not under_interpreter" "$@"
 }
 
