@@ -30,3 +30,49 @@ def bench_versions() -> dict[str, str]:
     from affrepro.hardware import versions
 
     return versions(("numpy", "numba", "scipy", "mosqito"))
+
+
+def interleaved_best(fns, rounds: int) -> dict[str, float]:
+    """Best-of-``rounds`` seconds of each named callable, run in turn within each round so
+    that a change of load hits all alike (DESIGN.md, "Measuring speed")."""
+    import time
+
+    best = {name: float("inf") for name in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            t = time.perf_counter()
+            fn()
+            best[name] = min(best[name], time.perf_counter() - t)
+    return best
+
+
+def with_threads(n: int, fn):
+    """``fn`` run with ``n`` Numba threads (the kernels also give SciPy's FFTs that many
+    workers); the previous count is restored."""
+    import numba
+
+    def run():
+        old = numba.get_num_threads()
+        numba.set_num_threads(n)
+        try:
+            return fn()
+        finally:
+            numba.set_num_threads(old)
+    return run
+
+
+@pytest.fixture(scope="session")
+def machine_load() -> dict[str, object]:
+    """The 1-minute load average when a suite starts (the 2-core machine is shared)."""
+    import os
+
+    return {"loadavg_1m_at_start": os.getloadavg()[0], "cpu_count": os.cpu_count()}
+
+
+@pytest.fixture(scope="session")
+def timing():
+    """:func:`interleaved_best` and :func:`with_threads` for the suites (a fixture: the
+    suites are imported by path, not as a package)."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(interleaved_best=interleaved_best, with_threads=with_threads)

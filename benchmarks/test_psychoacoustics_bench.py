@@ -23,6 +23,7 @@ ours and the peer alternately in the same run (best of N), and records the ratio
 """
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
@@ -108,6 +109,11 @@ def test_cpu_time_varying_loudness_sharpness_vs_mosqito(benchmark, signal, bench
     import contextlib
     import io
 
+    # MoSQITo takes minutes per 30 s channel; the work of both is linear in the length,
+    # so a shorter signal (AFFREPRO_PSYCHO_MOSQITO_SECONDS) keeps the ratio
+    signal = signal[:, :int(float(os.environ.get("AFFREPRO_PSYCHO_MOSQITO_SECONDS",
+                                                 SECONDS)) * FS)]
+
     def ours():
         n, ns, _ = zw.time_varying_loudness(signal, FS)
         return n, zw.sharpness_din_tv(n, ns)
@@ -141,7 +147,8 @@ def test_cpu_time_varying_loudness_sharpness_vs_mosqito(benchmark, signal, bench
         rel_s.append(float(np.max(np.abs(s[c, 5:] - s_m) / np.maximum(s_m, 1e-3))))
     benchmark.extra_info.update(bench_versions)
     benchmark.extra_info.update({
-        "kernel": "zwicker_time_varying", "workload": "30 s binaural 44.1 kHz",
+        "kernel": "zwicker_time_varying",
+        "workload": f"{signal.shape[-1] / FS:g} s binaural 44.1 kHz",
         **cpu_labels("mosqito", t_peer / t_ours, target=20.0),
         "peer": "mosqito.loudness_zwtv + sharpness_din_from_loudness, per channel",
         "peer_rounds": 1, "ours_rounds": ROUNDS, "ours_s": t_ours, "peer_s": t_peer,
@@ -169,3 +176,172 @@ def test_cpu_fast_level_statistics_numba_vs_reference(benchmark, signal, bench_v
     print(f"\nLAF+LCF statistics: numba {t_ours:.3f} s, scipy reference {t_peer:.3f} s, "
           f"{t_peer / t_ours:.1f}x")
     benchmark.pedantic(ours, rounds=1, iterations=1)
+
+
+# ---------------------------------------------------------------------------------------
+# Issue 24: ours at 1 and 2 threads against today's (issue-7) kernels and SciPy, and the
+# per-stimulus cost of the ARAUS ``_r`` set
+# ---------------------------------------------------------------------------------------
+ARAUS_STIMULI = 25_440
+
+
+def _speedups(times, ours, others):
+    return {f"{ours} vs {o}": times[o] / times[ours] for o in others}
+
+
+def test_cpu_issue24_time_varying_loudness_vs_today(benchmark, signal, bench_versions,
+                                                    machine_load, timing):
+    from affrepro.kernels.zwicker.baseline import time_varying_loudness_baseline
+    interleaved_best, with_threads = timing.interleaved_best, timing.with_threads
+
+    new = lambda: zw.time_varying_loudness(signal, FS, backend="numba")  # noqa: E731
+    old = lambda: time_varying_loudness_baseline(signal, FS)  # noqa: E731
+    for u, v in zip(new(), old()):  # the same results first
+        np.testing.assert_allclose(u, v, rtol=1e-12, atol=1e-15)
+    times = interleaved_best({"ours_1t": with_threads(1, new), "ours_2t": with_threads(2, new),
+                              "today_1t": with_threads(1, old),
+                              "today_2t": with_threads(2, old)}, ROUNDS)
+    sp = {"1 thread": times["today_1t"] / times["ours_1t"],
+          "2 threads": times["today_2t"] / times["ours_2t"]}
+    benchmark.extra_info.update(bench_versions)
+    benchmark.extra_info.update(machine_load)
+    benchmark.extra_info.update({
+        "kernel": "zwicker_time_varying (issue 24)", "workload": "30 s binaural 44.1 kHz",
+        **cpu_labels("today's kernels (issue 7), 2 threads", sp["2 threads"], target=5.0),
+        "times_s": times, "speedup_vs_today": sp})
+    print(f"\ntime-varying loudness: {times}; vs today {sp}")
+    benchmark.pedantic(new, rounds=1, iterations=1)
+
+
+def test_cpu_issue24_level_filters_vs_scipy(benchmark, signal, bench_versions, machine_load,
+                                            timing):
+    from affrepro.kernels.sound_level import numba_impl, reference
+    interleaved_best, with_threads = timing.interleaved_best, timing.with_threads
+
+    x = np.ascontiguousarray(signal)
+    a = reference.time_coefficient(FS, 0.125)
+    n0 = int(round(0.125 * FS))
+    sos = {w: np.ascontiguousarray(sl.weighting_sos(w, FS)) for w in "AC"}
+    new = lambda: [sl.mean_square(x, FS, w, backend="numba") for w in "AC"]  # noqa: E731
+    old = lambda: [numba_impl.mean_square_2d(x, sos[w], a, n0) for w in "AC"]  # noqa: E731
+    scipy_ = lambda: [sl.mean_square(x, FS, w, backend="reference") for w in "AC"]  # noqa: E731
+    for u, v, s in zip(new(), old(), scipy_()):
+        np.testing.assert_allclose(u, v, rtol=1e-12)
+        np.testing.assert_allclose(u, s, rtol=1e-9)
+    times = interleaved_best({"ours_1t": with_threads(1, new), "ours_2t": with_threads(2, new),
+                              "today_1t": with_threads(1, old),
+                              "today_2t": with_threads(2, old), "scipy": scipy_}, 5)
+    sp = _speedups(times, "ours_2t", ["scipy", "today_2t"])
+    sp.update(_speedups(times, "ours_1t", ["scipy", "today_1t"]))
+    benchmark.extra_info.update(bench_versions)
+    benchmark.extra_info.update(machine_load)
+    benchmark.extra_info.update({
+        "kernel": "sound_level mean square A+C Fast (issue 24)",
+        "workload": "30 s binaural 44.1 kHz",
+        **cpu_labels("scipy sosfilt + lfilter", times["scipy"] / times["ours_2t"], target=2.0),
+        "peer": "our scipy reference (sosfilt + lfilter)", "times_s": times, "speedups": sp})
+    print(f"\nLAF+LCF filtering: {times}; {sp}")
+    benchmark.pedantic(new, rounds=1, iterations=1)
+
+
+def test_cpu_issue24_araus_r_set_per_stimulus(benchmark, signal, bench_versions,
+                                              machine_load, timing):
+    """The ``_r`` set as ``affrepro features extract`` computes it (kernels + statistics),
+    per 30 s binaural stimulus, at 1 and 2 Numba threads, and the full-ARAUS projection."""
+    from affrepro.plugins.psychoacoustics import (
+        extract_third_octave, extract_zwicker_time_varying,
+    )
+    from affrepro.plugins.psychoacoustics.roughness import extract_roughness
+    interleaved_best, with_threads = timing.interleaved_best, timing.with_threads
+
+    features = {"laf": extract_laf, "lcf": extract_lcf, "third_octave": extract_third_octave,
+                "zwicker_time_varying": extract_zwicker_time_varying,
+                "roughness": extract_roughness}
+    fns = {}
+    for name, fn in features.items():
+        fn(signal, FS)  # compile / load the caches
+        for n in (1, 2):
+            fns[f"{name}_{n}t"] = with_threads(n, lambda fn=fn: fn(signal, FS))
+    times = interleaved_best(fns, 2)
+    per = {n: sum(times[f"{f}_{n}t"] for f in features) for n in (1, 2)}
+    projection = {
+        "one file at a time, 2 threads (h)": ARAUS_STIMULI * per[2] / 3600,
+        "two files at a time, 1 thread each (h, if the cores were free)":
+            ARAUS_STIMULI * per[1] / 2 / 3600}
+    benchmark.extra_info.update(bench_versions)
+    benchmark.extra_info.update(machine_load)
+    benchmark.extra_info.update({
+        "kernel": "ARAUS _r set per stimulus (issue 24)", "workload": "30 s binaural 44.1 kHz",
+        "impl": "ours", "device": "cpu", "times_s": times, "per_stimulus_s": per,
+        "araus_stimuli": ARAUS_STIMULI, "projected_araus_hours": projection})
+    print(f"\n_r set per stimulus: {times}; total {per}; full ARAUS {projection}")
+    benchmark.pedantic(fns["laf_2t"], rounds=1, iterations=1)
+
+
+def test_gpu_issue24_batched_recursions_per_stimulus(benchmark, bench_versions):
+    """Issue 24 on a GPU: the Triton recursion kernels on a corpus batch (``B`` 30 s
+    binaural stimuli at once): the LAF+LCF mean square (44.1 kHz) and the ISO 532-1 filter
+    bank (48 kHz, 28 bands), each checked against Numba on the first stimulus before
+    timing, and the torch paths of the third-octave levels and the roughness; per-stimulus
+    milliseconds in ``extra_info``. The 2 kHz steps of the loudness are not on the GPU
+    yet (Numba on the CPU after the filter bank)."""
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA GPU")
+    triton = pytest.importorskip("triton")
+    from affrepro.kernels.zwicker import numba_impl as znb
+    from affrepro.kernels.zwicker import reference as zref
+    from affrepro.kernels.zwicker import triton_impl as ztr
+
+    batch = int(os.environ.get("AFFREPRO_PSYCHO_GPU_BATCH", "64"))
+    rng = np.random.default_rng(24)
+    one = rng.normal(size=(2, SECONDS * FS)) * 0.05
+    x = torch.tensor(one, device="cuda").expand(batch, 2, -1).contiguous()
+    one48 = rng.normal(size=(2, SECONDS * 48000)) * 0.05
+    x48 = torch.tensor(one48, device="cuda").expand(batch, 2, -1).reshape(-1, one48.shape[-1])
+    x48 = x48.contiguous()
+    sos = np.ascontiguousarray(zref.tv_filterbank_sos())
+    args = (zref.TV_GAIN, zref.tv_smoothing_coefficients(), zref.LEVEL_DECIMATION,
+            zref.LEVEL_FLOOR, 4e-10)
+
+    def levels():
+        return [sl.mean_square(x, FS, w, backend="triton") for w in "AC"]
+
+    def bank():
+        return ztr.tv_levels(x48, sos, *args)
+
+    got = levels()
+    for w, g in zip("AC", got):
+        np.testing.assert_allclose(g[0].cpu().numpy(), sl.mean_square(one, FS, w), rtol=1e-10)
+    np.testing.assert_allclose(bank()[:2].cpu().numpy(),
+                               znb.tv_levels_bands(one48, sos, *args), rtol=0, atol=1e-8)
+    from affrepro.kernels import roughness as rk
+
+    def bands():
+        return sl.third_octave_levels(x, FS, "A", backend="triton")
+
+    few = x[:min(batch, 8)]  # roughness: 2 x 299 frames a stimulus, ~20 MB each in flight
+
+    def rough():
+        return rk.roughness_dw(few, FS, backend="triton")[0]
+
+    np.testing.assert_allclose(bands()[0].cpu().numpy(), sl.third_octave_levels(one, FS, "A"),
+                               rtol=1e-9, atol=1e-6)
+    np.testing.assert_allclose(rough()[0].cpu().numpy(),
+                               rk.roughness_dw(one, FS, backend="numba")[0], rtol=1e-10)
+    t_levels = triton.testing.do_bench(levels, warmup=1, rep=1) / 1e3
+    t_bank = triton.testing.do_bench(bank, warmup=1, rep=1) / 1e3
+    t_bands = triton.testing.do_bench(bands, warmup=1, rep=1) / 1e3
+    t_rough = triton.testing.do_bench(rough, warmup=1, rep=1) / 1e3
+    per = {"laf+lcf mean square": t_levels / batch * 1e3,
+           "zwicker filter bank": t_bank / batch * 1e3,
+           "third_octave": t_bands / batch * 1e3,
+           "roughness": t_rough / few.shape[0] * 1e3}
+    benchmark.extra_info.update(bench_versions)
+    benchmark.extra_info.update({
+        "kernel": "psychoacoustic recursions, Triton (issue 24)", "impl": "ours",
+        "device": "cuda", "gpu": torch.cuda.get_device_name(),
+        "workload": f"{batch} x 30 s binaural (44.1 kHz levels, 48 kHz filter bank)",
+        "per_stimulus_ms": per, "batch": batch})
+    print(f"\nGPU per stimulus (ms): {per}")
+    benchmark.pedantic(bank, rounds=1, iterations=1)

@@ -82,3 +82,36 @@ def test_cpu_roughness_vs_mosqito(benchmark, signal, bench_versions):
           f"-> {t_peer / t_ours:.0f}x (reference {t_peer / t_ref:.0f}x); "
           f"max |R/R_mosqito - 1| = {rel:.1e}")
     benchmark.pedantic(ours, rounds=1, iterations=1)
+
+
+def test_cpu_issue24_roughness_vs_today(benchmark, bench_versions, machine_load,
+                                        binaural_noise, timing):
+    """Issue 24: ours at 1 and 2 threads against today's (issue-7) kernel on a 30 s
+    binaural stimulus, after checking both against the float64 reference (1e-12)."""
+    from affrepro.kernels.roughness.baseline import roughness_baseline
+    interleaved_best, with_threads = timing.interleaved_best, timing.with_threads
+
+    x = binaural_noise(30, FS)
+    new = lambda: rk.roughness_dw(x, FS, 0.5, backend="numba")  # noqa: E731
+    old = lambda: roughness_baseline(x, FS)  # noqa: E731
+    got = new()
+    for u, v in zip(got, old()):
+        np.testing.assert_allclose(u, v, rtol=1e-12, atol=1e-15)
+    head = x[:, :FS]  # the reference is a Python loop over frames: its first second
+    want = rk.roughness_dw(head, FS, 0.5, backend="reference")
+    frames = want[0].shape[-1]
+    rel = float(np.max(np.abs(got[0][:, :frames] / want[0] - 1)))
+    assert rel < 1e-12
+    times = interleaved_best({"ours_1t": with_threads(1, new), "ours_2t": with_threads(2, new),
+                              "today_1t": with_threads(1, old),
+                              "today_2t": with_threads(2, old)}, ROUNDS)
+    sp = {"1 thread": times["today_1t"] / times["ours_1t"],
+          "2 threads": times["today_2t"] / times["ours_2t"]}
+    benchmark.extra_info.update(bench_versions)
+    benchmark.extra_info.update(machine_load)
+    benchmark.extra_info.update({
+        "kernel": "roughness_dw (issue 24)", "workload": "30 s binaural 44.1 kHz",
+        **cpu_labels("today's kernels (issue 7), 2 threads", sp["2 threads"], target=5.0),
+        "times_s": times, "speedup_vs_today": sp, "max_rel_diff_R_vs_reference": rel})
+    print(f"\nroughness 30 s binaural: {times}; vs today {sp}; vs reference {rel:.1e}")
+    benchmark.pedantic(new, rounds=1, iterations=1)

@@ -3,15 +3,16 @@
 channel correlation) compiled. The FFTs, most of the time, stay in SciPy (batched over
 frames and channels). Same steps and constants as :mod:`.reference`.
 
-Serial on purpose: with ``parallel=True`` the thread launches cost more than these
-loops (about 1 ms per call on a busy 2-core machine, where the serial loops take 0.02 to
-0.7 ms per frame)."""
+Serial and ``nogil``: the driver parallelises over blocks of frames with Python threads
+(each block's FFTs on one SciPy worker), not with ``parallel=True``: an OpenMP pool
+spinning between Numba calls while SciPy's FFT threads run made two threads slower than
+one on the shared 2-core machine."""
 from __future__ import annotations
 
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 N_CHANNELS = 47
 
@@ -67,7 +68,7 @@ def excitation_spectra(spec, a0, threshold, bark, s2_base, ch_low, ch_high, min_
                     active[f, c] = True
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def rectify_center(env):
     """In place over (M, n): ``e = |e| - mean|e|``; returns the means h0 (M,)."""
     m, n = env.shape
@@ -85,7 +86,7 @@ def rectify_center(env):
     return h0
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def combine(g_spec, hweight, h0, n, gz, c_r, mod_floor):
     """(F, 47, h_last) envelope spectra (unweighted), their h0 (F, 47) -> R (F,) and
     R'(z) (F, 47), with modulation depth and correlation via Parseval."""
@@ -127,3 +128,88 @@ def combine(g_spec, hweight, h0, n, gz, c_r, mod_floor):
             tot += rs[f, c]
         r[f] = c_r * tot
     return r, rs
+
+
+# ---------------------------------------------------------------------------------------
+# Issue 24: the same steps, parallel over frames, with two fewer costs per frame:
+# - the slope gains 10^(sl/20) 20 uPa / |X_k| of one component fall (rise) by a constant
+#   factor per channel (the slope in dB/Bark times 0.5 Bark), so each component takes
+#   one power per side and a product per channel instead of a power per channel (the
+#   product drifts by about one rounding per channel: ~1e-15 relative);
+# - the (F, 47, nb + 1) excitation buffer is zeroed once per call; afterwards only the
+#   bins a row was given are cleared again (a channel's excitation spans ~5 % of them).
+# The threshold tests use the slope levels computed exactly as above.
+# ---------------------------------------------------------------------------------------
+@njit(cache=True, nogil=True)
+def _excite_frame(spec, a0, threshold, bark, s2_base, ch_low, ch_high, min_excit, s_low,
+                  q_low, ex, kmin, kmax, active):
+    nb = spec.shape[0]
+    floor = min_excit.min()
+    for c in range(N_CHANNELS):  # clear what the previous frame in these rows wrote
+        for k in range(kmin[c], kmax[c] + 1):
+            ex[c, k] = 0.0
+        kmin[c] = nb + 1
+        kmax[c] = -1
+        active[c] = False
+    for k in range(nb):
+        x = a0[k] * spec[k]
+        m = abs(x)
+        if m == 0.0:
+            continue
+        lv = 20.0 * math.log10(m / 2e-5)
+        if not lv > threshold[k]:
+            continue
+        b = bark[k]
+        lo = ch_low[k]
+        hi = ch_high[k]
+        xh = x * (1.0 if k == 0 else 0.5)
+        for c in (lo, hi):
+            if 0 <= c < N_CHANNELS:
+                ex[c, k] = xh
+                active[c] = True
+                kmin[c] = min(kmin[c], k)
+                kmax[c] = k
+        top = min(lo, N_CHANNELS) - 1
+        if top >= 0:
+            amp = math.pow(10.0, 0.05 * ((s_low * (b - (top + 2) * 0.5)) + lv)) * 2e-5 / m
+            for c in range(top, -1, -1):
+                sl = (s_low * (b - (c + 2) * 0.5)) + lv
+                if sl <= floor:
+                    break
+                if sl > min_excit[c + 1]:
+                    ex[c, k] = (amp * x) * (1.0 if k == 0 else 0.5)
+                    active[c] = True
+                    kmin[c] = min(kmin[c], k)
+                    kmax[c] = k
+                amp *= q_low
+        first = max(hi + 1, 0)
+        if first < N_CHANNELS:
+            s2 = min(s2_base[k] + 0.2 * lv, 0.0)
+            amp = math.pow(10.0, 0.05 * ((s2 * (first * 0.5 - b)) + lv)) * 2e-5 / m
+            q_up = math.pow(10.0, 0.025 * s2)
+            for c in range(first, N_CHANNELS):
+                sl = (s2 * (c * 0.5 - b)) + lv
+                if sl <= floor:
+                    break
+                if sl > min_excit[c - 1]:
+                    ex[c, k] = (amp * x) * (1.0 if k == 0 else 0.5)
+                    active[c] = True
+                    kmin[c] = min(kmin[c], k)
+                    kmax[c] = k
+                amp *= q_up
+
+
+@njit(cache=True, nogil=True)
+def excitation_block(spec, a0, threshold, bark, s2_base, ch_low, ch_high, min_excit, s_low,
+                     ex, kmin, kmax, active):
+    """(F, nb) frame spectra -> ``ex`` (F * 47, nb + 1) one-sided excitation spectra
+    (bins >= 1 halved), ``active`` (F * 47). ``ex`` must hold zeros except rows' bins
+    kmin..kmax from the previous call (cleared here first). Serial and without the GIL:
+    the driver runs one block of frames per Python thread (no OpenMP pool spinning while
+    SciPy's FFTs run)."""
+    q_low = math.pow(10.0, 0.025 * s_low)
+    for f in range(spec.shape[0]):
+        r0 = f * N_CHANNELS
+        r1 = r0 + N_CHANNELS
+        _excite_frame(spec[f], a0, threshold, bark, s2_base, ch_low, ch_high, min_excit,
+                      s_low, q_low, ex[r0:r1], kmin[r0:r1], kmax[r0:r1], active[r0:r1])

@@ -7,11 +7,12 @@ LCF, ...) and one-third-octave band levels, as used for the ARAUS ``_r`` feature
   The averager starts from the mean square of the first ``tau`` seconds (no rise from
   -inf at t = 0; the price: an event inside those first ``tau`` seconds is counted
   twice, as if it had also happened just before the start). Backends: ``"reference"``
-  (SciPy sosfilt + lfilter, float64), ``"numba"`` (per channel: each weighting section
-  over the whole channel in a tight loop, then squaring and the average in one pass;
-  channels in parallel); ``"auto"`` = Numba, falling back to the reference with a
-  warning. No Triton version (a recursive filter
-  per channel has no parallelism for a GPU to use on one or two channels).
+  (SciPy sosfilt + lfilter, float64), ``"numba"`` (per channel one pass: the weighting
+  sections, the square and the average per sample with the state in registers, so the
+  sections' recursions overlap; channels in parallel); ``"triton"`` (torch tensors on a
+  GPU: every channel of a corpus batch one lane of one kernel, the same recursion in
+  float64; one or two channels alone give a GPU nothing to do in parallel); ``"auto"``
+  = Triton for CUDA tensors, else Numba, falling back to the reference with a warning.
 - :func:`third_octave_levels`: IEC 61260-1 base-10 one-third-octave band levels over the
   whole signal, optionally A/C-weighted, computed in the frequency domain (exact analog
   band and weighting magnitudes on a Parseval-scaled periodogram). The reference builds
@@ -19,7 +20,9 @@ LCF, ...) and one-third-octave band levels, as used for the ARAUS ``_r`` feature
   (``scipy.fft``, channels on the threads), forms the weighted power in one pass, and sums
   each band over the bins where its response exceeds 1e-30, computing the response on
   the fly in a vectorised loop, chunk by chunk of bins (each chunk read once for all
-  bands), chunks in parallel.
+  bands), chunks in parallel. ``"triton"`` (torch tensors, corpus batches on a GPU): the
+  reference's computation in torch (:mod:`.torch_impl`: rfft, weighted periodogram, one
+  matrix product with the bands' responses), returning a tensor.
 
 Weighting-filter facts and accuracy: see ``reference.py`` and the tests (IEC 61672-1
 table values and class-1 tolerances at 44.1 and 48 kHz).
@@ -28,8 +31,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from affrepro.kernels._checks import sample_rate
 from affrepro.kernels._dispatch import (
-    BackendUnavailableError, check_backend, numba_or_reference,
+    BackendUnavailableError, check_backend, is_torch_tensor, numba_or_reference,
 )
 from affrepro.kernels.sound_level.reference import (
     BAND_INDICES, NOMINAL_BANDS, P0, TIME_CONSTANTS, analog_response_db, band_centres,
@@ -70,20 +74,69 @@ def _run_numba(x, fs, weighting, tau):
     sos = np.ascontiguousarray(weighting_sos(weighting, fs))
     a = reference.time_coefficient(fs, tau)
     n0 = max(1, min(shape[-1], int(round(tau * fs))))
+    if sos.shape[0] <= 3:  # A, C, Z: one fused pass (identity sections pad to three)
+        return numba_impl.mean_square_fused(flat, _sos3(weighting, fs), a, n0).reshape(shape)
     return numba_impl.mean_square_2d(flat, sos, a, n0).reshape(shape)
+
+
+def _sos3(weighting, fs):
+    """The weighting's sections padded with identities to three (A has three)."""
+    import numpy as np
+
+    sos = weighting_sos(weighting, fs)
+    sos3 = np.zeros((3, 6))
+    sos3[:, 0] = sos3[:, 3] = 1.0
+    sos3[:sos.shape[0]] = sos
+    return sos3
+
+
+def _gpu_tensor(x):
+    """Refuse what the GPU path cannot take, naming why."""
+    from affrepro.kernels._dispatch import triton_interpreting
+
+    if not is_torch_tensor(x):
+        raise BackendUnavailableError("triton backend needs a torch tensor (CUDA, or CPU "
+                                      "under TRITON_INTERPRET=1)")
+    if not x.is_cuda and not triton_interpreting():
+        raise BackendUnavailableError("triton backend needs a CUDA tensor (or "
+                                      "TRITON_INTERPRET=1 for CPU tensors)")
+    if x.is_complex() or x.dim() == 0:
+        raise ValueError(f"signal must be real numbers with samples last, got a "
+                         f"{x.dtype} tensor of shape {tuple(x.shape)}")
+
+
+def _run_triton(x, fs, weighting, tau):
+    """A torch tensor (..., n) on CUDA (or the CPU under TRITON_INTERPRET=1) -> float64
+    tensor, every channel of the batch a lane of one kernel (see triton_impl)."""
+    from affrepro.kernels.sound_level import reference
+
+    _gpu_tensor(x)
+    try:
+        from affrepro.kernels.sound_level import triton_impl
+    except ImportError as exc:
+        raise BackendUnavailableError(f"triton backend needs triton: {exc}") from exc
+    fs = sample_rate(fs)
+    reference._check_weighting(weighting)
+    a = reference.time_coefficient(fs, tau)
+    shape = x.shape
+    n0 = max(1, min(shape[-1], int(round(tau * fs))))
+    flat = x.reshape(-1, shape[-1])
+    return triton_impl.mean_square(flat, _sos3(weighting, fs), a, n0).reshape(shape)
 
 
 def mean_square(x: Any, fs: float, weighting: str = "A", tau: float = 0.125, *,
                 backend: str = "auto"):
-    """Frequency- and time-weighted mean square (Pa^2), float64, same shape as ``x``."""
+    """Frequency- and time-weighted mean square (Pa^2), float64, same shape as ``x``.
+    ``backend="triton"`` (or ``"auto"`` with a CUDA tensor) takes a torch tensor and
+    returns one: all leading axes (stimuli x channels of a corpus batch) at once."""
     from affrepro.kernels.sound_level import reference
 
     check_backend(backend)
+    if backend == "triton" or (backend == "auto" and is_torch_tensor(x) and x.is_cuda):
+        return _run_triton(x, fs, weighting, tau)
     x, fs = _prepare(x, fs)
     reference._check_weighting(weighting)
     reference.time_coefficient(fs, tau)
-    if backend == "triton":
-        raise BackendUnavailableError("sound_level has no triton backend (recursive filter)")
     return numba_or_reference("sound_level.mean_square", backend,
                               lambda: _run_numba(x, fs, weighting, tau),
                               lambda: _run_reference(x, fs, weighting, tau))
@@ -95,6 +148,10 @@ def level(x: Any, fs: float, weighting: str = "A", tau: float = 0.125, *,
     import numpy as np
 
     ms = mean_square(x, fs, weighting, tau, backend=backend)
+    if is_torch_tensor(ms):
+        import torch
+
+        return 10.0 * torch.log10(ms / P0 ** 2)
     with np.errstate(divide="ignore"):
         return 10.0 * np.log10(ms / P0 ** 2)
 
@@ -140,8 +197,13 @@ def third_octave_levels(x: Any, fs: float, weighting: str = "A", indices=BAND_IN
     from affrepro.kernels.sound_level import reference
 
     check_backend(backend)
-    if backend == "triton":
-        raise BackendUnavailableError("third_octave_levels has no triton backend")
+    if backend == "triton" or (backend == "auto" and is_torch_tensor(x) and x.is_cuda):
+        _gpu_tensor(x)
+        if x.shape[-1] == 0:
+            raise ValueError("third-octave levels need at least one sample")
+        from affrepro.kernels.sound_level import torch_impl
+
+        return torch_impl.third_octave_levels(x, sample_rate(fs), weighting, indices, order)
     x, fs = _prepare(x, fs)
     reference._check_weighting(weighting)
     if x.shape[-1] == 0:

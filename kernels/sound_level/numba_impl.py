@@ -145,3 +145,59 @@ def band_powers_fast(pw, df, fms, qd, order, lo, hi, chunk):
             for b in range(nb):
                 out[c, b] += part[q, c, b]
     return out
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def mean_square_fused(x, sos3, a, n0):
+    """(C, n) input -> (C, n) mean square as :func:`mean_square_2d`, in one pass (issue
+    24): the three weighting sections (``sos3`` (3, 6); unused ones are identities),
+    the square and the exponential average per sample with all state in registers, so the
+    sections' recursions overlap in the pipeline instead of running one after another
+    over the whole channel. The warm start needs the first ``n0`` weighted squares before
+    the average starts: they are filtered first into the output row, then averaged in
+    place, and the filters continue from there. Channels in parallel."""
+    n_ch, n = x.shape
+    out = np.empty((n_ch, n), dtype=np.float64)
+    b00, b01, b02, a01, a02 = sos3[0, 0], sos3[0, 1], sos3[0, 2], sos3[0, 4], sos3[0, 5]
+    b10, b11, b12, a11, a12 = sos3[1, 0], sos3[1, 1], sos3[1, 2], sos3[1, 4], sos3[1, 5]
+    b20, b21, b22, a21, a22 = sos3[2, 0], sos3[2, 1], sos3[2, 2], sos3[2, 4], sos3[2, 5]
+    b = 1.0 - a
+    for c in prange(n_ch):
+        z0 = z1 = z2 = z3 = z4 = z5 = 0.0
+        acc = 0.0
+        for i in range(n0):  # warm-up: the weighted squares of the first n0 samples
+            v = x[c, i]
+            y = b00 * v + z0
+            z0 = b01 * v - a01 * y + z1
+            z1 = b02 * v - a02 * y
+            v = y
+            y = b10 * v + z2
+            z2 = b11 * v - a11 * y + z3
+            z3 = b12 * v - a12 * y
+            v = y
+            y = b20 * v + z4
+            z4 = b21 * v - a21 * y + z5
+            z5 = b22 * v - a22 * y
+            sq = y * y
+            out[c, i] = sq
+            acc += sq
+        m = acc / n0 if n0 > 0 else 0.0
+        for i in range(n0):
+            m = a * m + b * out[c, i]
+            out[c, i] = m
+        for i in range(n0, n):
+            v = x[c, i]
+            y = b00 * v + z0
+            z0 = b01 * v - a01 * y + z1
+            z1 = b02 * v - a02 * y
+            v = y
+            y = b10 * v + z2
+            z2 = b11 * v - a11 * y + z3
+            z3 = b12 * v - a12 * y
+            v = y
+            y = b20 * v + z4
+            z4 = b21 * v - a21 * y + z5
+            z5 = b22 * v - a22 * y
+            m = a * m + b * (y * y)
+            out[c, i] = m
+    return out

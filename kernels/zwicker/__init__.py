@@ -39,11 +39,15 @@
   MoSQITo's ``sharpness_din_tv``).
 
 Backends: ``"reference"`` (NumPy/SciPy float64, Python loops over time steps: slow, for
-checking) and ``"numba"`` (stationary: the slopes for all spectra in parallel; time-
-varying: one fused pass per (channel, band) for filter+square+smooth, the decay network
-per (channel, critical band), the slopes of all steps in parallel); ``"auto"`` = Numba
-with fallback. No Triton backend: every step is a recursion along time per channel and
-band (56 independent recursions for a binaural signal), nothing a GPU could use.
+checking); ``"numba"`` (stationary: the slopes for all spectra in parallel; time-varying:
+one fused pass per (channel, band) for filter+square+smooth with the state in registers
+(C x 28 parallel tasks), the decay network per (channel, critical band), the slopes of
+all steps in parallel, N'(z) filled only at the kept 2 ms steps, no allocation per
+step); ``"triton"`` (time-varying only: the filter bank, about half of the Numba time,
+for a whole batch of stimuli on the GPU, one lane per (channel, band); resampling and the
+2 kHz steps stay in Numba: a GPU version of those is not written yet); ``"auto"`` =
+Triton for CUDA tensors, else Numba with fallback. The issue-7 Numba driver stays in
+:mod:`.baseline` for the benchmarks.
 """
 from __future__ import annotations
 
@@ -157,22 +161,27 @@ def _tv_numba(x48, field):
         raise BackendUnavailableError(f"numba backend needs numba: {exc}") from exc
     from affrepro.kernels.zwicker import reference as ref
 
-    import numba
-
     lead = x48.shape[:-1]
     flat = np.ascontiguousarray(x48.reshape(-1, x48.shape[-1]), dtype=np.float64)
-    # one task per channel when there are enough channels for the threads, else the
-    # bands of each channel split into groups
-    groups = max(1, min(ref.N_BANDS, -(-numba.get_num_threads() // max(1, len(flat)))))
-    levels = numba_impl.tv_levels_2d(flat, np.ascontiguousarray(ref.tv_filterbank_sos()),
-                                     ref.TV_GAIN, ref.tv_smoothing_coefficients(),
-                                     ref.LEVEL_DECIMATION, ref.LEVEL_FLOOR, 4e-10, groups)
-    core = numba_impl.core_loudness_2d(
+    levels = numba_impl.tv_levels_bands(flat, np.ascontiguousarray(ref.tv_filterbank_sos()),
+                                        ref.TV_GAIN, ref.tv_smoothing_coefficients(),
+                                        ref.LEVEL_DECIMATION, ref.LEVEL_FLOOR, 4e-10)
+    return _tv_from_levels(levels, lead, field)
+
+
+def _tv_from_levels(levels, lead, field):
+    """(C, T, 28) band levels at 2 kHz -> (N, N'(z), t) (the Numba steps after the bank)."""
+    import numpy as np
+
+    from affrepro.kernels.zwicker import numba_impl
+    from affrepro.kernels.zwicker import reference as ref
+
+    core = numba_impl.core_loudness_rows(
         levels.reshape(-1, ref.N_BANDS), field == "diffuse", ref.RAP, ref.DLL, ref.LTQ,
         ref.A0, ref.DDF, ref.DCB).reshape(levels.shape[:-1] + (21,))
-    core = numba_impl.nl_decay_3d(core, ref.nl_coefficients(), ref.INNER_STEPS)
-    tot, spec = numba_impl.slopes_tv(core, ref.ZUP, ref.RNS, np.ascontiguousarray(ref.USL),
-                                     ref.OUT_DECIMATION)
+    core = numba_impl.nl_decay_fast(core, ref.nl_coefficients(), ref.INNER_STEPS)
+    tot, spec = numba_impl.slopes_tv_fast(core, ref.ZUP, ref.RNS,
+                                          np.ascontiguousarray(ref.USL), ref.OUT_DECIMATION)
     tot = np.ascontiguousarray(ref.round_loudness(tot))
     a1, a2 = (float(np.exp(-1.0 / (ref.LEVEL_RATE * ref.INNER_STEPS * tau)))
               for tau in ref.TW_TAUS)
@@ -182,16 +191,48 @@ def _tv_numba(x48, field):
     return n.reshape(lead + n.shape[-1:]), spec.reshape(lead + spec.shape[-2:]), t
 
 
+def _tv_triton(x, fs, field):
+    """The filter bank of a torch tensor's channels on the GPU (every (channel, band) of
+    the batch one lane, see triton_impl); resampling before and the 2 kHz steps after it
+    on the CPU (Numba). Returns NumPy arrays."""
+    import numpy as np
+    import torch
+
+    from affrepro.kernels._dispatch import is_torch_tensor, triton_interpreting
+    from affrepro.kernels.zwicker import reference as ref
+
+    if not is_torch_tensor(x):
+        raise BackendUnavailableError("triton backend needs a torch tensor (CUDA, or CPU "
+                                      "under TRITON_INTERPRET=1)")
+    if not x.is_cuda and not triton_interpreting():
+        raise BackendUnavailableError("triton backend needs a CUDA tensor (or "
+                                      "TRITON_INTERPRET=1 for CPU tensors)")
+    try:
+        from affrepro.kernels.zwicker import triton_impl
+    except ImportError as exc:
+        raise BackendUnavailableError(f"triton backend needs triton: {exc}") from exc
+    xn, fs = _check_signal(x.detach().cpu().numpy(), fs)
+    x48 = resample_to_48k(xn, fs)
+    lead = x48.shape[:-1]
+    flat = torch.from_numpy(np.ascontiguousarray(x48.reshape(-1, x48.shape[-1]))).to(x.device)
+    levels = triton_impl.tv_levels(flat, ref.tv_filterbank_sos(), ref.TV_GAIN,
+                                   ref.tv_smoothing_coefficients(), ref.LEVEL_DECIMATION,
+                                   ref.LEVEL_FLOOR, 4e-10)
+    return _tv_from_levels(np.ascontiguousarray(levels.cpu().numpy()), lead, field)
+
+
 def time_varying_loudness(x: Any, fs: float, field: str = "free", *, backend: str = "auto"):
     """ISO 532-1 time-varying loudness of ``x`` (..., samples) in Pa sampled at ``fs`` Hz:
     ``(N (..., T) sone, N'(z, t) (..., T, 240) sone/Bark, t (T,) s)``, T = one step per 2
-    ms from t = 0 (see the module doc for the standard's steps)."""
+    ms from t = 0 (see the module doc for the standard's steps). ``backend="triton"``
+    takes a torch tensor and runs the filter bank on the GPU (see :func:`_tv_triton`)."""
+    from affrepro.kernels._dispatch import is_torch_tensor
     from affrepro.kernels.zwicker import reference as ref
 
     check_backend(backend)
-    if backend == "triton":
-        raise BackendUnavailableError("zwicker has no triton backend (recursions in time)")
     ref._check_field(field)
+    if backend == "triton" or (backend == "auto" and is_torch_tensor(x) and x.is_cuda):
+        return _tv_triton(x, fs, field)
     x, fs = _check_signal(x, fs)
     x48 = resample_to_48k(x, fs)
     return numba_or_reference("zwicker.time_varying_loudness", backend,

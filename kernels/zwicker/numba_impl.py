@@ -272,3 +272,220 @@ def core_loudness_2d(lt, diffuse, rap, dll, ltq, a0, ddf, dcb):
             korry = 1.0
         out[r, 0] *= korry
     return out
+
+
+# ---------------------------------------------------------------------------------------
+# Issue 24: the same steps with the state in registers and no allocation per step
+# ---------------------------------------------------------------------------------------
+@njit(cache=True, parallel=True, error_model="numpy")
+def tv_levels_bands(x, sos, gain, smooth, dec, floor, p0sq):
+    """:func:`tv_levels_2d` with one task per (channel, band): the three biquads
+    (transposed direct form II), the gain, the square and the three one-pole smoothers
+    of one band run over the samples with all coefficients and state in registers
+    (C x 28 tasks, so both cores stay busy for one binaural file); the mean square is
+    kept every ``dec``-th sample and turned into dB at the end."""
+    n_ch, n = x.shape
+    nb = sos.shape[0]
+    n_steps = (n + dec - 1) // dec
+    out = np.empty((n_ch, n_steps, nb))
+    for task in prange(n_ch * nb):
+        c = task // nb
+        bd = task % nb
+        b00 = sos[bd, 0, 0]
+        b01 = sos[bd, 0, 1]
+        b02 = sos[bd, 0, 2]
+        a01 = sos[bd, 0, 4]
+        a02 = sos[bd, 0, 5]
+        b10 = sos[bd, 1, 0]
+        b11 = sos[bd, 1, 1]
+        b12 = sos[bd, 1, 2]
+        a11 = sos[bd, 1, 4]
+        a12 = sos[bd, 1, 5]
+        b20 = sos[bd, 2, 0]
+        b21 = sos[bd, 2, 1]
+        b22 = sos[bd, 2, 2]
+        a21 = sos[bd, 2, 4]
+        a22 = sos[bd, 2, 5]
+        g = gain[bd]
+        a = smooth[bd]
+        bs = 1.0 - a
+        z0 = z1 = z2 = z3 = z4 = z5 = 0.0
+        s1 = s2 = s3 = 0.0
+        row = 0
+        for i0 in range(0, n, dec):
+            for i in range(i0, min(n, i0 + dec)):
+                v0 = x[c, i]
+                y = b00 * v0 + z0
+                z0 = b01 * v0 - a01 * y + z1
+                z1 = b02 * v0 - a02 * y
+                v = y
+                y = b10 * v + z2
+                z2 = b11 * v - a11 * y + z3
+                z3 = b12 * v - a12 * y
+                v = y
+                y = b20 * v + z4
+                z4 = b21 * v - a21 * y + z5
+                z5 = b22 * v - a22 * y
+                v = g * y
+                s1 = bs * (v * v) + a * s1
+                s2 = bs * s1 + a * s2
+                s3 = bs * s2 + a * s3
+                if i == i0:
+                    out[c, row, bd] = s3
+            row += 1
+    for c in prange(n_ch):
+        for r in range(n_steps):
+            for bd in range(nb):
+                out[c, r, bd] = 10.0 * np.log10((out[c, r, bd] + floor) / p0sq)
+    return out
+
+
+@njit(cache=True, parallel=True)
+def core_loudness_rows(lt, diffuse, rap, dll, ltq, a0, ddf, dcb):
+    """:func:`core_loudness_2d` without an allocation per row (the three merged low
+    critical bands in registers)."""
+    m = lt.shape[0]
+    out = np.zeros((m, 21))
+    mp1 = np.empty(20)
+    for i in range(20):
+        mp1[i] = 0.0635 * 10.0 ** (0.025 * ltq[i])
+    for r in prange(m):
+        g0 = 0.0
+        g1 = 0.0
+        g2 = 0.0
+        for i in range(11):
+            v = lt[r, i]
+            j = 0
+            for q in range(8):
+                if v > rap[q] - dll[q, i]:
+                    j += 1
+            if j > 7:
+                j = 7
+            ti = 10.0 ** ((v + dll[j, i]) / 10.0)
+            if i < 6:
+                g0 += ti
+            elif i < 9:
+                g1 += ti
+            else:
+                g2 += ti
+        for i in range(20):
+            if i < 3:
+                gi = g0 if i == 0 else (g1 if i == 1 else g2)
+                le = 10.0 * np.log10(gi) if gi > 0 else -np.inf
+            else:
+                le = lt[r, i + 8]
+            le = le - a0[i]
+            if diffuse:
+                le = le + ddf[i]
+            if le > ltq[i]:
+                le = le - dcb[i]
+                mp2 = (1.0 - 0.25 + 0.25 * 10.0 ** ((le - ltq[i]) / 10.0)) ** 0.25 - 1.0
+                v = mp1[i] * mp2
+                out[r, i] = v if v > 0.0 else 0.0
+        korry = 0.4 + 0.32 * out[r, 0] ** 0.2
+        if korry > 1.0:
+            korry = 1.0
+        out[r, 0] *= korry
+    return out
+
+
+@njit(cache=True)
+def _slopes_total(nm, zup_t, rns, usl):
+    """The total of :func:`_slopes_one` without filling N'(z) (the same arithmetic)."""
+    total = 0.0
+    z1 = 0.0
+    n1 = 0.0
+    j = 0
+    for i in range(21):
+        zup = zup_t[i] + 0.0001
+        ig = min(max(i - 1, 0), 7)
+        while True:
+            if n1 > nm[i]:
+                n2 = max(rns[j], nm[i])
+                dz = (n1 - n2) / usl[j, ig]
+                z2 = z1 + dz
+                if z2 > zup:
+                    z2 = zup
+                    dz = z2 - z1
+                    n2 = n1 - dz * usl[j, ig]
+                total += dz * (n1 + n2) / 2.0
+            else:
+                if n1 < nm[i]:
+                    j = 0
+                    while j < 17 and rns[j] > nm[i]:
+                        j += 1
+                z2 = zup
+                n2 = nm[i]
+                total += n2 * (z2 - z1)
+            while j < 17 and n2 <= rns[j]:
+                j += 1
+            n1 = n2
+            z1 = z2
+            if z1 >= zup:
+                break
+    return total
+
+
+@njit(cache=True, parallel=True)
+def slopes_tv_fast(nm, zup, rns, usl, dec):
+    """:func:`slopes_tv` filling N'(z) only at the kept steps (the others give only their
+    total) and allocating nothing per step."""
+    n_ch, n_t, _ = nm.shape
+    n_out = (n_t + dec - 1) // dec
+    tot = np.empty((n_ch, n_t))
+    spec = np.zeros((n_ch, n_out, 240))
+    for task in prange(n_ch * n_t):
+        c = task // n_t
+        t = task % n_t
+        if t % dec == 0:
+            tot[c, t] = _slopes_one(nm[c, t], zup, rns, usl, spec[c, t // dec])
+        else:
+            tot[c, t] = _slopes_total(nm[c, t], zup, rns, usl)
+    return tot, spec
+
+
+@njit(cache=True, parallel=True)
+def nl_decay_fast(core, bc, inner):
+    """:func:`nl_decay_3d` with the interpolation fractions k / inner from a table (the
+    same values) and the output step stored outside the inner loop."""
+    n_ch, n_t, nz = core.shape
+    out = np.empty((n_ch, n_t, nz))
+    b0, b1, b2, b3, b4, b5 = bc[0], bc[1], bc[2], bc[3], bc[4], bc[5]
+    frac = np.empty(inner)
+    for k in range(inner):
+        frac[k] = k / inner
+    for task in prange(n_ch * nz):
+        c = task // nz
+        z = task % nz
+        uo = 0.0
+        u2 = 0.0
+        for t in range(n_t):
+            u = core[c, t, z]
+            nxt = core[c, t + 1, z] if t + 1 < n_t else 0.0
+            d = nxt - u
+            for k in range(inner):
+                ui = u + d * frac[k]
+                if ui < uo:
+                    if uo > u2:
+                        uo_new = b2 * uo - b3 * u2
+                        if ui > uo_new:
+                            uo_new = ui
+                        u2_new = b0 * uo - b1 * u2
+                        if u2_new > uo_new:
+                            u2_new = uo_new
+                    else:
+                        uo_new = b4 * uo
+                        if ui > uo_new:
+                            uo_new = ui
+                        u2_new = uo_new
+                else:
+                    uo_new = ui
+                    if abs(ui - uo) < 1e-5 and ui <= u2:
+                        u2_new = ui
+                    else:
+                        u2_new = b5 * (u2 - ui) + ui
+                uo = uo_new
+                u2 = u2_new
+                if k == 0:
+                    out[c, t, z] = uo
+    return out

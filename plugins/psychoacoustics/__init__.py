@@ -88,8 +88,14 @@ def _level_stats(weighting, signal, sample_rate, backend, settings):
     unknown = set(s) - set(LEVEL_SETTINGS)
     if unknown:
         raise TypeError(f"unknown settings {sorted(unknown)}; known: {sorted(LEVEL_SETTINGS)}")
-    x = calibrated(signal, s)
-    ms = mean_square(x, sample_rate, weighting, s["tau"], backend=backend)
+    if backend == "triton":  # a torch tensor (on the GPU): the filters there, the rest here
+        import torch
+
+        x = signal.to(torch.float64) * setting_number(s, "calibration")
+        ms = mean_square(x, sample_rate, weighting, s["tau"], backend=backend).cpu().numpy()
+    else:
+        x = calibrated(signal, s)
+        ms = mean_square(x, sample_rate, weighting, s["tau"], backend=backend)
     rate = float(sample_rate)
     if s["step"] is not None:  # sample the level every `step` seconds
         hop = max(1, int(round(setting_number(s, "step") * sample_rate)))
@@ -117,6 +123,13 @@ def extract_third_octave(signal, sample_rate: float, backend: str = "auto", **se
     unknown = set(s) - set(BAND_SETTINGS)
     if unknown:
         raise TypeError(f"unknown settings {sorted(unknown)}; known: {sorted(BAND_SETTINGS)}")
+    if backend == "triton":  # a torch tensor: the bands on its GPU
+        import torch
+
+        from affrepro.plugins.psychoacoustics.stats import setting_number
+
+        x = signal.to(torch.float64) * setting_number(s, "calibration")
+        return third_octave_levels(x, sample_rate, s["weighting"], backend=backend)
     x = calibrated(signal, s)
     return third_octave_levels(x, sample_rate, s["weighting"], backend=backend)
 
@@ -159,7 +172,12 @@ def extract_zwicker_time_varying(signal, sample_rate: float, backend: str = "aut
     skip = setting_number(s, "skip")
     if not skip >= 0:
         raise ValueError(f"skip must be >= 0 seconds, got {s['skip']!r}")
-    x = calibrated(signal, s)
+    if backend == "triton":  # a torch tensor: the filter bank on its GPU (see the kernel)
+        import torch
+
+        x = signal.to(torch.float64) * setting_number(s, "calibration")
+    else:
+        x = calibrated(signal, s)
     n, ns, t = zw.time_varying_loudness(x, sample_rate, s["field"], backend=backend)
     sharp = zw.sharpness_din_tv(n, ns)
     first = int(np.searchsorted(t, skip - 1e-9))

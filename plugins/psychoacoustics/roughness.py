@@ -65,6 +65,14 @@ def extract_roughness(signal: Any, sample_rate: float, backend: str = "auto", **
     if unknown:
         raise TypeError(f"unknown settings {sorted(unknown)}; "
                         f"known: {sorted(ROUGHNESS_SETTINGS)}")
+    if backend == "triton":  # a torch tensor: the frames on its GPU, the statistics here
+        import torch
+
+        from affrepro.plugins.psychoacoustics.stats import setting_number
+
+        x = signal.to(torch.float64) * setting_number(s, "calibration")
+        r, _, time = roughness_dw(x, sample_rate, s["overlap"], backend=backend)
+        return roughness_statistics(r.cpu().numpy(), time)
     x = calibrated(signal, s)  # the kernel checks the values
     r, _, time = roughness_dw(x, sample_rate, s["overlap"], backend=backend)
     return roughness_statistics(r, time)

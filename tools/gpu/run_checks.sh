@@ -6,7 +6,7 @@
 #                                               the order sweep bench_spectral tests
 #                                               bench_moments araus)
 #     tests           Triton compiled on CUDA vs the float64 reference: spectral, moments,
-#                     gaussian_posterior (the TRITON_INTERPRET tests are CPU checks CI runs)
+#                     gaussian_posterior, the LAF/LCF mean square and ISO 532-1 filter bank (the TRITON_INTERPRET tests are CPU checks CI runs)
 #     bench_spectral  affrepro bench run --device cuda --kernels spectral (workload (c):
 #                     256 x 10 s clips; ours vs torch eager vs torch.compile; <= 1e-3 dB)
 #     bench_moments   affrepro bench run --device cuda --kernels moments (100 M pairs; ours
@@ -19,10 +19,14 @@
 #                     short still returns what it measured
 #     araus           affrepro reproduce araus-2022 --dry-run --device cuda --no-track (the
 #                     CNN stage on CUDA on the synthetic corpus)
+#     bench_psycho    affrepro bench run --device cuda --kernels psychoacoustics -k issue24
+#                     (issue 24: the Triton LAF/LCF and ISO 532-1 filter-bank recursions on
+#                     64 x 30 s binaural stimuli at once, checked against Numba first;
+#                     per-stimulus ms; AFFREPRO_PSYCHO_GPU_BATCH changes the batch)
 #
-# Writes to $OUT (at most 6 files): summary.txt, checks.log (everything), bench_spectral.json,
+# Writes to $OUT (at most 7 files): summary.txt, checks.log (everything), bench_spectral.json,
 # bench_moments.json (pytest-benchmark JSON with the GPU's identity), sweep_spectral.json,
-# araus_report.json.
+# araus_report.json, bench_psychoacoustics.json.
 # Each step has its own timeout (tests: AFFREPRO_GPU_TESTS_S, default 150 s), all of them
 # together at most AFFREPRO_GPU_BUDGET_S (default 480 s); a failing step does not stop the others.
 # Exit status: 0 every step passed, 1 a step failed, 2 no CUDA GPU here, 3 setup failed.
@@ -36,7 +40,7 @@ ROOT=$PWD
 DRY=${AFFREPRO_GPU_DRY:-0}
 BUDGET=${AFFREPRO_GPU_BUDGET_S:-480}
 export PYTHONUNBUFFERED=1
-ALL_STEPS=(sweep bench_spectral tests bench_moments araus)  # the default order: measure first
+ALL_STEPS=(sweep bench_spectral tests bench_moments araus bench_psycho)  # the default order: measure first
 TESTS_S=${AFFREPRO_GPU_TESTS_S:-150}
 for pair in "AFFREPRO_GPU_BUDGET_S=$BUDGET" "AFFREPRO_GPU_TESTS_S=$TESTS_S"; do
   if ! [[ ${pair#*=} =~ ^[1-9][0-9]*$ ]]; then
@@ -233,7 +237,7 @@ step() {  # step NAME TIMEOUT_S CMD...: runs CMD with the timeout (cut to the bu
 run_tests() {  # AFFREPRO_GPU_TEST_PATHS: other test files (default: the three kernels, features)
   # shellcheck disable=SC2086
   "$PY" -m pytest -p no:cacheprovider -q -rs -o addopts= --import-mode=importlib \
-    ${AFFREPRO_GPU_TEST_PATHS:-tests/kernels/spectral/test_spectral_triton.py tests/kernels/moments tests/kernels/gaussian_posterior tests/plugins/features/test_features.py} \
+    ${AFFREPRO_GPU_TEST_PATHS:-tests/kernels/spectral/test_spectral_triton.py tests/kernels/moments tests/kernels/gaussian_posterior tests/plugins/features/test_features.py tests/kernels/sound_level/test_mean_square_triton.py tests/kernels/zwicker/test_time_varying_triton.py tests/kernels/sound_level/test_third_octave_gpu_path.py tests/kernels/roughness/test_roughness_gpu_path.py} \
     -k "(cuda or triton or gpu) and not under_the_interpreter and not under_interpreter" "$@"
 }
 
@@ -288,6 +292,8 @@ for s in "${STEPS[@]}"; do
                       fi
                     fi ;;
     araus)          step araus 90 araus ;;
+    bench_psycho)   if [ "$DRY" = 1 ]; then note "bench_psycho    SKIPPED  (needs CUDA: not rehearsed)"
+                    else step bench_psycho 150 bench psychoacoustics -k issue24; fi ;;
   esac
 done
 

@@ -98,6 +98,7 @@ def test_tone_burst_response_iec_61672(burst_ms, expected):
 def edge_signals():
     cases = {f"n={n}": RNG.normal(size=(2, n)) for n in (1, 2, 31, 127, 128, 129, 1009)}
     cases["1d"] = RNG.normal(size=700)
+    cases["past the warm start"] = RNG.normal(size=(2, 2500))  # n0 = 1000 at 8 kHz
     cases["3d"] = RNG.normal(size=(2, 3, 257))
     wide = RNG.normal(size=(4, 1200))
     cases["non-contiguous"] = wide[::2, ::3]
@@ -144,3 +145,16 @@ def test_bad_arguments():
         sl.mean_square(np.ones(10), 8000, backend="triton")
     with pytest.raises(ValueError, match="backend"):
         sl.mean_square(np.ones(10), 8000, backend="cuda")
+
+
+@pytest.mark.parametrize("w", ["A", "C", "Z"])
+def test_fused_pass_matches_the_issue7_two_pass_kernel(w):
+    # the one-pass kernel (issue 24) against the section-by-section kernel it replaced
+    from affrepro.kernels.sound_level import numba_impl, reference
+
+    fs = 44100
+    x = np.ascontiguousarray(RNG.normal(size=(2, 9000)))
+    sos = np.ascontiguousarray(sl.weighting_sos(w, fs))
+    a = reference.time_coefficient(fs, 0.125)
+    want = numba_impl.mean_square_2d(x, sos, a, 5512)
+    np.testing.assert_allclose(sl.mean_square(x, fs, w, backend="numba"), want, rtol=1e-12)

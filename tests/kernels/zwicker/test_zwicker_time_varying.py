@@ -229,3 +229,14 @@ def test_filter_bank_tables():
     _, h = sosfreqz(sos[16], worN=[800.0, 1000.0, 1250.0], fs=FS)
     db = 20 * np.log10(np.abs(ref.TV_GAIN[16] * h))
     assert abs(db[1]) < 0.5 and db[0] < -3 and db[2] < -3
+
+
+def test_numba_matches_the_issue7_kernels():
+    # the per-band register kernels (issue 24) against the ones they replaced, kept for
+    # the benchmarks: the same arithmetic, so the same numbers
+    from affrepro.kernels.zwicker.baseline import time_varying_loudness_baseline
+
+    x = np.random.default_rng(5).normal(size=(2, 9600)) * 0.05
+    for u, v in zip(zw.time_varying_loudness(x, FS, backend="numba"),
+                    time_varying_loudness_baseline(x, FS)):
+        np.testing.assert_allclose(u, v, rtol=1e-12, atol=1e-15)
