@@ -1,0 +1,326 @@
+"""Numba CPU kernels of the fusion operators, forward and backward (``@njit(cache=True)``,
+parallel with ``prange``; they use ``numba.get_num_threads()`` threads).
+
+Tensor fusion never builds the (B, (A+1)(V+1)(T+1)) outer product. With z = [1; x] and W
+viewed as (O, A₁V₁, T₁), the pair products p_b,ij = z_a,bi z_v,bj are formed on the fly
+(one number per W row) and contracted against W's rows:
+
+    M[o, b, k] = Σ_ij p_b,ij W[o, ij, k]          y[b, o] = Σ_k M[o, b, k] z_t,bk + bias_o
+    dW[o, ij, k] = Σ_b dy[b, o] p_b,ij z_t,bk      dp[b, ij] = Σ_k z_t,bk Σ_o dy[b, o] W[o, ij, k]
+    dz_t[b, k] = Σ_o dy[b, o] M[o, b, k]          dz_a[b, i] = Σ_j dp[b, ij] z_v,bj  (and dz_v)
+
+Each thread builds one tile of the outer product at a time, t_bj = z_a,bi z_v,bj for one
+a-index i (B × V₁ numbers), and contracts it with the matching (V₁ × T₁) block of W by a
+BLAS GEMM called from the compiled code (numba's ``np.dot``; the caller keeps BLAS to one
+thread inside, since the threads are numba's). The forward runs one output unit o per
+thread, the backward one a-index i per thread (so dW blocks never collide); the extra
+memory is M (O·B·T₁), dp (B·A₁V₁) and per-thread tiles, i.e. at most 1/T₁ of the outer
+product's size. Sums are in the input dtype (float32 or float64); NaN/inf propagate.
+"""
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+_FM = {"reassoc", "contract"}
+_OPTS = dict(cache=True, nogil=True, fastmath=_FM)
+
+
+# --------------------------------------------------------------------- tensor fusion
+@nb.njit(**_OPTS)
+def _gather_block(w3, i, v1, wg):  # pragma: no cover - compiled
+    """wg[j, o·T₁ + k] = W[o, i·V₁ + j, k]: W's block for one a-index, as one matrix."""
+    n_o, _, t1 = w3.shape
+    for j in range(v1):
+        for o in range(n_o):
+            for k in range(t1):
+                wg[j, o * t1 + k] = w3[o, i * v1 + j, k]
+
+
+@nb.njit(parallel=True, **_OPTS)
+def _tfn_forward(za, zv, w3, mpart):  # pragma: no cover - compiled
+    n_b, a1 = za.shape
+    v1 = zv.shape[1]
+    n_o, _, t1 = w3.shape
+    n_chunks = mpart.shape[0]
+    for c in nb.prange(n_chunks):
+        acc = mpart[c]
+        acc[:, :] = 0.0
+        tile = np.empty((n_b, v1), dtype=za.dtype)
+        wg = np.empty((v1, n_o * t1), dtype=za.dtype)
+        part = np.empty((n_b, n_o * t1), dtype=za.dtype)
+        for i in range(c * a1 // n_chunks, (c + 1) * a1 // n_chunks):
+            for b in range(n_b):  # the tile z_a,bi · z_v,b· of the outer product
+                f = za[b, i]
+                for j in range(v1):
+                    tile[b, j] = f * zv[b, j]
+            _gather_block(w3, i, v1, wg)
+            np.dot(tile, wg, part)
+            acc += part
+
+
+@nb.njit(parallel=True, **_OPTS)
+def _tfn_backward_weights(za, zv, w3, e, dw3, dp):  # pragma: no cover - compiled
+    n_b, a1 = za.shape
+    v1 = zv.shape[1]
+    n_o, _, t1 = w3.shape
+    for i in nb.prange(a1):
+        tile_t = np.empty((v1, n_b), dtype=za.dtype)  # (z_a,bi z_v,bj)ᵀ
+        wg = np.empty((v1, n_o * t1), dtype=za.dtype)
+        out = np.empty((v1, n_o * t1), dtype=za.dtype)
+        dpi = np.empty((n_b, v1), dtype=za.dtype)
+        for b in range(n_b):
+            f = za[b, i]
+            for j in range(v1):
+                tile_t[j, b] = f * zv[b, j]
+        np.dot(tile_t, e, out)  # dW block: Σ_b t_bj dy[b, o] z_t,bk
+        for j in range(v1):
+            for o in range(n_o):
+                for k in range(t1):
+                    dw3[o, i * v1 + j, k] = out[j, o * t1 + k]
+        _gather_block(w3, i, v1, wg)
+        np.dot(e, wg.T, dpi)  # dp block: Σ_(o,k) dy[b, o] z_t,bk W[o, ij, k]
+        for b in range(n_b):
+            for j in range(v1):
+                dp[b, i * v1 + j] = dpi[b, j]
+
+
+def _ones_first(x: np.ndarray) -> np.ndarray:
+    z = np.empty((x.shape[0], x.shape[1] + 1), dtype=x.dtype)
+    z[:, 0] = 1
+    z[:, 1:] = x
+    return z
+
+
+def tfn_forward(a, v, t, weight, bias):
+    """NumPy arrays in (one float dtype, weight (O, A₁V₁T₁)); returns y (B, O) and the
+    state the backward needs."""
+    za, zv, zt = _ones_first(a), _ones_first(v), _ones_first(t)
+    n_b, n_o = a.shape[0], weight.shape[0]
+    t1 = zt.shape[1]
+    w3 = np.ascontiguousarray(weight).reshape(n_o, za.shape[1] * zv.shape[1], t1)
+    n_chunks = max(1, min(nb.get_num_threads(), za.shape[1]))
+    mpart = np.empty((n_chunks, n_b, n_o * t1), a.dtype)
+    if n_b and n_o:
+        with single_threaded_blas():
+            _tfn_forward(za, zv, w3, mpart)
+        m = mpart.sum(axis=0).reshape(n_b, n_o, t1)  # M[b, o, k]
+    else:
+        m = np.zeros((n_b, n_o, t1), a.dtype)
+    y = np.einsum("bok,bk->bo", m, zt)
+    if bias is not None:
+        y += bias
+    return y, (za, zv, zt, w3, m)
+
+
+def tfn_backward(saved, grad_y, need_bias: bool):
+    """(da, dv, dt, dW, dbias) from tfn_forward's state and dL/dy."""
+    za, zv, zt, w3, m = saved
+    dy = np.ascontiguousarray(grad_y, dtype=za.dtype)
+    n_b, (n_o, n_p, t1) = za.shape[0], w3.shape
+    dw3 = np.zeros_like(w3)
+    dp = np.zeros((n_b, n_p), za.dtype)
+    if n_b and n_o:
+        e = np.ascontiguousarray((dy[:, :, None] * zt[:, None, :]).reshape(n_b, n_o * t1))
+        with single_threaded_blas():
+            _tfn_backward_weights(za, zv, w3, e, dw3, dp)
+    dt = np.einsum("bo,bok->bk", dy, m)[:, 1:]
+    dp3 = dp.reshape(n_b, za.shape[1], zv.shape[1])
+    da = np.einsum("bij,bj->bi", dp3, zv)[:, 1:]
+    dv = np.einsum("bij,bi->bj", dp3, za)[:, 1:]
+    db = dy.sum(axis=0) if need_bias else None
+    return da, dv, dt, dw3.reshape(n_o, -1), db
+
+
+# --------------------------------------------------------------------- low-rank fusion
+@nb.njit(parallel=True, **_OPTS)
+def _lmf_forward(za, zv, zt, fa, fv, ft, w, bias, y, f):  # pragma: no cover - compiled
+    n_b = za.shape[0]
+    n_r, _, n_o = fa.shape
+    for b in nb.prange(n_b):
+        for m, z, fac in ((0, za, fa), (1, zv, fv), (2, zt, ft)):
+            for r in range(n_r):
+                for o in range(n_o):
+                    f[m, b, r, o] = 0.0
+                for i in range(z.shape[1]):
+                    c = z[b, i]
+                    for o in range(n_o):
+                        f[m, b, r, o] += c * fac[r, i, o]
+        for o in range(n_o):
+            s = bias[o]
+            for r in range(n_r):
+                s += w[r] * f[0, b, r, o] * f[1, b, r, o] * f[2, b, r, o]
+            y[b, o] = s
+
+
+@nb.njit(parallel=True, **_OPTS)
+def _lmf_backward_inputs(za, zv, zt, fa, fv, ft, w, f, dy, g, dza, dzv, dzt):  # pragma: no cover
+    n_b = za.shape[0]
+    n_r, _, n_o = fa.shape
+    for b in nb.prange(n_b):
+        for r in range(n_r):
+            for o in range(n_o):
+                c = dy[b, o] * w[r]
+                g[0, b, r, o] = c * f[1, b, r, o] * f[2, b, r, o]
+                g[1, b, r, o] = c * f[0, b, r, o] * f[2, b, r, o]
+                g[2, b, r, o] = c * f[0, b, r, o] * f[1, b, r, o]
+        for m, fac, dz in ((0, fa, dza), (1, fv, dzv), (2, ft, dzt)):
+            for i in range(1, fac.shape[1]):
+                s = 0.0
+                for r in range(n_r):
+                    for o in range(n_o):
+                        s += g[m, b, r, o] * fac[r, i, o]
+                dz[b, i - 1] = s
+
+
+@nb.njit(parallel=True, **_OPTS)
+def _lmf_backward_factor(z, g, m, dfac):  # pragma: no cover - compiled
+    n_b, n_i = z.shape
+    n_r, _, n_o = dfac.shape
+    for ri in nb.prange(n_r * n_i):
+        r = ri // n_i
+        i = ri % n_i
+        for o in range(n_o):
+            dfac[r, i, o] = 0.0
+        for b in range(n_b):
+            c = z[b, i]
+            for o in range(n_o):
+                dfac[r, i, o] += c * g[m, b, r, o]
+
+
+def lmf_forward(a, v, t, fa, fv, ft, w, bias):
+    za, zv, zt = _ones_first(a), _ones_first(v), _ones_first(t)
+    fa, fv, ft, w = (np.ascontiguousarray(x) for x in (fa, fv, ft, w))
+    n_b = a.shape[0]
+    n_r, _, n_o = fa.shape
+    b = np.zeros(n_o, a.dtype) if bias is None else np.ascontiguousarray(bias)
+    y = np.empty((n_b, n_o), a.dtype)
+    f = np.zeros((3, n_b, n_r, n_o), a.dtype)
+    if n_b:
+        _lmf_forward(za, zv, zt, fa, fv, ft, w, b, y, f)
+    return y, (za, zv, zt, fa, fv, ft, w, f)
+
+
+def lmf_backward(saved, grad_y, need_bias: bool):
+    """(da, dv, dt, dF_a, dF_v, dF_t, dw, dbias)."""
+    za, zv, zt, fa, fv, ft, w, f = saved
+    dy = np.ascontiguousarray(grad_y, dtype=za.dtype)
+    n_b = za.shape[0]
+    g = np.zeros_like(f)
+    dz = [np.zeros((n_b, z.shape[1] - 1), za.dtype) for z in (za, zv, zt)]
+    dfac = [np.zeros_like(x) for x in (fa, fv, ft)]
+    if n_b:
+        _lmf_backward_inputs(za, zv, zt, fa, fv, ft, w, f, dy, g, *dz)
+        for m, z in enumerate((za, zv, zt)):
+            _lmf_backward_factor(z, g, m, dfac[m])
+    dw = np.einsum("bo,bro->r", dy, f[0] * f[1] * f[2]) if n_b else np.zeros_like(w)
+    db = dy.sum(axis=0) if need_bias else None
+    return (*dz, *dfac, dw.astype(za.dtype), db)
+
+
+# --------------------------------------------------------------------- cross-modal attention
+@nb.njit(parallel=True, **_OPTS)
+def _attention_forward(q, k, v, pad, scale, out, lse):  # pragma: no cover - compiled
+    n_b, n_h, n_q, n_d = q.shape
+    n_k = k.shape[2]
+    n_dv = v.shape[3]
+    for bh in nb.prange(n_b * n_h):
+        b = bh // n_h
+        h = bh % n_h
+        s = np.empty(n_k, dtype=q.dtype)
+        for i in range(n_q):
+            mx = -math.inf
+            for j in range(n_k):
+                if pad[b, j]:
+                    continue
+                acc = 0.0
+                for d in range(n_d):
+                    acc += q[b, h, i, d] * k[b, h, j, d]
+                acc *= scale
+                s[j] = acc
+                if acc > mx or acc != acc:
+                    mx = acc
+            for d in range(n_dv):
+                out[b, h, i, d] = 0.0
+            if mx == -math.inf:  # every key padded: the output is defined as 0
+                lse[b, h, i] = -math.inf
+                continue
+            total = 0.0
+            for j in range(n_k):
+                if pad[b, j]:
+                    continue
+                p = math.exp(s[j] - mx)
+                total += p
+                for d in range(n_dv):
+                    out[b, h, i, d] += p * v[b, h, j, d]
+            for d in range(n_dv):
+                out[b, h, i, d] /= total
+            lse[b, h, i] = mx + math.log(total)
+
+
+@nb.njit(parallel=True, **_OPTS)
+def _attention_backward(q, k, v, pad, scale, out, lse, dout, dq, dk, dv):  # pragma: no cover
+    n_b, n_h, n_q, n_d = q.shape
+    n_k = k.shape[2]
+    n_dv = v.shape[3]
+    for bh in nb.prange(n_b * n_h):
+        b = bh // n_h
+        h = bh % n_h
+        for i in range(n_q):
+            big = lse[b, h, i]
+            if big == -math.inf:
+                continue
+            delta = 0.0
+            for d in range(n_dv):
+                delta += dout[b, h, i, d] * out[b, h, i, d]
+            for j in range(n_k):
+                if pad[b, j]:
+                    continue
+                acc = 0.0
+                for d in range(n_d):
+                    acc += q[b, h, i, d] * k[b, h, j, d]
+                p = math.exp(acc * scale - big)
+                dp = 0.0
+                for d in range(n_dv):
+                    dp += dout[b, h, i, d] * v[b, h, j, d]
+                    dv[b, h, j, d] += p * dout[b, h, i, d]
+                ds = scale * p * (dp - delta)
+                for d in range(n_d):
+                    dq[b, h, i, d] += ds * k[b, h, j, d]
+                    dk[b, h, j, d] += ds * q[b, h, i, d]
+
+
+def attention_forward(q, k, v, pad, scale):
+    """q (B, H, Lq, D), k (B, H, Lk, D), v (B, H, Lk, Dv), pad (B, Lk) bool (True =
+    padded); returns out (B, H, Lq, Dv) and the row log-sum-exp (−inf for empty rows)."""
+    q, k, v = (np.ascontiguousarray(x) for x in (q, k, v))
+    pad = np.ascontiguousarray(pad, dtype=np.bool_)
+    out = np.empty(q.shape[:3] + (v.shape[3],), q.dtype)
+    lse = np.empty(q.shape[:3], q.dtype)
+    if out.size or lse.size:
+        _attention_forward(q, k, v, pad, q.dtype.type(scale), out, lse)
+    return out, (q, k, v, pad, scale, out, lse)
+
+
+def attention_backward(saved, grad_out):
+    q, k, v, pad, scale, out, lse = saved
+    dout = np.ascontiguousarray(grad_out, dtype=q.dtype)
+    dq, dk, dv = np.zeros_like(q), np.zeros_like(k), np.zeros_like(v)
+    if lse.size:
+        _attention_backward(q, k, v, pad, q.dtype.type(scale), out, lse, dout, dq, dk, dv)
+    return dq, dk, dv
+
+
+def single_threaded_blas():
+    """A context in which BLAS runs on one thread (the GEMMs are called from numba's
+    threads); a no-op without threadpoolctl."""
+    try:
+        import scipy.linalg.cython_blas  # noqa: F401  (numba's np.dot calls this BLAS: load it first)
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover
+        import contextlib
+
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")

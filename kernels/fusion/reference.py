@@ -1,0 +1,107 @@
+"""The float64 torch reference of the three fusion operators (the source of truth).
+
+Each is written the plain way (the outer product materialised, the attention matrix
+stored) and differentiated by torch autograd; every backend module offers the same
+``*_forward`` / ``*_backward`` pair, so :mod:`affrepro.kernels.fusion` wraps any of them
+in one ``torch.autograd.Function``. Results come back in the input's dtype.
+
+Tensor fusion (Zadeh et al. 2017, TFN), with z_m = [1; x_m]:
+    y_b = W · vec(z_a,b ⊗ z_v,b ⊗ z_t,b) + bias,  index (i, j, k) ↦ (i·V₁ + j)·T₁ + k
+Low-rank fusion (Liu et al. 2018, LMF), factors F_m of shape (R, d_m + 1, O):
+    y_b = Σ_r w_r · Π_m (z_m,b · F_m[r]) + bias
+Cross-modal attention (Tsai et al. 2019, MulT), key padding mask True = padded:
+    out = softmax(scale · Q Kᵀ, padded keys → −∞) V; a row with every key padded is 0.
+"""
+from __future__ import annotations
+
+import torch
+
+
+def _ones_first(x: torch.Tensor) -> torch.Tensor:
+    return torch.cat([x.new_ones(x.shape[0], 1), x], dim=1)
+
+
+def tfn_value(a, v, t, weight, bias):
+    """y = W · vec([1;a] ⊗ [1;v] ⊗ [1;t]) + bias, the outer product materialised."""
+    za, zv, zt = _ones_first(a), _ones_first(v), _ones_first(t)
+    z = torch.einsum("bi,bj,bk->bijk", za, zv, zt).reshape(a.shape[0], -1)
+    y = z @ weight.T
+    return y if bias is None else y + bias
+
+
+def lmf_value(a, v, t, factor_a, factor_v, factor_t, rank_weights, bias):
+    """y = Σ_r w_r Π_m (z_m · F_m[r]) + bias."""
+    prod = None
+    for x, f in ((a, factor_a), (v, factor_v), (t, factor_t)):
+        fm = torch.einsum("bi,rio->bro", _ones_first(x), f)
+        prod = fm if prod is None else prod * fm
+    y = torch.einsum("r,bro->bo", rank_weights, prod)
+    return y if bias is None else y + bias
+
+
+def attention_value(q, k, v, key_padding_mask, scale):
+    """softmax(scale · Q Kᵀ) V over the unpadded keys; all-padded rows give 0."""
+    s = scale * q @ k.transpose(-1, -2)
+    if key_padding_mask is not None:
+        pad = key_padding_mask[:, None, None, :]
+        s = s.masked_fill(pad, float("-inf"))
+        empty = key_padding_mask.all(dim=1)[:, None, None, None]
+        s = s.masked_fill(empty, 0.0)  # any finite row: the result is zeroed below
+    p = torch.softmax(s, dim=-1)
+    out = p @ v
+    if key_padding_mask is not None:
+        out = out.masked_fill(key_padding_mask.all(dim=1)[:, None, None, None], 0.0)
+    return out
+
+
+def _f64(*xs):
+    return [None if x is None else x.detach().to(torch.float64) for x in xs]
+
+
+def _grads(fn, inputs, grad_out):
+    """d(fn(inputs))/d(inputs) · grad_out in float64 (None for None inputs)."""
+    leaves = [None if x is None else x.clone().requires_grad_(True) for x in inputs]
+    with torch.enable_grad():
+        y = fn(*leaves)
+        used = [x for x in leaves if x is not None]
+        gs = torch.autograd.grad(y, used, grad_out.to(torch.float64), allow_unused=True)
+    it = iter(gs)
+    out = []
+    for x in leaves:
+        if x is None:
+            out.append(None)
+        else:
+            g = next(it)
+            out.append(torch.zeros_like(x) if g is None else g)
+    return out
+
+
+def tfn_forward(a, v, t, weight, bias):
+    args = _f64(a, v, t, weight, bias)
+    return tfn_value(*args).to(a.dtype), None
+
+
+def tfn_backward(a, v, t, weight, bias, saved, grad_y):
+    args = _f64(a, v, t, weight, bias)
+    return [None if g is None else g.to(a.dtype) for g in _grads(tfn_value, args, grad_y)]
+
+
+def lmf_forward(a, v, t, fa, fv, ft, w, bias):
+    args = _f64(a, v, t, fa, fv, ft, w, bias)
+    return lmf_value(*args).to(a.dtype), None
+
+
+def lmf_backward(a, v, t, fa, fv, ft, w, bias, saved, grad_y):
+    args = _f64(a, v, t, fa, fv, ft, w, bias)
+    return [None if g is None else g.to(a.dtype) for g in _grads(lmf_value, args, grad_y)]
+
+
+def attention_forward(q, k, v, mask, scale):
+    q64, k64, v64 = _f64(q, k, v)
+    return attention_value(q64, k64, v64, mask, scale).to(q.dtype), None
+
+
+def attention_backward(q, k, v, mask, scale, saved, grad_out):
+    args = _f64(q, k, v)
+    gs = _grads(lambda q_, k_, v_: attention_value(q_, k_, v_, mask, scale), args, grad_out)
+    return [g.to(q.dtype) for g in gs]
