@@ -221,95 +221,87 @@ def lmf_backward(saved, grad_y, need_bias: bool):
 
 
 # --------------------------------------------------------------------- cross-modal attention
+# One (batch, head) pair per thread: S = scale·Q Kᵀ and O = P V, and in the backward
+# dV = Pᵀ dO, dP = dO Vᵀ, dS = P ∘ (dP − rowsum(dO ∘ O)), dQ = scale·dS K, dK = scale·dSᵀ Q,
+# are BLAS GEMMs called from the compiled loop; the masked, max-shifted softmax is a loop.
+# The probabilities P (B·H·Lq·Lk, as torch's softmax keeps them) are the saved state.
 @nb.njit(parallel=True, **_OPTS)
-def _attention_forward(q, k, v, pad, scale, out, lse):  # pragma: no cover - compiled
-    n_b, n_h, n_q, n_d = q.shape
+def _attention_forward(q, k, v, pad, scale, out, prob):  # pragma: no cover - compiled
+    n_b, n_h, n_q, _ = q.shape
     n_k = k.shape[2]
-    n_dv = v.shape[3]
     for bh in nb.prange(n_b * n_h):
         b = bh // n_h
         h = bh % n_h
-        s = np.empty(n_k, dtype=q.dtype)
+        p = prob[b, h]
+        np.dot(q[b, h], k[b, h].T, p)
         for i in range(n_q):
             mx = -math.inf
             for j in range(n_k):
-                if pad[b, j]:
-                    continue
-                acc = 0.0
-                for d in range(n_d):
-                    acc += q[b, h, i, d] * k[b, h, j, d]
-                acc *= scale
-                s[j] = acc
-                if acc > mx or acc != acc:
-                    mx = acc
-            for d in range(n_dv):
-                out[b, h, i, d] = 0.0
-            if mx == -math.inf:  # every key padded: the output is defined as 0
-                lse[b, h, i] = -math.inf
+                x = p[i, j] * scale
+                p[i, j] = x
+                if not pad[b, j] and (x > mx or x != x):
+                    mx = x
+            if mx == -math.inf:  # every key padded: output and gradients are 0
+                for j in range(n_k):
+                    p[i, j] = 0.0
                 continue
             total = 0.0
             for j in range(n_k):
-                if pad[b, j]:
-                    continue
-                p = math.exp(s[j] - mx)
-                total += p
-                for d in range(n_dv):
-                    out[b, h, i, d] += p * v[b, h, j, d]
-            for d in range(n_dv):
-                out[b, h, i, d] /= total
-            lse[b, h, i] = mx + math.log(total)
+                e = 0.0 if pad[b, j] else math.exp(p[i, j] - mx)
+                p[i, j] = e
+                total += e
+            inv = 1.0 / total
+            for j in range(n_k):
+                p[i, j] *= inv
+        np.dot(p, v[b, h], out[b, h])
 
 
 @nb.njit(parallel=True, **_OPTS)
-def _attention_backward(q, k, v, pad, scale, out, lse, dout, dq, dk, dv):  # pragma: no cover
-    n_b, n_h, n_q, n_d = q.shape
+def _attention_backward(q, k, v, scale, out, prob, dout, dq, dk, dv):  # pragma: no cover
+    n_b, n_h, n_q, _ = q.shape
     n_k = k.shape[2]
     n_dv = v.shape[3]
     for bh in nb.prange(n_b * n_h):
         b = bh // n_h
         h = bh % n_h
+        p = prob[b, h]
+        do = dout[b, h]
+        np.dot(p.T, do, dv[b, h])
+        ds = np.empty((n_q, n_k), dtype=q.dtype)
+        np.dot(do, v[b, h].T, ds)
         for i in range(n_q):
-            big = lse[b, h, i]
-            if big == -math.inf:
-                continue
             delta = 0.0
             for d in range(n_dv):
-                delta += dout[b, h, i, d] * out[b, h, i, d]
+                delta += do[i, d] * out[b, h, i, d]
             for j in range(n_k):
-                if pad[b, j]:
-                    continue
-                acc = 0.0
-                for d in range(n_d):
-                    acc += q[b, h, i, d] * k[b, h, j, d]
-                p = math.exp(acc * scale - big)
-                dp = 0.0
-                for d in range(n_dv):
-                    dp += dout[b, h, i, d] * v[b, h, j, d]
-                    dv[b, h, j, d] += p * dout[b, h, i, d]
-                ds = scale * p * (dp - delta)
-                for d in range(n_d):
-                    dq[b, h, i, d] += ds * k[b, h, j, d]
-                    dk[b, h, j, d] += ds * q[b, h, i, d]
+                ds[i, j] = scale * p[i, j] * (ds[i, j] - delta)
+        np.dot(ds, k[b, h], dq[b, h])
+        np.dot(ds.T, q[b, h], dk[b, h])
 
 
 def attention_forward(q, k, v, pad, scale):
     """q (B, H, Lq, D), k (B, H, Lk, D), v (B, H, Lk, Dv), pad (B, Lk) bool (True =
-    padded); returns out (B, H, Lq, Dv) and the row log-sum-exp (−inf for empty rows)."""
+    padded); returns out (B, H, Lq, Dv) and the saved state (the probabilities)."""
     q, k, v = (np.ascontiguousarray(x) for x in (q, k, v))
     pad = np.ascontiguousarray(pad, dtype=np.bool_)
-    out = np.empty(q.shape[:3] + (v.shape[3],), q.dtype)
-    lse = np.empty(q.shape[:3], q.dtype)
-    if out.size or lse.size:
-        _attention_forward(q, k, v, pad, q.dtype.type(scale), out, lse)
-    return out, (q, k, v, pad, scale, out, lse)
+    out = np.zeros(q.shape[:3] + (v.shape[3],), q.dtype)
+    prob = np.empty(q.shape[:3] + (k.shape[2],), q.dtype)
+    if q.shape[0] * q.shape[1] and q.shape[2]:
+        if k.shape[2] == 0:
+            prob[...] = 0
+        else:
+            with single_threaded_blas():
+                _attention_forward(q, k, v, pad, q.dtype.type(scale), out, prob)
+    return out, (q, k, v, q.dtype.type(scale), out, prob)
 
 
 def attention_backward(saved, grad_out):
-    q, k, v, pad, scale, out, lse = saved
+    q, k, v, scale, out, prob = saved
     dout = np.ascontiguousarray(grad_out, dtype=q.dtype)
     dq, dk, dv = np.zeros_like(q), np.zeros_like(k), np.zeros_like(v)
-    if lse.size:
-        _attention_backward(q, k, v, pad, q.dtype.type(scale), out, lse, dout, dq, dk, dv)
+    if q.shape[0] * q.shape[1] and q.shape[2] and k.shape[2]:
+        with single_threaded_blas():
+            _attention_backward(q, k, v, scale, out, prob, dout, dq, dk, dv)
     return dq, dk, dv
 
 

@@ -24,7 +24,7 @@ def _ones_first(x: torch.Tensor) -> torch.Tensor:
 def tfn_value(a, v, t, weight, bias):
     """y = W · vec([1;a] ⊗ [1;v] ⊗ [1;t]) + bias, the outer product materialised."""
     za, zv, zt = _ones_first(a), _ones_first(v), _ones_first(t)
-    z = torch.einsum("bi,bj,bk->bijk", za, zv, zt).reshape(a.shape[0], -1)
+    z = torch.einsum("bi,bj,bk->bijk", za, zv, zt).reshape(a.shape[0], weight.shape[1])
     y = z @ weight.T
     return y if bias is None else y + bias
 
