@@ -2,20 +2,21 @@
 parallel with ``prange``; they use ``numba.get_num_threads()`` threads).
 
 Tensor fusion never builds the (B, (A+1)(V+1)(T+1)) outer product. With z = [1; x] and W
-viewed as (O, A₁V₁, T₁), the pair products p_b,ij = z_a,bi z_v,bj are formed on the fly
-(one number per W row) and contracted against W's rows:
+viewed as (O, A₁V₁, T₁), only the (a, v) pair table P[b, i·V₁ + j] = z_a,bi z_v,bj is
+formed (B·A₁V₁ numbers, 1/T₁ of the outer product), and z_t is contracted separately:
 
-    M[o, b, k] = Σ_ij p_b,ij W[o, ij, k]          y[b, o] = Σ_k M[o, b, k] z_t,bk + bias_o
-    dW[o, ij, k] = Σ_b dy[b, o] p_b,ij z_t,bk      dp[b, ij] = Σ_k z_t,bk Σ_o dy[b, o] W[o, ij, k]
-    dz_t[b, k] = Σ_o dy[b, o] M[o, b, k]          dz_a[b, i] = Σ_j dp[b, ij] z_v,bj  (and dz_v)
+    M[o] = P · W[o]                    (B × T₁)     y[b, o] = Σ_k M[o, b, k] z_t,bk + bias_o
+    E_o[b, k] = dy[b, o] z_t,bk        dW[o] = Pᵀ E_o          dP = Σ_o E_o W[o]ᵀ
+    dz_t[b, k] = Σ_o dy[b, o] M[o, b, k]     dz_a[b, i] = Σ_j dP[b, ij] z_v,bj (and dz_v)
 
-Each thread builds one tile of the outer product at a time, t_bj = z_a,bi z_v,bj for one
-a-index i (B × V₁ numbers), and contracts it with the matching (V₁ × T₁) block of W by a
-BLAS GEMM called from the compiled code (numba's ``np.dot``; the caller keeps BLAS to one
-thread inside, since the threads are numba's). The forward runs one output unit o per
-thread, the backward one a-index i per thread (so dW blocks never collide); the extra
-memory is M (O·B·T₁), dp (B·A₁V₁) and per-thread tiles, i.e. at most 1/T₁ of the outer
-product's size. Sums are in the input dtype (float32 or float64); NaN/inf propagate.
+The products with W are BLAS GEMMs called from the compiled code (numba's ``np.dot``; the
+caller keeps BLAS to one thread inside, since the threads are numba's), one output unit o
+per thread. The extra memory is P, M (O·B·T₁) and one dP partial per thread: for MOSI
+shapes about 1/30 of the outer product each. Sums are in the input dtype (float32 or
+float64); NaN/inf propagate as in the plain formula.
+
+LMF: one sample per thread for the projections and the input gradients, one (rank, input
+row) per thread for the factor gradients. Attention: see the section below.
 """
 from __future__ import annotations
 
@@ -29,62 +30,42 @@ _OPTS = dict(cache=True, nogil=True, fastmath=_FM)
 
 
 # --------------------------------------------------------------------- tensor fusion
-@nb.njit(**_OPTS)
-def _gather_block(w3, i, v1, wg):  # pragma: no cover - compiled
-    """wg[j, o·T₁ + k] = W[o, i·V₁ + j, k]: W's block for one a-index, as one matrix."""
-    n_o, _, t1 = w3.shape
-    for j in range(v1):
-        for o in range(n_o):
-            for k in range(t1):
-                wg[j, o * t1 + k] = w3[o, i * v1 + j, k]
-
-
 @nb.njit(parallel=True, **_OPTS)
-def _tfn_forward(za, zv, w3, mpart):  # pragma: no cover - compiled
+def _pair_table(za, zv, p):  # pragma: no cover - compiled
+    """p[b, i·V₁ + j] = z_a,bi z_v,bj: the (a, v) part of the outer product, 1/T₁ of it."""
     n_b, a1 = za.shape
     v1 = zv.shape[1]
-    n_o, _, t1 = w3.shape
-    n_chunks = mpart.shape[0]
-    for c in nb.prange(n_chunks):
-        acc = mpart[c]
-        acc[:, :] = 0.0
-        tile = np.empty((n_b, v1), dtype=za.dtype)
-        wg = np.empty((v1, n_o * t1), dtype=za.dtype)
-        part = np.empty((n_b, n_o * t1), dtype=za.dtype)
-        for i in range(c * a1 // n_chunks, (c + 1) * a1 // n_chunks):
-            for b in range(n_b):  # the tile z_a,bi · z_v,b· of the outer product
-                f = za[b, i]
-                for j in range(v1):
-                    tile[b, j] = f * zv[b, j]
-            _gather_block(w3, i, v1, wg)
-            np.dot(tile, wg, part)
-            acc += part
-
-
-@nb.njit(parallel=True, **_OPTS)
-def _tfn_backward_weights(za, zv, w3, e, dw3, dp):  # pragma: no cover - compiled
-    n_b, a1 = za.shape
-    v1 = zv.shape[1]
-    n_o, _, t1 = w3.shape
-    for i in nb.prange(a1):
-        tile_t = np.empty((v1, n_b), dtype=za.dtype)  # (z_a,bi z_v,bj)ᵀ
-        wg = np.empty((v1, n_o * t1), dtype=za.dtype)
-        out = np.empty((v1, n_o * t1), dtype=za.dtype)
-        dpi = np.empty((n_b, v1), dtype=za.dtype)
-        for b in range(n_b):
+    for b in nb.prange(n_b):
+        for i in range(a1):
             f = za[b, i]
             for j in range(v1):
-                tile_t[j, b] = f * zv[b, j]
-        np.dot(tile_t, e, out)  # dW block: Σ_b t_bj dy[b, o] z_t,bk
-        for j in range(v1):
-            for o in range(n_o):
+                p[b, i * v1 + j] = f * zv[b, j]
+
+
+@nb.njit(parallel=True, **_OPTS)
+def _tfn_forward(p, w3, m):  # pragma: no cover - compiled
+    for o in nb.prange(w3.shape[0]):
+        np.dot(p, w3[o], m[o])  # M[o] = P · W[o]: (B × A₁V₁)(A₁V₁ × T₁)
+
+
+@nb.njit(parallel=True, **_OPTS)
+def _tfn_backward(p, zt, w3, dy, dw3, dp_part):  # pragma: no cover - compiled
+    n_b, t1 = zt.shape
+    n_o = w3.shape[0]
+    n_chunks = dp_part.shape[0]
+    for c in nb.prange(n_chunks):
+        e = np.empty((n_b, t1), dtype=zt.dtype)  # E_o[b, k] = dy[b, o] z_t,bk
+        tmp = np.empty((n_b, w3.shape[1]), dtype=zt.dtype)
+        acc = dp_part[c]
+        acc[:, :] = 0.0
+        for o in range(c * n_o // n_chunks, (c + 1) * n_o // n_chunks):
+            for b in range(n_b):
+                g = dy[b, o]
                 for k in range(t1):
-                    dw3[o, i * v1 + j, k] = out[j, o * t1 + k]
-        _gather_block(w3, i, v1, wg)
-        np.dot(e, wg.T, dpi)  # dp block: Σ_(o,k) dy[b, o] z_t,bk W[o, ij, k]
-        for b in range(n_b):
-            for j in range(v1):
-                dp[b, i * v1 + j] = dpi[b, j]
+                    e[b, k] = g * zt[b, k]
+            np.dot(p.T, e, dw3[o])  # dW[o] = Pᵀ E_o
+            np.dot(e, w3[o].T, tmp)  # dP += E_o W[o]ᵀ
+            acc += tmp
 
 
 def _ones_first(x: np.ndarray) -> np.ndarray:
@@ -96,37 +77,39 @@ def _ones_first(x: np.ndarray) -> np.ndarray:
 
 def tfn_forward(a, v, t, weight, bias):
     """NumPy arrays in (one float dtype, weight (O, A₁V₁T₁)); returns y (B, O) and the
-    state the backward needs."""
+    state the backward needs (the pair table and M)."""
     za, zv, zt = _ones_first(a), _ones_first(v), _ones_first(t)
     n_b, n_o = a.shape[0], weight.shape[0]
     t1 = zt.shape[1]
     w3 = np.ascontiguousarray(weight).reshape(n_o, za.shape[1] * zv.shape[1], t1)
-    n_chunks = max(1, min(nb.get_num_threads(), za.shape[1]))
-    mpart = np.empty((n_chunks, n_b, n_o * t1), a.dtype)
+    p = np.empty((n_b, w3.shape[1]), a.dtype)
+    m = np.zeros((n_o, n_b, t1), a.dtype)
     if n_b and n_o:
+        _pair_table(za, zv, p)
         with single_threaded_blas():
-            _tfn_forward(za, zv, w3, mpart)
-        m = mpart.sum(axis=0).reshape(n_b, n_o, t1)  # M[b, o, k]
-    else:
-        m = np.zeros((n_b, n_o, t1), a.dtype)
-    y = np.einsum("bok,bk->bo", m, zt)
+            _tfn_forward(p, w3, m)
+    y = np.einsum("obk,bk->bo", m, zt)
     if bias is not None:
         y += bias
-    return y, (za, zv, zt, w3, m)
+    return y, (za, zv, zt, w3, p, m)
 
 
 def tfn_backward(saved, grad_y, need_bias: bool):
     """(da, dv, dt, dW, dbias) from tfn_forward's state and dL/dy."""
-    za, zv, zt, w3, m = saved
+    za, zv, zt, w3, p, m = saved
     dy = np.ascontiguousarray(grad_y, dtype=za.dtype)
     n_b, (n_o, n_p, t1) = za.shape[0], w3.shape
-    dw3 = np.zeros_like(w3)
-    dp = np.zeros((n_b, n_p), za.dtype)
+    n_chunks = max(1, min(nb.get_num_threads(), n_o))
     if n_b and n_o:
-        e = np.ascontiguousarray((dy[:, :, None] * zt[:, None, :]).reshape(n_b, n_o * t1))
+        dw3 = np.empty_like(w3)
+        dp_part = np.empty((n_chunks, n_b, n_p), za.dtype)
         with single_threaded_blas():
-            _tfn_backward_weights(za, zv, w3, e, dw3, dp)
-    dt = np.einsum("bo,bok->bk", dy, m)[:, 1:]
+            _tfn_backward(p, zt, w3, dy, dw3, dp_part)
+        dp = dp_part.sum(axis=0)
+    else:
+        dw3 = np.zeros_like(w3)
+        dp = np.zeros((n_b, n_p), za.dtype)
+    dt = np.einsum("bo,obk->bk", dy, m)[:, 1:]
     dp3 = dp.reshape(n_b, za.shape[1], zv.shape[1])
     da = np.einsum("bij,bj->bi", dp3, zv)[:, 1:]
     dv = np.einsum("bij,bi->bj", dp3, za)[:, 1:]
@@ -305,14 +288,22 @@ def attention_backward(saved, grad_out):
     return dq, dk, dv
 
 
+_CONTROLLER: list = []
+
+
 def single_threaded_blas():
     """A context in which BLAS runs on one thread (the GEMMs are called from numba's
-    threads); a no-op without threadpoolctl."""
-    try:
-        import scipy.linalg.cython_blas  # noqa: F401  (numba's np.dot calls this BLAS: load it first)
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover
+    threads); a no-op without threadpoolctl. The libraries are looked up once."""
+    if not _CONTROLLER:
+        try:
+            import scipy.linalg.cython_blas  # noqa: F401  (numba's np.dot calls this BLAS)
+            from threadpoolctl import ThreadpoolController
+
+            _CONTROLLER.append(ThreadpoolController())
+        except ImportError:  # pragma: no cover
+            _CONTROLLER.append(None)
+    if _CONTROLLER[0] is None:  # pragma: no cover
         import contextlib
 
         return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
+    return _CONTROLLER[0].limit(limits=1, user_api="blas")
