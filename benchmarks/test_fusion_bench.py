@@ -126,9 +126,27 @@ def _tfn_case(shape: str, batch: int):
     return xs, lin, gy
 
 
-@pytest.mark.parametrize("shape,batch", [("mosi", 32), ("mosi", 128), ("mosei", 32),
-                                         ("mosei", 128)])
-def test_cpu_tfn_numba_vs_mmsa_eager(benchmark, shape, batch):
+@pytest.fixture
+def threads(request):
+    """Run torch and numba on the same number of threads (the parameter; 0 = as set)."""
+    import numba
+
+    n = getattr(request, "param", 0)
+    old = torch.get_num_threads(), numba.get_num_threads()
+    if n:
+        torch.set_num_threads(n)
+        numba.set_num_threads(n)
+    elif old[0] != old[1]:
+        torch.set_num_threads(old[1])
+    yield
+    torch.set_num_threads(old[0])
+    numba.set_num_threads(old[1])
+
+
+@pytest.mark.parametrize("shape,batch,threads", [
+    ("mosi", 32, 0), ("mosi", 128, 0), ("mosei", 32, 0), ("mosei", 128, 0), ("mosi", 32, 1),
+    ("mosi", 128, 1)], indirect=["threads"])
+def test_cpu_tfn_numba_vs_mmsa_eager(benchmark, shape, batch, threads):
     xs, lin, gy = _tfn_case(shape, batch)
     params = [*xs, lin.weight, lin.bias]
 
@@ -156,13 +174,17 @@ def test_cpu_tfn_numba_vs_mmsa_eager(benchmark, shape, batch):
     grads_bytes = sum(p.numel() * p.element_size() for p in params)
 
     best = _alternate({"eager": eager, "ours": ours}, rounds=5)
-    mem = {"eager": peak_rss_growth(eager), "ours": peak_rss_growth(ours)}
+    mem = {}
+    for name, fn in (("eager", eager), ("ours", ours)):
+        clear()  # the baseline holds no gradients: the run allocates the ones it returns
+        mem[name] = peak_rss_growth(fn)
     working = {k: max(m - grads_bytes, 0) for k, m in mem.items()}
     benchmark.pedantic(ours, rounds=3, iterations=1, warmup_rounds=0)
     ratio = best["eager"] / best["ours"]
     mem_ratio = working["ours"] / max(working["eager"], 1)
     fused = lin.in_features
-    info = {"kernel": "fusion", "workload": f"tfn-{shape}-b{batch}", "impl": "ours",
+    n_threads = torch.get_num_threads()
+    info = {"kernel": "fusion", "workload": f"tfn-{shape}-b{batch}-t{n_threads}", "impl": "ours",
             "device": "cpu", "backend": "numba", "op": "tfn forward+backward",
             "dims": TFN_SHAPES[shape], "fused_features": fused, "batch": batch, "outputs": N_OUT,
             "peer": "MMSA eager (bmm outer product + nn.Linear)",
@@ -206,7 +228,7 @@ def _lmf_case(batch: int, device: str = "cpu", rank: int = 4):
 
 
 @pytest.mark.parametrize("batch", [32, 128])
-def test_cpu_lmf_numba_vs_mmsa_eager(benchmark, batch):
+def test_cpu_lmf_numba_vs_mmsa_eager(benchmark, batch, threads):
     params, gy = _lmf_case(batch)
 
     def run(fn):
@@ -260,7 +282,7 @@ def _attn_case(name: str, device: str = "cpu", dtype=torch.float32):
 
 
 @pytest.mark.parametrize("name", list(ATTN_SHAPES))
-def test_cpu_attention_numba_vs_torch(benchmark, name):
+def test_cpu_attention_numba_vs_torch(benchmark, name, threads):
     (q, k, v), pad, go = _attn_case(name)
     mask = ~pad[:, None, None, :]
 

@@ -23,10 +23,15 @@
 #                     (issue 24: the Triton LAF/LCF and ISO 532-1 filter-bank recursions on
 #                     64 x 30 s binaural stimuli at once, checked against Numba first;
 #                     per-stimulus ms; AFFREPRO_PSYCHO_GPU_BATCH changes the batch)
+#     fusion          the Triton fusion kernels (TFN, LMF, cross-modal attention) compiled on
+#                     CUDA vs the float64 reference (float32/float64/bfloat16, MulT shapes),
+#                     then affrepro bench run --device cuda --kernels fusion (TFN vs eager and
+#                     torch.compile, LMF vs eager, attention vs SDPA); alone:
+#                     bash tools/gpu/run_checks.sh fusion
 #
-# Writes to $OUT (at most 7 files): summary.txt, checks.log (everything), bench_spectral.json,
-# bench_moments.json (pytest-benchmark JSON with the GPU's identity), sweep_spectral.json,
-# araus_report.json, bench_psychoacoustics.json.
+# Writes to $OUT (at most 8 files): summary.txt, checks.log (everything), bench_spectral.json,
+# bench_moments.json, bench_fusion.json (pytest-benchmark JSON with the GPU's identity),
+# sweep_spectral.json, araus_report.json, bench_psychoacoustics.json.
 # Each step has its own timeout (tests: AFFREPRO_GPU_TESTS_S, default 150 s), all of them
 # together at most AFFREPRO_GPU_BUDGET_S (default 480 s); a failing step does not stop the others.
 # Exit status: 0 every step passed, 1 a step failed, 2 no CUDA GPU here, 3 setup failed.
@@ -40,7 +45,7 @@ ROOT=$PWD
 DRY=${AFFREPRO_GPU_DRY:-0}
 BUDGET=${AFFREPRO_GPU_BUDGET_S:-480}
 export PYTHONUNBUFFERED=1
-ALL_STEPS=(sweep bench_spectral tests bench_moments araus bench_psycho)  # the default order: measure first
+ALL_STEPS=(sweep bench_spectral tests bench_moments araus bench_psycho fusion)  # the default order: measure first
 TESTS_S=${AFFREPRO_GPU_TESTS_S:-150}
 for pair in "AFFREPRO_GPU_BUDGET_S=$BUDGET" "AFFREPRO_GPU_TESTS_S=$TESTS_S"; do
   if ! [[ ${pair#*=} =~ ^[1-9][0-9]*$ ]]; then
@@ -61,6 +66,7 @@ if [ "$DRY" = 1 ]; then
   BENCH_DEVICE=cpu
   SPECTRAL_K=(-k numba_jit)          # the one CPU spectral benchmark without 10 min of audio
   MOMENTS_K=(-k numba_vs_numpy)
+  FUSION_K=(-k "cpu_lmf and 32")   # the quickest CPU fusion benchmark
   export TRITON_INTERPRET=1
 else
   unset TRITON_INTERPRET
@@ -68,6 +74,7 @@ else
   BENCH_DEVICE=cuda
   SPECTRAL_K=()
   MOMENTS_K=()
+  FUSION_K=()
 fi
 
 # ---------------------------------------------------------------- a CUDA GPU, or stop at once
@@ -274,8 +281,16 @@ if not dry and not str(note.get("device", "")).startswith("cuda"):
 PYEOF
 }
 
+fusion() {  # bench KERNEL [-k EXPR]: the CUDA correctness cases first, then the benchmark
+  "$PY" -m pytest -p no:cacheprovider -q -rs -o addopts= --import-mode=importlib \
+    tests/kernels/fusion/test_fusion_triton.py -k cuda
+  local rc=$?
+  bench fusion "$@" || rc=1
+  return "$rc"
+}
+
 export PY OUT DRY BENCH_DEVICE
-export -f affrepro run_tests bench araus
+export -f affrepro run_tests bench araus fusion
 for s in "${STEPS[@]}"; do
   case $s in
     tests)          step tests "$TESTS_S" run_tests ;;
@@ -294,11 +309,12 @@ for s in "${STEPS[@]}"; do
     araus)          step araus 90 araus ;;
     bench_psycho)   if [ "$DRY" = 1 ]; then note "bench_psycho    SKIPPED  (needs CUDA: not rehearsed)"
                     else step bench_psycho 150 bench psychoacoustics -k issue24; fi ;;
+    fusion)         step fusion 240 fusion "${FUSION_K[@]}" ;;
   esac
 done
 
 # ---------------------------------------------------------------- summary
-for k in spectral moments; do
+for k in spectral moments fusion; do
   f=$OUT/bench_$k.json
   [ -f "$f" ] || continue
   "$PY" - "$f" <<'PYEOF' 2>&1 | tee -a "$LOG" >> "$SUMMARY"
