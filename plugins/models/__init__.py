@@ -1,4 +1,6 @@
-"""Reusable baseline models: ``label-mean`` and ``elasticnet``.
+"""Reusable models: the baselines ``label-mean`` and ``elasticnet``, and the fusion models
+``tfn``, ``lmf``, ``mult``, ``early-fusion-mlp``, ``early-fusion-lstm`` (torch modules on
+affrepro's fusion kernels, wrapped in a seeded fit/predict trainer: plugins/models/fusion.py).
 
 Each is a :class:`affrepro.components.Model` whose factory returns an object with
 ``fit(X, y)`` and ``predict(X)``. Heavy imports happen when a model is built.
@@ -35,7 +37,36 @@ ELASTICNET = Model(
 )
 
 
+def _fusion_factory(cls_name: str):
+    def factory(**params):
+        from affrepro.plugins.models import fusion
+
+        return fusion.Trainer(getattr(fusion, cls_name), **params)
+
+    return factory
+
+
+FUSION_MODELS = [
+    Model("tfn", _fusion_factory("TFN"),
+          "Tensor fusion network: subnets, y = W·vec([1;a]⊗[1;v]⊗[1;t]) + b on the fusion "
+          "kernel (never storing the outer product), post-fusion MLP; fit/predict with seed"),
+    Model("lmf", _fusion_factory("LMF"),
+          "Low-rank multimodal fusion: y = Σ_r w_r Π_m([1;h_m]·F_m[r]) + b on the fusion kernel"),
+    Model("mult", _fusion_factory("MulT"),
+          "Compact multimodal transformer: each modality attends to the other two through the "
+          "cross-modal attention kernel (padding masks), masked mean pooling, linear head"),
+    Model("early-fusion-mlp", _fusion_factory("EarlyFusionMLP"),
+          "Early fusion (movie-affect-2019): concatenated audio-visual features of a time "
+          "step into fully connected layers"),
+    Model("early-fusion-lstm", _fusion_factory("EarlyFusionLSTM"),
+          "Early fusion (movie-affect-2019): concatenated audio-visual features into an LSTM, "
+          "one prediction per time step"),
+]
+
+
 @hookimpl
 def register_models(register):
     register(LABEL_MEAN)
     register(ELASTICNET)
+    for model in FUSION_MODELS:
+        register(model)
