@@ -31,18 +31,6 @@ _OPTS = dict(cache=True, nogil=True, fastmath=_FM)
 
 # --------------------------------------------------------------------- tensor fusion
 @nb.njit(parallel=True, **_OPTS)
-def _pair_table(za, zv, p):  # pragma: no cover - compiled
-    """p[b, i·V₁ + j] = z_a,bi z_v,bj: the (a, v) part of the outer product, 1/T₁ of it."""
-    n_b, a1 = za.shape
-    v1 = zv.shape[1]
-    for b in nb.prange(n_b):
-        for i in range(a1):
-            f = za[b, i]
-            for j in range(v1):
-                p[b, i * v1 + j] = f * zv[b, j]
-
-
-@nb.njit(parallel=True, **_OPTS)
 def _tfn_forward(p, w3, m):  # pragma: no cover - compiled
     for o in nb.prange(w3.shape[0]):
         np.dot(p, w3[o], m[o])  # M[o] = P · W[o]: (B × A₁V₁)(A₁V₁ × T₁)
@@ -82,10 +70,10 @@ def tfn_forward(a, v, t, weight, bias):
     n_b, n_o = a.shape[0], weight.shape[0]
     t1 = zt.shape[1]
     w3 = np.ascontiguousarray(weight).reshape(n_o, za.shape[1] * zv.shape[1], t1)
-    p = np.empty((n_b, w3.shape[1]), a.dtype)
+    # the (a, v) pair table, p[b, i·V₁ + j] = z_a,bi z_v,bj (1/T₁ of the outer product)
+    p = (za[:, :, None] * zv[:, None, :]).reshape(n_b, w3.shape[1])
     m = np.zeros((n_o, n_b, t1), a.dtype)
     if n_b and n_o:
-        _pair_table(za, zv, p)
         with single_threaded_blas():
             _tfn_forward(p, w3, m)
     y = np.einsum("obk,bk->bo", m, zt)
@@ -299,11 +287,15 @@ def single_threaded_blas():
             import scipy.linalg.cython_blas  # noqa: F401  (numba's np.dot calls this BLAS)
             from threadpoolctl import ThreadpoolController
 
-            _CONTROLLER.append(ThreadpoolController())
+            # only the BLAS that numba's np.dot calls (SciPy's), not NumPy's
+            libs = ThreadpoolController().select(user_api="blas")
+            scipy_libs = [lib for lib in libs.lib_controllers if "scipy" in lib.filepath]
+            _CONTROLLER.append(libs if not scipy_libs else
+                               ThreadpoolController().select(filepath=scipy_libs[0].filepath))
         except ImportError:  # pragma: no cover
             _CONTROLLER.append(None)
     if _CONTROLLER[0] is None:  # pragma: no cover
         import contextlib
 
         return contextlib.nullcontext()
-    return _CONTROLLER[0].limit(limits=1, user_api="blas")
+    return _CONTROLLER[0].limit(limits=1)
