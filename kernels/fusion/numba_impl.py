@@ -287,15 +287,11 @@ def single_threaded_blas():
             import scipy.linalg.cython_blas  # noqa: F401  (numba's np.dot calls this BLAS)
             from threadpoolctl import ThreadpoolController
 
-            # only the BLAS that numba's np.dot calls (SciPy's), not NumPy's
-            libs = ThreadpoolController().select(user_api="blas")
-            scipy_libs = [lib for lib in libs.lib_controllers if "scipy" in lib.filepath]
-            _CONTROLLER.append(libs if not scipy_libs else
-                               ThreadpoolController().select(filepath=scipy_libs[0].filepath))
+            _CONTROLLER.append(ThreadpoolController())
         except ImportError:  # pragma: no cover
             _CONTROLLER.append(None)
     if _CONTROLLER[0] is None:  # pragma: no cover
         import contextlib
 
         return contextlib.nullcontext()
-    return _CONTROLLER[0].limit(limits=1)
+    return _CONTROLLER[0].limit(limits=1, user_api="blas")
