@@ -28,7 +28,7 @@ import math
 from typing import Any
 
 from affrepro.kernels._dispatch import (
-    BackendFallbackWarning, BackendUnavailableError, check_backend, fall_back,
+    BackendFallbackWarning, BackendUnavailableError, dispatch, import_backend, register_op,
     triton_interpreting,
 )
 
@@ -77,39 +77,35 @@ def _check_bias(bias, n_out: int, what: str) -> None:
 
 
 # ---------------------------------------------------------------- backends
-def _load(name: str):
-    if name == "reference":
-        from affrepro.kernels.fusion import reference
+_MODULES = {"reference": "affrepro.kernels.fusion.reference",
+            "numba": "affrepro.kernels.fusion.numba_impl",
+            "triton": "affrepro.kernels.fusion.triton_impl"}
+_OPS = {name: register_op(name, ("numba", "triton"))
+        for name in ("tensor_fusion", "low_rank_fusion", "cross_modal_attention")}
 
-        return reference
-    try:
-        if name == "numba":
-            from affrepro.kernels.fusion import numba_impl as mod
-        else:
-            from affrepro.kernels.fusion import triton_impl as mod
-    except ImportError as exc:
-        raise BackendUnavailableError(f"{name} backend needs {name}: {exc}") from exc
-    return mod
+
+def _load(name: str):
+    return import_backend(_MODULES[name], name)
+
+
+def _ready(name: str, device) -> str:
+    """``name`` if that backend can run on ``device`` (its module loaded), else raise."""
+    if name == "triton" and device.type != "cuda" and not triton_interpreting():
+        raise BackendUnavailableError(
+            f"triton backend needs CUDA tensors (or TRITON_INTERPRET=1 for CPU tensors); "
+            f"got tensors on {device}")
+    if name != "reference" and device.type == "meta":
+        raise BackendUnavailableError("tensors on the meta device hold no data")
+    _load(name)
+    return name
 
 
 def _resolve(kernel: str, backend: str, device) -> str:
-    """The backend that will run (loading it now, so that a failure happens here)."""
-    check_backend(backend)
-    wanted = backend if backend != "auto" else ("triton" if device.type == "cuda" else "numba")
-    try:
-        if wanted == "triton" and device.type != "cuda" and not triton_interpreting():
-            raise BackendUnavailableError(
-                f"triton backend needs CUDA tensors (or TRITON_INTERPRET=1 for CPU tensors); "
-                f"got tensors on {device}")
-        if wanted != "reference" and device.type == "meta":
-            raise BackendUnavailableError("tensors on the meta device hold no data")
-        _load(wanted)
-        return wanted
-    except BackendUnavailableError as exc:
-        if backend != "auto":
-            raise
-        fall_back(kernel, wanted, "reference", exc)
-        return "reference"
+    """The backend that will run, chosen by the kernels' one dispatcher (auto, explicit,
+    AFFREPRO_KERNEL_BACKEND, fallback with a warning); the autograd node then runs it."""
+    return dispatch(_OPS[kernel], backend, {name: (lambda n=name: _ready(n, device))
+                                            for name in _MODULES},
+                    gpu=device.type == "cuda")
 
 
 def _np(x):
