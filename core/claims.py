@@ -108,7 +108,7 @@ class ClaimResult:
             "metric": c.metric,
             "value": c.value,
             "std": c.std,
-            "measured": self.measured if self.measured is None or math.isfinite(self.measured) else None,
+            "measured": json_number(self.measured),
             "difference": self.difference,
             "tolerance": c.tolerance.as_dict(),
             "higher_is_better": c.higher_is_better,
@@ -117,6 +117,14 @@ class ClaimResult:
             "source": c.source,
             "requires": c.requires.as_dict(),
         }
+
+
+def json_number(value: float | None) -> float | str | None:
+    """A number for JSON: finite as is, NaN/±inf as the strings 'nan', 'inf', '-inf'
+    (JSON has no such numbers; dropping them would hide a failed measurement)."""
+    if value is None or math.isfinite(value):
+        return value
+    return str(float(value))
 
 
 def judge(claim: Claim, measured: float | None) -> ClaimResult:

@@ -197,12 +197,32 @@ def _print_report_table(report) -> None:
         counts = ", ".join(f"{n} {v}" for v, n in a["verdicts"].items() if n)
         console.print(f"Dataset audit {a['dataset']}: {counts} (`affrepro data audit {a['dataset']}`)",
                       highlight=False)
+    for w in report.warnings:
+        console.print(f"[yellow]warning:[/yellow] {w}", highlight=False)
     if report.deviations:
         console.print("Deviations from the paper:", *[f"  - {d}" for d in report.deviations], sep="\n")
     console.print(f"Report: {report.output_dir}/report.md", highlight=False)
     if report.run_id:
         console.print(f"MLflow run {report.run_id} in {report.tracking_uri} "
                       f"(view: mlflow ui --backend-store-uri {report.tracking_uri})", highlight=False)
+
+
+def _parse_seeds(text: str) -> tuple[int, ...]:
+    """``--seeds 1,2,3`` -> (1, 2, 3); a usage error naming the bad item otherwise."""
+    from affrepro.runner import check_seeds
+
+    items = [s.strip() for s in text.split(",")]
+    if not text.strip() or any(not s for s in items):
+        raise click.BadParameter(f"{text!r}: expected comma-separated integers such as 0,1,2 "
+                                 "(no empty items)", param_hint="--seeds")
+    try:
+        return check_seeds(tuple(int(s) for s in items))
+    except ValueError:
+        bad = next(s for s in items if not s.lstrip("-").isdigit())
+        raise click.BadParameter(f"{bad!r} in {text!r} is not an integer",
+                                 param_hint="--seeds") from None
+    except AffreproError as exc:
+        raise click.BadParameter(str(exc), param_hint="--seeds") from None
 
 
 @cli.command()
@@ -221,18 +241,13 @@ def _print_report_table(report) -> None:
 def reproduce(paper, data_dirs, seeds, device, dry_run, as_json, output_dir, tracking_uri, no_track):
     """Reproduce PAPER and print, per claim, paper value, measured value, Δ and verdict.
 
-    Exit status: 0 when the run finished (whatever the verdicts), 1 when it failed.
+    Exit status: 0 when the run finished, 1 when it failed (the protocol raised, or a
+    claim's verdict is `error`), 2 for bad usage, 130 on Ctrl-C, 143 on SIGTERM.
     """
     from affrepro.runner import reproduce as run_reproduction
 
     _state().registries.reproductions.get(paper)
-    seed_list = None
-    if seeds:
-        try:
-            seed_list = tuple(int(s) for s in seeds.split(",") if s.strip())
-        except ValueError:
-            raise click.BadParameter(f"{seeds!r} is not a comma-separated list of integers",
-                                     param_hint="--seeds") from None
+    seed_list = _parse_seeds(seeds) if seeds is not None else None
     import contextlib
 
     bars = _ProgressBars() if not as_json and sys.stderr.isatty() else None
@@ -429,8 +444,36 @@ def _pip(*args: str) -> None:
 @click.argument("spec")
 @click.argument("pip_args", nargs=-1, type=click.UNPROCESSED)
 def plugins_install(spec: str, pip_args: tuple[str, ...]) -> None:
-    """pip-install a plugin (name, path or URL) into affrepro's own interpreter."""
-    _pip("install", spec, *pip_args)
+    """pip-install a plugin (name, path or URL) into affrepro's own interpreter.
+
+    Extra PIP_ARGS are pip options (e.g. --index-url URL); the spec reaches pip after `--`,
+    so it is never read as an option."""
+    if spec.startswith("-"):
+        raise click.BadParameter(f"{spec!r} starts with '-': give the plugin first, pip options after it",
+                                 param_hint="SPEC")
+    stray = [a for a in pip_args if not a.startswith("-") and not _is_option_value(pip_args, a)]
+    if stray:
+        raise click.BadParameter(f"{' '.join(stray)}: install one plugin at a time", param_hint="SPEC")
+    click.echo(f"installing {spec} from {_pip_index(pip_args)}", err=True)
+    _pip("install", *pip_args, "--", spec)
+
+
+def _is_option_value(args: tuple[str, ...], value: str) -> bool:
+    """Whether ``value`` follows an option that takes one (``--index-url URL``)."""
+    i = args.index(value)
+    return i > 0 and args[i - 1].startswith("-") and "=" not in args[i - 1]
+
+
+def _pip_index(pip_args: tuple[str, ...]) -> str:
+    """The package index pip will use: --index-url, else PIP_INDEX_URL, else pip's default."""
+    import os
+
+    for i, a in enumerate(pip_args):
+        if a in ("-i", "--index-url") and i + 1 < len(pip_args):
+            return pip_args[i + 1]
+        if a.startswith("--index-url="):
+            return a.split("=", 1)[1]
+    return os.environ.get("PIP_INDEX_URL") or "pip's configured index (default https://pypi.org/simple)"
 
 
 @plugins.command("uninstall")
@@ -470,6 +513,52 @@ def plugins_new(name: str, parent: Path) -> None:
 
     root = new_plugin(name, parent)
     click.echo(f"created {root}\nnext: affrepro plugins install {root} && affrepro plugins check {root.name}")
+
+
+# -- store -------------------------------------------------------------------------------
+
+@cli.group()
+def store() -> None:
+    """Check or repair the local MLflow store (SQLite under the affrepro home)."""
+
+
+def _store_db(tracking_uri: str | None) -> Path:
+    from affrepro.tracking import resolve_tracking_uri, sqlite_path
+
+    uri = resolve_tracking_uri(tracking_uri)
+    db = sqlite_path(uri)
+    if db is None:
+        raise AffreproError(f"{uri} is not a local SQLite store; repair a server's database on the server")
+    return db
+
+
+@store.command("check")
+@click.option("--tracking-uri", default=None, envvar="MLFLOW_TRACKING_URI")
+def store_check(tracking_uri: str | None) -> None:
+    """Say whether the store is complete (exit 1 when it is damaged)."""
+    from affrepro import store as storemod
+
+    db = _store_db(tracking_uri)
+    why = storemod.problem(db) if db.is_file() else None
+    if why:
+        click.echo(storemod.damaged_message(db, why), err=True)
+        sys.exit(1)
+    click.echo(f"{db}: {'OK' if db.is_file() else 'not created yet'}")
+
+
+@store.command("repair")
+@click.option("--tracking-uri", default=None, envvar="MLFLOW_TRACKING_URI")
+def store_repair(tracking_uri: str | None) -> None:
+    """Move the store aside and rebuild it with every run that can be read from it."""
+    from affrepro import store as storemod
+
+    db = _store_db(tracking_uri)
+    summary = storemod.repair(db)
+    if summary["backup"]:
+        click.echo(f"damaged store kept as {summary['backup']}")
+    for table, why in summary["skipped"].items():
+        click.echo(f"  could not copy {table}: {why}", err=True)
+    click.echo(f"{db}: rebuilt, {summary['runs_kept']} run(s) kept")
 
 
 # -- report ------------------------------------------------------------------------------
@@ -609,20 +698,55 @@ def add_plugin_commands(group: click.Group, state) -> None:
                 info.error = f"register_commands failed: {exc}"
 
 
-def main() -> None:
-    try:
-        state = _state()
-    except AffreproError as exc:  # strict mode: a broken plugin is fatal
-        click.echo(f"Error: {exc}", err=True)
-        sys.exit(1)
-    add_plugin_commands(cli, state)
-    try:
-        cli(prog_name="affrepro")
-    except KeyboardInterrupt as exc:
-        from affrepro.tracking import Terminated
+def _sigterm_raises() -> None:
+    """From the first line on, SIGTERM unwinds like Ctrl-C (``Terminated``), so store
+    creation and set-up clean up and a run in any phase ends KILLED."""
+    import signal
 
-        click.echo("terminated" if isinstance(exc, Terminated) else "interrupted", err=True)
-        sys.exit(143 if isinstance(exc, Terminated) else 130)
+    from affrepro.tracking import Terminated
+
+    def handler(signum, frame):
+        raise Terminated(f"received signal {signum}")
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def _interrupted_exit(exc: BaseException) -> None:
+    from affrepro.tracking import Terminated
+
+    terminated = isinstance(exc, Terminated)
+    click.echo("terminated" if terminated else "interrupted", err=True)
+    sys.exit(143 if terminated else 130)
+
+
+def main() -> None:
+    """Exit status: 0 done, 1 failed (an error, a failed run or an ``error`` verdict),
+    2 bad usage, 130 interrupted (SIGINT), 143 terminated (SIGTERM)."""
+    _sigterm_raises()
+    try:
+        from affrepro.scratch import sweep_scratch
+
+        sweep_scratch()
+        try:
+            state = _state()
+        except AffreproError as exc:  # strict mode: a broken plugin is fatal
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(1)
+        add_plugin_commands(cli, state)
+        try:
+            rv = cli.main(prog_name="affrepro", standalone_mode=False)
+        except click.exceptions.Abort as exc:  # click's wrapping of Ctrl-C / SIGTERM
+            if isinstance(exc.__cause__, KeyboardInterrupt):
+                _interrupted_exit(exc.__cause__)
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(rv, int):  # --help / --version under standalone_mode=False
+            sys.exit(rv)
+    except KeyboardInterrupt as exc:
+        _interrupted_exit(exc)
 
 
 if __name__ == "__main__":

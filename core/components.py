@@ -20,6 +20,27 @@ ProgressCallback = Callable[[str, int, int], None]  # (task label, done, total)
 _RECORD_NAME = re.compile(r"^[A-Za-z0-9_\-. /:]+$")  # what MLflow accepts as a metric name
 
 
+def check_plain_name(name: str, what: str) -> str:
+    """A name that becomes one folder: no separators, no '..', not absolute, not empty."""
+    if (not isinstance(name, str) or not name.strip() or name in (".", "..") or "/" in name
+            or "\\" in name or "\x00" in name):
+        raise ValueError(f"{what} {name!r}: must be one plain name (no '/', '\\', '..' or NUL)")
+    return name
+
+
+def check_relative_name(name: str, what: str) -> str:
+    """A path inside a folder: relative, no '..' part, no backslash or NUL."""
+    from pathlib import PurePosixPath
+
+    bad = (not isinstance(name, str) or not name.strip() or "\\" in name or "\x00" in name
+           or name.startswith("/") or any(p in ("..", "") for p in name.split("/"))
+           or PurePosixPath(name).is_absolute())
+    if bad:
+        raise ValueError(f"{what} {name!r}: must be a relative path inside the dataset folder "
+                         "(no '..', no leading '/', no '\\' or NUL)")
+    return name
+
+
 @dataclass(frozen=True)
 class DataFile:
     """One file of a dataset: its path inside the dataset folder, digest, and origin.
@@ -36,6 +57,10 @@ class DataFile:
     size: int | None = None
     sha512: str | None = None
     extract: bool = False
+    local_source: bool = False  # the plugin declares a file:// URL on purpose (see docs/reliability.md)
+
+    def __post_init__(self) -> None:
+        check_relative_name(self.name, "data file name")
 
     @property
     def digest(self) -> tuple[str, str] | None:
@@ -86,6 +111,11 @@ class Dataset:
     mirror_name: str | None = None
     auto_fetch: bool = True  # False: `reproduce` never downloads it (large), `data fetch` does
     audit: DatasetAudit | None = None  # its published statistics as claims (affrepro.audit)
+
+    def __post_init__(self) -> None:
+        check_plain_name(self.name, "dataset name")
+        if self.mirror_name is not None:
+            check_plain_name(self.mirror_name, "dataset mirror_name")
 
     @classmethod
     def licensed_in(cls, module: str, **fields: Any) -> Dataset:

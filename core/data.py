@@ -184,6 +184,7 @@ def _fetch_file(dataset: Dataset, f: DataFile, final: Path, progress: Progress |
         shutil.copyfile(mirrored, part)
     elif f.url:
         source = f.url
+        check_url(dataset, f)
         _download(f.url, part, f.name, progress, retries)
     else:
         where = f" (no file at {mirrored})" if mirrored else ""
@@ -194,6 +195,26 @@ def _fetch_file(dataset: Dataset, f: DataFile, final: Path, progress: Progress |
         part.unlink(missing_ok=True)
         raise ChecksumError(final, expected, actual, source, algorithm)
     os.replace(part, final)
+
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def check_url(dataset: Dataset, f: DataFile) -> None:
+    """Only https leaves the machine; ``file://`` only where the plugin declares a local
+    source (``DataFile(local_source=True)``); plain http only to this machine (loopback)."""
+    import urllib.parse
+
+    url = urllib.parse.urlsplit(f.url or "")
+    if url.scheme == "https" and url.netloc:
+        return
+    if url.scheme == "file" and f.local_source:
+        return
+    if url.scheme == "http" and url.hostname in LOOPBACK:
+        return
+    hint = ("declare DataFile(local_source=True) for a file:// source" if url.scheme == "file"
+            else "only https:// URLs are fetched")
+    raise DownloadError(f"{dataset.name}/{f.name}: refusing to fetch {f.url!r}: {hint}")
 
 
 def _marker(root: Path, f: DataFile) -> Path:

@@ -73,3 +73,15 @@ def atomic_write_text(path: Path | str, text: str) -> Path:
 
 def atomic_write_json(path: Path | str, obj: Any) -> Path:
     return atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=False, allow_nan=False) + "\n")
+
+
+def atomic_savefig(fig: Any, path: Path | str, **kwargs: Any) -> Path:
+    """``fig.savefig`` to memory, then :func:`atomic_write_bytes`: a kill while plotting
+    leaves the previous file or none, never a partial image (format from the suffix)."""
+    import io
+
+    path = Path(path)
+    buf = io.BytesIO()
+    kwargs.setdefault("format", path.suffix.lstrip(".") or "png")
+    fig.savefig(buf, **kwargs)
+    return atomic_write_bytes(path, buf.getvalue())

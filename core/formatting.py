@@ -8,6 +8,8 @@ def fmt(value: float | None, digits: int = 4, sign: str = "") -> str:
     """4 decimals for scores; whole numbers (counts) without decimals once they are large."""
     if value is None:
         return "—"
+    if isinstance(value, str):  # a non-finite number as report.json keeps it ('nan', 'inf')
+        return value
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
     if abs(value) >= 1000 and float(value).is_integer():

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from affrepro.claims import ClaimResult, Verdict
+from affrepro.claims import ClaimResult, Verdict, json_number
 from affrepro.fileio import atomic_write_json, atomic_write_text
 from affrepro.formatting import fmt, fmt_diff
 
@@ -37,6 +37,15 @@ class Report:
     tracking_uri: str | None = None
     output_dir: str | None = None
     error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def non_finite(self) -> dict[str, float]:
+        """Every non-finite number measured (records and claims), by name."""
+        out = {k: v for k, v in self.records.items() if not math.isfinite(v)}
+        for r in self.results:
+            if r.measured is not None and not math.isfinite(r.measured):
+                out[f"claim.{r.claim.id}.measured"] = r.measured
+        return out
 
     def verdict_counts(self) -> dict[str, int]:
         counts = Counter(r.verdict.value for r in self.results)
@@ -51,7 +60,9 @@ class Report:
             "dry_run": self.dry_run,
             "claims": [r.as_dict() for r in self.results],
             "verdicts": self.verdict_counts(),
-            "records": {k: v for k, v in self.records.items() if math.isfinite(v)},
+            "records": {k: json_number(v) for k, v in self.records.items()},
+            "non_finite": {k: json_number(v) for k, v in self.non_finite().items()},
+            "warnings": self.warnings,
             "details": self.details,
             "dataset_audits": self.audits,
             "seeds": self.seeds,
@@ -86,6 +97,8 @@ def render_markdown(d: dict[str, Any]) -> str:
     lines += [f"Status: **{d['status']}**{mode}. Started {d['started']}, took {d['duration_s']} s.", ""]
     counts = ", ".join(f"{n} {v}" for v, n in d["verdicts"].items() if n)
     lines += [f"Verdicts: {counts or 'no claims'}.", ""]
+    if d.get("warnings"):
+        lines += ["## Warnings", ""] + [f"- {w}" for w in d["warnings"]] + [""]
     if d["claims"]:
         lines += ["| claim | metric | paper | measured | Δ | tolerance | verdict |",
                   "|---|---|---|---|---|---|---|"]

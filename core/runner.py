@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import tempfile
 import time
 import traceback
 from collections.abc import Mapping
@@ -84,6 +83,19 @@ def resolve_data(datasets: list[Dataset], overrides: Mapping[str, Path], dry_run
     return DataResolution(folders, unavailable, info)
 
 
+MAX_SEED = 2**32 - 1  # numpy's and torch's common range
+
+
+def check_seeds(seeds) -> tuple[int, ...]:
+    """Seeds as a tuple of ints in [0, 2**32 - 1]; AffreproError naming the bad one."""
+    out = []
+    for s in seeds:
+        if isinstance(s, bool) or not isinstance(s, int) or not 0 <= s <= MAX_SEED:
+            raise AffreproError(f"seed {s!r} is not an integer in [0, {MAX_SEED}]")
+        out.append(s)
+    return tuple(out)
+
+
 def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
               seeds: tuple[int, ...] | None = None, device: str = "cpu", dry_run: bool = False,
               output_dir: Path | str | None = None, tracking_uri: str | None = None,
@@ -96,7 +108,7 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
     stage = stage or (lambda msg: None)
     rep = registries.reproductions.get(slug)
     card = rep.card
-    seeds = tuple(seeds) if seeds else card.seeds
+    seeds = check_seeds(seeds) if seeds else card.seeds
     out = Path(output_dir) if output_dir else paths.new_run_dir(slug)
     overrides = {k: Path(v) for k, v in (data_dirs or {}).items()}
     for name in overrides:
@@ -111,12 +123,14 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
     started, t0 = _now(), time.perf_counter()
     needed = datasets_needed(rep)
     datasets = [registries.datasets.get(n) for n in needed]
-    with tempfile.TemporaryDirectory(prefix="affrepro-") as scratch:
-        resolution = resolve_data(datasets, overrides, dry_run, Path(scratch), seeds[0], stage)
+    from affrepro.scratch import scratch_dir
+
+    with scratch_dir(slug) as scratch:
+        resolution = resolve_data(datasets, overrides, dry_run, scratch, seeds[0], stage)
         from affrepro.audit import report_audits
 
         audits = report_audits(slug, registries, datasets, resolution, dry_run, stage, resolve=lambda more: (
-            resolve_data(more, overrides, dry_run, Path(scratch), seeds[0], stage)))
+            resolve_data(more, overrides, dry_run, scratch, seeds[0], stage)))
 
         results: dict[str, ClaimResult] = {}
         measurable: list[str] = []
@@ -167,6 +181,8 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
                     if cid not in results:
                         results[cid] = _verdict(card.claim(cid), measured, ctx, dry_run)
             ordered = [results[c.id] for c in card.claims]
+            if status == "FINISHED" and any(r.verdict is Verdict.ERROR for r in ordered):
+                status = "FAILED"  # an `error` verdict is a failed run: status and exit say so
             report = Report(
                 paper=slug, title=card.title, status=status, dry_run=dry_run, results=ordered,
                 seeds=list(seeds), device=device, versions=dict(ident["packages"]),
@@ -176,6 +192,7 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
                 duration_s=time.perf_counter() - t0,
                 run_id=run.run_id, tracking_uri=run.uri, output_dir=str(out), error=error,
             )
+            report.warnings.extend(_non_finite_warnings(report))
             stage("writing the report")
             report.write(out)
             if tracker is not None:
@@ -183,6 +200,20 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
             if status == "FAILED":
                 run.fail()
     return report
+
+
+def _non_finite_warnings(report: Report) -> list[str]:
+    """One warning per non-finite number (also raised as a Python warning): it stays in the
+    report as 'nan'/'inf' and is logged to MLflow as a tag, never dropped silently."""
+    import warnings
+
+    out = []
+    for name, value in report.non_finite().items():
+        msg = (f"{name} is {value} (not a finite number): kept in report.json/report.md as "
+               f"'{value}' and logged to MLflow as tag nonfinite.{name}, not as a metric")
+        warnings.warn(msg, RuntimeWarning, stacklevel=3)
+        out.append(msg)
+    return out
 
 
 def _plugin_of(slug: str, registries: Registries) -> tuple[str, str]:
@@ -249,5 +280,10 @@ def _log(run: TrackedRun, report: Report, ctx: RunContext, out: Path, datasets: 
     for verdict, n in report.verdict_counts().items():
         metrics[f"verdicts.{verdict.replace(' ', '_')}"] = n
     run.log_metrics(metrics)
-    run.set_tags({f"verdict.{r.claim.id}": r.verdict.value for r in report.results})
+    tags = {f"verdict.{r.claim.id}": r.verdict.value for r in report.results}
+    non_finite = report.non_finite()
+    tags.update({f"nonfinite.{k}": str(v) for k, v in non_finite.items()})
+    if non_finite:
+        tags["affrepro.non_finite"] = ", ".join(f"{k}={v}" for k, v in non_finite.items())
+    run.set_tags(tags)
     run.log_artifacts(out)

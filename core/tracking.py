@@ -14,7 +14,9 @@ import logging
 import math
 import os
 import signal
+import socket
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping
@@ -25,6 +27,53 @@ from affrepro import paths
 from affrepro.errors import NonFiniteMetricError, TrackingError
 
 MAX_PARAM_LENGTH = 6000
+OWNER_HOST, OWNER_PID, OWNER_START = "affrepro.owner.host", "affrepro.owner.pid", "affrepro.owner.started"
+SWEPT_TAG = "affrepro.swept"
+
+
+def _utc_now() -> str:
+    import datetime as dt
+
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _proc_stat(pid: int) -> list[str]:
+    """Fields 3… of /proc/PID/stat (state first), [] where unknown."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat = fh.read().decode("ascii", "replace")
+        return stat[stat.rindex(")") + 2:].split()
+    except (OSError, ValueError):
+        return []
+
+
+def process_start(pid: int) -> str:
+    """The process's start time as the kernel counts it (Linux: clock ticks since boot,
+    field 22 of /proc/PID/stat), '' where unknown; with the pid it names one process."""
+    fields = _proc_stat(pid)
+    return fields[19] if len(fields) > 19 else ""
+
+
+def owner_alive(pid: int, started: str) -> bool:
+    """Whether process ``pid`` that started at ``started`` still runs (a recycled pid with
+    another start time is another process)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # exists, owned by someone else
+    fields = _proc_stat(pid)
+    if fields and fields[0] in ("Z", "X"):  # dead, not yet reaped
+        return False
+    now = fields[19] if len(fields) > 19 else ""
+    return not (started and now and now != started)
+
+
+def owner_tags() -> dict[str, str]:
+    """The tags that name the process owning a run: host, pid, process start time."""
+    return {OWNER_HOST: socket.gethostname(), OWNER_PID: str(os.getpid()),
+            OWNER_START: process_start(os.getpid())}
 
 
 class Terminated(KeyboardInterrupt):
@@ -84,6 +133,7 @@ class MlflowTracker:
         self.experiment_id: str | None = None
         self._client = None
         self._db = sqlite_path(self.uri)
+        self.swept: list[str] = []
 
     # -- plumbing --
     @contextlib.contextmanager
@@ -91,9 +141,9 @@ class MlflowTracker:
         if self._db is None:
             yield
             return
-        from filelock import FileLock
+        from affrepro.store import store_lock
 
-        with FileLock(str(self._db) + ".lock", timeout=300):
+        with store_lock(self._db):
             yield
 
     def _call(self, what: str, fn, *args, **kwargs):
@@ -130,6 +180,9 @@ class MlflowTracker:
                 raise TrackingError(f"MLflow store {self.uri} is unreachable: folder {parent} does not exist")
             if not os.access(parent, os.W_OK):
                 raise TrackingError(f"MLflow store {self.uri} is unreachable: folder {parent} is not writable")
+            from affrepro.store import ensure
+
+            ensure(self._db)  # built aside and renamed into place; a damaged one is refused
         elif self.uri.startswith(("http://", "https://")):
             health = self.uri.rstrip("/") + "/health"
             try:
@@ -139,7 +192,41 @@ class MlflowTracker:
                 raise TrackingError(f"MLflow server {self.uri} is unreachable ({exc}); "
                                     "start it, or drop --tracking-uri to use the local store") from exc
         self.experiment_id = self._call("opening the experiment", self._get_or_create_experiment)
+        self.swept = self.sweep_stale_runs()
         return self.experiment_id
+
+    def sweep_stale_runs(self) -> list[str]:
+        """End as KILLED every RUNNING run whose owner process (on this host) is gone: a
+        run whose process was SIGKILLed never ends itself. Returns the swept run ids."""
+        from mlflow.entities import RunTag, ViewType
+
+        def find():
+            exps = [e.experiment_id for e in self.client.search_experiments(view_type=ViewType.ALL)]
+            if not exps:
+                return []
+            return self.client.search_runs(exps, filter_string="attributes.status = 'RUNNING'",
+                                           run_view_type=ViewType.ALL, max_results=5000)
+
+        swept = []
+        for r in self._call("looking for stale runs", find):
+            tags = r.data.tags
+            if tags.get(OWNER_HOST) != socket.gethostname() or OWNER_PID not in tags:
+                continue  # another machine's run, or not affrepro's: nothing can be known
+            try:
+                pid = int(tags[OWNER_PID])
+            except ValueError:
+                continue
+            if owner_alive(pid, tags.get(OWNER_START, "")):
+                continue
+            note = (f"swept to KILLED by affrepro (pid {os.getpid()}) at {_utc_now()}: its owner, "
+                    f"pid {pid} started {tags.get(OWNER_START, '?')} on {tags[OWNER_HOST]}, is gone")
+            now_ms = int(time.time() * 1000)
+            self._call("sweeping a stale run", self.client.log_batch, r.info.run_id,
+                       tags=[RunTag(SWEPT_TAG, note), RunTag("mlflow.note.content", note)])
+            self._call("sweeping a stale run", self.client.set_terminated, r.info.run_id,
+                       "KILLED", now_ms)
+            swept.append(r.info.run_id)
+        return swept
 
     def _get_or_create_experiment(self) -> str:
         exp = self.client.get_experiment_by_name(self.experiment)
@@ -159,8 +246,9 @@ class MlflowTracker:
     def start(self, run_name: str, tags: Mapping[str, str]) -> str:
         if self.experiment_id is None:
             self.preflight()
+        tags = {**{k: str(v) for k, v in tags.items()}, **owner_tags()}
         run = self._call("starting a run", self.client.create_run, self.experiment_id,
-                         run_name=run_name, tags={k: str(v) for k, v in tags.items()})
+                         run_name=run_name, tags=tags)
         self.run_id = run.info.run_id
         return self.run_id
 

@@ -55,11 +55,13 @@ def evaluate(paper: str, predictions: Path | str | None, *, data_dir: Path | str
     rules = importlib.import_module(scorable[paper].module)
     dataset_name, default_policy = rules.DATASET, scorable[paper].length_policy
     dataset = registries.datasets.get(dataset_name)
-    scratch = None
-    if dry_run:
-        import tempfile
+    import contextlib
 
-        scratch = Path(tempfile.mkdtemp(prefix=f"affrepro-{paper}-dry-"))
+    from affrepro.scratch import scratch_dir
+
+    cleanup = contextlib.ExitStack()
+    if dry_run:
+        scratch = cleanup.enter_context(scratch_dir(f"{paper}-dry"))
         dataset.synthesize(scratch / "annotations", seed)
         rules.synthesize_predictions(scratch / "annotations", scratch / "predictions", seed)
         data_dir, predictions = scratch / "annotations", scratch / "predictions"
@@ -97,10 +99,7 @@ def evaluate(paper: str, predictions: Path | str | None, *, data_dir: Path | str
                              if isinstance(v, float) and math.isfinite(v)})
             run.log_artifacts(out)
     finally:
-        if scratch is not None:
-            import shutil
-
-            shutil.rmtree(scratch, ignore_errors=True)
+        cleanup.close()
     return result
 
 

@@ -128,7 +128,9 @@ def read_columns(path: Path, columns: list[str], *, delimiter: str = ",",
     """Read ``columns`` of a CSV with a header row into a float64 array (n_rows, len(columns)).
 
     Raises MalformedFileError naming file, line (1-based, the header is line 1) and column
-    for a missing column, a short row, a non-numeric value or NaN.
+    for a missing column, a short row, a non-numeric value or NaN, and for a blank line
+    between data rows (dropping it would shift every later frame by one); blank lines at
+    the end of the file are allowed.
     """
     with open(path, newline="", encoding="utf-8-sig") as fh:
         reader = csv.reader(fh, delimiter=delimiter)
@@ -147,9 +149,15 @@ def read_columns(path: Path, columns: list[str], *, delimiter: str = ",",
                                                         if missing else ""), line=1)
         idx = [header.index(c) for c in columns]
         rows: list[list[float]] = []
-        for lineno, row in enumerate(reader, start=2):
+        blank: int | None = None
+        for row in reader:
+            lineno = reader.line_num
             if not row or all(not cell.strip() for cell in row):
+                blank = lineno if blank is None else blank
                 continue
+            if blank is not None:
+                raise MalformedFileError(path, "blank line inside the data (one value per frame; "
+                                               "remove it or fill in the frame)", line=blank)
             vals = []
             for c, i in zip(columns, idx):
                 if i >= len(row):

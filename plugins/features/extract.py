@@ -167,6 +167,11 @@ def compute_file(name: str, feature, src: Path, settings: Mapping[str, Any], mon
     except (sf.LibsndfileError, RuntimeError, UnicodeError) as exc:
         raise ValueError(f"{src}: cannot read it as audio ({exc})") from exc
     check_finite(data, src)
+    if data.shape[0] == 0:
+        import warnings
+
+        warnings.warn(f"{src}: the audio has 0 frames; its features are empty", UserWarning,
+                      stacklevel=2)
     signal = data.mean(axis=1) if mono else np.ascontiguousarray(data.T)
     if not mono and signal.shape[0] == 1:
         signal = signal[0]

@@ -237,10 +237,10 @@ def cnn_claims(ctx, root, frame) -> dict[str, float]:
     """The CNN claims: trained and evaluated over the paper's folds and seeds on CUDA (or on
     the CPU when the user opts in), skipped with the reason otherwise; in a dry run, one
     seed and one epoch on the synthetic WAVs so every stage runs."""
-    import tempfile
     import time
 
     from affrepro.reproductions.araus_2022 import cnn
+    from affrepro.scratch import scratch_dir
     from affrepro.reproductions.araus_2022.loaders import read
 
     wanted = [c for c in CNN_CLAIMS if c in ctx.claims_to_measure]
@@ -265,7 +265,7 @@ def cnn_claims(ctx, root, frame) -> dict[str, float]:
     t0 = time.perf_counter()
     # the dry run's tiny inputs train several times faster on one thread than on threads
     # contending for a small, shared machine
-    with tempfile.TemporaryDirectory(prefix="affrepro-araus-cnn-") as tmp, \
+    with scratch_dir("araus-cnn") as tmp, \
             _torch_threads(1 if ctx.dry_run else None):
         cache = cnn_cache_dir() if not ctx.dry_run else tmp
         out = cnn.cross_validate_cnn(
@@ -330,17 +330,17 @@ def compare_soundscapes(root, ctx) -> None:
 
 def isd_extension(ctx, models) -> None:
     """The ISD extension (records only): synthetic in a dry run, the real ISD otherwise."""
-    import tempfile
     from pathlib import Path
 
     from affrepro.reproductions.araus_2022.datasets import ISD_FILE
+    from affrepro.scratch import scratch_dir
     from affrepro.reproductions.araus_2022.isd import run_extension
 
     ctx.stage("ISD extension: label-mean and ElasticNet, leave-one-location-out")
     if ctx.dry_run:
         from affrepro.reproductions.araus_2022.synthetic import write_isd
 
-        with tempfile.TemporaryDirectory(prefix="affrepro-isd-") as tmp:
+        with scratch_dir("isd") as tmp:
             write_isd(Path(tmp), ctx.seeds[0])
             run_extension(Path(tmp) / ISD_FILE, models, record=ctx.record, note=ctx.note)
         return

@@ -220,6 +220,12 @@ def read_event_file(path: Path) -> tuple[list[dict[str, Any]], FileInfo, list[di
         key = tuple(cells)
         base = {"event": event.event, "disaster_type": event.disaster_type, "year": event.year,
                 "file": path.name, "line": line, "num": num}
+        if "\x00" in raw_text:
+            import warnings
+
+            warnings.warn(f"{path}, line {line}, column text: the text holds "
+                          f"{raw_text.count(chr(0))} NUL byte(s); kept as read", UserWarning,
+                          stacklevel=2)
         if not raw_text.strip():
             aside.append({**base, "reason": "empty text", "raw_text": raw_text})
             continue

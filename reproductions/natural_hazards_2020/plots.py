@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
+from affrepro.fileio import atomic_savefig
 from affrepro.reproductions.natural_hazards_2020.baselines import MODELS
 
 PROTOCOL_TITLES = {"cv5_within_event": "5-fold CV within each event",
@@ -40,7 +41,7 @@ def confusion_plot(out: Path, confusions: dict, protocol: str = "cv5_pooled") ->
     fig.suptitle(f"Confusion matrices, {PROTOCOL_TITLES[protocol]} (row shares)")
     fig.tight_layout()
     path = out / f"confusion_{protocol}.png"
-    fig.savefig(path, dpi=120)
+    atomic_savefig(fig, path, dpi=120)
     plt.close(fig)
     return path
 
@@ -68,7 +69,7 @@ def per_event_plot(out: Path, results: list[dict], metric: str = "f1_macro") -> 
     axes[0].legend(ncol=len(MODELS), fontsize=8, loc="lower right")
     fig.tight_layout()
     path = out / f"per_event_{metric}.png"
-    fig.savefig(path, dpi=120)
+    atomic_savefig(fig, path, dpi=120)
     plt.close(fig)
     return path
 
@@ -92,7 +93,7 @@ def audit_plot(out: Path, audit: dict) -> Path:
     ax.legend(ncol=3, fontsize=8)
     fig.tight_layout()
     path = out / "label_audit_agreement.png"
-    fig.savefig(path, dpi=120)
+    atomic_savefig(fig, path, dpi=120)
     plt.close(fig)
     return path
 

@@ -97,6 +97,9 @@ class ToyPlugin:
             rows = list(csv.DictReader(fh))
         acc = ctx.metric("accuracy")([r["y_true"] for r in rows], [r["y_pred"] for r in rows])
         ctx.record("toy.n", len(rows))
+        if self.behaviour == "nan-records":
+            ctx.record("toy.undefined", math.nan)
+            ctx.record("toy.overflow", math.inf)
         return {"acc": acc}
 
 
