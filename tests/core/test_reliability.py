@@ -277,3 +277,22 @@ def test_check_seeds_from_python():
     for bad in ([-1], [1.5], [True], [2**32]):
         with pytest.raises(AffreproError):
             check_seeds(bad)
+
+
+def test_atomic_savefig_writes_a_whole_image_or_leaves_the_old_one(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from affrepro.fileio import atomic_savefig
+
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [1, 0])
+    png = atomic_savefig(fig, tmp_path / "plot.png", dpi=50)
+    data = png.read_bytes()
+    assert data.startswith(b"\x89PNG") and data.endswith(b"IEND\xaeB`\x82")
+    with pytest.raises(ValueError):  # matplotlib refuses the format after starting to render
+        atomic_savefig(fig, tmp_path / "plot.png", format="no-such-format")
+    plt.close(fig)
+    assert png.read_bytes() == data and [p.name for p in tmp_path.iterdir()] == ["plot.png"]
