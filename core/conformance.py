@@ -8,12 +8,12 @@ reproduction finishes with no claim in error.
 """
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from affrepro.errors import AffreproError, UnknownNameError
 from affrepro.plugin_manager import PluginManagerState
+from affrepro.scratch import scratch_dir
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ def check_plugin(state: PluginManagerState, name: str, dry_run: bool = True) -> 
             checks.append(Check(f"dataset {ds_name}: licensed, with a verifier and a synthetic generator",
                                 ok, "" if ok else "needs both verify= and synthesize="))
             if ok:
-                with tempfile.TemporaryDirectory() as tmp:
+                with scratch_dir("conformance") as tmp:
                     try:
                         ds.synthesize(Path(tmp), 0)
                         problems = ds.verify(Path(tmp))
@@ -104,7 +104,7 @@ def check_plugin(state: PluginManagerState, name: str, dry_run: bool = True) -> 
 def _dry_run(slug: str, registries) -> Check:
     from affrepro.runner import reproduce
 
-    with tempfile.TemporaryDirectory() as tmp:
+    with scratch_dir("conformance-dry-run") as tmp:
         try:
             report = reproduce(slug, dry_run=True, track=False, output_dir=Path(tmp) / "run",
                                registries=registries)

@@ -417,8 +417,8 @@ def track(result: dict[str, Any], out: Path, device: str, kernels: str | None,
     tags, each benchmark's min/median, the same-run speedups against each peer and the
     interleaved ones, and the result file. A run whose tests failed ends FAILED."""
     import shutil
-    import tempfile
 
+    from affrepro.scratch import scratch_dir
     from affrepro.tracking import open_tracker, tracked_run
 
     data = result["data"]
@@ -453,7 +453,7 @@ def track(result: dict[str, Any], out: Path, device: str, kernels: str | None,
                 metrics[key] = float(v)
         if metrics:
             run.log_metrics(metrics)
-        with tempfile.TemporaryDirectory() as tmp:
+        with scratch_dir("bench-artifacts") as tmp:
             shutil.copy(out, Path(tmp) / out.name)
             run.log_artifacts(Path(tmp))
         if result["returncode"] not in (0, 5) or failed:

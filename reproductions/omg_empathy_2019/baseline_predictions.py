@@ -25,7 +25,6 @@ other stories (e.g. training predictions) are allowed and ignored by the claims.
 """
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +32,7 @@ import numpy as np
 from affrepro.components import Problem
 from affrepro.errors import MalformedFileError
 from affrepro.reproductions.omg_empathy_2019 import evaluation as ev
+from affrepro.scratch import scratch_dir
 
 NAME = "omg-empathy-baseline-predictions"
 SOURCES = ("listener", "actor")
@@ -109,7 +109,7 @@ def synthesize(root: Path, seed: int = 0) -> None:
     ``omg-empathy`` corpus of the same seed, which ``reproduce --dry-run`` writes), because
     they are derived from a private copy of that corpus; each folder gets its own noise."""
     root = Path(root)
-    with tempfile.TemporaryDirectory(prefix="omg-annotations-") as tmp:
+    with scratch_dir("omg-annotations") as tmp:
         ev.synthesize(Path(tmp), seed)
         for k, (source, track) in enumerate((s, t) for s in SOURCES for t in TRACKS):
             ev.synthesize_predictions(Path(tmp), folder_for(root, source, track), seed + 10 * (k + 1))

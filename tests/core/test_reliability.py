@@ -32,6 +32,7 @@ def _wait_for(predicate, proc, what: str, timeout: float = 120) -> None:
 
 # -- 1. store safety ---------------------------------------------------------------------
 
+@pytest.mark.slow  # a real MLflow store built in a subprocess: ~25-35 s on a loaded 2-core machine
 def test_a_sigkill_while_mlflow_builds_the_store_leaves_no_store_and_the_next_open_works(tmp_path):
     from affrepro.tracking import MlflowTracker
 
@@ -51,6 +52,7 @@ def test_a_sigkill_while_mlflow_builds_the_store_leaves_no_store_and_the_next_op
     assert not list(db.parent.glob(".mlflow.db.building-*")), "the killed build was not swept"
 
 
+@pytest.mark.slow  # builds, damages and repairs a real MLflow store: ~25 s on a loaded 2-core machine
 def test_a_damaged_store_is_named_and_repair_keeps_its_runs(tmp_path, cli_runner, monkeypatch):
     from affrepro.store import StoreDamagedError
     from affrepro.tracking import MlflowTracker
@@ -97,6 +99,7 @@ CHILD = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow  # a real MLflow store built in a subprocess: ~25-35 s on a loaded 2-core machine
 def test_a_sigkilled_run_is_swept_to_killed_and_its_scratch_removed(tmp_path, tracking_uri):
     from affrepro.scratch import scratch_root, sweep_scratch
     from affrepro.tracking import OWNER_PID, SWEPT_TAG, MlflowTracker
