@@ -299,3 +299,31 @@ def test_atomic_savefig_writes_a_whole_image_or_leaves_the_old_one(tmp_path):
         atomic_savefig(fig, tmp_path / "plot.png", format="no-such-format")
     plt.close(fig)
     assert png.read_bytes() == data and [p.name for p in tmp_path.iterdir()] == ["plot.png"]
+
+
+PLOTTER = textwrap.dedent("""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from pathlib import Path
+    from affrepro.fileio import atomic_savefig
+    out = Path({out!r})
+    fig, ax = plt.subplots()
+    ax.plot(range(2000), [i % 7 for i in range(2000)])
+    for i in range(100000):
+        atomic_savefig(fig, out / f"plot{{i % 3}}.png", dpi=60)
+""")
+
+
+def test_a_sigkill_while_plotting_leaves_only_whole_images(tmp_path):
+    child = subprocess.Popen([sys.executable, "-c", PLOTTER.format(out=str(tmp_path))],
+                             stderr=subprocess.PIPE, text=True)
+    _wait_for(lambda: (tmp_path / "plot2.png").exists(), child, "the plots")
+    time.sleep(0.4)  # several more rounds of writing
+    child.send_signal(signal.SIGKILL)
+    child.wait(30)
+    finals = sorted(tmp_path.glob("plot*.png"))
+    assert [p.name for p in finals] == ["plot0.png", "plot1.png", "plot2.png"]
+    for png in finals:
+        data = png.read_bytes()
+        assert data.startswith(b"\x89PNG") and data.endswith(b"IEND\xaeB`\x82"), f"{png} is partial"
