@@ -209,7 +209,7 @@ def _print_report_table(report) -> None:
 @click.argument("paper")
 @click.option("--data-dir", "data_dirs", multiple=True, metavar="[NAME=]PATH",
               help="Folder of a licensed dataset (NAME=PATH when the paper reads several).")
-@click.option("--seeds", default=None, help="Comma-separated seeds (default: the card's).")
+@click.option("--seeds", default=None, help="Seeds as a list or ranges, e.g. 0-4 or 0,3,7 (default: the card's).")
 @click.option("--device", default="cpu", show_default=True, help="cpu or cuda[:N].")
 @click.option("--dry-run", is_flag=True, help="Run every stage on synthetic data in the real format.")
 @click.option("--json", "as_json", is_flag=True, help="Print report.json only.")
@@ -228,11 +228,12 @@ def reproduce(paper, data_dirs, seeds, device, dry_run, as_json, output_dir, tra
     _state().registries.reproductions.get(paper)
     seed_list = None
     if seeds:
+        from affrepro.noise import parse_seeds
+
         try:
-            seed_list = tuple(int(s) for s in seeds.split(",") if s.strip())
-        except ValueError:
-            raise click.BadParameter(f"{seeds!r} is not a comma-separated list of integers",
-                                     param_hint="--seeds") from None
+            seed_list = parse_seeds(seeds)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--seeds") from None
     import contextlib
 
     bars = _ProgressBars() if not as_json and sys.stderr.isatty() else None

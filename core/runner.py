@@ -108,6 +108,9 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
         stage("opening the MLflow store")
     tracker = open_tracker(tracking_uri, slug, track)
 
+    from affrepro import noise
+
+    spec = noise.noise_spec(card)
     started, t0 = _now(), time.perf_counter()
     needed = datasets_needed(rep)
     datasets = [registries.datasets.get(n) for n in needed]
@@ -149,7 +152,7 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
             if run_protocol:
                 stage(f"running the {slug} protocol")
                 try:
-                    measured = rep.protocol(ctx) or {}
+                    measured = noise.run_protocol(rep.protocol, ctx, spec)
                 except Exception as exc:
                     status = "FAILED"
                     error = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
@@ -163,9 +166,11 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
                 for cid in measurable:
                     results[cid] = skipped(card.claim(cid), why)
             if status == "FINISHED":
+                spreads = noise.claim_spreads(ctx.details)
                 for cid in measurable:
                     if cid not in results:
-                        results[cid] = _verdict(card.claim(cid), measured, ctx, dry_run)
+                        results[cid] = noise.noise_verdict(_verdict(card.claim(cid), measured, ctx, dry_run),
+                                                           spreads.get(cid))
             ordered = [results[c.id] for c in card.claims]
             report = Report(
                 paper=slug, title=card.title, status=status, dry_run=dry_run, results=ordered,
@@ -246,6 +251,9 @@ def _log(run: TrackedRun, report: Report, ctx: RunContext, out: Path, datasets: 
     for k, v in report.records.items():
         if math.isfinite(v):
             metrics[k] = v
+    from affrepro.noise import mlflow_metrics
+
+    metrics.update(mlflow_metrics(report.details))
     for verdict, n in report.verdict_counts().items():
         metrics[f"verdicts.{verdict.replace(' ', '_')}"] = n
     run.log_metrics(metrics)
