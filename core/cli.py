@@ -396,6 +396,31 @@ def data_path(name: str) -> None:
     click.echo(str(datamod.dataset_path(_dataset(name))))
 
 
+# -- runs ------------------------------------------------------------------------------
+
+@cli.group()
+def runs() -> None:
+    """Look at finished runs."""
+
+
+@runs.command("compare")
+@click.argument("run_a")
+@click.argument("run_b")
+@click.option("--tracking-uri", default=None, envvar="MLFLOW_TRACKING_URI",
+              help="MLflow store holding run ids (default: SQLite under the affrepro home).")
+@click.option("--json", "as_json", is_flag=True)
+def runs_compare(run_a: str, run_b: str, tracking_uri: str | None, as_json: bool) -> None:
+    """Two runs of one paper (report.json, its folder, or an MLflow run id), claim by claim:
+    both values, the difference and whether it exceeds the seed spread (docs/verdicts.md)."""
+    from affrepro.compare import compare, load_report, render_text
+
+    result = compare(load_report(run_a, tracking_uri), load_report(run_b, tracking_uri))
+    if as_json:
+        _echo_json(result)
+    else:
+        click.echo(render_text(result))
+
+
 # -- plugins -----------------------------------------------------------------------------
 
 @cli.group(invoke_without_command=True)

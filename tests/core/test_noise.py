@@ -84,7 +84,7 @@ def _subsample_acc(seed: int, correct: int = 75) -> float:
     return float(np.mean(pick < correct))  # write_predictions: the first `correct` rows are right
 
 
-def _run(tmp_path, card_text: str, seeds, tracking_uri: str | None = None):
+def _run(tmp_path, card_text: str, seeds, tracking_uri: str | None = None, out: str = "o"):
     from affrepro.plugin_manager import build_plugin_manager
 
     (tmp_path / "card").mkdir(exist_ok=True)
@@ -92,7 +92,7 @@ def _run(tmp_path, card_text: str, seeds, tracking_uri: str | None = None):
     write_predictions(tmp_path / "d", correct=75)
     state = build_plugin_manager(extra_plugins=[("toy", Subsampling(tmp_path / "card" / "paper.toml"))],
                                  load_entry_points=False)
-    return reproduce(SLUG, data_dirs={"toy-licensed": tmp_path / "d"}, seeds=seeds, output_dir=tmp_path / "o",
+    return reproduce(SLUG, data_dirs={"toy-licensed": tmp_path / "d"}, seeds=seeds, output_dir=tmp_path / out,
                      track=tracking_uri is not None, tracking_uri=tracking_uri, registries=state.registries)
 
 
@@ -121,6 +121,20 @@ def test_a_stochastic_protocol_runs_once_per_seed_and_reports_the_spread(tmp_pat
     assert metrics["claim.acc.seed_std"] == pytest.approx(ref.std(ddof=1))
     assert metrics["claim.acc.seed_min"] == ref.min() and metrics["toy.subsample_acc.seed_max"] == ref.max()
 
+    # runs compare: this run (by MLflow run id) against one with other seeds (by folder)
+    from affrepro.compare import compare, load_report
+
+    other_seeds = (5, 6, 7)
+    _run(tmp_path, NOISY_CARD, other_seeds, out="o2")
+    ref2 = np.array([_subsample_acc(s) for s in other_seeds])
+    c = compare(load_report(report.run_id, tracking_uri), load_report(str(tmp_path / "o2")))
+    (row,) = [r for r in c["claims"] if r["id"] == "acc"]
+    spread = max(np.ptp(ref), np.ptp(ref2))
+    assert row["difference"] == pytest.approx(ref2.mean() - ref.mean()) and row["seed_spread"] == pytest.approx(spread)
+    assert row["exceeds_spread"] == (abs(ref2.mean() - ref.mean()) > spread)
+    assert (row["seeds_a"], row["seeds_b"]) == (5, 3)
+    assert c["environment_differences"] == {}
+
 
 def test_a_card_without_random_steps_runs_once_and_says_deterministic(tmp_path):
     report = _run(tmp_path, CARD, (0, 1, 2))
@@ -134,3 +148,18 @@ def test_a_malformed_noise_table_names_the_card_and_key(tmp_path):
     bad = CARD.replace('seeds = [7]', 'seeds = [7]\nnoise = { stochastic = "folds" }')
     with pytest.raises(CardError, match=r"paper.toml: protocol.noise.stochastic: expected a list"):
         _run(tmp_path, bad, (0, 1))
+
+
+def test_compare_refuses_two_papers_and_names_a_missing_run(tmp_path):
+    from affrepro.compare import compare, load_report
+    from affrepro.errors import AffreproError
+
+    report = _run(tmp_path, CARD, (0,))
+    d = report.as_dict()
+    with pytest.raises(AffreproError, match="different papers"):
+        compare(d, dict(d, paper="other-2020"))
+    with pytest.raises(AffreproError, match="no such report.json"):
+        load_report(str(tmp_path / "nowhere" / "report.json"))
+    same = compare(d, d)
+    assert same["summary"] == {"compared": 1, "exceed_seed_spread": 0, "not_measured_in_both": 1}
+    assert [r["exceeds_spread"] for r in same["claims"]] == [False, None]
