@@ -86,6 +86,7 @@ class Dataset:
     mirror_name: str | None = None
     auto_fetch: bool = True  # False: `reproduce` never downloads it (large), `data fetch` does
     audit: DatasetAudit | None = None  # its published statistics as claims (affrepro.audit)
+    splits: str = ""  # "module:function" -> list[affrepro.splits.Partition], audited with every run
 
     @classmethod
     def licensed_in(cls, module: str, **fields: Any) -> Dataset:

@@ -121,6 +121,10 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
         audits = report_audits(slug, registries, datasets, resolution, dry_run, stage, resolve=lambda more: (
             resolve_data(more, overrides, dry_run, Path(scratch), seeds[0], stage)))
 
+        from affrepro import splits
+
+        split_audits = splits.split_audits(datasets, resolution.folders, stage=stage, synthetic=[
+            n for n, e in resolution.info.items() if e.get("status") == "synthetic"])
         results: dict[str, ClaimResult] = {}
         measurable: list[str] = []
         for claim in card.claims:
@@ -171,6 +175,8 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
                     if cid not in results:
                         results[cid] = noise.noise_verdict(_verdict(card.claim(cid), measured, ctx, dry_run),
                                                            spreads.get(cid))
+            if split_audits:
+                ctx.note("split_audits", split_audits)
             ordered = [results[c.id] for c in card.claims]
             report = Report(
                 paper=slug, title=card.title, status=status, dry_run=dry_run, results=ordered,
@@ -183,6 +189,7 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
             )
             stage("writing the report")
             report.write(out)
+            splits.write_table(out, split_audits)
             if tracker is not None:
                 _log(run, report, ctx, out, needed)
             if status == "FAILED":

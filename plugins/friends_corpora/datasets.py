@@ -59,6 +59,7 @@ MELD = Dataset(
     mirror_name="peld",
     synthesize=_synthesize("write_meld"),
     audit=DatasetAudit(_HERE / "meld_audit.toml", "affrepro.plugins.friends_corpora.audits:meld"),
+    splits="affrepro.plugins.friends_corpora.split_audits:meld",
 )
 
 EMORYNLP = Dataset(
