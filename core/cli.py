@@ -172,7 +172,8 @@ def _print_report_table(report) -> None:
 
     from affrepro.formatting import fmt, fmt_diff
 
-    style = {"reproduced": "green", "not reproduced": "red", "skipped": "yellow", "error": "bold red"}
+    style = {"reproduced": "green", "not reproduced": "red", "within noise": "cyan", "skipped": "yellow",
+             "error": "bold red"}
     table = Table(title=f"{report.paper}{' (dry run)' if report.dry_run else ''}: {report.status}")
     widest = max((len(r.claim.id) for r in report.results), default=5)
     for col in ("claim", "paper", "measured", "Δ", "verdict", "tolerance"):
@@ -180,14 +181,17 @@ def _print_report_table(report) -> None:
                          overflow="fold", no_wrap=col in ("paper", "measured", "Δ", "verdict"),
                          min_width=min(widest, 24) if col == "claim" else None)
     for r in report.results:
-        table.add_row(r.claim.id, fmt(r.claim.value), fmt(r.measured), fmt_diff(r.difference),
+        spread = r.spread or {}
+        noise = (f" ±{spread['std']:.2g} (n={spread['n']})" if spread.get("n", 0) > 1
+                 and not spread.get("deterministic") and spread.get("std") is not None else "")
+        table.add_row(r.claim.id, fmt(r.claim.value), fmt(r.measured) + noise, fmt_diff(r.difference),
                       f"[{style[r.verdict.value]}]{r.verdict.value}[/]", r.claim.tolerance.describe())
     console = _console()
     console.print(table)
     # one line per distinct reason: a dry run or a missing corpus gives every claim the same
     by_reason: dict[str, list[str]] = {}
     for r in report.results:
-        if r.verdict.value in ("skipped", "error", "not reproduced"):
+        if r.verdict.value in ("skipped", "error", "not reproduced", "within noise"):
             by_reason.setdefault(r.reason, []).append(r.claim.id)
     for reason, ids in by_reason.items():
         who = (ids[0] if len(ids) == 1 else f"all {len(ids)} claims"
