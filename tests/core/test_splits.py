@@ -138,3 +138,20 @@ def test_natural_hazards_grouped_folds_keep_repeated_texts_together(tmp_path):
     assert grouped["duplicates"]["distinct_in_more_than_one_split"] == 0
     assert plain["duplicates"]["distinct_in_more_than_one_split"] > 0
     assert sum(events["splits"].values()) == sum(plain["splits"].values()) == sum(grouped["splits"].values())
+
+
+def test_araus_response_folds_list_participants_and_stimuli_across_folds(tmp_path):
+    import pandas as pd
+
+    from affrepro.reproductions.araus_2022.split_audits import araus
+    from affrepro.reproductions.araus_2022.synthetic import write_araus
+
+    write_araus(tmp_path, 0)
+    (p,) = araus(tmp_path)
+    a = audit_partition(p)
+    r = pd.read_csv(tmp_path / "data" / "responses.csv")
+    for unit in ("participant", "masker"):
+        folds = r.groupby(unit)["fold_r"].apply(lambda f: sorted({str(int(x)) for x in f}))
+        expected = {k: sorted(v) for k, v in folds.items() if len(v) > 1}
+        assert a["units"][unit]["cross_split"] == expected
+    assert a["splits"] == {str(k): int(v) for k, v in r["fold_r"].value_counts().items()}
