@@ -50,8 +50,9 @@ class Partition:
     split_column: str
     rows: list[dict[str, Any]]
     units: tuple[str, ...] = ()
-    audio: bool = False
+    audio: bool = False  # items are fingerprints or identifiers: no text normalisation
     note: str = ""
+    items: str = ""  # what the items are, for the report ("stimuli"); default texts/fingerprints
 
 
 def normalise_text(text: str) -> str:
@@ -106,7 +107,7 @@ def audit_partition(p: Partition) -> dict[str, Any]:
                               "in_more_than_one_split": len(cross), "cross_split": cross}
     exact_fn = exact_key if not p.audio else str
     exact = _cross({s: {exact_fn(r["item"]) for r in rows} for s, rows in by_split.items()})
-    kind = "fingerprints" if p.audio else "texts"
+    kind = p.items or ("fingerprints" if p.audio else "texts")
     dup = {"kind": kind, "distinct_in_more_than_one_split": len(exact), "cross_split": exact,
            "items_with_a_copy_in_another_split": {s: sum(exact_fn(r["item"]) in exact for r in by_split[s])
                                                   for s in splits}}
@@ -179,7 +180,7 @@ def table_rows(audits: Iterable[Mapping[str, Any]]) -> list[list[str]]:
                     rows.append(base + [f"{unit} in several splits", key, ",".join(splits), str(len(splits))])
             d = p["duplicates"]
             for key, splits in d["cross_split"].items():
-                rows.append(base + [f"exact duplicate {d['kind'][:-1]}", key, ",".join(splits), str(len(splits))])
+                rows.append(base + [f"exact duplicate ({d['kind']})", key, ",".join(splits), str(len(splits))])
             for key, splits in (d.get("near") or {}).get("cross_split", {}).items():
                 rows.append(base + ["near-duplicate text (normalised)", key, ",".join(splits), str(len(splits))])
             for s, tv in p["labels"]["tv_distance_to_other_splits"].items():

@@ -21,5 +21,5 @@ def araus(folder: Path) -> list[Partition]:
                                           r["pleasant"])]
     return [Partition("response folds fold_r (1-5 cross-validation, 0 test, -1 attention checks); "
                       "item: stimulus; label: pleasant rating", "fold_r", rows,
-                      units=("participant", "soundscape", "masker"), audio=True,
+                      units=("participant", "soundscape", "masker"), audio=True, items="stimuli",
                       note="Stimuli are compared by file names and SMR, not by decoded audio.")]

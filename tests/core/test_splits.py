@@ -112,7 +112,7 @@ def test_every_run_reading_the_dataset_reports_its_split_audit(tmp_path):
     assert "## Split audits" in (tmp_path / "o" / "report.md").read_text()
     tsv = (tmp_path / "o" / "split_audit.tsv").read_text().splitlines()
     assert tsv[0].split("\t") == ["dataset", "partition", "check", "key", "splits", "count"]
-    assert sum("exact duplicate text" in line for line in tsv) == 10
+    assert sum("exact duplicate (texts)" in line for line in tsv) == 10
     assert json.loads((tmp_path / "o" / "report.json").read_text())["details"]["split_audits"][0]["partitions"]
 
 
@@ -155,3 +155,19 @@ def test_araus_response_folds_list_participants_and_stimuli_across_folds(tmp_pat
         expected = {k: sorted(v) for k, v in folds.items() if len(v) > 1}
         assert a["units"][unit]["cross_split"] == expected
     assert a["splits"] == {str(k): int(v) for k, v in r["fold_r"].value_counts().items()}
+
+
+def test_daic_woz_participant_lists(tmp_path):
+    from affrepro.reproductions.daic_woz_bias_2024.loaders import read_id_list
+    from affrepro.reproductions.daic_woz_bias_2024.split_audits import daic_woz
+
+    header = "row_ID\toriginal_ID\tPHQ8_Score\tcategory\n"
+    (tmp_path / "train_IDS.txt").write_text(header + "1\t302\t4\t0\n2\t303\t12\t1\n3\t304\t0\t0\n")
+    (tmp_path / "dev_IDS.txt").write_text(header + "1\t303\t12\t1\n2\t310\t15\t1\n")
+    (p,) = daic_woz(tmp_path)
+    a = audit_partition(p)
+    assert len(read_id_list(tmp_path / "dev_IDS.txt")) == a["splits"]["dev"] == 2
+    assert a["units"]["participant"]["cross_split"] == {"303": ["dev", "train"]}
+    assert a["duplicates"]["kind"] == "interviews" and "near" not in a["duplicates"]
+    # train 1/3 depressed vs dev 2/2: TV = |1/3 - 1| = 2/3 for train against dev
+    assert a["labels"]["tv_distance_to_other_splits"]["train"] == pytest.approx(2 / 3)
