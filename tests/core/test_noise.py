@@ -163,3 +163,14 @@ def test_compare_refuses_two_papers_and_names_a_missing_run(tmp_path):
     same = compare(d, d)
     assert same["summary"] == {"compared": 1, "exceed_seed_spread": 0, "not_measured_in_both": 1}
     assert [r["exceeds_spread"] for r in same["claims"]] == [False, None]
+
+
+def test_cli_names_bad_seeds_and_compares_two_report_folders(tmp_path, cli_runner):
+    bad = cli_runner("reproduce", "natural-hazards-2020", "--seeds", "3-1", "--no-track")
+    assert bad.exit_code == 2 and "runs backwards" in bad.output
+    _run(tmp_path, NOISY_CARD, (0, 1, 2), out="a")
+    _run(tmp_path, NOISY_CARD, (3, 4, 5), out="b")
+    res = cli_runner("runs", "compare", str(tmp_path / "a"), str(tmp_path / "b" / "report.json"))
+    assert res.exit_code == 0, res.output
+    delta = np.mean([_subsample_acc(s) for s in (3, 4, 5)]) - np.mean([_subsample_acc(s) for s in (0, 1, 2)])
+    assert f"{delta:+.4g}" in res.output and "1 claims measured in both" in res.output
