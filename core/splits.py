@@ -44,7 +44,8 @@ MARKDOWN_LIST_LIMIT = 30  # units/texts listed in report.md per check; the TSV h
 @dataclass(frozen=True)
 class Partition:
     """One way a dataset is split. ``rows``: dicts with the split column, the unit columns,
-    ``item`` (text, or an audio fingerprint when ``audio``) and ``label``."""
+    ``item`` (text, or an audio fingerprint when ``audio``) and ``label``. A unit value may
+    be a list (an utterance spoken by two characters)."""
 
     name: str
     split_column: str
@@ -93,6 +94,15 @@ def _cross(keys_by_split: Mapping[str, Iterable[str]]) -> dict[str, list[str]]:
     return {k: sorted(v) for k, v in sorted(where.items()) if len(v) > 1}
 
 
+def _unit_values(value: Any) -> list[str]:
+    """An item's units: one value, or several (a list/tuple: an utterance with two speakers)."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [str(v) for v in value if v not in (None, "")]
+    return [str(value)]
+
+
 def audit_partition(p: Partition) -> dict[str, Any]:
     by_split: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in p.rows:
@@ -101,9 +111,8 @@ def audit_partition(p: Partition) -> dict[str, Any]:
     out: dict[str, Any] = {"partition": p.name, "split_column": p.split_column, "note": p.note,
                            "splits": {s: len(by_split[s]) for s in splits}, "units": {}}
     for unit in p.units:
-        cross = _cross({s: {str(r[unit]) for r in rows if r.get(unit) not in (None, "")}
-                        for s, rows in by_split.items()})
-        out["units"][unit] = {"distinct": len({str(r[unit]) for r in p.rows if r.get(unit) not in (None, "")}),
+        cross = _cross({s: {v for r in rows for v in _unit_values(r.get(unit))} for s, rows in by_split.items()})
+        out["units"][unit] = {"distinct": len({v for r in p.rows for v in _unit_values(r.get(unit))}),
                               "in_more_than_one_split": len(cross), "cross_split": cross}
     exact_fn = exact_key if not p.audio else str
     exact = _cross({s: {exact_fn(r["item"]) for r in rows} for s, rows in by_split.items()})

@@ -77,6 +77,27 @@ def test_meld_lists_every_speaker_found_in_more_than_one_split(tmp_path):
     assert a["splits"] == {s: len(df) for s, df in frames.items()}
 
 
+def test_emorynlp_counts_every_speaker_of_an_utterance(tmp_path):
+    import ast
+
+    import pandas as pd
+
+    from affrepro.plugins.friends_corpora import synthetic
+    from affrepro.plugins.friends_corpora.split_audits import emorynlp
+
+    synthetic.write_emorynlp(tmp_path, 5)
+    (p,) = emorynlp(tmp_path)
+    where: dict[str, set] = {}
+    for s in ("train", "dev", "test"):
+        df = pd.read_csv(tmp_path / "source_data" / "emorynlp" / f"emorynlp_{s}_final.csv", keep_default_na=False)
+        for cell in df["Speaker"]:
+            for name in ast.literal_eval(cell):
+                where.setdefault(name, set()).add(s)
+    a = audit_partition(p)
+    assert a["units"]["speaker"]["cross_split"] == {k: sorted(v) for k, v in where.items() if len(v) > 1}
+    assert a["units"]["speaker"]["distinct"] == len(where)
+
+
 def _toy_partitions(folder: Path) -> list[Partition]:
     with open(folder / "predictions.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
