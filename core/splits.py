@@ -7,7 +7,8 @@ speakers, participants, dialogues, soundscapes), the item's text or a fingerprin
 decoded signal, and its label. For each partition the audit reports, as facts (never as
 failures):
 
-- **identity overlap**: every unit found in more than one split, with the splits;
+- **identity overlap**: every unit found in more than one split, with the splits (units
+  with the most items first);
 - **exact duplicates**: distinct texts (or fingerprints) found in more than one split, and
   per split how many of its items have one;
 - **near duplicates**: texts equal only after normalisation (:func:`normalise_text`:
@@ -112,6 +113,8 @@ def audit_partition(p: Partition) -> dict[str, Any]:
                            "splits": {s: len(by_split[s]) for s in splits}, "units": {}}
     for unit in p.units:
         cross = _cross({s: {v for r in rows for v in _unit_values(r.get(unit))} for s, rows in by_split.items()})
+        items = Counter(v for r in p.rows for v in _unit_values(r.get(unit)))
+        cross = dict(sorted(cross.items(), key=lambda kv: (-items[kv[0]], kv[0])))  # most items first
         out["units"][unit] = {"distinct": len({v for r in p.rows for v in _unit_values(r.get(unit))}),
                               "in_more_than_one_split": len(cross), "cross_split": cross}
     exact_fn = exact_key if not p.audio else str
