@@ -182,7 +182,6 @@ def run_protocol(protocol: Callable[[Any], Mapping[str, float] | None], ctx: Any
     claims = _collect(per_measured)
     records = _collect(per_records)
     ctx.details.update(first_details)
-    ctx.details.pop("seeds_note", None)
     for name, spread in records.items():
         ctx.records[name] = spread.mean
     ctx.note("noise", _summary(spec, seeds, claims, records, ctx.records))
