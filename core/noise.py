@@ -234,7 +234,11 @@ def mlflow_metrics(details: Mapping[str, Any]) -> dict[str, float]:
 
 
 def _f(v: Any) -> str:
-    return "—" if v is None or (isinstance(v, float) and not math.isfinite(v)) else f"{v:.4g}"
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "—"
+    if abs(v) >= 1000 and float(v).is_integer():
+        return f"{v:,.0f}"  # counts as counts (41,998, not 4.2e+04)
+    return f"{v:.4g}"
 
 
 def render_markdown(d: Mapping[str, Any]) -> list[str]:
