@@ -4,6 +4,8 @@ A claim is one published number. ``judge`` compares it with a measured value:
 
 - ``reproduced``: |measured − value| ≤ tolerance;
 - ``not reproduced``: measured, but outside the tolerance (the difference is shown);
+- ``within noise``: outside the tolerance, but the paper's value lies inside the range
+  measured over several seeds (set by ``affrepro.noise``, see docs/verdicts.md);
 - ``skipped``: a requirement is missing (the reason says what and how to get it);
 - ``error``: the protocol failed, or produced a non-finite number.
 
@@ -25,6 +27,7 @@ _FLOAT_SLACK = 1e-12
 class Verdict(str, Enum):
     REPRODUCED = "reproduced"
     NOT_REPRODUCED = "not reproduced"
+    WITHIN_NOISE = "within noise"  # tolerance missed, paper's value inside the seeds' range (affrepro.noise)
     SKIPPED = "skipped"
     ERROR = "error"
 
@@ -93,6 +96,7 @@ class ClaimResult:
     verdict: Verdict
     measured: float | None = None
     reason: str = ""
+    spread: dict[str, Any] | None = None  # over seeds (affrepro.noise.Spread.as_dict)
 
     @property
     def difference(self) -> float | None:
@@ -114,6 +118,7 @@ class ClaimResult:
             "higher_is_better": c.higher_is_better,
             "verdict": self.verdict.value,
             "reason": self.reason,
+            "spread": self.spread,
             "source": c.source,
             "requires": c.requires.as_dict(),
         }

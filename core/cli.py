@@ -172,7 +172,8 @@ def _print_report_table(report) -> None:
 
     from affrepro.formatting import fmt, fmt_diff
 
-    style = {"reproduced": "green", "not reproduced": "red", "skipped": "yellow", "error": "bold red"}
+    style = {"reproduced": "green", "not reproduced": "red", "within noise": "cyan", "skipped": "yellow",
+             "error": "bold red"}
     table = Table(title=f"{report.paper}{' (dry run)' if report.dry_run else ''}: {report.status}")
     widest = max((len(r.claim.id) for r in report.results), default=5)
     for col in ("claim", "paper", "measured", "Δ", "verdict", "tolerance"):
@@ -180,14 +181,17 @@ def _print_report_table(report) -> None:
                          overflow="fold", no_wrap=col in ("paper", "measured", "Δ", "verdict"),
                          min_width=min(widest, 24) if col == "claim" else None)
     for r in report.results:
-        table.add_row(r.claim.id, fmt(r.claim.value), fmt(r.measured), fmt_diff(r.difference),
+        spread = r.spread or {}
+        noise = (f" ±{spread['std']:.2g} (n={spread['n']})" if spread.get("n", 0) > 1
+                 and not spread.get("deterministic") and spread.get("std") is not None else "")
+        table.add_row(r.claim.id, fmt(r.claim.value), fmt(r.measured) + noise, fmt_diff(r.difference),
                       f"[{style[r.verdict.value]}]{r.verdict.value}[/]", r.claim.tolerance.describe())
     console = _console()
     console.print(table)
     # one line per distinct reason: a dry run or a missing corpus gives every claim the same
     by_reason: dict[str, list[str]] = {}
     for r in report.results:
-        if r.verdict.value in ("skipped", "error", "not reproduced"):
+        if r.verdict.value in ("skipped", "error", "not reproduced", "within noise"):
             by_reason.setdefault(r.reason, []).append(r.claim.id)
     for reason, ids in by_reason.items():
         who = (ids[0] if len(ids) == 1 else f"all {len(ids)} claims"
@@ -208,20 +212,13 @@ def _print_report_table(report) -> None:
 
 
 def _parse_seeds(text: str) -> tuple[int, ...]:
-    """``--seeds 1,2,3`` -> (1, 2, 3); a usage error naming the bad item otherwise."""
+    """``--seeds 0-4`` / ``0,3,7`` / ``0-2,9`` -> seeds; a usage error naming the bad item otherwise."""
+    from affrepro.noise import parse_seeds
     from affrepro.runner import check_seeds
 
-    items = [s.strip() for s in text.split(",")]
-    if not text.strip() or any(not s for s in items):
-        raise click.BadParameter(f"{text!r}: expected comma-separated integers such as 0,1,2 "
-                                 "(no empty items)", param_hint="--seeds")
     try:
-        return check_seeds(tuple(int(s) for s in items))
-    except ValueError:
-        bad = next(s for s in items if not s.lstrip("-").isdigit())
-        raise click.BadParameter(f"{bad!r} in {text!r} is not an integer",
-                                 param_hint="--seeds") from None
-    except AffreproError as exc:
+        return check_seeds(parse_seeds(text))
+    except (ValueError, AffreproError) as exc:
         raise click.BadParameter(str(exc), param_hint="--seeds") from None
 
 
@@ -229,7 +226,7 @@ def _parse_seeds(text: str) -> tuple[int, ...]:
 @click.argument("paper")
 @click.option("--data-dir", "data_dirs", multiple=True, metavar="[NAME=]PATH",
               help="Folder of a licensed dataset (NAME=PATH when the paper reads several).")
-@click.option("--seeds", default=None, help="Comma-separated seeds (default: the card's).")
+@click.option("--seeds", default=None, help="Seeds as a list or ranges, e.g. 0-4 or 0,3,7 (default: the card's).")
 @click.option("--device", default="cpu", show_default=True, help="cpu or cuda[:N].")
 @click.option("--dry-run", is_flag=True, help="Run every stage on synthetic data in the real format.")
 @click.option("--json", "as_json", is_flag=True, help="Print report.json only.")
@@ -408,6 +405,31 @@ def data_path(name: str) -> None:
     from affrepro import data as datamod
 
     click.echo(str(datamod.dataset_path(_dataset(name))))
+
+
+# -- runs ------------------------------------------------------------------------------
+
+@cli.group()
+def runs() -> None:
+    """Look at finished runs."""
+
+
+@runs.command("compare")
+@click.argument("run_a")
+@click.argument("run_b")
+@click.option("--tracking-uri", default=None, envvar="MLFLOW_TRACKING_URI",
+              help="MLflow store holding run ids (default: SQLite under the affrepro home).")
+@click.option("--json", "as_json", is_flag=True)
+def runs_compare(run_a: str, run_b: str, tracking_uri: str | None, as_json: bool) -> None:
+    """Two runs of one paper (report.json, its folder, or an MLflow run id), claim by claim:
+    both values, the difference and whether it exceeds the seed spread (docs/verdicts.md)."""
+    from affrepro.compare import compare, load_report, render_text
+
+    result = compare(load_report(run_a, tracking_uri), load_report(run_b, tracking_uri))
+    if as_json:
+        _echo_json(result)
+    else:
+        click.echo(render_text(result))
 
 
 # -- plugins -----------------------------------------------------------------------------

@@ -111,6 +111,7 @@ class Dataset:
     mirror_name: str | None = None
     auto_fetch: bool = True  # False: `reproduce` never downloads it (large), `data fetch` does
     audit: DatasetAudit | None = None  # its published statistics as claims (affrepro.audit)
+    splits: str = ""  # "module:function" -> list[affrepro.splits.Partition], audited with every run
 
     def __post_init__(self) -> None:
         check_plain_name(self.name, "dataset name")

@@ -29,6 +29,7 @@ def load_ledger(path: Path | None = None) -> dict[str, dict[str, Any]]:
 def _entry(d: dict[str, Any], when: str) -> dict[str, Any]:
     v = d["verdicts"]
     return {"reproduced": v.get("reproduced", 0), "not reproduced": v.get("not reproduced", 0),
+            "within noise": v.get("within noise", 0),
             "skipped": v.get("skipped", 0), "error": v.get("error", 0), "when": when}
 
 

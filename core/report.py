@@ -114,6 +114,12 @@ def render_markdown(d: dict[str, Any]) -> str:
                       f"  - source: {c['source']}",
                       f"  - tolerance: {c['tolerance']['why']}",
                       f"  - verdict: {c['verdict']}; {c['reason']}"]
+    from affrepro.noise import render_markdown as render_noise
+
+    lines += render_noise(d)
+    from affrepro.splits import render_markdown as render_splits
+
+    lines += render_splits(d)
     if d.get("records"):
         lines += ["", "## Other measured results (not claims)", "", "| name | value |", "|---|---|"]
         lines += [f"| {k} | {fmt(v, 6)} |" for k, v in d["records"].items()]

@@ -120,6 +120,9 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
         stage("opening the MLflow store")
     tracker = open_tracker(tracking_uri, slug, track)
 
+    from affrepro import noise
+
+    spec = noise.noise_spec(card)
     started, t0 = _now(), time.perf_counter()
     needed = datasets_needed(rep)
     datasets = [registries.datasets.get(n) for n in needed]
@@ -132,6 +135,10 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
         audits = report_audits(slug, registries, datasets, resolution, dry_run, stage, resolve=lambda more: (
             resolve_data(more, overrides, dry_run, scratch, seeds[0], stage)))
 
+        from affrepro import splits
+
+        split_audits = splits.split_audits(datasets, resolution.folders, stage=stage, synthetic=[
+            n for n, e in resolution.info.items() if e.get("status") == "synthetic"])
         results: dict[str, ClaimResult] = {}
         measurable: list[str] = []
         for claim in card.claims:
@@ -163,7 +170,7 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
             if run_protocol:
                 stage(f"running the {slug} protocol")
                 try:
-                    measured = rep.protocol(ctx) or {}
+                    measured = noise.run_protocol(rep.protocol, ctx, spec)
                 except Exception as exc:
                     status = "FAILED"
                     error = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
@@ -177,9 +184,13 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
                 for cid in measurable:
                     results[cid] = skipped(card.claim(cid), why)
             if status == "FINISHED":
+                spreads = noise.claim_spreads(ctx.details)
                 for cid in measurable:
                     if cid not in results:
-                        results[cid] = _verdict(card.claim(cid), measured, ctx, dry_run)
+                        results[cid] = noise.noise_verdict(_verdict(card.claim(cid), measured, ctx, dry_run),
+                                                           spreads.get(cid))
+            if split_audits:
+                ctx.note("split_audits", split_audits)
             ordered = [results[c.id] for c in card.claims]
             if status == "FINISHED" and any(r.verdict is Verdict.ERROR for r in ordered):
                 status = "FAILED"  # an `error` verdict is a failed run: status and exit say so
@@ -195,6 +206,7 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
             report.warnings.extend(_non_finite_warnings(report))
             stage("writing the report")
             report.write(out)
+            splits.write_table(out, split_audits)
             if tracker is not None:
                 _log(run, report, ctx, out, needed)
             if status == "FAILED":
@@ -277,6 +289,9 @@ def _log(run: TrackedRun, report: Report, ctx: RunContext, out: Path, datasets: 
     for k, v in report.records.items():
         if math.isfinite(v):
             metrics[k] = v
+    from affrepro.noise import mlflow_metrics
+
+    metrics.update(mlflow_metrics(report.details))
     for verdict, n in report.verdict_counts().items():
         metrics[f"verdicts.{verdict.replace(' ', '_')}"] = n
     run.log_metrics(metrics)

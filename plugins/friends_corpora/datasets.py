@@ -59,6 +59,7 @@ MELD = Dataset(
     mirror_name="peld",
     synthesize=_synthesize("write_meld"),
     audit=DatasetAudit(_HERE / "meld_audit.toml", "affrepro.plugins.friends_corpora.audits:meld"),
+    splits="affrepro.plugins.friends_corpora.split_audits:meld",
 )
 
 EMORYNLP = Dataset(
@@ -71,6 +72,7 @@ EMORYNLP = Dataset(
     mirror_name="peld",
     synthesize=_synthesize("write_emorynlp"),
     audit=DatasetAudit(_HERE / "emorynlp_audit.toml", "affrepro.plugins.friends_corpora.audits:emorynlp"),
+    splits="affrepro.plugins.friends_corpora.split_audits:emorynlp",
 )
 
 PELD = Dataset(

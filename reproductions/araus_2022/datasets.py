@@ -78,6 +78,7 @@ ARAUS = Dataset(
     how_to_get=ARAUS_HOW,
     verify=lazy(f"{_HERE}.loaders:verify_araus"),
     synthesize=lazy(f"{_HERE}.synthetic:write_araus_dry_run"),  # short WAVs: the CNN stage runs too
+    splits="affrepro.reproductions.araus_2022.split_audits:araus",
 )
 
 # -- soundscapes.csv (public copy) -----------------------------------------------------

@@ -183,7 +183,7 @@ def cnn_plan(ctx, root) -> dict[str, Any] | str:
         if device.startswith("cuda") and _cuda_problem():
             ctx.deviation(f"dry run: {_cuda_problem()}; the CNN stage ran on the CPU")
             device = "cpu"
-        return {"device": device, "seeds": (ctx.seeds[0],), "train": dict(cnn.TRAINING) | cnn.DRY_RUN_BUDGET,
+        return {"device": device, "seeds": tuple(ctx.seeds), "train": dict(cnn.TRAINING) | cnn.DRY_RUN_BUDGET,
                 "workers": 0}
     if device.startswith("cuda"):
         problem = _cuda_problem()
@@ -253,7 +253,7 @@ def cnn_claims(ctx, root, frame) -> dict[str, float]:
         return {}
     if ctx.dry_run:
         ctx.deviation(f"dry run: the CNN trained {plan['train']['epochs']} epoch(s) (early-stopping patience "
-                      f"{plan['train']['patience']}) with 1 seed on the synthetic corpus's short WAVs, to run "
+                      f"{plan['train']['patience']}) with {len(plan['seeds'])} seed(s) on the synthetic corpus's short WAVs, to run "
                       f"every stage; the paper trains up to {cnn.TRAINING['epochs']} epochs (patience "
                       f"{cnn.TRAINING['patience']}) with {len(cnn.PAPER_SEEDS)} seeds on 30 s stimuli "
                       f"({cnn.N_FRAMES} frames)")
@@ -280,6 +280,8 @@ def cnn_claims(ctx, root, frame) -> dict[str, float]:
         ctx.record(f"araus.{CNN_TARGET}.cnn.{s}_mse_std", out["std"][s])
         for seed, v in out["per_seed"].items():
             ctx.record(f"araus.{CNN_TARGET}.cnn.seed{seed}.{s}_mse", v[s])
+    ctx.note("seed_values", {claim_id(CNN_TARGET, "cnn", s): {seed: v[s] for seed, v in out["per_seed"].items()}
+                              for s in SPLITS})
     ctx.note("araus_cnn", {
         "model": CNN_MODEL, "device": plan["device"], "seeds": list(plan["seeds"]),
         "training": plan["train"], "features": cnn.FEATURE_SETTINGS,

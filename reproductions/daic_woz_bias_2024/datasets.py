@@ -64,6 +64,7 @@ PUBLIC = Dataset(
     homepage="https://github.com/idiap/bias_in_daic-woz",
     files=PUBLIC_FILES,
     synthesize=lazy(f"{_HERE}.synthetic:write_public"),
+    splits="affrepro.reproductions.daic_woz_bias_2024.split_audits:daic_woz",
 )
 
 TRANSCRIPTS = Dataset(

@@ -78,4 +78,5 @@ NATURAL_HAZARDS = Dataset(
     # synthetic.py reads EVENTS from here: named, imported on first use
     synthesize=lazy("affrepro.reproductions.natural_hazards_2020.synthetic:write_corpus"),
     mirror_name="natural_hazards",
+    splits="affrepro.reproductions.natural_hazards_2020.split_audits:natural_hazards",
 )
