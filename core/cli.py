@@ -301,12 +301,11 @@ def models_fetch(name: str, force: bool) -> None:
     from affrepro.errors import UnknownModelSpec
     from affrepro.lm import lm_backends
 
-    named = [n.name for b in lm_backends(_state().registries) for n in b.named]
-    if name != "smollm2-135m":
-        raise UnknownModelSpec(name, named)
-    from affrepro.plugins.lm import smollm2
-
-    path = smollm2.fetch(say=lambda msg: click.echo(msg, err=True), force=force)
+    backends = lm_backends(_state().registries)
+    owner = next((b for b in backends if b.fetch is not None and any(n.name == name for n in b.named)), None)
+    if owner is None:
+        raise UnknownModelSpec(name, [n.name for b in backends for n in b.named if b.fetch is not None])
+    path = owner.fetch(name, say=lambda msg: click.echo(msg, err=True), force=force)
     click.echo(str(path))
 
 

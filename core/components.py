@@ -213,17 +213,22 @@ class RunContext:
     model_spec: str | None = None  # --model; None: AFFREPRO_MODEL or the embedded default
     limit: int | None = None       # --limit N: the first N items per task (lm-eval's convention)
     no_cache: bool = False         # --no-cache: every request goes to the model
+    # builds the engine from this context (set by the runner: core's layers keep
+    # components below the language-model modules)
+    model_opener: Callable[[RunContext], Any] | None = field(default=None, repr=False)
     _engine: Any = field(default=None, repr=False)
 
     @property
     def model(self):
         """The run's language model (an :class:`affrepro.lm_engine.Engine`), loaded on first use."""
         if self._engine is None:
-            from affrepro.lm_engine import open_engine
+            if self.model_opener is None:
+                from affrepro.errors import ModelError
 
+                raise ModelError("this run context has no language model (model_opener is unset; "
+                                 "affrepro.runner.reproduce sets it)")
             self.stage(f"loading language model {self.model_spec or 'default'}")
-            self._engine = open_engine(self.model_spec, no_cache=self.no_cache,
-                                       registries=self.registries, progress=self.progress)
+            self._engine = self.model_opener(self)
         return self._engine
 
     def limited(self, items):
@@ -235,7 +240,7 @@ class RunContext:
         """Append one per-sample row (prompt, answer, score, ...) to ``samples/<task>.jsonl``
         in the output folder (an MLflow artifact). Each row is one complete line, written
         with a single append: a kill leaves whole rows only."""
-        from affrepro.lm_engine import append_jsonl
+        from affrepro.fileio import append_jsonl
 
         name = re.sub(r"[^A-Za-z0-9_.-]+", "_", task).strip("._")
         if not name:

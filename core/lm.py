@@ -197,6 +197,8 @@ class LMBackend(Model):
     scheme: str = ""
     named: tuple[NamedModel, ...] = ()
     spec_help: str = ""
+    # fetch(name, say) -> path: obtains a named model ahead of its first use (`models fetch`)
+    fetch: Callable[..., Any] | None = None
 
 
 @dataclass(frozen=True)

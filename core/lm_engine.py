@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from affrepro import paths
+from affrepro.fileio import append_jsonl  # noqa: F401  (affrepro.lm_engine.append_jsonl, as before)
 from affrepro.lm import (Capabilities, GenerateRequest, Generation, LanguageModel, Loglikelihood,
                          LoglikelihoodRequest)
 
@@ -281,13 +282,3 @@ def open_engine(spec: str | None = None, *, no_cache: bool = False, registries=N
 
     return Engine(load_model(spec, registries), no_cache=no_cache, progress=progress)
 
-
-def append_jsonl(path: Path, row: Any) -> None:
-    """Append one JSON line with a single O_APPEND write (whole lines survive a kill)."""
-    line = (json.dumps(row, ensure_ascii=False, sort_keys=True, default=str) + "\n").encode()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-    try:
-        os.write(fd, line)
-    finally:
-        os.close(fd)

