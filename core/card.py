@@ -35,6 +35,7 @@ TOLERANCE_KINDS = ("absolute", "relative", "std_multiple")
 # "package.module:function", or ".module:function" relative to the paper's own package
 MODULE_REF_RE = re.compile(r"^\.?[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 CODE_REF_RE = re.compile(MODULE_REF_RE.pattern[:-1] + r":[A-Za-z_]\w*$")
+LM_CAPABILITIES = ("chat", "logprobs")
 
 
 @dataclass(frozen=True)
@@ -258,7 +259,12 @@ def _parse_claim(r: _Reader, c: Any, where: str) -> Claim | None:
         models=r.str_list(req, "models", f"{where}requires."),
         llm=bool(req.get("llm", False)),
         gpu=bool(req.get("gpu", False)),
+        model=r.str_list(req, "model", f"{where}requires."),
+        capabilities=r.str_list(req, "capabilities", f"{where}requires."),
     )
+    for cap in requires.capabilities:
+        if cap not in LM_CAPABILITIES:
+            r.err(f"{where}requires.capabilities", f"{cap!r} is not one of {', '.join(LM_CAPABILITIES)}")
     if len(r.problems) > n_before or tolerance is None:
         return None
     return Claim(id=cid, description=description, source=source, metric=metric, value=value,

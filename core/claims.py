@@ -68,10 +68,16 @@ class Requirements:
     models: tuple[str, ...] = ()
     llm: bool = False
     gpu: bool = False
+    # the language model(s) the published number was measured on: a run on another model
+    # reports its value without a verdict
+    model: tuple[str, ...] = ()
+    # what the language model must do: "chat", "logprobs"
+    capabilities: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {"datasets": list(self.datasets), "models": list(self.models),
-                "llm": self.llm, "gpu": self.gpu}
+                "llm": self.llm, "gpu": self.gpu, "model": list(self.model),
+                "capabilities": list(self.capabilities)}
 
 
 @dataclass(frozen=True)

@@ -54,16 +54,20 @@ class _ProgressBars:
     """Rich progress bars on stderr for ``ctx.progress(label, done, total)``; one bar a label."""
 
     def __init__(self) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                                   TimeElapsedColumn, TimeRemainingColumn)
 
         self.bars = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                             TimeElapsedColumn(), console=_console(stderr=True), transient=False)
+                             TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+                             TextColumn("{task.fields[rate]}"), console=_console(stderr=True),
+                             transient=False)
         self.tasks: dict[str, int] = {}
 
-    def __call__(self, label: str, done: int, total: int) -> None:
+    def __call__(self, label: str, done: int, total: int, rate: str = "") -> None:
+        """``rate``: e.g. "41.2 tok/s" from the language-model engine."""
         if label not in self.tasks:
-            self.tasks[label] = self.bars.add_task(label, total=total)
-        self.bars.update(self.tasks[label], completed=done, total=total)
+            self.tasks[label] = self.bars.add_task(label, total=total, rate=rate)
+        self.bars.update(self.tasks[label], completed=done, total=total, rate=rate)
 
     def __enter__(self):
         self.bars.start()
@@ -235,7 +239,14 @@ def _parse_seeds(text: str) -> tuple[int, ...]:
 @click.option("--tracking-uri", default=None, envvar="MLFLOW_TRACKING_URI",
               help="MLflow store (default: SQLite under the affrepro home).")
 @click.option("--no-track", is_flag=True, help="Do not log an MLflow run.")
-def reproduce(paper, data_dirs, seeds, device, dry_run, as_json, output_dir, tracking_uri, no_track):
+@click.option("--model", "model_spec", default=None, envvar="AFFREPRO_MODEL", metavar="SPEC",
+              help="Language model: smollm2-135m (default), local:PATH, "
+                   "openai:http://HOST:PORT/v1#MODEL (`affrepro models list`).")
+@click.option("--limit", type=click.IntRange(min=1), default=None, metavar="N",
+              help="At most N items per task (recorded as a deviation).")
+@click.option("--no-cache", is_flag=True, help="Ask the model again instead of the request cache.")
+def reproduce(paper, data_dirs, seeds, device, dry_run, as_json, output_dir, tracking_uri, no_track,
+              model_spec, limit, no_cache):
     """Reproduce PAPER and print, per claim, paper value, measured value, Δ and verdict.
 
     Exit status: 0 when the run finished, 1 when it failed (the protocol raised, or a
@@ -252,7 +263,8 @@ def reproduce(paper, data_dirs, seeds, device, dry_run, as_json, output_dir, tra
         report = run_reproduction(
             paper, data_dirs=_parse_data_dirs(data_dirs, paper), seeds=seed_list, device=device,
             dry_run=dry_run, output_dir=output_dir, tracking_uri=tracking_uri, track=not no_track,
-            stage=_stage_printer(as_json), progress=bars,
+            stage=_stage_printer(as_json), progress=bars, model=model_spec, limit=limit,
+            no_cache=no_cache,
         )
     if as_json:
         _echo_json(report.as_dict())
@@ -260,6 +272,53 @@ def reproduce(paper, data_dirs, seeds, device, dry_run, as_json, output_dir, tra
         _print_report_table(report)
     if report.status != "FINISHED":
         sys.exit(1)
+
+
+# -- models ------------------------------------------------------------------------------
+
+@cli.group()
+def models() -> None:
+    """Language-model backends and the embedded default model."""
+
+
+@models.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def models_list(as_json: bool) -> None:
+    """Backends, the models they serve by name, and what each can do."""
+    from affrepro.lm import default_spec, lm_backends
+
+    rows = []
+    for b in lm_backends(_state().registries):
+        rows.append({"backend": b.scheme, "spec": f"{b.scheme}:{b.spec_help}", "description": b.description,
+                     "models": [{"name": n.name, "description": n.description,
+                                 "capabilities": n.capabilities} for n in b.named],
+                     "plugin": _state().registries.models.plugin_of(b.name)})
+    if as_json:
+        _echo_json({"default": default_spec(), "backends": rows})
+        return
+    con = _console()
+    for r in rows:
+        con.print(f"[bold]{r['backend']}[/bold]  {r['spec']}  (plugin {r['plugin']})", highlight=False)
+        con.print(f"  {r['description']}", highlight=False)
+        for m in r["models"]:
+            con.print(f"  - {m['name']}: {m['description']} ({m['capabilities']})", highlight=False)
+    con.print(f"default: {default_spec()} (--model or AFFREPRO_MODEL to change)", highlight=False)
+
+
+@models.command("fetch")
+@click.argument("name")
+@click.option("--force", is_flag=True, help="Download and verify again.")
+def models_fetch(name: str, force: bool) -> None:
+    """Fetch a model a backend serves by name (smollm2-135m), sha256-verified."""
+    from affrepro.errors import UnknownModelSpec
+    from affrepro.lm import lm_backends
+
+    backends = lm_backends(_state().registries)
+    owner = next((b for b in backends if b.fetch is not None and any(n.name == name for n in b.named)), None)
+    if owner is None:
+        raise UnknownModelSpec(name, [n.name for b in backends for n in b.named if b.fetch is not None])
+    path = owner.fetch(name, say=lambda msg: click.echo(msg, err=True), force=force)
+    click.echo(str(path))
 
 
 # -- data --------------------------------------------------------------------------------

@@ -220,7 +220,9 @@ class RunContext:
     ``registries``. Report: return ``{claim_id: value}``; ``record(name, value)`` (a result
     that is not a claim), ``skip(claim_id, reason)``, ``fail(claim_id, reason)``,
     ``deviation(text)``, ``note(key, value)`` (structured detail for report.json),
-    ``stage(message)`` and ``progress(label, done, total)``.
+    ``stage(message)`` and ``progress(label, done, total)``. Language models: ``model`` (the
+    run's ``--model`` behind the cached engine, loaded on first use), ``limited(items)``
+    (``--limit``), ``sample_log(task, row)`` (per-sample JSONL artifact).
     """
 
     paper: Reproduction
@@ -239,6 +241,42 @@ class RunContext:
     details: dict[str, Any] = field(default_factory=dict)
     stage: StageCallback = lambda msg: None
     progress: ProgressCallback = lambda label, done, total: None
+    model_spec: str | None = None  # --model; None: AFFREPRO_MODEL or the embedded default
+    limit: int | None = None       # --limit N: the first N items per task (lm-eval's convention)
+    no_cache: bool = False         # --no-cache: every request goes to the model
+    # builds the engine from this context (set by the runner: core's layers keep
+    # components below the language-model modules)
+    model_opener: Callable[[RunContext], Any] | None = field(default=None, repr=False)
+    _engine: Any = field(default=None, repr=False)
+
+    @property
+    def model(self):
+        """The run's language model (an :class:`affrepro.lm_engine.Engine`), loaded on first use."""
+        if self._engine is None:
+            if self.model_opener is None:
+                from affrepro.errors import ModelError
+
+                raise ModelError("this run context has no language model (model_opener is unset; "
+                                 "affrepro.runner.reproduce sets it)")
+            self.stage(f"loading language model {self.model_spec or 'default'}")
+            self._engine = self.model_opener(self)
+        return self._engine
+
+    def limited(self, items):
+        """``items`` cut to ``--limit`` (a list; the run records the limit as a deviation)."""
+        items = list(items)
+        return items[:self.limit] if self.limit is not None else items
+
+    def sample_log(self, task: str, row: Mapping[str, Any]) -> None:
+        """Append one per-sample row (prompt, answer, score, ...) to ``samples/<task>.jsonl``
+        in the output folder (an MLflow artifact). Each row is one complete line, written
+        with a single append: a kill leaves whole rows only."""
+        from affrepro.fileio import append_jsonl
+
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", task).strip("._")
+        if not name:
+            raise ValueError(f"task name {task!r} has no usable characters for a file name")
+        append_jsonl(self.output_dir / "samples" / f"{name}.jsonl", row)
 
     def data_path(self, name: str) -> Path:
         try:

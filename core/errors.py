@@ -87,3 +87,54 @@ class TrackingError(AffreproError):
 
 class NonFiniteMetricError(TrackingError, ValueError):
     """A metric value that is NaN or infinite; MLflow runs hold finite numbers only."""
+
+
+class ModelError(AffreproError):
+    """A language model that could not be loaded or did not answer as its interface promises."""
+
+
+class UnknownModelSpec(ModelError):
+    """A ``--model`` spec that no backend understands; the message lists the known ones."""
+
+    def __init__(self, spec: str, known: Iterable[str]):
+        self.spec, self.known = spec, sorted(known)
+        super().__init__(f"unknown model {spec!r}; known models and backends: "
+                         + ", ".join(self.known)
+                         + " (e.g. smollm2-135m, local:/path/model.gguf, "
+                           "openai:http://127.0.0.1:8000/v1#MODEL)")
+
+
+class ModelFileError(ModelError):
+    """A model file that is missing, truncated or whose sha256 differs from the recorded one."""
+
+
+class ModelServerError(ModelError):
+    """A model server that is unreachable, or answered with an error or malformed content.
+
+    ``status`` is the HTTP status when there was one; ``retried`` how many attempts were made."""
+
+    def __init__(self, message: str, status: int | None = None, attempts: int = 1):
+        self.status, self.attempts = status, attempts
+        super().__init__(message)
+
+
+class ModelAuthError(ModelServerError):
+    """The server refused the key (HTTP 401/403); never retried."""
+
+
+class ContextTooLong(ModelError):
+    """A prompt (plus the tokens to generate) that does not fit the model's context window."""
+
+    def __init__(self, model: str, n_tokens: int, max_context: int, what: str = "prompt"):
+        self.model, self.n_tokens, self.max_context = model, n_tokens, max_context
+        super().__init__(f"{what} of {n_tokens} tokens does not fit the context of model "
+                         f"{model!r} ({max_context} tokens)")
+
+
+class CapabilityMissing(ModelError):
+    """The model cannot do what a protocol asks (chat, log-likelihoods)."""
+
+    def __init__(self, model: str, capability: str, detail: str = ""):
+        self.model, self.capability = model, capability
+        super().__init__(f"model {model!r} lacks the {capability!r} capability"
+                         + (f": {detail}" if detail else ""))

@@ -17,7 +17,7 @@ from affrepro import hardware, paths
 from affrepro.card import Card
 from affrepro.claims import Claim, ClaimResult, Verdict, errored, judge, skipped
 from affrepro.components import Dataset, ProgressCallback, RunContext, StageCallback
-from affrepro.errors import AffreproError
+from affrepro.errors import AffreproError, CapabilityMissing, ContextTooLong
 from affrepro.hardware import git_commit  # noqa: F401  (affrepro.runner.git_commit, as before)
 from affrepro.registry import Registries
 from affrepro.report import Report
@@ -34,9 +34,20 @@ def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
-def protocol_hash(card: Card, seeds: tuple[int, ...], device: str) -> str:
-    blob = json.dumps({"card": card.raw, "seeds": list(seeds), "device": device},
-                      sort_keys=True, default=str)
+def uses_language_model(card: Card) -> bool:
+    return card.paper_class == "C" or any(c.requires.llm or c.requires.model for c in card.claims)
+
+
+def protocol_hash(card: Card, seeds: tuple[int, ...], device: str, model: str | None = None,
+                  limit: int | None = None) -> str:
+    """sha256 of what fixes the protocol's result: the card, seeds, device and, for a paper
+    that asks a language model, the model spec and ``--limit``."""
+    what: dict[str, Any] = {"card": card.raw, "seeds": list(seeds), "device": device}
+    if model is not None:
+        what["model"] = model
+    if limit is not None:
+        what["limit"] = limit
+    blob = json.dumps(what, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -100,14 +111,28 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
               seeds: tuple[int, ...] | None = None, device: str = "cpu", dry_run: bool = False,
               output_dir: Path | str | None = None, tracking_uri: str | None = None,
               track: bool = True, registries: Registries | None = None,
-              stage: StageCallback | None = None, progress: ProgressCallback | None = None) -> Report:
-    """Reproduce one paper and return its report (also written to ``output_dir``)."""
+              stage: StageCallback | None = None, progress: ProgressCallback | None = None,
+              model: str | None = None, limit: int | None = None,
+              no_cache: bool = False) -> Report:
+    """Reproduce one paper and return its report (also written to ``output_dir``).
+
+    ``model`` is the language-model spec (default: ``AFFREPRO_MODEL`` or the embedded
+    smollm2-135m), ``limit`` the items per task (``--limit``), ``no_cache`` bypasses the
+    request cache."""
     from affrepro.plugin_manager import get_registries
 
     registries = registries or get_registries()
     stage = stage or (lambda msg: None)
     rep = registries.reproductions.get(slug)
     card = rep.card
+    if limit is not None and limit < 1:
+        raise ValueError(f"limit must be a positive number of items per task, got {limit}")
+    lm_spec = None
+    if uses_language_model(card):
+        from affrepro.lm import default_spec, lm_backends, parse_spec
+
+        lm_spec = model or default_spec()
+        parse_spec(lm_spec, lm_backends(registries))  # an unknown spec fails before the run
     seeds = check_seeds(seeds) if seeds else card.seeds
     out = Path(output_dir) if output_dir else paths.new_run_dir(slug)
     overrides = {k: Path(v) for k, v in (data_dirs or {}).items()}
@@ -156,14 +181,23 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
         ident = hardware.identity()
         ctx = RunContext(paper=rep, card=card, data=resolution.folders, claims_to_measure=measurable,
                          seeds=seeds, device=device, dry_run=dry_run, output_dir=out,
-                         registries=registries, deviations=list(card.deviations), stage=stage)
+                         registries=registries, deviations=list(card.deviations), stage=stage,
+                         model_spec=lm_spec, limit=limit, no_cache=no_cache,
+                         model_opener=_open_engine)
         if progress is not None:
             ctx.progress = progress
+        if limit is not None:
+            ctx.deviation(f"--limit {limit}: at most the first {limit} items of each task were "
+                          "evaluated, not the paper's full test sets")
+        if lm_spec is not None:
+            _check_capabilities(card, measurable, results, ctx)
         if extras and rep.protocol is not None:
             ctx.note("protocol_not_run", extras_reason(extras))
         tags = (_run_tags(slug, f"{plugin_name}@{plugin_version}",
-                          protocol_hash(card, seeds, device), dry_run, ident)
+                          protocol_hash(card, seeds, device, lm_spec, limit), dry_run, ident)
                 if tracker is not None else None)
+        if tags is not None and lm_spec is not None:
+            tags["model"] = lm_spec
         status, error = "FINISHED", None
         with tracked_run(tracker, f"{slug}{' (dry run)' if dry_run else ''}", tags) as run:
             measured: Mapping[str, float] = {}
@@ -171,6 +205,11 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
                 stage(f"running the {slug} protocol")
                 try:
                     measured = noise.run_protocol(rep.protocol, ctx, spec)
+                except (CapabilityMissing, ContextTooLong) as exc:
+                    # the model cannot do what the claims need: skipped, with the reason
+                    measured = {}
+                    for cid in measurable:
+                        ctx.skipped.setdefault(cid, str(exc))
                 except Exception as exc:
                     status = "FAILED"
                     error = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
@@ -183,6 +222,10 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
                        + ", ".join(d for d in rep.datasets if d not in resolution.folders))
                 for cid in measurable:
                     results[cid] = skipped(card.claim(cid), why)
+            if ctx._engine is not None:
+                ctx.note("language_model", {**ctx._engine.describe(), "spec": lm_spec,
+                                            "no_cache": no_cache,
+                                            **{k[3:]: v for k, v in ctx._engine.stats.as_metrics().items()}})
             if status == "FINISHED":
                 spreads = noise.claim_spreads(ctx.details)
                 for cid in measurable:
@@ -211,6 +254,8 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
                 _log(run, report, ctx, out, needed)
             if status == "FAILED":
                 run.fail()
+            if ctx._engine is not None:
+                ctx._engine.close()
     return report
 
 
@@ -226,6 +271,46 @@ def _non_finite_warnings(report: Report) -> list[str]:
         warnings.warn(msg, RuntimeWarning, stacklevel=3)
         out.append(msg)
     return out
+
+
+def _open_engine(ctx: RunContext):
+    from affrepro.lm_engine import open_engine
+
+    return open_engine(ctx.model_spec, no_cache=ctx.no_cache, registries=ctx.registries,
+                       progress=ctx.progress)
+
+
+def _check_capabilities(card: Card, measurable: list[str], results: dict[str, ClaimResult],
+                        ctx: RunContext) -> None:
+    """Skip the claims whose language-model capabilities the run's model lacks (loading
+    the model only when some claim declares capabilities)."""
+    needing = [cid for cid in measurable if card.claim(cid).requires.capabilities]
+    if not needing:
+        return
+    from affrepro.errors import ModelError
+
+    try:
+        caps = ctx.model.capabilities
+    except ModelError:  # the protocol meets the same error and the run fails, named
+        return
+    for cid in needing:
+        lacking = caps.missing(card.claim(cid).requires.capabilities)
+        if lacking:
+            results[cid] = skipped(card.claim(cid), f"needs {', '.join(lacking)}, which model "
+                                   f"{ctx.model.name!r} does not offer")
+            measurable.remove(cid)
+
+
+def model_mismatch(claim: Claim, ctx: RunContext) -> str | None:
+    """Why a claim measured on this run's model is reported but not judged, or None."""
+    if not claim.requires.model:
+        return None
+    run_model = ctx._engine.name if ctx._engine is not None else (ctx.model_spec or "")
+    if run_model in claim.requires.model:
+        return None
+    used = " or ".join(claim.requires.model)
+    return (f"measured on {run_model}; the paper used {used}, so the value is reported, not "
+            "judged")
 
 
 def _plugin_of(slug: str, registries: Registries) -> tuple[str, str]:
@@ -265,6 +350,9 @@ def _verdict(claim: Claim, measured: Mapping[str, float], ctx: RunContext,
     if claim.id in ctx.failed and claim.id not in measured:
         return errored(claim, ctx.failed[claim.id])
     res = judge(claim, measured.get(claim.id))
+    mismatch = model_mismatch(claim, ctx)
+    if mismatch and res.verdict in (Verdict.REPRODUCED, Verdict.NOT_REPRODUCED):
+        res = ClaimResult(res.claim, Verdict.SKIPPED, res.measured, f"{mismatch} ({res.reason})")
     if dry_run and res.verdict in (Verdict.REPRODUCED, Verdict.NOT_REPRODUCED):
         res = ClaimResult(res.claim, Verdict.SKIPPED, res.measured,
                           "dry run on synthetic data: the value exercises the pipeline and "
@@ -292,6 +380,11 @@ def _log(run: TrackedRun, report: Report, ctx: RunContext, out: Path, datasets: 
     from affrepro.noise import mlflow_metrics
 
     metrics.update(mlflow_metrics(report.details))
+    if ctx._engine is not None:
+        metrics.update(ctx._engine.stats.as_metrics())
+        lm = ctx._engine.describe()
+        run.set_tags({"model.backend": lm["backend"], "model.name": lm["name"],
+                      "model.fingerprint": lm["fingerprint"]})
     for verdict, n in report.verdict_counts().items():
         metrics[f"verdicts.{verdict.replace(' ', '_')}"] = n
     run.log_metrics(metrics)

@@ -76,8 +76,7 @@ def missing_requirements(claim: Claim, registries: Registries, unavailable: Mapp
         if name not in registries.models:
             reasons.append(f"needs model {name!r}, which affrepro does not implement yet "
                            "(no plugin registers it)")
-    if claim.requires.llm:
-        reasons.append("needs an LLM backend; none is configured")
+    # claim.requires.llm: an LLM backend is always there (the embedded default model)
     if device is not None and claim.requires.gpu and not device.startswith("cuda"):
         reasons.append("needs a GPU: run with --device cuda on a machine with one")
     return reasons
@@ -138,10 +137,12 @@ def paper_status(rep: Reproduction, registries: Registries, here: bool = True) -
     models = sorted({m for c in card.claims for m in c.requires.models if m not in registries.models})
     llm = any(c.requires.llm for c in card.claims)
     unavailable = dict.fromkeys(missing_names, "missing")
+    # an LLM backend is always present (the embedded default model)
     runnable_claims = [c for c in card.claims
                        if not missing_requirements(c, registries, unavailable)]
-    if llm and not runnable_claims:
-        return PaperStatus(**base, status="needs a model backend", detail="claims need an LLM backend")
+    if llm and rep.protocol is None:
+        return PaperStatus(**base, status="needs a model backend",
+                           detail="claims need an LLM protocol, not written yet")
     if missing and not runnable_claims:
         return PaperStatus(**base, status="needs data", detail="; ".join(missing))
     parts = []
@@ -153,8 +154,6 @@ def paper_status(rep: Reproduction, registries: Registries, here: bool = True) -
             rest.append("data " + ", ".join(sorted(missing_names)))
         if models:
             rest.append("models " + ", ".join(models))
-        if llm:
-            rest.append("an LLM backend")
         parts.append(f"{len(runnable_claims)}/{len(card.claims)} claims; others need " + " and ".join(rest))
     if rep.protocol is None:
         return PaperStatus(**base, status="needs data" if missing else "no computational claims",

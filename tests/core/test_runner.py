@@ -26,10 +26,13 @@ def test_measured_claims_get_verdicts_and_unmet_requirements_are_skipped(toy, tm
                        track=False, registries=toy())
     by_id = {r.claim.id: r for r in report.results}
     assert by_id["acc"].verdict.value == "reproduced" and by_id["acc"].measured == 0.75
-    assert by_id["needs-llm"].verdict.value == "skipped"
-    assert "LLM backend" in by_id["needs-llm"].reason
+    # an LLM backend is always there now (the embedded default): the claim is measurable,
+    # and a protocol that leaves it unmeasured is named
+    assert by_id["needs-llm"].verdict.value == "error"
+    assert "did not measure" in by_id["needs-llm"].reason
     d = json.loads((tmp_path / "out" / "report.json").read_text())
-    assert d["paper"] == SLUG and d["seeds"] == [7] and d["status"] == "FINISHED"
+    # ... and that `error` verdict fails the run (issue 21)
+    assert d["paper"] == SLUG and d["seeds"] == [7] and d["status"] == "FAILED"
     assert d["deviations"] == ["the toy model is a lookup table"]
     assert d["data"]["toy-licensed"]["sha256"]["predictions.csv"]
     assert d["records"] == {"toy.n": 100.0}
@@ -170,7 +173,7 @@ def test_one_failed_claim_is_an_error_and_the_others_keep_their_verdicts(tmp_pat
     assert report.status == "FAILED"  # an `error` verdict fails the run (issue 21)
     acc, llm = report.results
     assert acc.verdict.value == "error" and acc.reason == "the GPU ran out of memory"
-    assert llm.verdict.value == "skipped"
+    assert llm.verdict.value == "error"
 
 
 def test_git_commit_outside_a_checkout_takes_affrepro_git_commit(monkeypatch):

@@ -1,0 +1,484 @@
+"""The ``local`` backend: a causal LM from a GGUF file or a Hugging Face folder, run by
+``transformers`` on CPU or CUDA. Nothing is ever fetched from a model hub
+(``HF_HUB_OFFLINE=1``); the tokenizer comes from the GGUF file or the folder.
+
+A GGUF file is de-quantized by transformers' GGUF loader (tens of seconds); the result is
+kept as a safetensors folder beside the models (keyed by the GGUF's sha256), so later
+loads take about a second.
+
+Generation is a hand-written decode loop over the model's forward pass rather than
+``model.generate``: left-padded batches, eager attention (SDPA's CPU path costs more than
+the arithmetic of a model this small), the key/value cache of finished rows dropped, only
+the last position's logits computed. Greedy decoding is argmax; sampling draws from the
+temperature-scaled, top-p-truncated distribution with one generator per request seeded by
+(seed, sample_index), so a sampled answer does not depend on the batch it ran in.
+
+Log-likelihood: for context c and continuation x with tokens x_1..x_n (the tokens of c+x
+after those of c, as lm-evaluation-harness splits them),
+log P(x | c) = Σ_i log softmax(f(c, x_<i))[x_i]; ``is_greedy`` says each x_i is the argmax.
+Requests run right-padded in one forward pass per batch.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from affrepro.errors import ContextTooLong, ModelError, ModelFileError
+from affrepro.fileio import sha256_file
+from affrepro.lm import (Capabilities, GenerateRequest, Generation, LanguageModel, Loglikelihood,
+                         LoglikelihoodRequest)
+from affrepro.plugins.lm import smollm2
+
+_LL_TOKENS_PER_BATCH = 8192
+
+
+def _offline() -> None:
+    from affrepro.plugins.lm._hf import import_transformers
+
+    import_transformers()  # offline, and past the checkout's kernels/ folder
+
+
+def _say(msg: str) -> None:
+    print(f"affrepro: {msg}", file=sys.stderr, flush=True)
+
+
+def load(target: str, options: Mapping[str, str]) -> "LocalModel":
+    """``target``: ``smollm2-135m`` (fetched on first use), a .gguf file or an HF folder."""
+    if target == smollm2.NAME:
+        path = smollm2.fetch(say=_say)
+        return LocalModel(path, options, name=smollm2.NAME, known_sha256=smollm2.GGUF_SHA256)
+    if not target:
+        raise ModelError("local: give a path, e.g. local:/models/model.gguf or local:/models/hf-folder")
+    path = Path(target).expanduser()
+    if not path.exists():
+        raise ModelFileError(f"{path}: no such model file or folder")
+    return LocalModel(path, options, name=path.name)
+
+
+def _folder_fingerprint(folder: Path) -> str:
+    h = hashlib.sha256()
+    files = sorted(p for p in folder.iterdir() if p.is_file()
+                   and (p.suffix in {".safetensors", ".bin", ".json", ".model", ".jinja"}))
+    if not any(p.suffix in {".safetensors", ".bin"} for p in files):
+        raise ModelFileError(f"{folder}: no weights (*.safetensors or *.bin) in this folder")
+    for p in files:
+        h.update(p.name.encode() + b"\0" + sha256_file(p).encode() + b"\n")
+    return h.hexdigest()
+
+
+class LocalModel(LanguageModel):
+    backend = "local"
+
+    def __init__(self, path: Path, options: Mapping[str, str], name: str,
+                 known_sha256: str | None = None):
+        import torch
+
+        self.path, self.name = Path(path), name
+        opts = dict(options)
+        self.device = opts.pop("device", "cpu")
+        dtype_name = opts.pop("dtype", "float32")
+        # int8: float32 weights, then every linear layer dynamically quantized to int8
+        # (torch.ao, fbgemm on x86): a quarter of the bytes read per token, outputs differ
+        self.int8 = dtype_name == "int8"
+        if self.int8:
+            if self.device != "cpu":
+                raise ModelError("local: dtype=int8 runs on the CPU only")
+            dtype_name = "float32"
+        try:
+            self.dtype = {"float32": torch.float32, "bfloat16": torch.bfloat16,
+                          "float16": torch.float16}[dtype_name]
+        except KeyError:
+            raise ModelError(f"local: dtype {dtype_name!r}: expected float32, bfloat16 or float16") from None
+        max_context = opts.pop("max_context", None)
+        self.preferred_batch_size = int(opts.pop("batch_size", 16))
+        threads = opts.pop("threads", "auto")
+        self.threads = None if threads == "auto" else int(threads)
+        if opts:
+            raise ModelError(f"local: unknown option(s) {', '.join(sorted(opts))}; known: "
+                             "device, dtype, max_context, batch_size, threads")
+        if self.path.is_file():
+            if known_sha256 is not None:
+                smollm2.verify(self.path)
+                self._fingerprint = "sha256:" + known_sha256
+            else:
+                self._fingerprint = "sha256:" + sha256_file(self.path)
+            self._folder = None  # converted on first use
+        else:
+            self._folder = self.path
+            self._fingerprint = "sha256-folder:" + _folder_fingerprint(self.path)
+        if self.int8:  # other numbers: another cache key
+            self._fingerprint += "+int8"
+        self._max_context = max_context
+        self._loaded = False
+
+    # The weights load on first use: a run answered entirely from the request cache needs
+    # only the fingerprint, so it never converts or loads the model.
+    _LAZY = frozenset({"model", "tokenizer", "eos_ids", "pad_id", "_torch", "_cache_kw"})
+
+    def __getattr__(self, name: str):
+        if name in LocalModel._LAZY and not self.__dict__.get("_loaded", True):
+            self._ensure_loaded()
+            return getattr(self, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    @property
+    def folder(self) -> Path:
+        """The transformers folder (a GGUF file is converted once, on first use)."""
+        if self._folder is None:
+            self._folder = self._converted(self.path, self._fingerprint[7:].removesuffix("+int8"))
+        return self._folder
+
+    def _ensure_loaded(self) -> None:
+        if self._loaded:
+            return
+        self._loaded = True
+        try:
+            self._load(self.folder)
+        except BaseException:
+            self._loaded = False
+            raise
+        self._caps = self._capabilities(
+            int(getattr(self.model.config, "max_position_embeddings", 0) or 0),
+            self.tokenizer.chat_template is not None)
+
+    def _capabilities(self, positions: int, chat: bool) -> Capabilities:
+        limit = positions
+        if self._max_context is not None:
+            limit = min(limit, int(self._max_context)) if limit else int(self._max_context)
+        return Capabilities(chat=chat, logprobs=True, max_context=limit)
+
+    def _capabilities_from_files(self) -> Capabilities:
+        """From config.json and the tokenizer files, without loading the weights."""
+        folder = self.folder
+        try:
+            cfg = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+            tok_cfg = folder / "tokenizer_config.json"
+            chat = ((folder / "chat_template.jinja").is_file()
+                    or (tok_cfg.is_file() and bool(json.loads(tok_cfg.read_text(encoding="utf-8")).get("chat_template"))))
+        except (OSError, ValueError):
+            self._ensure_loaded()
+            return self._caps
+        return self._capabilities(int(cfg.get("max_position_embeddings") or 0), chat)
+
+    # -- loading -------------------------------------------------------------------------
+
+    def _converted(self, gguf: Path, sha: str) -> Path:
+        """The de-quantized safetensors folder of a GGUF file, made once."""
+        folder = smollm2.models_dir() / "converted" / sha[:24]
+        if (folder / "config.json").is_file():
+            return folder
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        _say(f"converting {gguf.name} to a transformers folder (once; {folder})")
+        _offline()
+        import torch
+        from safetensors.torch import save_file
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        try:
+            tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+            model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name,
+                                                         dtype=torch.float32)
+        except Exception as exc:
+            raise ModelFileError(f"{gguf}: cannot be read as a GGUF model "
+                                 f"(sha256 {sha}): {type(exc).__name__}: {exc}") from exc
+        cfg = model.config
+        if hasattr(cfg, "quantization_config"):
+            delattr(cfg, "quantization_config")
+        state = {k: v.contiguous() for k, v in model.state_dict().items()}
+        if getattr(cfg, "tie_word_embeddings", False):
+            state.pop("lm_head.weight", None)
+        tmp = Path(tempfile.mkdtemp(prefix=".converting-", dir=folder.parent))
+        try:
+            save_file(state, str(tmp / "model.safetensors"), metadata={"format": "pt"})
+            tok.save_pretrained(tmp)
+            cfg.save_pretrained(tmp)  # config.json last: it marks the folder complete
+            (tmp / "source.json").write_text(json.dumps({"gguf": str(gguf), "sha256": sha}))
+            try:
+                os.replace(tmp, folder)
+            except OSError:  # another process finished first
+                if not (folder / "config.json").is_file():
+                    raise
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return folder
+
+    def _load(self, folder: Path) -> None:
+        _offline()
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(folder)
+            self.model = AutoModelForCausalLM.from_pretrained(
+                folder, dtype=self.dtype, attn_implementation="eager").to(self.device).eval()
+            if self.int8:
+                import warnings
+
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    self.model = torch.ao.quantization.quantize_dynamic(
+                        self.model, {torch.nn.Linear}, dtype=torch.qint8)
+        except Exception as exc:
+            raise ModelFileError(f"{folder}: cannot be loaded by transformers: "
+                                 f"{type(exc).__name__}: {exc}") from exc
+        tok = self.tokenizer
+        eos = {tok.eos_token_id}
+        cfg_eos = self.model.generation_config.eos_token_id if self.model.generation_config else None
+        eos.update(cfg_eos if isinstance(cfg_eos, list) else [cfg_eos])
+        self.eos_ids = sorted(i for i in eos if i is not None)
+        self.pad_id = tok.pad_token_id if tok.pad_token_id is not None else self.eos_ids[0]
+        self._torch = torch
+        import inspect
+
+        # transformers 5.x renamed past_key_values to cache
+        params = inspect.signature(self.model.forward).parameters
+        self._cache_kw = "cache" if "cache" in params else "past_key_values"
+
+    # -- interface -----------------------------------------------------------------------
+
+    @property
+    def fingerprint(self) -> str:
+        return self._fingerprint
+
+    @property
+    def capabilities(self) -> Capabilities:
+        if "_caps" not in self.__dict__:
+            self._caps = self._capabilities_from_files()
+        return self._caps
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer.encode(text, add_special_tokens=False))
+
+    def describe(self) -> dict[str, Any]:
+        if not self._loaded:  # answered from the cache: the weights were never needed
+            d = {"backend": self.backend, "name": self.name, "fingerprint": self.fingerprint,
+                 "weights_loaded": False}
+        else:
+            d = {**super().describe(), "weights_loaded": True}
+        d.update(path=str(self.path), device=self.device,
+                 dtype="int8" if self.int8 else str(self.dtype).replace("torch.", ""))
+        return d
+
+    def prompt_ids(self, request: GenerateRequest) -> list[int]:
+        if request.messages is not None:
+            if self.tokenizer.chat_template is None:
+                from affrepro.errors import CapabilityMissing
+
+                raise CapabilityMissing(self.name, "chat", "the tokenizer has no chat template")
+            text = self.tokenizer.apply_chat_template(
+                [{"role": m.role, "content": m.content} for m in request.messages],
+                add_generation_prompt=True, tokenize=False)
+        else:
+            text = request.prompt
+        return self.tokenizer.encode(text, add_special_tokens=False)
+
+    def _check_context(self, n: int, what: str) -> None:
+        if self._caps.max_context and n > self._caps.max_context:
+            raise ContextTooLong(self.name, n, self._caps.max_context, what)
+
+    def _threads(self):
+        """torch's CPU threads for one call. ``auto``: every core on an idle machine, one on a
+        busy one — OpenMP's spinning threads lose 10x on oversubscribed cores (measured here:
+        0.45 vs 4.4 tokens/s at load 11 on 2 cores)."""
+        import contextlib
+
+        torch = self._torch
+        n = self.threads
+        if n is None:
+            cores = os.cpu_count() or 1
+            n = cores if os.getloadavg()[0] < 0.75 * cores else 1
+
+        @contextlib.contextmanager
+        def scope():
+            before = torch.get_num_threads()
+            torch.set_num_threads(n)
+            try:
+                yield
+            finally:
+                torch.set_num_threads(before)
+
+        return scope()
+
+    def generate(self, requests: Sequence[GenerateRequest]) -> list[Generation]:
+        with self._threads():
+            return self._generate(requests)
+
+    def _generate(self, requests: Sequence[GenerateRequest]) -> list[Generation]:
+        prompts = [self.prompt_ids(r) for r in requests]
+        for r, ids in zip(requests, prompts):
+            self._check_context(len(ids) + r.settings.max_new_tokens,
+                                f"prompt plus max_new_tokens ({len(ids)} + {r.settings.max_new_tokens})")
+        out: list[Generation | None] = [None] * len(requests)
+        order = sorted(range(len(requests)), key=lambda i: -len(prompts[i]))
+        step = max(1, self.preferred_batch_size)
+        for s in range(0, len(order), step):
+            idx = order[s:s + step]
+            for i, g in zip(idx, self._generate_batch([requests[i] for i in idx], [prompts[i] for i in idx])):
+                out[i] = g
+        return out  # type: ignore[return-value]
+
+    def _generate_batch(self, requests: list[GenerateRequest], prompts: list[list[int]]) -> list[Generation]:
+        torch = self._torch
+        from transformers import DynamicCache
+
+        B = len(prompts)
+        width = max(len(p) for p in prompts)
+        ids = torch.full((B, width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((B, width), dtype=torch.long)
+        for b, p in enumerate(prompts):  # left padding: every row's next token is at the end
+            ids[b, width - len(p):] = torch.tensor(p)
+            mask[b, width - len(p):] = 1
+        ids, mask = ids.to(self.device), mask.to(self.device)
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        max_new = [r.settings.max_new_tokens for r in requests]
+        generators = []
+        for r in requests:
+            if r.settings.greedy:
+                generators.append(None)
+            else:
+                g = torch.Generator(device="cpu")
+                g.manual_seed(int.from_bytes(hashlib.sha256(
+                    f"{r.seed}:{r.sample_index}".encode()).digest()[:8], "little") & (2**63 - 1))
+                generators.append(g)
+        produced: list[list[int]] = [[] for _ in range(B)]
+        finish = ["length"] * B
+        alive = list(range(B))  # original row of each row still in the batch
+        eos = set(self.eos_ids)
+        cache = DynamicCache(config=self.model.config)
+        with torch.inference_mode():
+            step_ids, step_pos, attn = ids, positions, mask
+            while alive:
+                out = self.model(input_ids=step_ids, attention_mask=attn, position_ids=step_pos,
+                                 use_cache=True, logits_to_keep=1, **{self._cache_kw: cache})
+                logits = out.logits[:, -1, :].float()
+                next_tokens = self._choose(logits, [requests[a] for a in alive], [generators[a] for a in alive])
+                keep = []
+                for row, a in enumerate(alive):
+                    t = next_tokens[row]
+                    if t in eos:
+                        finish[a] = "stop"
+                        continue
+                    produced[a].append(t)
+                    stop = requests[a].settings.stop
+                    if stop and self._hits_stop(produced[a], stop):
+                        finish[a] = "stop"
+                        continue
+                    if len(produced[a]) >= max_new[a]:
+                        continue
+                    keep.append(row)
+                if not keep:
+                    break
+                if len(keep) < len(alive):
+                    sel = torch.tensor(keep, device=self.device)
+                    cache.batch_select_indices(sel)
+                    attn, step_pos = attn[sel], step_pos[sel]
+                    alive = [alive[r] for r in keep]
+                    chosen = [next_tokens[r] for r in keep]
+                else:
+                    chosen = next_tokens
+                step_ids = torch.tensor(chosen, device=self.device).unsqueeze(1)
+                step_pos = step_pos[:, -1:] + 1
+                attn = torch.cat([attn, torch.ones((len(alive), 1), dtype=attn.dtype, device=self.device)], 1)
+        results = []
+        for b, r in enumerate(requests):
+            text = self.tokenizer.decode(produced[b], skip_special_tokens=True)
+            for s in r.settings.stop:
+                cut = text.find(s)
+                if cut >= 0:
+                    text = text[:cut]
+            results.append(Generation(text=text, prompt_tokens=len(prompts[b]),
+                                      completion_tokens=len(produced[b]), finish_reason=finish[b]))
+        return results
+
+    def _hits_stop(self, produced: list[int], stop: tuple[str, ...]) -> bool:
+        tail = self.tokenizer.decode(produced[-32:], skip_special_tokens=True)
+        return any(s in tail for s in stop)
+
+    def _choose(self, logits, requests: list[GenerateRequest], generators) -> list[int]:
+        torch = self._torch
+        greedy = logits.argmax(-1).tolist()
+        for row, (r, g) in enumerate(zip(requests, generators)):
+            if g is None:
+                continue
+            probs = torch.softmax(logits[row] / r.settings.temperature, -1).cpu()
+            if r.settings.top_p < 1.0:
+                sorted_p, order = probs.sort(descending=True)
+                drop = sorted_p.cumsum(0) - sorted_p > r.settings.top_p  # keep the smallest nucleus
+                sorted_p[drop] = 0.0
+                probs = torch.zeros_like(probs).scatter_(0, order, sorted_p)
+            greedy[row] = int(torch.multinomial(probs, 1, generator=g))
+        return greedy
+
+    # -- log-likelihood ------------------------------------------------------------------
+
+    def encode_pair(self, context: str, continuation: str) -> tuple[list[int], list[int]]:
+        """lm-evaluation-harness's split: trailing spaces of the context move to the
+        continuation; the continuation's tokens are those of context+continuation after the
+        context's. An empty context is replaced by the end-of-text token."""
+        n_space = len(context) - len(context.rstrip())
+        if n_space:
+            continuation = context[-n_space:] + continuation
+            context = context[:-n_space]
+        enc = lambda s: self.tokenizer.encode(s, add_special_tokens=False)
+        whole = enc(context + continuation)
+        ctx = enc(context)
+        cont = whole[len(ctx):]
+        if not ctx:
+            ctx = [self.eos_ids[0]]
+        if not cont:
+            raise ModelError(f"continuation {continuation!r} has no tokens of its own after "
+                             f"context {context[-40:]!r} (the tokenizer merged them)")
+        return ctx, cont
+
+    def loglikelihood(self, requests: Sequence[LoglikelihoodRequest]) -> list[Loglikelihood]:
+        with self._threads():
+            return self._loglikelihood(requests)
+
+    def _loglikelihood(self, requests: Sequence[LoglikelihoodRequest]) -> list[Loglikelihood]:
+        pairs = [self.encode_pair(r.context, r.continuation) for r in requests]
+        for ctx, cont in pairs:
+            self._check_context(len(ctx) + len(cont), "context plus continuation")
+        out: list[Loglikelihood | None] = [None] * len(requests)
+        order = sorted(range(len(pairs)), key=lambda i: -(len(pairs[i][0]) + len(pairs[i][1])))
+        batch: list[int] = []
+        for i in order:
+            n = len(pairs[i][0]) + len(pairs[i][1])
+            if batch and n * (len(batch) + 1) > _LL_TOKENS_PER_BATCH:  # longest first: n ≤ width
+                self._score(batch, pairs, out)
+                batch = []
+            batch.append(i)
+        if batch:
+            self._score(batch, pairs, out)
+        return out  # type: ignore[return-value]
+
+    def _score(self, batch: list[int], pairs, out) -> None:
+        torch = self._torch
+        seqs = [pairs[i][0] + pairs[i][1] for i in batch]
+        width = max(len(s) - 1 for s in seqs)  # the last token is predicted, never fed
+        ids = torch.full((len(batch), width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((len(batch), width), dtype=torch.long)
+        for b, s in enumerate(seqs):
+            ids[b, :len(s) - 1] = torch.tensor(s[:-1])
+            mask[b, :len(s) - 1] = 1
+        with torch.inference_mode():
+            logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).logits
+            logp = torch.log_softmax(logits.float(), -1)
+        for b, i in enumerate(batch):
+            ctx, cont = pairs[i]
+            start = len(ctx) - 1
+            rows = logp[b, start:start + len(cont)]
+            target = torch.tensor(cont, device=rows.device)
+            lp = rows.gather(1, target.unsqueeze(1)).sum().item()
+            greedy = bool((rows.argmax(-1) == target).all().item())
+            out[i] = Loglikelihood(logprob=float(lp), is_greedy=greedy, n_tokens=len(cont))
+
+    def close(self) -> None:
+        if self._loaded:
+            self.model = None  # type: ignore[assignment]
