@@ -171,6 +171,22 @@ def _parse_data_dirs(values: tuple[str, ...], slug: str) -> dict[str, Path]:
     return out
 
 
+def _print_result_tables(report) -> None:
+    """A protocol's result tables (``ctx.note("tables", [{title, columns, rows}])``), numbers
+    to 3 significant digits, never cropped to the terminal (report.md has 4 decimals)."""
+    from rich.table import Table
+
+    console = _console()
+    for t in (report.details or {}).get("tables", []):
+        table = Table(title=t["title"], title_justify="left")
+        for i, col in enumerate(t["columns"]):
+            table.add_column(col, justify="left" if i == 0 else "right", no_wrap=True)
+        for row in t["rows"]:
+            table.add_row(*["—" if c is None else c if isinstance(c, str) else f"{c:.3g}" for c in row])
+        width = max(console.width, console.measure(table).maximum)
+        console.print(table, width=width, crop=False)
+
+
 def _print_report_table(report) -> None:
     from rich.table import Table
 
@@ -178,6 +194,7 @@ def _print_report_table(report) -> None:
 
     style = {"reproduced": "green", "not reproduced": "red", "within noise": "cyan", "skipped": "yellow",
              "error": "bold red"}
+    _print_result_tables(report)
     table = Table(title=f"{report.paper}{' (dry run)' if report.dry_run else ''}: {report.status}")
     widest = max((len(r.claim.id) for r in report.results), default=5)
     for col in ("claim", "paper", "measured", "Δ", "verdict", "tolerance"):

@@ -120,6 +120,11 @@ def render_markdown(d: dict[str, Any]) -> str:
     from affrepro.splits import render_markdown as render_splits
 
     lines += render_splits(d)
+    for t in (d.get("details") or {}).get("tables", []):  # a protocol's result tables
+        lines += ["", f"## {t['title']}", "", "| " + " | ".join(t["columns"]) + " |",
+                  "|" + "---|" * len(t["columns"])]
+        lines += ["| " + " | ".join(c if isinstance(c, str) else fmt(c) for c in row) + " |"
+                  for row in t["rows"]]
     if d.get("records"):
         lines += ["", "## Other measured results (not claims)", "", "| name | value |", "|---|---|"]
         lines += [f"| {k} | {fmt(v, 6)} |" for k, v in d["records"].items()]
