@@ -143,7 +143,11 @@ def paper_status(rep: Reproduction, registries: Registries, here: bool = True) -
     if llm and rep.protocol is None:
         return PaperStatus(**base, status="needs a model backend",
                            detail="claims need an LLM protocol, not written yet")
-    if missing and not runnable_claims:
+    # a protocol that runs without claims (results beside the card's claims) is runnable once
+    # its own datasets are here, whatever its claims still need
+    own_missing = [d for d in rep.datasets if d in missing_names or d not in registries.datasets]
+    extension = rep.protocol is not None and rep.run_without_claims and not own_missing
+    if missing and not runnable_claims and not extension:
         return PaperStatus(**base, status="needs data", detail="; ".join(missing))
     parts = []
     if fetchable:
