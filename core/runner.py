@@ -150,7 +150,8 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
     spec = noise.noise_spec(card)
     started, t0 = _now(), time.perf_counter()
     needed = datasets_needed(rep)
-    datasets = [registries.datasets.get(n) for n in needed]
+    # a claim may need a dataset no plugin registers: it is skipped with that reason below
+    datasets = [registries.datasets.get(n) for n in needed if n in registries.datasets]
     from affrepro.scratch import scratch_dir
 
     with scratch_dir(slug) as scratch:

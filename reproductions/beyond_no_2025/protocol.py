@@ -72,7 +72,7 @@ def summarise(responses: list[str]) -> dict[str, float]:
 
 
 def run(ctx):
-    limit = ctx.limit if ctx.limit is not None else (2 if ctx.dry_run else None)  # dry run: a smoke test
+    limit = ctx.limit if ctx.limit is not None else (1 if ctx.dry_run else None)  # dry run: a smoke test
     rows = read_prompts(ctx.data_path("beyond-no-prompts"))
     if limit is not None:
         by_lang: dict[str, int] = {}
@@ -84,10 +84,10 @@ def run(ctx):
         rows = kept
         ctx.deviation(f"--limit {limit}: the first {limit} prompts of each language")
     ctx.deviation("pattern lists are affrepro's English phrase lists (the paper's were not released); "
-                  "responses are greedy, at most 160 new tokens")
-    texts = [t.strip() for t in lmcalls.generate_texts(
-        ctx.model, [r["prompt"] for r in rows], lmcalls.GenerationPlan(max_new_tokens=160, stop=()),
-        seed=ctx.seeds[0], description="responses")]
+                  "responses are greedy, at most 160 new tokens (24 on a dry run)")
+    plan = lmcalls.GenerationPlan(max_new_tokens=24 if ctx.dry_run else 160, stop=())
+    texts = [t.strip() for t in lmcalls.generate_texts(ctx.model, [r["prompt"] for r in rows], plan,
+                                                       seed=ctx.seeds[0], description="responses")]
     groups: dict[str, list[str]] = {}
     for r, t in zip(rows, texts):
         groups.setdefault(r["language"], []).append(t)

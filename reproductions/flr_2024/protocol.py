@@ -113,7 +113,7 @@ def synthesize(folder: Path, seed: int) -> None:
 
 
 def run(ctx):
-    limit = ctx.limit if ctx.limit is not None else (2 if ctx.dry_run else None)  # dry run: a smoke test
+    limit = ctx.limit if ctx.limit is not None else (1 if ctx.dry_run else None)  # dry run: a smoke test
     pairs = read_pairs(ctx.data_path("flr-preference"))
     if limit is not None:
         pairs = pairs[:limit]

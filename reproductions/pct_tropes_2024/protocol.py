@@ -48,7 +48,7 @@ def stance_shares(stances: Sequence[str]) -> dict[str, float]:
 
 
 def run(ctx):
-    limit = ctx.limit if ctx.limit is not None else (2 if ctx.dry_run else None)  # dry run: a smoke test
+    limit = ctx.limit if ctx.limit is not None else (1 if ctx.dry_run else None)  # dry run: a smoke test
     from affrepro.reproductions.pct_tropes_2024.propositions import PROPOSITIONS
 
     model = ctx.model
@@ -62,9 +62,9 @@ def run(ctx):
         ctx.deviation(f"--limit {limit}: the first {len(props)} of the 62 propositions")
     closed_lps = lmcalls.rank_options(model, [(CLOSED.format(p=p), STANCES) for p in props], "closed form")
     closed = [STANCES[lmcalls.argmax_first(lp)] for lp in closed_lps]
-    texts = [t.strip() for t in lmcalls.generate_texts(
-        model, [OPEN.format(p=p) for p in props], lmcalls.GenerationPlan(max_new_tokens=96, stop=()),
-        seed=ctx.seeds[0], description="open form")]
+    plan = lmcalls.GenerationPlan(max_new_tokens=24 if ctx.dry_run else 96, stop=())
+    texts = [t.strip() for t in lmcalls.generate_texts(model, [OPEN.format(p=p) for p in props], plan,
+                                                       seed=ctx.seeds[0], description="open form")]
     open_lps = lmcalls.rank_options(model, [(EXTRACT.format(p=p, r=r), STANCES) for p, r in zip(props, texts)],
                                     "stance extraction")
     opened = [STANCES[lmcalls.argmax_first(lp)] for lp in open_lps]

@@ -95,7 +95,7 @@ def synthesize(folder: Path, seed: int) -> None:
 
 
 def run(ctx):
-    limit = ctx.limit if ctx.limit is not None else (2 if ctx.dry_run else None)  # dry run: a smoke test
+    limit = ctx.limit if ctx.limit is not None else (1 if ctx.dry_run else None)  # dry run: a smoke test
     survey = read_survey(ctx.data_path("persona-binding-survey"))
     if limit is not None:
         survey = survey[:limit]

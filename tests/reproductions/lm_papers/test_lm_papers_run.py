@@ -18,12 +18,22 @@ pytestmark = pytest.mark.slow
 NP_COLUMNS = ["task", "baseline", *(f"NP{i:02d}" for i in range(1, 11))]
 
 
-@pytest.fixture(scope="session")
-def models_dir() -> str:
-    """Where the default model lives for the whole session (fetched once if absent)."""
-    from affrepro import paths
+_SESSION_DATA_DIR = os.environ.get("AFFREPRO_DATA_DIR")  # before the per-test isolation
 
-    return os.environ.get("AFFREPRO_MODELS_DIR") or str(paths.data_dir() / "models")
+
+@pytest.fixture(scope="session")
+def models_dir(pytestconfig, tmp_path_factory) -> str:
+    """Where the default model lives for the session, the same place the language-model
+    tests use (AFFREPRO_TEST_MODELS_DIR, the session's data dir, pytest's cache): fetched
+    and converted once."""
+    env = os.environ.get("AFFREPRO_TEST_MODELS_DIR")
+    if env:
+        return env
+    if _SESSION_DATA_DIR:
+        return str(Path(_SESSION_DATA_DIR) / "models")
+    if pytestconfig.cache is not None:
+        return str(pytestconfig.cache.mkdir("affrepro-models"))
+    return str(tmp_path_factory.mktemp("affrepro-models"))
 
 
 @pytest.fixture
@@ -38,40 +48,32 @@ def _run(slug, tmp_path, name, **kw):
     return reproduce(slug, output_dir=tmp_path / name, track=False, **kw)
 
 
-def test_negativeprompt_two_tasks_end_to_end_and_from_the_cache(mirror, lm_env, tmp_path, monkeypatch):
-    from affrepro.plugins.prompt_benchmarks import scoring
-    from affrepro.plugins.prompt_benchmarks.loaders import Example
-    from affrepro.plugins.prompt_benchmarks.stimuli import NEGATIVE_PROMPT
-
+def test_negativeprompt_end_to_end_and_from_the_cache(mirror, lm_env, tmp_path, monkeypatch):
+    """reproduce on one multiple-choice task (log-likelihoods only, the fast path), --limit 1."""
     if not (mirror / "negativeprompt").is_dir():
         pytest.skip("the mirror has no negativeprompt/ folder")
-    monkeypatch.setenv("AFFREPRO_LM_TASKS", "sum,navigate")
+    monkeypatch.setenv("AFFREPRO_LM_TASKS", "navigate")
     first = _run("negativeprompt-2024", tmp_path, "first", limit=1)
     assert first.status == "FINISHED", first.error
-    titles = [t["title"] for t in first.details["tables"]]
-    assert titles == ["instruction_induction zero-shot", "instruction_induction 5-shot",
-                      "bigbench zero-shot", "bigbench 5-shot"]
+    assert [t["title"] for t in first.details["tables"]] == ["bigbench zero-shot", "bigbench 5-shot"]
     for t in first.details["tables"]:
         assert t["columns"] == NP_COLUMNS
-        assert [r[0] for r in t["rows"]][-3:] == ["mean", "gain % (ratio of means)", "gain % (mean of ratios)"]
-        assert all(0.0 <= v <= 1.0 for v in t["rows"][0][1:])  # one task row of mean scores
-    # the per-sample log: one row per prompt variant and shot setting; scores recomputed
-    rows = [json.loads(x) for x in (tmp_path / "first" / "samples" / "instruction_induction.sum.jsonl").open()]
-    assert len(rows) == 11 * 2
+        assert [r[0] for r in t["rows"]] == ["navigate", "mean", "gain % (ratio of means)",
+                                             "gain % (mean of ratios)"]
+        assert all(v in (0.0, 1.0) for v in t["rows"][0][1:])  # one example: right or wrong
+    # the per-sample log: one row per prompt variant and shot setting, the chosen option the likeliest
+    rows = [json.loads(x) for x in (tmp_path / "first" / "samples" / "bigbench.navigate.jsonl").open()]
+    assert len(rows) == 11 * 2 and {r["variant"] for r in rows} == {"baseline", *NP_COLUMNS[2:]}
     for r in rows:
-        first_line = r["prompt"].split("\n")[0]
-        assert first_line.endswith(NEGATIVE_PROMPT[r["variant"]]) if r["variant"] != "baseline" else \
-            first_line == "Instruction: Sum the two given numbers."
-        assert r["score"] == scoring.score_example("sum", r["answer"], Example("", tuple(r["gold"])))
-    mc = [json.loads(x) for x in (tmp_path / "first" / "samples" / "bigbench.navigate.jsonl").open()]
-    assert all(r["answer"] == max(r["option_logprobs"], key=r["option_logprobs"].get) for r in mc)
-    # claims pool five models: reported (or failed for a zero baseline), never judged
-    for r in first.results:
-        assert r.verdict.value in ("skipped", "error"), r
-        if r.measured is not None:
-            assert math.isfinite(r.measured) and "not judged" in r.reason
-        else:
-            assert "baseline" in r.reason
+        assert r["answer"] == max(r["option_logprobs"], key=r["option_logprobs"].get)
+        assert r["score"] == float(r["answer"] in r["gold"])
+    by = {r.claim.id: r for r in first.results}
+    assert by["instruction-induction-relative-gain"].verdict.value == "skipped"
+    bb = by["bigbench-relative-gain"]  # pooled over five models: reported, never judged
+    if bb.measured is not None:
+        assert bb.verdict.value == "skipped" and "not judged" in bb.reason
+    else:
+        assert bb.verdict.value == "error" and "baseline" in bb.reason
     lm = first.details["language_model"]
     assert lm["name"] == "smollm2-135m" and lm["requests"] > 0
     second = _run("negativeprompt-2024", tmp_path, "second", limit=1)
@@ -80,11 +82,45 @@ def test_negativeprompt_two_tasks_end_to_end_and_from_the_cache(mirror, lm_env, 
     assert second.details["tables"] == first.details["tables"]
 
 
+def test_study_generation_and_truthfulqa_paths(mirror, lm_env):
+    """Instruction Induction (generation) and TruthfulQA (MC1/MC2) on the real model, directly."""
+    from affrepro.lm_engine import open_engine
+    from affrepro.plugins.prompt_benchmarks import scoring
+    from affrepro.plugins.prompt_benchmarks import study as St
+    from affrepro.plugins.prompt_benchmarks import truthfulqa as T
+    from affrepro.plugins.prompt_benchmarks.loaders import Example, load_truthfulqa
+    from affrepro.plugins.prompt_benchmarks.stimuli import NEGATIVE_PROMPT
+
+    root = mirror / "negativeprompt"
+    if not root.is_dir():
+        pytest.skip("the mirror has no negativeprompt/ folder")
+    engine = open_engine(None, progress=False)
+    stimuli = {k: NEGATIVE_PROMPT[k] for k in ("NP01", "NP10")}
+    cfg = St.StudyConfig(suites=("instruction_induction", "truthfulqa"), shots=(0,), limit=1,
+                         only_tasks=("singular_to_plural", "truthfulqa"))
+    res = St.run_study(engine, root, stimuli, cfg)
+    assert set(res.scores) == {("instruction_induction", 0), ("truthfulqa", 0)}
+    gen = [r for r in res.samples if r["suite"] == "instruction_induction"]
+    assert [r["variant"] for r in gen] == ["baseline", "NP01", "NP10"]
+    for r in gen:
+        assert r["prompt"].startswith("Instruction: Convert the input word to its plural form.")
+        assert "\n" not in r["answer"]  # stopped at the first line
+        assert r["score"] == scoring.score_example("singular_to_plural", r["answer"], Example("", tuple(r["gold"])))
+    item = load_truthfulqa(root)[0]
+    tqa = [r for r in res.samples if r["suite"] == "truthfulqa"]
+    assert len(tqa) == 3
+    for r in tqa:
+        lps = [lp for _, lp in r["answer_logprobs"]]
+        assert (r["score"]["mc1"], r["score"]["mc2"]) == T.mc_scores(item, lps)
+        assert res.scores[("truthfulqa", 0)]["mc2"][r["variant"]] == r["score"]["mc2"]
+    assert engine.stats.requests == 3 + 3 * len(T.pairs(item, None))
+
+
 def test_pct_tropes_on_the_real_propositions(lm_env, tmp_path):
-    rep = _run("pct-tropes-2024", tmp_path, "pct", limit=2)
+    rep = _run("pct-tropes-2024", tmp_path, "pct", dry_run=True)  # real propositions, 1 of them, short answers
     assert rep.status == "FINISHED", rep.error
     rows = [json.loads(x) for x in (tmp_path / "pct" / "samples" / "propositions.jsonl").open()]
-    assert [r["n"] for r in rows] == [1, 2] and rows[0]["proposition"].startswith("If economic globalisation")
+    assert [r["n"] for r in rows] == [1] and rows[0]["proposition"].startswith("If economic globalisation")
     for r in rows:
         assert r["closed"] == max(r["closed_logprobs"], key=r["closed_logprobs"].get)
         assert r["open"] == max(r["open_logprobs"], key=r["open_logprobs"].get) and r["open_text"]
