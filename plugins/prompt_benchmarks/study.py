@@ -148,9 +148,11 @@ Progress = Callable[[str, int, int], None]
 
 
 def run_study(model, root: Path, stimuli: Mapping[str, str], config: StudyConfig,
-              progress: Progress = lambda label, done, total: None) -> StudyResult:
+              progress: Progress = lambda label, done, total: None,
+              on_samples: Callable[[list[dict[str, Any]]], None] = lambda rows: None) -> StudyResult:
     """Run every suite, task, shot setting and variant; return the scores and one sample
-    row per model answer (prompt, answer, gold, score)."""
+    row per model answer (prompt, answer, gold, score). ``on_samples`` gets each task's rows
+    as soon as the task is scored (so an interrupted run keeps the log of what it did)."""
     variants: dict[str, str | None] = {BASELINE: None, **stimuli}
     res = StudyResult(tuple(variants))
     units = [(suite, shots, task) for suite in config.suites for shots in config.shot_settings(suite)
@@ -162,12 +164,14 @@ def run_study(model, root: Path, stimuli: Mapping[str, str], config: StudyConfig
         plan = lmcalls.GenerationPlan(
             max_new_tokens=config.max_new_tokens if task in LONG_ANSWER_TASKS else config.short_new_tokens,
             stop=stop)
+        before = len(res.samples)
         if suite == "instruction_induction":
             _run_ii(model, root, task, shots, variants, config, plan, res)
         elif suite == "bigbench":
             _run_bb(model, root, task, shots, variants, config, plan, res)
         else:
             _run_tqa(model, root, variants, config, res)
+        on_samples(res.samples[before:])
     if units:
         progress("tasks", len(units), len(units))
     return res
@@ -336,9 +340,11 @@ def run_for_paper(ctx, stimuli: Mapping[str, str]) -> dict[str, float]:
         ctx.deviation(d)
     ctx.stage(f"running {sum(len(config.tasks(s)) for s in config.suites)} tasks × "
               f"{len(stimuli) + 1} prompts on the model")
-    res = run_study(model, ctx.data_path(DATASET), stimuli, config, ctx.progress)
-    for row in res.samples:
-        ctx.sample_log(f"{row['suite']}.{row['task']}", row)
+    def log(rows):
+        for row in rows:
+            ctx.sample_log(f"{row['suite']}.{row['task']}", row)
+
+    res = run_study(model, ctx.data_path(DATASET), stimuli, config, ctx.progress, log)
     ctx.note("tables", tables(res))
     for (suite, shots) in res.scores:
         for v, m in res.means(suite, shots).items():
