@@ -9,10 +9,31 @@ from pathlib import Path
 import pytest
 
 
+_SESSION_DATA_DIR = os.environ.get("AFFREPRO_DATA_DIR")  # before the per-test isolation
+
+
+@pytest.fixture(scope="session")
+def session_models_dir(pytestconfig, tmp_path_factory) -> Path:
+    """Where the embedded default language model lives for the whole session (fetched and
+    converted once): AFFREPRO_TEST_MODELS_DIR, else <AFFREPRO_DATA_DIR as the session
+    started>/models, else pytest's cache folder (the language-model tests use the same)."""
+    env = os.environ.get("AFFREPRO_TEST_MODELS_DIR")
+    if env:
+        return Path(env)
+    if _SESSION_DATA_DIR:
+        return Path(_SESSION_DATA_DIR) / "models"
+    if pytestconfig.cache is not None:
+        return Path(pytestconfig.cache.mkdir("affrepro-models"))
+    return tmp_path_factory.mktemp("affrepro-models")
+
+
 @pytest.fixture(autouse=True)
-def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, session_models_dir: Path):
     monkeypatch.setenv("AFFREPRO_HOME", str(tmp_path / "affrepro-home"))
     monkeypatch.setenv("AFFREPRO_DATA_DIR", str(tmp_path / "affrepro-data"))
+    # a run that asks a language model (a class-C dry run) finds the session's model, not a
+    # fresh download in the test's own data dir
+    monkeypatch.setenv("AFFREPRO_MODELS_DIR", str(session_models_dir))
     monkeypatch.setenv("AFFREPRO_LOAD_PLUGINS", "")  # built-ins always load; no third party
     for var in ("AFFREPRO_STRICT_PLUGINS", "AFFREPRO_TRACE_PLUGINS", "MLFLOW_TRACKING_URI"):
         monkeypatch.delenv(var, raising=False)
