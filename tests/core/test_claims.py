@@ -40,13 +40,15 @@ def test_relative_and_std_tolerances():
     assert judge(sd, 0.1200).verdict is Verdict.NOT_REPRODUCED
 
 
-@pytest.mark.parametrize("measured", [math.nan, math.inf, None, "abc"])
-def test_non_finite_or_missing_measurements_are_errors(measured):
+@pytest.mark.parametrize("measured, in_report", [(math.nan, "nan"), (math.inf, "inf"), (None, None),
+                                                 ("abc", None)])
+def test_non_finite_or_missing_measurements_are_errors(measured, in_report):
     r = judge(claim(), measured)
     assert r.verdict is Verdict.ERROR and r.reason
     assert r.difference is None
     d = r.as_dict()
-    assert d["measured"] is None and d["verdict"] == "error"
+    # a non-finite measurement stays in the report as such (issue 21), a missing one is None
+    assert d["measured"] == in_report and d["verdict"] == "error"
 
 
 def test_as_dict_has_the_report_fields():

@@ -42,7 +42,7 @@ def runs(uri: str, experiment: str = SLUG):
 
 @pytest.fixture
 def toy_files(tmp_path):
-    card = write_card(tmp_path / "card")
+    card = write_card(tmp_path / "card", llm_claim=False)  # a run that can end FINISHED
     data = tmp_path / "data"
     write_predictions(data, correct=75)
     return card, data

@@ -46,10 +46,13 @@ requires = { llm = true }
 """
 
 
-def write_card(folder: Path) -> Path:
+def write_card(folder: Path, llm_claim: bool = True) -> Path:
+    """The toy card; ``llm_claim=False`` leaves out the LLM claim, which the toy protocol
+    never measures (with a language model always available that claim is an ``error``,
+    and an ``error`` fails the run)."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "paper.toml"
-    path.write_text(CARD)
+    path.write_text(CARD if llm_claim else CARD.split('\n[[claims]]\nid = "needs-llm"')[0] + "\n")
     return path
 
 
