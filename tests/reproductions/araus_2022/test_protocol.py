@@ -160,8 +160,8 @@ def with_audio(tmp_path_factory) -> Path:
     return root
 
 
-def _cnn_results(report):
-    assert report.status == "FINISHED", report.error
+def _cnn_results(report, status="FINISHED"):
+    assert report.status == status, report.error
     return {r.claim.id: r for r in report.results if r.claim.id in CNN_CLAIMS}
 
 
@@ -185,7 +185,8 @@ def test_a_failing_cnn_stage_errors_only_the_cnn_claims(with_audio, tmp_path, no
 
     monkeypatch.setattr(protocol, "cnn_claims", out_of_memory)
     report = reproduce(SLUG, data_dirs={"araus": with_audio}, output_dir=tmp_path / "out", track=False)
-    for r in _cnn_results(report).values():
+    # the other stages finish, and the CNN claims' `error` verdicts fail the run (issue 21)
+    for r in _cnn_results(report, status="FAILED").values():
         assert r.verdict.value == "error" and "CUDA out of memory (simulated)" in r.reason
     by_id = {r.claim.id: r for r in report.results}
     assert by_id["pleasantness-elasticnet-val-mse"].verdict.value == "not reproduced"  # still measured
