@@ -14,14 +14,21 @@ import click
 
 from affrepro import __version__
 from affrepro.errors import AffreproError
+from affrepro.params import DEVICE, FAIL_ON, SEEDS
 
 
 class AffreproGroup(click.Group):
     """Turns AffreproError into a one-line ClickException (exit code 1)."""
 
     def invoke(self, ctx: click.Context):
+        from affrepro.errors import UnknownNameError
+
         try:
             return super().invoke(ctx)
+        except UnknownNameError as exc:  # say so when a plugin that failed to load provides it
+            from affrepro.plugin_failures import explain
+
+            raise click.ClickException(explain(exc)) from exc
         except AffreproError as exc:
             raise click.ClickException(str(exc)) from exc
 
@@ -195,7 +202,8 @@ def _print_report_table(report) -> None:
     style = {"reproduced": "green", "not reproduced": "red", "within noise": "cyan", "skipped": "yellow",
              "error": "bold red"}
     _print_result_tables(report)
-    table = Table(title=f"{report.paper}{' (dry run)' if report.dry_run else ''}: {report.status}")
+    run_on = ((report.details or {}).get("run_on") or "dry run") if report.dry_run else ""
+    table = Table(title=f"{report.paper}: {report.status}" + (f" ({run_on})" if run_on else ""))
     widest = max((len(r.claim.id) for r in report.results), default=5)
     for col in ("claim", "paper", "measured", "Δ", "verdict", "tolerance"):
         table.add_column(col, justify="right" if col in ("paper", "measured", "Δ") else "left",
@@ -232,23 +240,14 @@ def _print_report_table(report) -> None:
                       f"(view: mlflow ui --backend-store-uri {report.tracking_uri})", highlight=False)
 
 
-def _parse_seeds(text: str) -> tuple[int, ...]:
-    """``--seeds 0-4`` / ``0,3,7`` / ``0-2,9`` -> seeds; a usage error naming the bad item otherwise."""
-    from affrepro.noise import parse_seeds
-    from affrepro.runner import check_seeds
-
-    try:
-        return check_seeds(parse_seeds(text))
-    except (ValueError, AffreproError) as exc:
-        raise click.BadParameter(str(exc), param_hint="--seeds") from None
-
-
 @cli.command()
 @click.argument("paper")
 @click.option("--data-dir", "data_dirs", multiple=True, metavar="[NAME=]PATH",
               help="Folder of a licensed dataset (NAME=PATH when the paper reads several).")
-@click.option("--seeds", default=None, help="Seeds as a list or ranges, e.g. 0-4 or 0,3,7 (default: the card's).")
-@click.option("--device", default="cpu", show_default=True, help="cpu or cuda[:N].")
+@click.option("--seeds", type=SEEDS, default=None,
+              help="Seeds as a list or ranges, e.g. 0-4 or 0,3,7 (default: the card's).")
+@click.option("--device", type=DEVICE, default="cpu", show_default=True,
+              help="cpu, cuda, cuda:N or auto (a GPU where torch sees one, else cpu).")
 @click.option("--dry-run", is_flag=True, help="Run every stage on synthetic data in the real format.")
 @click.option("--json", "as_json", is_flag=True, help="Print report.json only.")
 @click.option("-o", "--output", "output_dir", type=click.Path(file_okay=False, path_type=Path),
@@ -262,23 +261,26 @@ def _parse_seeds(text: str) -> tuple[int, ...]:
 @click.option("--limit", type=click.IntRange(min=1), default=None, metavar="N",
               help="At most N items per task (recorded as a deviation).")
 @click.option("--no-cache", is_flag=True, help="Ask the model again instead of the request cache.")
+@click.option("--fail-on", type=FAIL_ON, default=None, metavar="VERDICTS",
+              help="Exit 3 when a claim gets one of these verdicts, e.g. not-reproduced,skipped "
+                   "(any of reproduced, within-noise, not-reproduced, skipped, error).")
 def reproduce(paper, data_dirs, seeds, device, dry_run, as_json, output_dir, tracking_uri, no_track,
-              model_spec, limit, no_cache):
+              model_spec, limit, no_cache, fail_on):
     """Reproduce PAPER and print, per claim, paper value, measured value, Δ and verdict.
 
-    Exit status: 0 when the run finished, 1 when it failed (the protocol raised, or a
-    claim's verdict is `error`), 2 for bad usage, 130 on Ctrl-C, 143 on SIGTERM.
+    Exit status (docs/exit-codes.md): 0 when the run finished, 1 when it failed (the
+    protocol raised, an integrity failure, or a claim's verdict is `error`), 2 for bad
+    usage, 3 when a verdict named in --fail-on occurred, 130 on Ctrl-C, 143 on SIGTERM.
     """
     from affrepro.runner import reproduce as run_reproduction
 
     _state().registries.reproductions.get(paper)
-    seed_list = _parse_seeds(seeds) if seeds is not None else None
     import contextlib
 
     bars = _ProgressBars() if not as_json and sys.stderr.isatty() else None
     with bars if bars is not None else contextlib.nullcontext():
         report = run_reproduction(
-            paper, data_dirs=_parse_data_dirs(data_dirs, paper), seeds=seed_list, device=device,
+            paper, data_dirs=_parse_data_dirs(data_dirs, paper), seeds=seeds, device=device,
             dry_run=dry_run, output_dir=output_dir, tracking_uri=tracking_uri, track=not no_track,
             stage=_stage_printer(as_json), progress=bars, model=model_spec, limit=limit,
             no_cache=no_cache,
@@ -287,8 +289,23 @@ def reproduce(paper, data_dirs, seeds, device, dry_run, as_json, output_dir, tra
         _echo_json(report.as_dict())
     else:
         _print_report_table(report)
-    if report.status != "FINISHED":
-        sys.exit(1)
+    verdicts = [r.verdict.value for r in report.results]
+    if "not_run" in (report.details or {}) and not verdicts:
+        verdicts = ["skipped"]  # nothing measured (a paper without claims): skipped, for --fail-on
+    _exit_for(report.status, verdicts, fail_on)
+
+
+def _exit_for(status: str, verdicts: list[str], fail_on) -> None:
+    """Exit 1 for a failed run, 3 when a verdict named in --fail-on occurred (said on stderr)."""
+    from affrepro import exit_status
+
+    if status != "FINISHED":
+        sys.exit(exit_status.FAILED)
+    hits = exit_status.gated(verdicts, fail_on or frozenset())
+    if hits:
+        click.echo("--fail-on: " + ", ".join(f"{n} {v}" for v, n in hits.items())
+                   + f" (exit {exit_status.VERDICT_GATE})", err=True)
+        sys.exit(exit_status.VERDICT_GATE)
 
 
 # -- models ------------------------------------------------------------------------------
@@ -352,20 +369,23 @@ def _dataset(name: str):
 @data.command("list")
 @click.option("--json", "as_json", is_flag=True)
 def data_list(as_json: bool) -> None:
-    """Registered datasets and where they are."""
+    """Registered datasets, where they are and whether they are verified there."""
     from affrepro import data as datamod
+    from affrepro.verified import verified_folder
 
     rows = []
     for e in _state().registries.datasets.entries():
         ds = e.obj
         path = datamod.dataset_path(ds)
         rows.append({"name": ds.name, "access": ds.access, "licence": ds.licence, "plugin": e.plugin,
-                     "path": str(path), "present": path.is_dir(), "files": len(ds.files)})
+                     "path": str(path), "present": path.is_dir(), "files": len(ds.files),
+                     "verified": verified_folder(ds, path)})
     if as_json:
         _echo_json(rows)
         return
     for r in rows:
-        click.echo(f"{r['name']:<28} {r['access']:<9} {'present' if r['present'] else 'absent ':<8} {r['path']}")
+        state = "verified" if r["verified"] else "unverified" if r["present"] else "absent"
+        click.echo(f"{r['name']:<28} {r['access']:<9} {state:<10} {r['path']}")
 
 
 @data.command("fetch")
@@ -412,6 +432,8 @@ def data_verify(name: str, data_dir: Path | None, as_json: bool) -> None:
     ds = _dataset(name)
     problems = datamod.verify(ds, data_dir)
     path = datamod.dataset_path(ds, data_dir)
+    if data_dir is None:  # `list`/`report` call it "here" from this marker (affrepro.verified)
+        _mark_verified(ds, path, problems, "data verify")
     if as_json:
         _echo_json({"dataset": name, "path": str(path), "ok": not problems,
                     "problems": [p.__dict__ for p in problems]})
@@ -470,8 +492,22 @@ def data_link(name: str, path: Path) -> None:
     """Tell affrepro where a licensed dataset lives (then run `data verify`)."""
     from affrepro import data as datamod
 
-    folder = datamod.link(_dataset(name), path)
+    ds = _dataset(name)
+    folder = datamod.link(ds, path)
     click.echo(f"{name} -> {folder}")
+    problems = datamod.verify(ds)
+    _mark_verified(ds, folder, problems, "data link")
+    click.echo(f"{name}: verified" if not problems else
+               f"{name}: {len(problems)} problem(s), not verified; `affrepro data verify {name}` lists them")
+
+
+def _mark_verified(ds, folder: Path, problems, how: str) -> None:
+    from affrepro import verified
+
+    if problems:
+        verified.forget(ds)
+    else:
+        verified.record(ds, folder, how)
 
 
 @data.command("path")
@@ -577,8 +613,14 @@ def _pip_index(pip_args: tuple[str, ...]) -> str:
 @plugins.command("uninstall")
 @click.argument("name")
 def plugins_uninstall(name: str) -> None:
-    """pip-uninstall a plugin distribution from affrepro's interpreter."""
-    _pip("uninstall", "-y", name)
+    """pip-uninstall a plugin from affrepro's interpreter: NAME is a plugin, distribution or
+    paper name, as for `plugins check`."""
+    from affrepro.plugin_failures import distribution_of
+
+    dist = distribution_of(_state(), name)
+    if dist != name:
+        click.echo(f"{name} is provided by the distribution {dist}", err=True)
+    _pip("uninstall", "-y", dist)
 
 
 @plugins.command("check")
@@ -812,14 +854,15 @@ def _sigterm_raises() -> None:
 def _interrupted_exit(exc: BaseException) -> None:
     from affrepro.tracking import Terminated
 
+    from affrepro import exit_status
+
     terminated = isinstance(exc, Terminated)
     click.echo("terminated" if terminated else "interrupted", err=True)
-    sys.exit(143 if terminated else 130)
+    sys.exit(exit_status.TERMINATED if terminated else exit_status.INTERRUPTED)
 
 
 def main() -> None:
-    """Exit status: 0 done, 1 failed (an error, a failed run or an ``error`` verdict),
-    2 bad usage, 130 interrupted (SIGINT), 143 terminated (SIGTERM)."""
+    """Exit status: ``affrepro.exit_status.EXIT_CODES`` (docs/exit-codes.md)."""
     _sigterm_raises()
     try:
         from affrepro.scratch import sweep_scratch

@@ -80,6 +80,13 @@ class Problem:
     message: str
     line: int | None = None
     column: str | None = None
+    expected: str | None = None  # set for a checksum mismatch: "sha256 <hex>" declared ...
+    actual: str | None = None    # ... and found
+
+    @property
+    def integrity(self) -> bool:
+        """A file that is there but not the declared one (a checksum mismatch)."""
+        return self.expected is not None
 
     def __str__(self) -> str:
         where = self.path

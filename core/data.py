@@ -91,7 +91,9 @@ def verify(dataset: Dataset, folder: Path | str | None = None) -> list[Problem]:
             if not f.extract:  # an unpacked archive may be gone; its contents are verified below
                 problems.append(Problem(str(p), "missing"))
         elif f.digest and (actual := hash_file(p, f.digest[0])) != f.digest[1]:
-            problems.append(Problem(str(p), f"{f.digest[0]} {actual}, expected {f.digest[1]}"))
+            algo = f.digest[0]
+            problems.append(Problem(str(p), f"checksum mismatch: {algo} {actual}, expected {f.digest[1]}",
+                                    expected=f"{algo} {f.digest[1]}", actual=f"{algo} {actual}"))
     if dataset.verify is not None:
         problems.extend(dataset.verify(root))
     return problems
@@ -153,8 +155,11 @@ def fetch(dataset: Dataset, folder: Path | str | None = None, *, progress: Progr
     root = Path(folder) if folder is not None else paths.data_dir() / dataset.name
     root.mkdir(parents=True, exist_ok=True)
     fetched, present = [], []
+    from affrepro import verified
+
     try:
         with FileLock(str(root / LOCK_NAME), timeout=lock_timeout):
+            verified.forget(dataset)  # "verified" again only once every file below checks out
             for f in dataset.files:
                 final = root / f.name
                 if f.extract and _marker(root, f).is_file() and _marker(root, f).read_text().strip() == f.digest[1]:
@@ -168,6 +173,7 @@ def fetch(dataset: Dataset, folder: Path | str | None = None, *, progress: Progr
                 if f.extract:
                     _extract(final, root)
                     atomic_write_text(_marker(root, f), f.digest[1] + "\n")
+            verified.record(dataset, root, "data fetch (every file's checksum)")
     except Timeout as exc:
         raise DataError(f"another process has held the lock on {root} for {lock_timeout:.0f} s") from exc
     return FetchResult(root, fetched, present)

@@ -56,6 +56,7 @@ class ChecksumError(DataError):
     def __init__(self, path: Path | str, expected: str, actual: str, source: str = "",
                  algorithm: str = "sha256"):
         self.path, self.expected, self.actual = Path(path), expected, actual
+        self.algorithm, self.source = algorithm, source
         where = f" (from {source})" if source else ""
         super().__init__(
             f"checksum mismatch for {self.path.name}{where}: expected {algorithm} {expected}, "

@@ -30,6 +30,7 @@ from typing import Any
 
 from affrepro.claims import ClaimResult, Verdict
 from affrepro.errors import CardError
+from affrepro.validation import parse_seeds  # noqa: F401  (the one rule; affrepro.noise.parse_seeds as before)
 
 _SLACK = 1e-12
 
@@ -65,34 +66,6 @@ def noise_spec(card: Any) -> NoiseSpec:
     if not isinstance(inside, bool):
         raise CardError(f"{where}.seeds_in_protocol: expected true or false, got {inside!r}")
     return NoiseSpec(tuple(steps), inside)
-
-
-def parse_seeds(text: str) -> tuple[int, ...]:
-    """``"0-4"`` -> (0, 1, 2, 3, 4); ``"0,3,7"``; ``"0-2,9"``. Order kept, repeats refused."""
-    seeds: list[int] = []
-    if not text.strip():
-        raise ValueError(f"seeds {text!r}: no seed given")
-    for part in (p.strip() for p in text.split(",")):
-        if not part:
-            raise ValueError(f"seeds {text!r}: an empty item (no empty items; e.g. 0-4 or 0,3,7)")
-        lo, sep, hi = part.partition("-") if not part.startswith("-") else (part, "", "")
-        try:
-            if sep:
-                a, b = int(lo), int(hi)
-                if b < a:
-                    raise ValueError(f"range {part!r} runs backwards")
-                seeds.extend(range(a, b + 1))
-            else:
-                seeds.append(int(part))
-        except ValueError as exc:
-            detail = str(exc) if "backwards" in str(exc) else f"{part!r} is not an integer or a range A-B"
-            raise ValueError(f"seeds {text!r}: {detail}") from None
-    if not seeds:
-        raise ValueError(f"seeds {text!r}: no seed given")
-    repeated = sorted({s for s in seeds if seeds.count(s) > 1})
-    if repeated:
-        raise ValueError(f"seeds {text!r}: seed(s) {', '.join(map(str, repeated))} given twice")
-    return tuple(seeds)
 
 
 @dataclass(frozen=True)

@@ -93,7 +93,8 @@ class Report:
 def render_markdown(d: dict[str, Any]) -> str:
     """report.json -> report.md (also used by ``affrepro report RUN``)."""
     lines = [f"# {d['paper']}: {d['title']}", ""]
-    mode = " (dry run on synthetic data)" if d.get("dry_run") else ""
+    run_on = (d.get("details") or {}).get("run_on")  # affrepro.run_mode: what ran on what
+    mode = f" ({run_on or 'dry run'})" if d.get("dry_run") else ""
     lines += [f"Status: **{d['status']}**{mode}. Started {d['started']}, took {d['duration_s']} s.", ""]
     counts = ", ".join(f"{n} {v}" for v, n in d["verdicts"].items() if n)
     lines += [f"Verdicts: {counts or 'no claims'}.", ""]

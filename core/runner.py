@@ -8,7 +8,7 @@ import json
 import time
 import traceback
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +23,7 @@ from affrepro.registry import Registries
 from affrepro.report import Report
 from affrepro.status import (datasets_needed, extras_reason, missing_extras,
                              missing_requirements)
+from affrepro.validation import MAX_SEED, check_seeds, resolve_device  # noqa: F401  (one rule)
 
 if TYPE_CHECKING:
     from affrepro.tracking import TrackedRun
@@ -56,13 +57,19 @@ class DataResolution:
     folders: dict[str, Path]
     unavailable: dict[str, str]
     info: dict[str, Any]
+    damaged: dict[str, str] = field(default_factory=dict)  # integrity failures (affrepro.integrity)
+    warnings: list[str] = field(default_factory=list)
 
 
 def resolve_data(datasets: list[Dataset], overrides: Mapping[str, Path], dry_run: bool,
                  scratch: Path, seed: int, stage: StageCallback) -> DataResolution:
+    from affrepro import integrity, verified
+    from affrepro.errors import ChecksumError
+
     folders: dict[str, Path] = {}
     unavailable: dict[str, str] = {}
     info: dict[str, Any] = {}
+    res = DataResolution(folders, unavailable, info)
     for ds in datasets:
         entry: dict[str, Any] = {"access": ds.access, "licence": ds.licence}
         info[ds.name] = entry
@@ -76,35 +83,40 @@ def resolve_data(datasets: list[Dataset], overrides: Mapping[str, Path], dry_run
         override = overrides.get(ds.name)
         problems = datamod.verify(ds, override)
         if problems and ds.access == "public" and ds.auto_fetch and override is None:
-            stage(f"fetching {ds.name}")
+            damaged = integrity.integrity_problems(problems)
+            stage(f"re-fetching {ds.name}: {len(damaged)} local file(s) damaged" if damaged
+                  else f"fetching {ds.name}")
             try:
                 datamod.fetch(ds)
                 problems = datamod.verify(ds)
+                if damaged and not problems:
+                    res.warnings.append(integrity.replaced_warning(ds, damaged))
+                    stage(res.warnings[-1])
+                    entry["replaced"] = {p.path: {"found": p.actual, "expected": p.expected} for p in damaged}
+            except ChecksumError as exc:  # the source itself (mirror or URL) is not the declared file
+                problems = [integrity.from_checksum_error(exc)]
             except AffreproError as exc:
                 problems = [datamod.Problem(ds.name, str(exc))]
         folder = datamod.dataset_path(ds, override)
         entry["path"] = str(folder)
+        damaged = integrity.integrity_problems(problems)
+        if damaged:
+            if override is None:
+                verified.forget(ds)
+            res.damaged[ds.name] = integrity.describe(ds, damaged)
+            unavailable[ds.name] = res.damaged[ds.name]
+            entry.update(status="integrity failure", problems=[str(p) for p in problems])
+            continue
         if problems:
             more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
             unavailable[ds.name] = f"{problems[0]}{more}. {datamod.short_how(ds)}"
             entry.update(status="unavailable", problems=[str(p) for p in problems])
             continue
         entry.update(status="verified", sha256=datamod.checksums(ds, override))
+        if override is None:
+            verified.record(ds, folder, "reproduce (checksums and layout)")
         folders[ds.name] = folder
-    return DataResolution(folders, unavailable, info)
-
-
-MAX_SEED = 2**32 - 1  # numpy's and torch's common range
-
-
-def check_seeds(seeds) -> tuple[int, ...]:
-    """Seeds as a tuple of ints in [0, 2**32 - 1]; AffreproError naming the bad one."""
-    out = []
-    for s in seeds:
-        if isinstance(s, bool) or not isinstance(s, int) or not 0 <= s <= MAX_SEED:
-            raise AffreproError(f"seed {s!r} is not an integer in [0, {MAX_SEED}]")
-        out.append(s)
-    return tuple(out)
+    return res
 
 
 def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
@@ -134,6 +146,8 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
         lm_spec = model or default_spec()
         parse_spec(lm_spec, lm_backends(registries))  # an unknown spec fails before the run
     seeds = check_seeds(seeds) if seeds else card.seeds
+    # the CLI refuses cuda without a GPU; from Python the protocol decides (and says why)
+    device = resolve_device(device, require_gpu=False)
     out = Path(output_dir) if output_dir else paths.new_run_dir(slug)
     overrides = {k: Path(v) for k, v in (data_dirs or {}).items()}
     for name in overrides:
@@ -143,7 +157,9 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
 
     if track:
         stage("opening the MLflow store")
-    tracker = open_tracker(tracking_uri, slug, track)
+    from affrepro.tracking import experiment_name
+
+    tracker = open_tracker(tracking_uri, experiment_name(slug, dry_run), track)
 
     from affrepro import noise
 
@@ -156,6 +172,11 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
 
     with scratch_dir(slug) as scratch:
         resolution = resolve_data(datasets, overrides, dry_run, scratch, seeds[0], stage)
+        from affrepro import run_mode
+
+        run_on = run_mode.describe(dry_run, resolution.info)  # said everywhere (affrepro.run_mode)
+        if dry_run:
+            stage(run_on)
         from affrepro.audit import report_audits
 
         audits = report_audits(slug, registries, datasets, resolution, dry_run, stage, resolve=lambda more: (
@@ -167,9 +188,14 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
             n for n, e in resolution.info.items() if e.get("status") == "synthetic"])
         results: dict[str, ClaimResult] = {}
         measurable: list[str] = []
+        from affrepro.integrity import damaged_reason
+
         for claim in card.claims:
             reasons = missing_requirements(claim, registries, resolution.unavailable, device)
-            if reasons:
+            damaged = damaged_reason([*claim.requires.datasets, *rep.datasets], resolution.damaged)
+            if damaged:  # a file that is not the declared one: an error, never a quiet skip
+                results[claim.id] = errored(claim, damaged)
+            elif reasons:
                 results[claim.id] = skipped(claim, "; ".join(r.rstrip(".") for r in reasons))
             else:
                 measurable.append(claim.id)
@@ -194,13 +220,16 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
             _check_capabilities(card, measurable, results, ctx)
         if extras and rep.protocol is not None:
             ctx.note("protocol_not_run", extras_reason(extras))
+        ctx.note("run_on", run_on)
         tags = (_run_tags(slug, f"{plugin_name}@{plugin_version}",
                           protocol_hash(card, seeds, device, lm_spec, limit), dry_run, ident)
                 if tracker is not None else None)
         if tags is not None and lm_spec is not None:
             tags["model"] = lm_spec
         status, error = "FINISHED", None
-        with tracked_run(tracker, f"{slug}{' (dry run)' if dry_run else ''}", tags) as run:
+        if tags is not None:
+            tags["affrepro.run_on"] = run_on
+        with tracked_run(tracker, f"{slug}: {run_on}" if dry_run else slug, tags) as run:
             measured: Mapping[str, float] = {}
             if run_protocol:
                 stage(f"running the {slug} protocol")
@@ -223,6 +252,11 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
                        + ", ".join(d for d in rep.datasets if d not in resolution.folders))
                 for cid in measurable:
                     results[cid] = skipped(card.claim(cid), why)
+            if ctx.details.get("real_inputs"):  # the protocol read real files on a dry run
+                run_on = run_mode.describe(dry_run, resolution.info, ctx.details["real_inputs"])
+                ctx.note("run_on", run_on)
+                run.set_tags({"affrepro.run_on": run_on, **({"mlflow.runName": f"{slug}: {run_on}"}
+                                                             if dry_run else {})})
             if ctx._engine is not None:
                 ctx.note("language_model", {**ctx._engine.describe(), "spec": lm_spec,
                                             "no_cache": no_cache,
@@ -231,13 +265,24 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
                 spreads = noise.claim_spreads(ctx.details)
                 for cid in measurable:
                     if cid not in results:
-                        results[cid] = noise.noise_verdict(_verdict(card.claim(cid), measured, ctx, dry_run),
+                        results[cid] = noise.noise_verdict(_verdict(card.claim(cid), measured, ctx,
+                                                                    run_on if dry_run else ""),
                                                            spreads.get(cid))
             if split_audits:
                 ctx.note("split_audits", split_audits)
+            from affrepro import not_run
+
+            lacking = not_run.nothing_measured(
+                results.values(), run_protocol and status == "FINISHED",
+                not_run.protocol_needs(rep.protocol is None, rep.datasets, resolution.folders,
+                                       resolution.unavailable, extras_reason(extras) if extras else ""))
+            if lacking is not None:
+                ctx.note("not_run", {"needs": lacking})
             ordered = [results[c.id] for c in card.claims]
             if status == "FINISHED" and any(r.verdict is Verdict.ERROR for r in ordered):
                 status = "FAILED"  # an `error` verdict is a failed run: status and exit say so
+            if status == "FINISHED" and resolution.damaged:  # also where no claim reads it
+                status, error = "FAILED", "\n".join(resolution.damaged.values())
             report = Report(
                 paper=slug, title=card.title, status=status, dry_run=dry_run, results=ordered,
                 seeds=list(seeds), device=device, versions=dict(ident["packages"]),
@@ -247,12 +292,18 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
                 duration_s=time.perf_counter() - t0,
                 run_id=run.run_id, tracking_uri=run.uri, output_dir=str(out), error=error,
             )
-            report.warnings.extend(_non_finite_warnings(report))
+            report.warnings.extend(resolution.warnings + _non_finite_warnings(report))
+            if lacking is not None:
+                report.warnings.append(not_run.message(slug, lacking, bool(card.claims)))
             stage("writing the report")
             report.write(out)
             splits.write_table(out, split_audits)
             if tracker is not None:
+                from affrepro.tracking import NOTE_TAG, run_description
+
                 _log(run, report, ctx, out, needed)
+                run.set_tags({NOTE_TAG: run_description("reproduce", slug, ctx.details["run_on"], status,
+                                                        report.verdict_counts(), str(out / "report.md"))})
             if status == "FAILED":
                 run.fail()
             if ctx._engine is not None:
@@ -342,10 +393,10 @@ def _run_tags(slug: str, plugin: str, phash: str, dry_run: bool,
 
 
 def _verdict(claim: Claim, measured: Mapping[str, float], ctx: RunContext,
-             dry_run: bool) -> ClaimResult:
+             dry_run: str) -> ClaimResult:
     """One measurable claim's result after the protocol ran: what the protocol skipped or
-    failed (unless it measured the claim anyway), else the judged value; on a dry run a
-    judged value is reported as skipped, since synthetic data says nothing of the paper."""
+    failed (unless it measured the claim anyway), else the judged value; on a dry run
+    (``dry_run``: what it ran on, affrepro.run_mode) a judged value is reported as skipped."""
     if claim.id in ctx.skipped and claim.id not in measured:
         return skipped(claim, ctx.skipped[claim.id])
     if claim.id in ctx.failed and claim.id not in measured:
@@ -355,9 +406,9 @@ def _verdict(claim: Claim, measured: Mapping[str, float], ctx: RunContext,
     if mismatch and res.verdict in (Verdict.REPRODUCED, Verdict.NOT_REPRODUCED):
         res = ClaimResult(res.claim, Verdict.SKIPPED, res.measured, f"{mismatch} ({res.reason})")
     if dry_run and res.verdict in (Verdict.REPRODUCED, Verdict.NOT_REPRODUCED):
-        res = ClaimResult(res.claim, Verdict.SKIPPED, res.measured,
-                          "dry run on synthetic data: the value exercises the pipeline and "
-                          "is not compared with the paper")
+        from affrepro.run_mode import dry_run_reason
+
+        res = ClaimResult(res.claim, Verdict.SKIPPED, res.measured, dry_run_reason(dry_run))
     return res
 
 

@@ -97,11 +97,15 @@ class PaperStatus:
 
 
 def paper_status(rep: Reproduction, registries: Registries, here: bool = True) -> PaperStatus:
-    """What the paper needs. ``here=True`` looks at this machine's linked data (no checksums,
-    no network, so it is fast); ``here=False`` describes a fresh install, where licensed
+    """What the paper needs. ``here=True`` looks at this machine's verified data (the markers
+    of :mod:`affrepro.verified`: a stat per file, no hashing, no network); ``here=False`` describes a fresh install, where licensed
     data is never present (the README's table)."""
     from affrepro import data as datamod
     from affrepro.errors import AffreproError
+    from affrepro.verified import verified_folder
+
+    def here_and_verified(ds) -> bool:  # verified data, never a folder's mere existence
+        return here and verified_folder(ds, datamod.dataset_path(ds))
 
     try:
         card = rep.card
@@ -126,13 +130,15 @@ def paper_status(rep: Reproduction, registries: Registries, here: bool = True) -
             missing_names.add(name)
             continue
         ds = registries.datasets.get(name)
-        if ds.access == "public" and not ds.auto_fetch and not (here and datamod.dataset_path(ds).is_dir()):
+        if ds.access == "public" and not ds.auto_fetch and not here_and_verified(ds):
             missing.append(f"{name} (`affrepro data fetch {name}`, large)")
             missing_names.add(name)
         elif ds.access == "public":
             fetchable.append(name)
-        elif not (here and datamod.dataset_path(ds).is_dir()):
-            missing.append(f"{name} ({ds.access}: `affrepro data link {name} PATH`)")
+        elif not here_and_verified(ds):
+            linked = here and datamod.dataset_path(ds).is_dir()
+            missing.append(f"{name} ({ds.access}: " + (f"linked but not verified: `affrepro data verify {name}`)"
+                                                       if linked else f"`affrepro data link {name} PATH`)"))
             missing_names.add(name)
     models = sorted({m for c in card.claims for m in c.requires.models if m not in registries.models})
     llm = any(c.requires.llm for c in card.claims)

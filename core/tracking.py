@@ -343,6 +343,29 @@ class TrackedRun:
             self.tracker.end(status)
 
 
+DRY_RUN_SUFFIX = " (dry runs)"
+NOTE_TAG = "mlflow.note.content"  # the run's description in the MLflow UI
+
+
+def experiment_name(paper: str, dry_run: bool) -> str:
+    """One experiment per paper for real runs; its dry runs in a sibling experiment
+    ``"<paper> (dry runs)"``, so a synthetic number never sits among real ones."""
+    return paper + (DRY_RUN_SUFFIX if dry_run else "")
+
+
+def run_description(command: str, paper: str, run_on: str, status: str,
+                    verdicts: Mapping[str, int] | None = None, report: str | None = None) -> str:
+    """The run's description (tag ``mlflow.note.content``): what ran on what, how it
+    ended, the verdict counts and where the report is."""
+    text = f"`affrepro {command} {paper}` on {run_on}; {status}"
+    counts = ", ".join(f"{n} {v}" for v, n in (verdicts or {}).items() if n)
+    if verdicts is not None:
+        text += f": {counts or 'no claims'}"
+    if report:
+        text += f". Report: {report}"
+    return text + "."
+
+
 def open_tracker(uri: str | None, experiment: str, track: bool = True) -> MlflowTracker | None:
     """The store a run will log to, reached (and its experiment made) before any work is
     done, so an unreachable store fails first; None when ``track`` is false."""

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from affrepro import hookimpl
+from affrepro.params import SEED
 
 if TYPE_CHECKING:
     from affrepro.plugins.evaluate.common import Evaluation
@@ -78,13 +79,18 @@ def evaluate(paper: str, predictions: Path | str | None, *, data_dir: Path | str
 
     from affrepro.tracking import open_tracker, tracked_run
 
-    tracker = open_tracker(tracking_uri, paper, track)
-    tags = {**_tags(paper), "dry_run": str(dry_run).lower()} if tracker is not None else None
+    from affrepro.tracking import experiment_name
+
+    tracker = open_tracker(tracking_uri, experiment_name(paper, dry_run), track)
+    run_on = (f"dry run on a synthetic corpus and synthetic predictions (seed {seed})" if dry_run
+              else f"predictions {Path(predictions).resolve()} on {Path(root).resolve()}")
+    tags = ({**_tags(paper), "dry_run": str(dry_run).lower(), "affrepro.run_on": run_on}
+            if tracker is not None else None)
     try:
-        with tracked_run(tracker, f"{paper} evaluate{' (dry run)' if dry_run else ''}", tags) as run:
+        with tracked_run(tracker, f"{paper} evaluate" + (f": {run_on}" if dry_run else ""), tags) as run:
             result = rules.evaluate(Path(root), Path(predictions), length_policy=policy)
             if dry_run:
-                result.policies["dry_run"] = f"synthetic corpus and predictions (seed {seed})"
+                result.policies["dry_run"] = run_on
                 result.deviations.insert(0, "dry run: synthetic annotations and predictions in the "
                                             "real layout; the numbers exercise the pipeline only")
             result.output_dir = str(out)
@@ -98,6 +104,10 @@ def evaluate(paper: str, predictions: Path | str | None, *, data_dir: Path | str
             run.log_metrics({k: v for k, v in result.aggregate.items()
                              if isinstance(v, float) and math.isfinite(v)})
             run.log_artifacts(out)
+            from affrepro.tracking import NOTE_TAG, run_description
+
+            run.set_tags({NOTE_TAG: run_description("evaluate", paper, run_on, "FINISHED",
+                                                    report=str(out / "evaluation.md"))})
     finally:
         cleanup.close()
     return result
@@ -121,7 +131,8 @@ def _fmt(v: Any) -> str:
 
 
 def to_markdown(result: Evaluation) -> str:
-    lines = [f"# {result.paper}: evaluation", "",
+    dry = result.policies.get("dry_run")
+    lines = [f"# {result.paper}: evaluation" + (f" ({dry})" if dry else ""), "",
              f"Scored as {result.official_script}; {result.n_files} files.", "",
              "| aggregate | value |", "|---|---|"]
     lines += [f"| {k} | {_fmt(v)} |" for k, v in result.aggregate.items()]
@@ -154,7 +165,7 @@ def _write(result: Evaluation, out: Path) -> None:
               help="Folder of prediction files, named and formatted like the annotations.")
 @click.option("--dry-run", is_flag=True,
               help="Evaluate synthetic predictions on a synthetic corpus in the real layout.")
-@click.option("--seed", default=0, show_default=True, help="Seed of the --dry-run corpus.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of the --dry-run corpus.")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="The corpus's annotation folder (default: the linked dataset).")
 @click.option("--length-policy", type=click.Choice(["error", "crop-pad"]), default=None,
@@ -182,7 +193,10 @@ def evaluate_command(paper, predictions, dry_run, seed, data_dir, length_policy,
                           output_dir=output_dir, tracking_uri=tracking_uri, track=not no_track,
                           dry_run=dry_run, seed=seed)
     except AffreproError as exc:
-        raise click.ClickException(str(exc)) from None
+        from affrepro.errors import UnknownNameError
+        from affrepro.plugin_failures import explain
+
+        raise click.ClickException(explain(exc) if isinstance(exc, UnknownNameError) else str(exc)) from None
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2))
         return
@@ -197,7 +211,8 @@ def evaluate_command(paper, predictions, dry_run, seed, data_dir, length_policy,
         for row in t.rows:
             table.add_row(*(_fmt(v) for v in row))
         console.print(table)
-    agg = RichTable(title=f"{paper}: aggregate ({result.official_script})")
+    dry = result.policies.get("dry_run")
+    agg = RichTable(title=f"{paper}: aggregate ({result.official_script})" + (f", {dry}" if dry else ""))
     agg.add_column("measure")
     agg.add_column("value", justify="right")
     for k, v in result.aggregate.items():
@@ -205,6 +220,8 @@ def evaluate_command(paper, predictions, dry_run, seed, data_dir, length_policy,
     console.print(agg)
     for w in result.warnings:
         console.print(f"[yellow]warning:[/] {w}", highlight=False)
+    if dry:
+        console.print(f"{dry}: the numbers exercise the pipeline only", highlight=False)
     console.print(f"Evaluation: {result.output_dir}/evaluation.md", highlight=False)
     if result.run_id:
         console.print(f"MLflow run {result.run_id} in {result.tracking_uri}", highlight=False)

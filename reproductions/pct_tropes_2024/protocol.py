@@ -53,6 +53,7 @@ def run(ctx):
 
     model = ctx.model
     props = list(PROPOSITIONS) if limit is None else list(PROPOSITIONS)[:limit]
+    ctx.note("real_inputs", [f"{len(props)} of the PCT propositions shipped with affrepro"])
     ctx.deviation("prompt wording is affrepro's (the paper's 420 prompt variations, demographic personas and "
                   "six models are not reproduced); one greedy answer per proposition and form")
     ctx.deviation("closed-form stance = the most likely of the four options by log-likelihood; open-form "
