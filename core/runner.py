@@ -23,7 +23,7 @@ from affrepro.registry import Registries
 from affrepro.report import Report
 from affrepro.status import (datasets_needed, extras_reason, missing_extras,
                              missing_requirements)
-from affrepro.validation import MAX_SEED, check_seeds, resolve_device  # noqa: F401  (one rule)
+from affrepro.validation import MAX_SEED, check_seeds, gpu_problem, resolve_device  # noqa: F401
 
 if TYPE_CHECKING:
     from affrepro.tracking import TrackedRun
@@ -148,6 +148,7 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
     seeds = check_seeds(seeds) if seeds else card.seeds
     # the CLI refuses cuda without a GPU; from Python the protocol decides (and says why)
     device = resolve_device(device, require_gpu=False)
+    no_gpu = gpu_problem(device)  # recorded as a warning below, never silently
     out = Path(output_dir) if output_dir else paths.new_run_dir(slug)
     overrides = {k: Path(v) for k, v in (data_dirs or {}).items()}
     for name in overrides:
@@ -293,6 +294,8 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
                 run_id=run.run_id, tracking_uri=run.uri, output_dir=str(out), error=error,
             )
             report.warnings.extend(resolution.warnings + _non_finite_warnings(report))
+            if no_gpu:
+                report.warnings.append(f"{no_gpu} (recorded as {device}; the protocol decided what ran where)")
             if lacking is not None:
                 report.warnings.append(not_run.message(slug, lacking, bool(card.claims)))
             stage("writing the report")

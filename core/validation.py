@@ -95,3 +95,15 @@ def resolve_device(device: str, *, require_gpu: bool = True) -> str:
         raise InvalidValue(f"device {device!r}: torch {seen} on this machine ({build}); "
                            "use --device cpu, or auto to take a GPU only where there is one")
     return device
+
+
+def gpu_problem(device: str) -> str | None:
+    """Why ``device`` (already checked) cannot run here, or None: for the Python API, where
+    a protocol decides what to do without the GPU and the report says so."""
+    if not device.startswith("cuda"):
+        return None
+    try:
+        resolve_device(device)
+    except InvalidValue as exc:
+        return str(exc)
+    return None

@@ -98,6 +98,11 @@ def test_the_python_api_and_evaluate_use_the_same_rule(toy, cli_runner, tmp_path
 
     with pytest.raises(AffreproError, match="device 'tpu' is not one of"):
         reproduce(public_toy.SLUG, device="tpu", track=False, output_dir=tmp_path / "o")
+    import torch
+
+    if not torch.cuda.is_available():  # from Python the protocol decides; the report says so
+        report = reproduce(public_toy.SLUG, device="cuda", track=False, output_dir=tmp_path / "c")
+        assert report.device == "cuda" and any("sees no CUDA GPU" in w for w in report.warnings)
     res = cli_runner("evaluate", "sewa-2019", "--dry-run", "--no-track", "--seed", "-1")
     assert res.exit_code == 2 and "--seed" in res.output and "seed -1" in res.output, res.output
 
