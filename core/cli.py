@@ -128,6 +128,7 @@ def show(paper: str, as_json: bool) -> None:
                     "class": card.paper_class, "code": list(card.code), "data": list(card.data),
                     "data_access": card.data_access, "data_licence": card.data_licence,
                     "published_numbers": card.numbers, "notes": card.notes,
+                    "here": _status_here(paper).split(": ", 1)[1],
                     "claims": [claim_to_dict(c) for c in card.claims]})
         return
     lines = [f"{card.title}", f"  {', '.join(card.authors)}", f"  {card.venue}, {card.year}"]
@@ -141,6 +142,7 @@ def show(paper: str, as_json: bool) -> None:
     for url in card.data:
         lines.append(f"  data: {url}")
     lines.append(f"  data access: {card.data_access}; licence: {card.data_licence or 'not stated'}")
+    lines.append(_status_here(paper))
     if card.notes:
         lines.append(f"  {card.notes}")
     lines.append("")
@@ -156,6 +158,15 @@ def show(paper: str, as_json: bool) -> None:
         needs += ["a GPU"] if c.requires.gpu else []
         lines.append(f"    requires: {', '.join(needs) or 'nothing'}")
     click.echo("\n".join(lines))
+
+
+def _status_here(slug: str) -> str:
+    """``show``'s status line, from verified data as ``list`` has it (affrepro.status)."""
+    from affrepro.status import paper_status
+
+    reg = _state().registries
+    st = paper_status(reg.reproductions.get(slug), reg)
+    return f"  here: {st.status}" + (f" ({st.detail})" if st.detail else "")
 
 
 def _parse_data_dirs(values: tuple[str, ...], slug: str) -> dict[str, Path]:

@@ -35,6 +35,8 @@ def test_a_failed_fetch_leaves_the_paper_needing_data(large_toy, cli_runner, tmp
     table = cli_runner("report", "--md").output
     line = next(ln for ln in table.splitlines() if ln.startswith(f"| {public_toy.SLUG} "))
     assert "runnable here" not in line and "needs data" in line
+    shown = cli_runner("show", public_toy.SLUG).output
+    assert "  here: needs data (pubtoy (`affrepro data fetch pubtoy`, large))" in shown
     listed = cli_runner("data", "list").output.split(public_toy.DATASET, 1)[1].splitlines()[0].split()
     assert listed[1] == "unverified"  # a folder is there, and that is all that can be said
 
