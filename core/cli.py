@@ -466,13 +466,17 @@ def data_verify(name: str, data_dir: Path | None, as_json: bool) -> None:
 @click.option("-o", "--output", "output_dir", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Where audit.json and audit.md go (default: under the runs dir).")
 @click.option("--json", "as_json", is_flag=True, help="Print audit.json only.")
-def data_audit(name: str, data_dir: Path | None, output_dir: Path | None, as_json: bool) -> None:
+@click.option("--fail-on", type=FAIL_ON, default=None, metavar="VERDICTS",
+              help="Exit 3 when a claim gets one of these verdicts (as for reproduce).")
+def data_audit(name: str, data_dir: Path | None, output_dir: Path | None, as_json: bool,
+               fail_on) -> None:
     """Judge a dataset's published statistics (counts, vocabulary, ...) against its files."""
     from affrepro.audit import audit_dataset
 
     report = audit_dataset(_dataset(name), data_dir, output_dir, stage=_stage_printer(as_json))
     if as_json:
         _echo_json(report.as_dict())
+        _audit_exit(report, fail_on)
         return
     from rich.table import Table
 
@@ -493,7 +497,13 @@ def data_audit(name: str, data_dir: Path | None, output_dir: Path | None, as_jso
             click.echo(f"  {r.claim.id}: {r.verdict.value}: {r.reason}")
     if report.status == "FAILED":
         click.echo(report.error or "", err=True)
-        sys.exit(1)
+    _audit_exit(report, fail_on)
+
+
+def _audit_exit(report, fail_on) -> None:
+    """1 when the audit failed; UNAVAILABLE (no data) is not a failure, its claims are skipped."""
+    _exit_for("FAILED" if report.status == "FAILED" else "FINISHED",
+              [r.verdict.value for r in report.results], fail_on)
 
 
 @data.command("link")

@@ -116,3 +116,34 @@ def test_a_paper_whose_claims_were_all_skipped_says_nothing_was_measured(toy_cli
     assert report.status == "FINISHED" and report.results[0].verdict.value == "skipped"
     assert report.details["not_run"]["needs"][0].startswith(f"dataset '{public_toy.DATASET}'")
     assert any(w.startswith(f"nothing was measured for {public_toy.SLUG}") for w in report.warnings)
+
+
+def test_data_audit_takes_fail_on_too(cli_runner, monkeypatch, tmp_path):
+    """The tiny audit of test_audit.py: 'rows' reproduced, 'words' not reproduced (6, not 5)."""
+    from affrepro import hookimpl, plugin_manager
+    from affrepro.audit import DatasetAudit
+    from affrepro.components import DataFile, Dataset
+    from affrepro.fileio import sha256_file
+    from test_audit import CARD
+
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    (folder / "data.txt").write_text("one two three\nfour five six\n")
+    card = tmp_path / "tiny_audit.toml"
+    card.write_text(CARD)
+
+    class Tiny:
+        @hookimpl
+        def register_datasets(self, register):
+            register(Dataset("tiny", "tiny", "public", "CC0", "https://example.org",
+                             files=(DataFile("data.txt", sha256_file(folder / "data.txt")),),
+                             audit=DatasetAudit(card, "test_audit:count_recipe")))
+
+    monkeypatch.setattr(plugin_manager, "_STATE", plugin_manager.build_plugin_manager(
+        extra_plugins=[("tiny", Tiny())], load_entry_points=False))
+    args = ("data", "audit", "tiny", "--data-dir", str(folder), "-o", str(tmp_path / "a"))
+    assert cli_runner(*args).exit_code == 0
+    gated = cli_runner(*args, "--fail-on", "not-reproduced")
+    assert gated.exit_code == 3 and "--fail-on: 1 not reproduced (exit 3)" in gated.output
+    missing = cli_runner("data", "audit", "tiny", "--data-dir", str(tmp_path / "none"), "--fail-on", "error")
+    assert missing.exit_code == 0, missing.output  # no data: claims skipped, not a failure
