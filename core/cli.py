@@ -425,8 +425,10 @@ def data_fetch(name: str, as_json: bool) -> None:
         result = datamod.fetch(ds)
     if as_json:
         _echo_json({"dataset": name, "path": str(result.path), "fetched": result.fetched,
-                    "present": result.present})
+                    "present": result.present, "replaced": result.replaced})
     else:
+        for why in result.replaced:
+            click.echo(f"warning: {name}: the local copy was damaged ({why}); fetched again", err=True)
         click.echo(f"{name}: {len(result.fetched)} fetched, {len(result.present)} already present, "
                    f"all sha256-verified in {result.path}")
 

@@ -18,7 +18,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from affrepro import paths
@@ -37,6 +37,7 @@ class FetchResult:
     path: Path
     fetched: list[str]  # files that were downloaded or copied this time
     present: list[str]  # files that were already in place and verified
+    replaced: list[str] = field(default_factory=list)  # damaged local copies fetched again (why)
 
 
 # -- locations -----------------------------------------------------------------------
@@ -154,7 +155,7 @@ def fetch(dataset: Dataset, folder: Path | str | None = None, *, progress: Progr
         raise DataError(f"dataset {dataset.name!r} declares no sha256/sha512 for {', '.join(missing_sums)}")
     root = Path(folder) if folder is not None else paths.data_dir() / dataset.name
     root.mkdir(parents=True, exist_ok=True)
-    fetched, present = [], []
+    fetched, present, replaced = [], [], []
     from affrepro import verified
 
     try:
@@ -165,9 +166,12 @@ def fetch(dataset: Dataset, folder: Path | str | None = None, *, progress: Progr
                 if f.extract and _marker(root, f).is_file() and _marker(root, f).read_text().strip() == f.digest[1]:
                     present.append(f.name)  # unpacked before (the archive may have been deleted)
                     continue
-                if final.is_file() and hash_file(final, f.digest[0]) == f.digest[1]:
+                actual = hash_file(final, f.digest[0]) if final.is_file() else None
+                if actual == f.digest[1]:
                     present.append(f.name)
                 else:
+                    if actual is not None:  # there, but not the declared file: say so
+                        replaced.append(f"{f.name} had {f.digest[0]} {actual}, expected {f.digest[1]}")
                     _fetch_file(dataset, f, final, progress, retries)
                     fetched.append(f.name)
                 if f.extract:
@@ -176,7 +180,7 @@ def fetch(dataset: Dataset, folder: Path | str | None = None, *, progress: Progr
             verified.record(dataset, root, "data fetch (every file's checksum)")
     except Timeout as exc:
         raise DataError(f"another process has held the lock on {root} for {lock_timeout:.0f} s") from exc
-    return FetchResult(root, fetched, present)
+    return FetchResult(root, fetched, present, replaced)
 
 
 def _fetch_file(dataset: Dataset, f: DataFile, final: Path, progress: Progress | None,

@@ -65,3 +65,18 @@ def test_a_linked_licensed_folder_is_here_only_once_verified(cli_runner, tmp_pat
     rows = {r["slug"]: r for r in json.loads(cli_runner("list", "--json").stdout)}
     assert rows["omg-empathy-2019"]["status"] == "needs data"
     assert "linked but not verified: `affrepro data verify omg-empathy`" in rows["omg-empathy-2019"]["detail"]
+
+
+def test_data_fetch_says_it_replaced_a_damaged_local_copy(large_toy, cli_runner, tmp_path, monkeypatch):
+    monkeypatch.setenv("AFFREPRO_DATA_MIRROR", str(public_toy.make_mirror(tmp_path / "mirror")))
+    assert cli_runner("data", "fetch", public_toy.DATASET).exit_code == 0
+    local = tmp_path / "affrepro-data" / public_toy.DATASET / public_toy.FILE
+    local.write_bytes(b"value\n0.1\n")
+    res = cli_runner("data", "fetch", public_toy.DATASET, "--json")
+    d = json.loads(res.stdout)
+    assert res.exit_code == 0 and d["fetched"] == [public_toy.FILE] and local.read_bytes() == public_toy.PAYLOAD
+    (why,) = d["replaced"]
+    assert why.startswith(f"{public_toy.FILE} had sha256 ") and why.endswith(f"expected {public_toy.SHA}")
+    local.write_bytes(b"value\n0.2\n")
+    text = " ".join(cli_runner("data", "fetch", public_toy.DATASET).output.split())
+    assert "the local copy was damaged" in text and "fetched again" in text
