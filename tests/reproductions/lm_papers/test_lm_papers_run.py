@@ -128,6 +128,8 @@ def test_pct_tropes_on_the_real_propositions(lm_env, tmp_path):
     shares = [rep.records[f"closed.{s}_pct"] for s in ("strongly_disagree", "disagree", "agree", "strongly_agree")]
     assert sum(shares) == pytest.approx(100.0)
     assert {r.verdict.value for r in rep.results} == {"skipped"}
+    # the dry run says it read the real propositions, not only synthetic data (issue 20)
+    assert rep.details["run_on"].endswith("; real inputs: 1 of the PCT propositions shipped with affrepro")
 
 
 @pytest.mark.parametrize("slug", ["flr-2024", "persona-binding-2025", "beyond-no-2025"])
