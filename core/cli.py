@@ -120,6 +120,7 @@ def show(paper: str, as_json: bool) -> None:
     """Show a paper's card: bibliography, data, claims and their sources."""
     from affrepro.card import PAPER_CLASSES
     from affrepro.claims import claim_to_dict
+    from affrepro.status import here_line
 
     card = _state().registries.reproductions.get(paper).card
     if as_json:
@@ -128,7 +129,7 @@ def show(paper: str, as_json: bool) -> None:
                     "class": card.paper_class, "code": list(card.code), "data": list(card.data),
                     "data_access": card.data_access, "data_licence": card.data_licence,
                     "published_numbers": card.numbers, "notes": card.notes,
-                    "here": _status_here(paper).split(": ", 1)[1],
+                    "here": here_line(paper, _state().registries).split(": ", 1)[1],
                     "claims": [claim_to_dict(c) for c in card.claims]})
         return
     lines = [f"{card.title}", f"  {', '.join(card.authors)}", f"  {card.venue}, {card.year}"]
@@ -142,7 +143,7 @@ def show(paper: str, as_json: bool) -> None:
     for url in card.data:
         lines.append(f"  data: {url}")
     lines.append(f"  data access: {card.data_access}; licence: {card.data_licence or 'not stated'}")
-    lines.append(_status_here(paper))
+    lines.append(here_line(paper, _state().registries))
     if card.notes:
         lines.append(f"  {card.notes}")
     lines.append("")
@@ -159,14 +160,6 @@ def show(paper: str, as_json: bool) -> None:
         lines.append(f"    requires: {', '.join(needs) or 'nothing'}")
     click.echo("\n".join(lines))
 
-
-def _status_here(slug: str) -> str:
-    """``show``'s status line, from verified data as ``list`` has it (affrepro.status)."""
-    from affrepro.status import paper_status
-
-    reg = _state().registries
-    st = paper_status(reg.reproductions.get(slug), reg)
-    return f"  here: {st.status}" + (f" ({st.detail})" if st.detail else "")
 
 
 def _parse_data_dirs(values: tuple[str, ...], slug: str) -> dict[str, Path]:
@@ -300,23 +293,10 @@ def reproduce(paper, data_dirs, seeds, device, dry_run, as_json, output_dir, tra
         _echo_json(report.as_dict())
     else:
         _print_report_table(report)
-    verdicts = [r.verdict.value for r in report.results]
-    if "not_run" in (report.details or {}) and not verdicts:
-        verdicts = ["skipped"]  # nothing measured (a paper without claims): skipped, for --fail-on
-    _exit_for(report.status, verdicts, fail_on)
+    from affrepro.exit_status import exit_for_report
 
+    exit_for_report(report, fail_on)
 
-def _exit_for(status: str, verdicts: list[str], fail_on) -> None:
-    """Exit 1 for a failed run, 3 when a verdict named in --fail-on occurred (said on stderr)."""
-    from affrepro import exit_status
-
-    if status != "FINISHED":
-        sys.exit(exit_status.FAILED)
-    hits = exit_status.gated(verdicts, fail_on or frozenset())
-    if hits:
-        click.echo("--fail-on: " + ", ".join(f"{n} {v}" for v, n in hits.items())
-                   + f" (exit {exit_status.VERDICT_GATE})", err=True)
-        sys.exit(exit_status.VERDICT_GATE)
 
 
 # -- models ------------------------------------------------------------------------------
@@ -446,7 +426,9 @@ def data_verify(name: str, data_dir: Path | None, as_json: bool) -> None:
     problems = datamod.verify(ds, data_dir)
     path = datamod.dataset_path(ds, data_dir)
     if data_dir is None:  # `list`/`report` call it "here" from this marker (affrepro.verified)
-        _mark_verified(ds, path, problems, "data verify")
+        from affrepro.verified import mark
+
+        mark(ds, path, problems, "data verify")
     if as_json:
         _echo_json({"dataset": name, "path": str(path), "ok": not problems,
                     "problems": [p.__dict__ for p in problems]})
@@ -474,11 +456,12 @@ def data_audit(name: str, data_dir: Path | None, output_dir: Path | None, as_jso
                fail_on) -> None:
     """Judge a dataset's published statistics (counts, vocabulary, ...) against its files."""
     from affrepro.audit import audit_dataset
+    from affrepro.exit_status import exit_for_audit
 
     report = audit_dataset(_dataset(name), data_dir, output_dir, stage=_stage_printer(as_json))
     if as_json:
         _echo_json(report.as_dict())
-        _audit_exit(report, fail_on)
+        exit_for_audit(report, fail_on)
         return
     from rich.table import Table
 
@@ -499,13 +482,8 @@ def data_audit(name: str, data_dir: Path | None, output_dir: Path | None, as_jso
             click.echo(f"  {r.claim.id}: {r.verdict.value}: {r.reason}")
     if report.status == "FAILED":
         click.echo(report.error or "", err=True)
-    _audit_exit(report, fail_on)
+    exit_for_audit(report, fail_on)
 
-
-def _audit_exit(report, fail_on) -> None:
-    """1 when the audit failed; UNAVAILABLE (no data) is not a failure, its claims are skipped."""
-    _exit_for("FAILED" if report.status == "FAILED" else "FINISHED",
-              [r.verdict.value for r in report.results], fail_on)
 
 
 @data.command("link")
@@ -519,18 +497,12 @@ def data_link(name: str, path: Path) -> None:
     folder = datamod.link(ds, path)
     click.echo(f"{name} -> {folder}")
     problems = datamod.verify(ds)
-    _mark_verified(ds, folder, problems, "data link")
+    from affrepro.verified import mark
+
+    mark(ds, folder, problems, "data link")
     click.echo(f"{name}: verified" if not problems else
                f"{name}: {len(problems)} problem(s), not verified; `affrepro data verify {name}` lists them")
 
-
-def _mark_verified(ds, folder: Path, problems, how: str) -> None:
-    from affrepro import verified
-
-    if problems:
-        verified.forget(ds)
-    else:
-        verified.record(ds, folder, how)
 
 
 @data.command("path")

@@ -49,3 +49,35 @@ def gated(verdicts: Iterable[str], fail_on: frozenset[str]) -> dict[str, int]:
         if v in fail_on:
             counts[v] = counts.get(v, 0) + 1
     return counts
+
+
+def exit_for(status: str, verdicts: list[str], fail_on: frozenset[str] | None) -> None:
+    """Exit FAILED for a run that did not finish, VERDICT_GATE (saying why on stderr) when a
+    verdict named in ``fail_on`` occurred; return otherwise (the command exits 0)."""
+    import sys
+
+    import click
+
+    if status != "FINISHED":
+        sys.exit(FAILED)
+    hits = gated(verdicts, fail_on or frozenset())
+    if hits:
+        click.echo("--fail-on: " + ", ".join(f"{n} {v}" for v, n in hits.items())
+                   + f" (exit {VERDICT_GATE})", err=True)
+        sys.exit(VERDICT_GATE)
+
+
+def exit_for_report(report, fail_on: frozenset[str] | None) -> None:
+    """``reproduce``'s exit: a run that measured nothing (``details.not_run``; a paper without
+    claims) counts as ``skipped`` for ``--fail-on``."""
+    verdicts = [r.verdict.value for r in report.results]
+    if "not_run" in (report.details or {}) and not verdicts:
+        verdicts = ["skipped"]
+    exit_for(report.status, verdicts, fail_on)
+
+
+def exit_for_audit(report, fail_on: frozenset[str] | None) -> None:
+    """``data audit``'s exit: FAILED when its recipe failed; an audit without data
+    (UNAVAILABLE, every claim skipped) is not a failure."""
+    exit_for("FAILED" if report.status == "FAILED" else "FINISHED",
+             [r.verdict.value for r in report.results], fail_on)

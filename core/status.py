@@ -169,3 +169,9 @@ def paper_status(rep: Reproduction, registries: Registries, here: bool = True) -
         return PaperStatus(**base, status="needs data" if missing else "no computational claims",
                            detail="protocol not implemented yet")
     return PaperStatus(**base, status="runnable here", detail="; ".join(parts))
+
+
+def here_line(slug: str, registries: Registries) -> str:
+    """``show``'s status line, from verified data as ``list`` has it."""
+    st = paper_status(registries.reproductions.get(slug), registries)
+    return f"  here: {st.status}" + (f" ({st.detail})" if st.detail else "")

@@ -68,3 +68,11 @@ def verified_folder(dataset: Dataset, root: Path) -> bool:
         if entry is None or entry.get("digest") != f"{f.digest[0]}:{f.digest[1]}" or current != entry:
             return False
     return True
+
+
+def mark(dataset: Dataset, root: Path, problems: list, how: str) -> None:
+    """After a verification: the marker when it found no problem, none otherwise."""
+    if problems:
+        forget(dataset)
+    else:
+        record(dataset, root, how)
