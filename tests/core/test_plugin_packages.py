@@ -73,6 +73,14 @@ def test_scaffolded_plugin_installs_lists_and_conforms(tmp_path, site):
     assert affrepro("show", "daic-woz-bias-2024", env=env).returncode == 0
     broken = affrepro("plugins", "check", "broken-paper-2025", env=env)
     assert broken.returncode == 1 and "FAIL" in broken.stdout
+    # its paper is not "unknown": the plugin that provides it failed, and why (issue 20)
+    asked = affrepro("reproduce", "broken-paper-2025", "--no-track", env=env)
+    said = " ".join(asked.stderr.split())
+    assert asked.returncode == 1 and "plugin 'broken-paper-2025' (affrepro-broken-paper-2025)" in said
+    assert "failed to load: ImportError: deliberately broken plugin" in said
+    # uninstall takes the plugin's name, as check does, and hands pip its distribution
+    gone = affrepro("plugins", "uninstall", "my-paper-2025", env=env)
+    assert "my-paper-2025 is provided by the distribution affrepro-my-paper-2025" in gone.stderr
 
     strict = affrepro("list", env=dict(env, AFFREPRO_STRICT_PLUGINS="1"))
     assert strict.returncode == 1 and "broken-paper-2025" in strict.stderr
