@@ -255,6 +255,73 @@ class RunContext:
     # components below the language-model modules)
     model_opener: Callable[[RunContext], Any] | None = field(default=None, repr=False)
     _engine: Any = field(default=None, repr=False)
+    # scale-out (affrepro.executor): where ctx.map computes units, the driver's journal of
+    # finished units (resume), what the driver does with each outcome (a child run), and
+    # the sha256 of each dataset's files (checked again where a unit runs)
+    executor: Any = field(default=None, repr=False)
+    journal: Any = field(default=None, repr=False)
+    on_unit: Callable[[str, Any], None] | None = field(default=None, repr=False)
+    data_sha256: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
+
+    def data_ref(self, name: str):
+        """Dataset ``name`` as a unit argument (:class:`affrepro.executor.DataRef`): the
+        unit receives its folder where it runs, verified there by checksum."""
+        from affrepro.executor import DataRef
+
+        folder = self.data_path(name)
+        mirror = self.registries.datasets.get(name).mirror_dir if name in self.registries.datasets else ""
+        return DataRef(name, str(folder), mirror, dict(self.data_sha256.get(name, {})))
+
+    def map(self, fn: Callable[..., Any], units: Mapping[str, Any], *, label: str = "units",
+            ordered: bool = False) -> dict[str, Any]:
+        """``{name: fn(*args)}`` for the independent ``units`` (``{name: args}``), computed
+        by the run's executor (in-process, or Dask workers with ``--cluster``); ``fn`` must
+        be a module-level function. Units recorded by an interrupted earlier run of the same
+        protocol are taken from its journal. Every unit runs even when some raise; then
+        :class:`affrepro.executor.UnitsFailed` names the failed ones with their tracebacks."""
+        from affrepro.executor import LocalExecutor, UnitsFailed, items_of
+
+        items = items_of(units)
+        ex = self.executor or LocalExecutor()
+        results: dict[str, Any] = {}
+        failed = []
+        todo = []
+        log = self.details.setdefault("units", {})
+        for name, args in items:
+            prev = self.journal.get(f"{label}/{name}", self.seeds) if self.journal else None
+            if prev is not None:
+                import dataclasses
+
+                prev = dataclasses.replace(prev, resumed=True)
+                results[name] = prev.value
+                self._unit_done(label, prev, log)
+            else:
+                todo.append((name, args))
+        done = len(items) - len(todo)
+        self.progress(label, done, len(items))
+        for out in ex.run(fn, todo, ordered=ordered):
+            if out.ok:
+                results[out.name] = out.value
+                if self.journal is not None:
+                    self.journal.put(f"{label}/{out.name}", out, self.seeds)
+            else:
+                failed.append(out)
+            self._unit_done(label, out, log)
+            done += 1
+            self.progress(label, done, len(items))
+        if failed:
+            raise UnitsFailed(failed)
+        return {name: results[name] for name, _ in items}
+
+    def _unit_done(self, label: str, out: Any, log: dict[str, Any]) -> None:
+        entry = {"status": "ok" if out.ok else "error", "seconds": round(out.seconds, 3),
+                 "worker": out.worker, "resumed": out.resumed}
+        if not out.ok:
+            entry["traceback"] = out.error
+        seed = f"seed{self.seeds[0]}/" if len(self.seeds) == 1 else ""
+        log[f"{seed}{label}/{out.name}"] = entry
+        if self.on_unit is not None:
+            self.on_unit(f"{seed}{label}", out)
 
     @property
     def model(self):

@@ -18,6 +18,7 @@ from affrepro.card import Card
 from affrepro.claims import Claim, ClaimResult, Verdict, errored, judge, skipped
 from affrepro.components import Dataset, ProgressCallback, RunContext, StageCallback
 from affrepro.errors import AffreproError, CapabilityMissing, ContextTooLong
+from affrepro.executor import UnitsFailed
 from affrepro.hardware import git_commit  # noqa: F401  (affrepro.runner.git_commit, as before)
 from affrepro.registry import Registries
 from affrepro.report import Report
@@ -125,12 +126,13 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
               track: bool = True, registries: Registries | None = None,
               stage: StageCallback | None = None, progress: ProgressCallback | None = None,
               model: str | None = None, limit: int | None = None,
-              no_cache: bool = False) -> Report:
+              no_cache: bool = False, cluster: Any = None) -> Report:
     """Reproduce one paper and return its report (also written to ``output_dir``).
 
     ``model`` is the language-model spec (default: ``AFFREPRO_MODEL`` or the embedded
     smollm2-135m), ``limit`` the items per task (``--limit``), ``no_cache`` bypasses the
-    request cache."""
+    request cache. ``cluster`` (``local:N``, ``tcp://HOST:PORT``, an open executor; None:
+    ``AFFREPRO_CLUSTER`` or in-process) is where ``ctx.map`` computes the protocol's units."""
     from affrepro.plugin_manager import get_registries
 
     registries = registries or get_registries()
@@ -171,7 +173,9 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
     datasets = [registries.datasets.get(n) for n in needed if n in registries.datasets]
     from affrepro.scratch import scratch_dir
 
-    with scratch_dir(slug) as scratch:
+    from affrepro import scaleout
+
+    with scaleout.executor_for(cluster) as executor, scratch_dir(slug) as scratch:
         resolution = resolve_data(datasets, overrides, dry_run, scratch, seeds[0], stage)
         from affrepro import run_mode
 
@@ -211,7 +215,10 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
                          seeds=seeds, device=device, dry_run=dry_run, output_dir=out,
                          registries=registries, deviations=list(card.deviations), stage=stage,
                          model_spec=lm_spec, limit=limit, no_cache=no_cache,
-                         model_opener=_open_engine)
+                         model_opener=_open_engine, executor=executor,
+                         data_sha256={n: e.get("sha256", {}) for n, e in resolution.info.items()})
+        ctx.journal = scaleout.journal_for(slug, protocol_hash(card, seeds, device, lm_spec, limit),
+                                           dry_run, resolution.info)
         if progress is not None:
             ctx.progress = progress
         if limit is not None:
@@ -232,6 +239,7 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
             tags["affrepro.run_on"] = run_on
         with tracked_run(tracker, f"{slug}: {run_on}" if dry_run else slug, tags) as run:
             measured: Mapping[str, float] = {}
+            ctx.on_unit = scaleout.child_logger(run)
             if run_protocol:
                 stage(f"running the {slug} protocol")
                 try:
@@ -246,6 +254,9 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
                     error = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
                     for cid in measurable:
                         results[cid] = errored(card.claim(cid), f"protocol failed: {exc}")
+                    if isinstance(exc, UnitsFailed):
+                        ctx.note("failed_units", {o.name: o.error for o in exc.failed})
+                        error += "".join(f"\nunit {o.name} failed:\n{o.error}" for o in exc.failed)
             elif measurable:
                 why = ("the reproduction has no protocol yet" if rep.protocol is None else
                        extras_reason(extras) if extras else
@@ -309,6 +320,8 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
                                                         report.verdict_counts(), str(out / "report.md"))})
             if status == "FAILED":
                 run.fail()
+            elif ctx.journal is not None:
+                ctx.journal.clear()  # finished: nothing left to resume
             if ctx._engine is not None:
                 ctx._engine.close()
     return report

@@ -284,6 +284,24 @@ class MlflowTracker:
         if self.run_id is not None:
             self._call(f"ending the run as {status}", self.client.set_terminated, self.run_id, status)
 
+    def log_child(self, run_name: str, status: str, tags: Mapping[str, Any],
+                  metrics: Mapping[str, float]) -> str:
+        """A finished child run of the current run (one unit of a scaled-out protocol),
+        written by the driver: created, logged and ended in one go."""
+        from mlflow.entities import Metric, RunTag
+
+        tags = {**{k: str(v)[:MAX_PARAM_LENGTH] for k, v in tags.items()},
+                "mlflow.parentRunId": self.run_id, **owner_tags()}
+        run = self._call("starting a child run", self.client.create_run, self.experiment_id,
+                         run_name=run_name, tags=tags)
+        child = run.info.run_id
+        now = int(time.time() * 1000)
+        items = [Metric(k, v, now, 0) for k, v in check_finite(metrics).items()]
+        if items:
+            self._call("logging a child run", self.client.log_batch, child, metrics=items)
+        self._call("ending a child run", self.client.set_terminated, child, status)
+        return child
+
 
 @contextlib.contextmanager
 def sigterm_as_exception() -> Iterator[None]:
@@ -341,6 +359,12 @@ class TrackedRun:
     def end(self, status: str) -> None:
         if self.tracker is not None:
             self.tracker.end(status)
+
+    def log_child(self, run_name: str, status: str, tags: Mapping[str, Any],
+                  metrics: Mapping[str, float]) -> str | None:
+        if self.tracker is not None:
+            return self.tracker.log_child(run_name, status, tags, metrics)
+        return None
 
 
 DRY_RUN_SUFFIX = " (dry runs)"
