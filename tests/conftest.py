@@ -87,3 +87,15 @@ def cli_runner():
         return runner.invoke(cli, list(args), catch_exceptions=False, **kwargs)
 
     return invoke
+
+
+@pytest.fixture(scope="session")
+def dask_local2():
+    """One Dask LocalCluster of 2 worker processes for the whole session (affrepro[cluster]);
+    starting one costs seconds. Tests that use it run their units on real worker processes."""
+    pytest.importorskip("distributed", reason="needs affrepro[cluster] (Dask distributed)")
+    from affrepro.executor import start
+
+    ex = start("local:2")
+    yield ex
+    ex.close()

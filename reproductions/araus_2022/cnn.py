@@ -451,7 +451,7 @@ def stimulus_features(root: Path, rows: Any, soundscapes: Any, maskers: Any, cac
 
 def cross_validate_cnn(frame: Any, root: Path, soundscapes: Any, maskers: Any, seeds, cache_dir: Path,
                        target: str = "pleasantness", device: str = "cpu", stage=lambda msg: None,
-                       progress=None, model_factory=None, workers: int = 0,
+                       progress=None, model_factory=None, workers: int = 0, map_units=None,
                        **train_options: Any) -> dict[str, Any]:
     """The CNN over the paper's five folds for every seed.
 
@@ -461,6 +461,8 @@ def cross_validate_cnn(frame: Any, root: Path, soundscapes: Any, maskers: Any, s
     Features are computed into ``cache_dir`` once and streamed from it (``CachedStimuli``).
     ``model_factory(seed=, device=, workers=, on_epoch=, **train_options)`` builds the model
     (default ``ArausCNN``, the registered ``araus-cnn``); ``progress(label, done, total)``.
+    ``map_units(fn, {name: args})`` (the run's ``ctx.map``) trains the seeds × folds as
+    independent units (on Dask workers with ``--cluster``); None trains them here in turn.
     """
     from affrepro.reproductions.araus_2022.folds import SPLITS, fold_split
 
@@ -477,28 +479,46 @@ def cross_validate_cnn(frame: Any, root: Path, soundscapes: Any, maskers: Any, s
     cv_files, test_files = files[:len(cv)], files[len(cv):]
     y_cv = cv[target].to_numpy(dtype=np.float32)
     fold_of = cv["fold_r"].to_numpy()
-    test_set = CachedStimuli(test_files, test[target].to_numpy(dtype=np.float32))
-    runs, done = len(seeds) * len(C.CV_FOLDS), 0
+    y_test = test[target].to_numpy(dtype=np.float32)
+    if map_units is not None:
+        units = {f"seed{seed}/fold{k}": (factory, device, workers, train_options, cv_files, y_cv, fold_of,
+                                         test_files, y_test, seed, k)
+                 for seed in seeds for k in C.CV_FOLDS}
+        trained = map_units(train_fold, units)
+        for seed in seeds:
+            folds[seed] = {k: trained[f"seed{seed}/fold{k}"] for k in C.CV_FOLDS}
+    else:
+        runs, done = len(seeds) * len(C.CV_FOLDS), 0
+        for seed in seeds:
+            folds[seed] = {}
+            for k in C.CV_FOLDS:
+                stage(f"CNN seed {seed}, validation fold {k}")
+                folds[seed][k] = train_fold(
+                    factory, device, workers, train_options, cv_files, y_cv, fold_of, test_files, y_test, seed, k,
+                    on_epoch=lambda d, t: report("CNN epochs (current seed and fold)", d, t))
+                done += 1
+                report("CNN training (seeds x folds)", done, runs)
     for seed in seeds:
-        folds[seed] = {}
-        for k in C.CV_FOLDS:
-            stage(f"CNN seed {seed}, validation fold {k}")
-            tr, va = np.flatnonzero(fold_of != k), np.flatnonzero(fold_of == k)  # fold_split's rule
-            model = factory(seed=seed, device=device, workers=workers,
-                            on_epoch=lambda d, t: report("CNN epochs (current seed and fold)", d, t),
-                            **train_options)
-            model.fit(CachedStimuli([cv_files[i] for i in tr], y_cv[tr]),
-                      CachedStimuli([cv_files[i] for i in va], y_cv[va]))
-            out = _fold_result(model, test_set)
-            folds[seed][k] = {s: out[s] for s in SPLITS} | {"best_epoch": out["best_epoch"],
-                                                             "epochs_run": out["epochs_run"]}
-            done += 1
-            report("CNN training (seeds x folds)", done, runs)
         per_seed[seed] = {s: float(np.mean([folds[seed][k][s] for k in C.CV_FOLDS])) for s in SPLITS}
     values = {s: np.array([per_seed[seed][s] for seed in seeds]) for s in SPLITS}
     return {"mean": {s: float(v.mean()) for s, v in values.items()},
             "std": {s: float(v.std(ddof=1)) if len(v) > 1 else 0.0 for s, v in values.items()},
             "per_seed": per_seed, "folds": folds}
+
+
+def train_fold(factory, device: str, workers: int, train_options: dict[str, Any], cv_files: list,
+               y_cv: np.ndarray, fold_of: np.ndarray, test_files: list, y_test: np.ndarray, seed: int,
+               k: int, on_epoch=None) -> dict[str, Any]:
+    """One unit of the CNN grid: train on every cross-validation fold but ``k`` with
+    ``seed``, validate on fold ``k``, evaluate on the test stimuli (cached feature files)."""
+    from affrepro.reproductions.araus_2022.folds import SPLITS
+
+    tr, va = np.flatnonzero(fold_of != k), np.flatnonzero(fold_of == k)  # fold_split's rule
+    model = factory(seed=seed, device=device, workers=workers, on_epoch=on_epoch, **train_options)
+    model.fit(CachedStimuli([cv_files[i] for i in tr], y_cv[tr]),
+              CachedStimuli([cv_files[i] for i in va], y_cv[va]))
+    out = _fold_result(model, CachedStimuli(test_files, y_test))
+    return {s: out[s] for s in SPLITS} | {"best_epoch": out["best_epoch"], "epochs_run": out["epochs_run"]}
 
 
 def _stacked(a: Any, b: Any) -> Any:

@@ -215,35 +215,51 @@ def splits(table, seed: int):
 
 def run_baselines(table, seed: int = 0, models=MODELS, stage=lambda msg: None,
                   progress=lambda label, done, total: None,
-                  fasttext_cfg: FastTextConfig = FastTextConfig()) -> dict[str, Any]:
-    """Out-of-fold predictions of every model under every protocol, and their scores."""
+                  fasttext_cfg: FastTextConfig = FastTextConfig(), map_units=None,
+                  root=None) -> dict[str, Any]:
+    """Out-of-fold predictions of every model under every protocol, and their scores.
+
+    ``map_units(fn, {name: args})`` (the run's ``ctx.map``) computes each fold × model group
+    (the TF-IDF linear models share a vocabulary; fastText) as an independent unit, reading
+    the corpus from ``root`` where the unit runs; None computes them here in turn."""
     import torch
 
     torch.set_num_threads(1)  # small batches: one thread is faster than two on a busy machine
-    texts = table["text"].tolist()
     y = table["label"].to_numpy(int)
     folds = list(splits(table, seed))
-    stage("baselines: counting uni- and bigrams")
-    counts = count_matrix(texts)
     preds: dict[tuple[str, str, str], np.ndarray] = {}
     leaks_removed = {}
     seconds = dict.fromkeys(("vocabulary", "tfidf_linear_models", "fasttext"), 0.0)
+    groups = [g for g in (tuple(m for m in models if m.startswith("tfidf")),
+                          tuple(m for m in models if m == "fasttext")) if g]
+    if map_units is not None:
+        stage("baselines: folds x model groups as units")
+        done = map_units(fold_unit, {f"{p}/{sc}/fold{k}/{'+'.join(g)}": (root, seed, i, g, fasttext_cfg)
+                                     for i, (p, sc, k, _, _) in enumerate(folds) for g in groups})
+        per_fold = []
+        for p, sc, k, _, _ in folds:
+            out: dict[str, np.ndarray] = {}
+            for g in groups:
+                got, secs = done[f"{p}/{sc}/fold{k}/{'+'.join(g)}"]
+                out.update(got)
+                for name, v in secs.items():
+                    seconds[name] += v
+            per_fold.append(out)
+    else:
+        stage("baselines: counting uni- and bigrams")
+        counts = count_matrix(table["text"].tolist())
+        per_fold = None
     for i, (proto, scope, k, tr, te) in enumerate(folds):
         progress("baselines: folds", i, len(folds))
-        out = {}
-        if any(m.startswith("tfidf") for m in models):
-            t0 = time.perf_counter()
-            xtr, xte = select(counts, tr, te, min_df=2, max_features=50_000)
-            t1 = time.perf_counter()
-            out.update(fit_predict_sklearn(xtr, y[tr], xte, seed))
-            t2 = time.perf_counter()
-            seconds["vocabulary"] += t1 - t0
-            seconds["tfidf_linear_models"] += t2 - t1
-        if "fasttext" in models:
-            t0 = time.perf_counter()
-            xtr, xte = select(counts, tr, te, fasttext_cfg.min_count, fasttext_cfg.max_ngrams)
-            out["fasttext"] = fit_predict_fasttext(xtr, y[tr], xte, seed, fasttext_cfg)
-            seconds["fasttext"] += time.perf_counter() - t0
+        if per_fold is not None:
+            out = per_fold[i]
+        else:
+            out = {}
+            for g in groups:
+                got, secs = fold_predictions(counts, y, tr, te, g, seed, fasttext_cfg)
+                out.update(got)
+                for name, v in secs.items():
+                    seconds[name] += v
         if proto == "loeo":
             ev_mask = table["event"].to_numpy() != scope
             leaks_removed[scope] = int(ev_mask.sum() - len(tr))
@@ -277,6 +293,55 @@ def run_baselines(table, seed: int = 0, models=MODELS, stage=lambda msg: None,
             "seconds": {k: round(v, 2) for k, v in seconds.items()},
             "loeo_training_tweets_removed_as_duplicates_of_test": leaks_removed,
             "predictions": preds}
+
+
+def fold_predictions(counts, y: np.ndarray, tr: np.ndarray, te: np.ndarray, models: tuple[str, ...],
+                     seed: int, fasttext_cfg: FastTextConfig) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+    """The test-fold predictions of ``models`` (TF-IDF linear ones, or fastText) trained on
+    ``tr``, and the seconds each step took."""
+    out: dict[str, np.ndarray] = {}
+    seconds: dict[str, float] = {}
+    if any(m.startswith("tfidf") for m in models):
+        t0 = time.perf_counter()
+        xtr, xte = select(counts, tr, te, min_df=2, max_features=50_000)
+        t1 = time.perf_counter()
+        got = fit_predict_sklearn(xtr, y[tr], xte, seed)
+        out.update({m: got[m] for m in models if m in got})
+        seconds["vocabulary"] = t1 - t0
+        seconds["tfidf_linear_models"] = time.perf_counter() - t1
+    if "fasttext" in models:
+        t0 = time.perf_counter()
+        xtr, xte = select(counts, tr, te, fasttext_cfg.min_count, fasttext_cfg.max_ngrams)
+        out["fasttext"] = fit_predict_fasttext(xtr, y[tr], xte, seed, fasttext_cfg)
+        seconds["fasttext"] = time.perf_counter() - t0
+    return out, seconds
+
+
+_CORPORA: dict[str, Any] = {}
+
+
+def fold_unit(root, seed: int, i: int, models: tuple[str, ...],
+              fasttext_cfg: FastTextConfig) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+    """One unit (``ctx.map``): fold ``i`` of ``splits(table, seed)`` for ``models``, with the
+    corpus read from ``root`` where the unit runs (once per process, with its counts)."""
+    import torch
+
+    from affrepro.reproductions.natural_hazards_2020.loaders import load_corpus
+
+    torch.set_num_threads(1)  # as run_baselines: the same arithmetic as a local run
+    from pathlib import Path
+
+    key = str([(str(f), f.stat().st_mtime_ns, f.stat().st_size)  # files rewritten are read again
+               for f in sorted(Path(root).rglob("*")) if f.is_file()])
+    if key not in _CORPORA:
+        table = load_corpus(root).table
+        _CORPORA.clear()
+        _CORPORA[key] = (table, count_matrix(table["text"].tolist()), {})
+    table, counts, fold_cache = _CORPORA[key]
+    if seed not in fold_cache:
+        fold_cache[seed] = list(splits(table, seed))
+    _, _, _, tr, te = fold_cache[seed][i]
+    return fold_predictions(counts, table["label"].to_numpy(int), tr, te, models, seed, fasttext_cfg)
 
 
 def _score(proto, scope, model, y_true, y_pred, seed) -> dict[str, Any]:

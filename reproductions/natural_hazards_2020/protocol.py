@@ -81,7 +81,8 @@ def run(ctx) -> dict[str, float]:
                 ctx.record(f"audit.{scope}.{lex}.auc_label_1", row[f"{lex}_auc"])
 
     ctx.stage("sentiment baselines")
-    base = run_baselines(table, seed=seed, stage=ctx.stage, progress=ctx.progress)
+    base = run_baselines(table, seed=seed, stage=ctx.stage, progress=ctx.progress, root=ctx.data_ref("natural-hazards"),
+                         map_units=lambda fn, units: ctx.map(fn, units, label="baselines"))
     check_metrics(ctx, base, table)
     results = base["results"]
     for r in results:

@@ -18,7 +18,7 @@ import pytest
 pytest.importorskip("distributed", reason="the cluster tests need affrepro[cluster] (Dask distributed)")
 
 from affrepro.errors import DataError  # noqa: E402
-from affrepro.executor import ClusterError, DataRef, check_spec, start  # noqa: E402
+from affrepro.executor import ClusterError, DataRef, check_spec  # noqa: E402
 from affrepro.runner import reproduce  # noqa: E402
 
 HERE = Path(__file__).parent
@@ -28,12 +28,9 @@ import cluster_toy as toy  # noqa: E402
 toy.by_value()
 
 
-@pytest.fixture(scope="module")
-def dask2():
-    """One LocalCluster of 2 worker processes for the module (starting one costs seconds)."""
-    ex = start("local:2")
-    yield ex
-    ex.close()
+@pytest.fixture
+def dask2(dask_local2):
+    return dask_local2
 
 
 def _runs(uri: str):
