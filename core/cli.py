@@ -245,7 +245,7 @@ def _print_report_table(report) -> None:
 
 
 @cli.command()
-@click.argument("paper")
+@click.argument("paper", required=False)
 @click.option("--data-dir", "data_dirs", multiple=True, metavar="[NAME=]PATH",
               help="Folder of a licensed dataset (NAME=PATH when the paper reads several).")
 @click.option("--seeds", type=SEEDS, default=None,
@@ -268,8 +268,11 @@ def _print_report_table(report) -> None:
 @click.option("--fail-on", type=FAIL_ON, default=None, metavar="VERDICTS",
               help="Exit 3 when a claim gets one of these verdicts, e.g. not-reproduced,skipped "
                    "(any of reproduced, within-noise, not-reproduced, skipped, error).")
+@click.option("--all", "all_papers", is_flag=True, help="Every paper runnable here, each one unit (see --cluster).")
+@click.option("--cluster", default=None, envvar="AFFREPRO_CLUSTER", metavar="SPEC",
+              help="Units on Dask: local:N (N worker processes) or tcp://HOST:PORT (docs/cluster.md).")
 def reproduce(paper, data_dirs, seeds, device, dry_run, as_json, output_dir, tracking_uri, no_track,
-              model_spec, limit, no_cache, fail_on):
+              model_spec, limit, no_cache, fail_on, all_papers=False, cluster=None):
     """Reproduce PAPER and print, per claim, paper value, measured value, Δ and verdict.
 
     Exit status (docs/exit-codes.md): 0 when the run finished, 1 when it failed (the
@@ -278,6 +281,15 @@ def reproduce(paper, data_dirs, seeds, device, dry_run, as_json, output_dir, tra
     """
     from affrepro.runner import reproduce as run_reproduction
 
+    if all_papers or paper is None:
+        from affrepro.batch import all_command
+
+        if paper is not None or data_dirs or not all_papers:
+            raise click.UsageError("give one PAPER, or --all (without PAPER or --data-dir)")
+        sys.exit(all_command(_state().registries, cluster=cluster, as_json=as_json, output_dir=output_dir,
+                             tracking_uri=tracking_uri, track=not no_track, stage=_stage_printer(as_json),
+                             options={"seeds": seeds, "device": device, "dry_run": dry_run,
+                                      "model": model_spec, "limit": limit, "no_cache": no_cache}))
     _state().registries.reproductions.get(paper)
     import contextlib
 
@@ -287,7 +299,7 @@ def reproduce(paper, data_dirs, seeds, device, dry_run, as_json, output_dir, tra
             paper, data_dirs=_parse_data_dirs(data_dirs, paper), seeds=seeds, device=device,
             dry_run=dry_run, output_dir=output_dir, tracking_uri=tracking_uri, track=not no_track,
             stage=_stage_printer(as_json), progress=bars, model=model_spec, limit=limit,
-            no_cache=no_cache,
+            no_cache=no_cache, cluster=cluster,
         )
     if as_json:
         _echo_json(report.as_dict())

@@ -148,7 +148,7 @@ class LocalExecutor:
     description = "in-process"
     workers = 1
 
-    def run(self, fn: Callable[..., Any], items: Sequence[tuple[str, tuple]], *,
+    def run(self, fn: Callable[..., Any], items: Iterable[tuple[str, tuple]], *,
             ordered: bool = False, window: int | None = None) -> Iterator[Outcome]:
         for name, args in items:
             yield run_unit(fn, name, args)
@@ -213,40 +213,45 @@ class DaskExecutor:
         register = getattr(self.client, "register_plugin", None) or self.client.register_worker_plugin
         register(plugin)
 
-    def run(self, fn: Callable[..., Any], items: Sequence[tuple[str, tuple]], *,
+    def run(self, fn: Callable[..., Any], items: Iterable[tuple[str, tuple]], *,
             ordered: bool = False, window: int | None = None) -> Iterator[Outcome]:
         """Outcomes as they complete (``ordered``: in the items' order), with at most
-        ``window`` tasks submitted and not yet taken (default: all)."""
+        ``window`` tasks submitted and not yet taken (default: all). ``items`` is consumed
+        as tasks are submitted (an iterator may compute each unit's arguments lazily)."""
         from distributed import as_completed
 
-        items = list(items)
-        window = window or len(items) or 1
+        source = iter(items)
         token = uuid.uuid4().hex[:8]
-        pending: dict[Any, int] = {}
+        pending: dict[Any, tuple[int, str]] = {}
         done: dict[int, Outcome] = {}
-        nxt = taken = 0
+        submitted = taken = 0
+        exhausted = False
         ac = as_completed()
 
         def submit_more() -> None:
-            nonlocal nxt
-            while nxt < len(items) and len(pending) + len(done) < window:
-                name, args = items[nxt]
+            nonlocal submitted, exhausted
+            while not exhausted and (window is None or len(pending) + len(done) < window):
+                try:
+                    name, args = next(source)
+                except StopIteration:
+                    exhausted = True
+                    return
                 fut = self.client.submit(run_unit, fn, name, args, pure=False,
-                                         key=f"affrepro-{token}-{nxt}")
-                pending[fut] = nxt
+                                         key=f"affrepro-{token}-{submitted}")
+                pending[fut] = (submitted, name)
                 ac.add(fut)
-                nxt += 1
+                submitted += 1
 
         try:
             submit_more()
-            while taken < len(items):
+            while pending:
                 fut = next(ac)
-                i = pending.pop(fut)
+                i, name = pending.pop(fut)
                 try:
                     out = fut.result()
                 except Exception as exc:  # e.g. KilledWorker: the task killed too many workers
                     tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-                    out = Outcome(items[i][0], error=tb)
+                    out = Outcome(name, error=tb)
                 fut.release()
                 if ordered:
                     done[i] = out

@@ -64,8 +64,11 @@ def features_list(as_json: bool) -> None:
 @click.option("--backend", type=click.Choice(["auto", "reference", "numba", "triton"]),
               default="auto", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary only.")
+@click.option("--cluster", default=None, envvar="AFFREPRO_CLUSTER", metavar="SPEC",
+              help="Files as tasks on Dask: local:N (N worker processes here) or "
+                   "tcp://HOST:PORT (a scheduler); see docs/cluster.md.")
 def features_extract(name, files, out, overrides, jobs, mono, dtype, backend, as_json,
-                     fmt) -> None:
+                     fmt, cluster=None) -> None:
     """Extract feature NAME from audio FILES (or folders of them) into .npz or .parquet.
 
     Each .npz holds ``features`` (array: [channels,] rows, frames), ``settings`` (JSON)
@@ -89,6 +92,27 @@ def features_extract(name, files, out, overrides, jobs, mono, dtype, backend, as
     if not paths:
         raise click.ClickException("no audio files found in " + ", ".join(map(str, files)))
     jobs = jobs or ex.default_jobs()
+    import contextlib
+
+    from affrepro.executor import cluster_spec, open_executor
+
+    spec = cluster_spec(cluster)
+    stack = contextlib.ExitStack()
+    try:  # the cluster is reached (or started) before any work
+        executor = stack.enter_context(open_executor(spec)) if spec else None
+    except Exception:
+        stack.close()
+        raise
+
+    def extract(progress=None):
+        if executor is None:
+            return ex.extract_many(name, feature, paths, out, settings, list(files), jobs, mono,
+                                   dtype, backend, progress=progress, fmt=fmt)
+        from affrepro.plugins.features.cluster import extract_many_on
+
+        return extract_many_on(executor, name, feature, paths, out, settings, list(files), mono,
+                               dtype, backend, progress=progress, fmt=fmt)
+
     t0 = time.perf_counter()
     show = not as_json and sys.stderr.isatty()
 
@@ -104,15 +128,13 @@ def features_extract(name, files, out, overrides, jobs, mono, dtype, backend, as
 
             with Progress(console=Console(stderr=True), transient=True) as bar:
                 task = bar.add_task(f"{name}", total=len(paths))
-                results = ex.extract_many(name, feature, paths, out, settings, list(files), jobs,
-                                          mono, dtype, backend,
-                                          progress=lambda r: bar.advance(task), fmt=fmt)
+                results = extract(progress=lambda r: bar.advance(task))
         else:
-            results = ex.extract_many(name, feature, paths, out, settings, list(files), jobs,
-                                      mono, dtype, backend, fmt=fmt)
+            results = extract()
     except (ValueError, RuntimeError, OSError) as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
+        stack.close()
         if on_main:
             signal.signal(signal.SIGTERM, previous)
     wall = time.perf_counter() - t0

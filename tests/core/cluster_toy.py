@@ -56,6 +56,9 @@ def unit(seed: int, i: int, behaviour: str, marks: str) -> dict:
     return {"square": float((seed + i) ** 2), "i": i}
 
 
+SLUG_B = "cluster-toy-b-2024"  # a second paper, for reproduce --all
+
+
 class ClusterToy:
     def __init__(self, card_path: Path, behaviour: str, marks: Path):
         self.card_path, self.behaviour, self.marks = Path(card_path), behaviour, str(marks)
@@ -63,6 +66,9 @@ class ClusterToy:
     @hookimpl
     def register_reproductions(self, register):
         register(Reproduction(slug=SLUG, card_path=self.card_path, protocol=self.protocol))
+        card_b = self.card_path.with_name("paper_b.toml")
+        if card_b.exists():
+            register(Reproduction(slug=SLUG_B, card_path=card_b, protocol=self.protocol))
 
     def protocol(self, ctx):
         seed = ctx.seeds[0]
@@ -77,6 +83,8 @@ def state(folder: Path, behaviour: str = "ok"):
     folder.mkdir(parents=True, exist_ok=True)
     card = folder / "paper.toml"
     card.write_text(CARD)
+    (folder / "paper_b.toml").write_text(CARD.replace(SLUG, SLUG_B).replace("seeds = [3]", "seeds = [4]")
+                                         .replace("value = 380", "value = 540"))
     marks = folder / "marks"
     marks.mkdir(exist_ok=True)
     return build_plugin_manager(extra_plugins=[("cluster-toy", ClusterToy(card, behaviour, marks))],
@@ -90,3 +98,8 @@ def by_value() -> None:
     import cloudpickle
 
     cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+
+def registries_of(folder: str, behaviour: str = "ok"):
+    """The toy papers' registries, built where it is called (a worker of reproduce --all)."""
+    return state(Path(folder), behaviour).registries

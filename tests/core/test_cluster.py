@@ -211,3 +211,35 @@ def test_a_warm_up_runs_once_per_worker_not_once_per_task(dask2, tmp_path):
     assert [o.value for o in outs] == [i * i for i in range(12)]
     pids = log.read_text().split()
     assert len(pids) == len(set(pids)) == dask2.workers == 2
+
+
+def test_reproduce_all_runs_each_paper_as_a_unit_under_one_parent_run(dask2, tmp_path):
+    import functools
+
+    from affrepro.batch import reproduce_all
+
+    uri = f"sqlite:///{tmp_path}/m.db"
+    factory = functools.partial(toy.registries_of, str(tmp_path / "papers"))
+    factory()  # writes the cards
+    slugs = [toy.SLUG, toy.SLUG_B]
+    local = reproduce_all(slugs, output_dir=tmp_path / "local", tracking_uri=uri, registries_factory=factory)
+    remote = reproduce_all(slugs, cluster=dask2, output_dir=tmp_path / "remote", tracking_uri=uri,
+                           registries_factory=factory)
+    assert local["status"] == remote["status"] == "FINISHED"
+    for slug, seed in ((toy.SLUG, 3), (toy.SLUG_B, 4)):
+        a = json.loads((tmp_path / "local" / slug / "report.json").read_text())
+        b = json.loads((tmp_path / "remote" / slug / "report.json").read_text())
+        assert a["claims"][0]["measured"] == b["claims"][0]["measured"] == toy.expected_sum(seed)
+        assert b["output_dir"] == str(tmp_path / "remote" / slug)
+        assert remote["papers"][slug]["worker"].rsplit(":", 1)[1] != str(os.getpid())
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=uri)
+    for summary in (local, remote):
+        parent = client.get_run(summary["run_id"])
+        kids = client.search_runs([parent.info.experiment_id],
+                                  filter_string=f"tags.mlflow.parentRunId = '{summary['run_id']}'")
+        assert parent.info.status == "FINISHED"
+        assert sorted(k.data.tags["paper"] for k in kids) == sorted(slugs)
+        assert {k.data.tags["paper"]: k.data.metrics["claim.sum.measured"] for k in kids} == \
+            {toy.SLUG: toy.expected_sum(3), toy.SLUG_B: toy.expected_sum(4)}
