@@ -311,10 +311,15 @@ def start(spec: str) -> DaskExecutor:
     if kind == "local":
         import dask
 
-        # one thread per worker: the kernels choose their own threads; no nanny memory kills
-        # of legitimate large tables; quiet logs (the CLI shows progress)
+        # one thread per worker; no nanny memory kills of legitimate large tables; quiet
+        # logs (the CLI shows progress). The nanny's default MALLOC_TRIM_THRESHOLD_=65536
+        # makes glibc map and unmap every large NumPy temporary: measured here, roughness
+        # on a 30 s binaural stimulus took 9.5 s in such a worker and 4.1 s without it.
+        environ = {k: v for k, v in dask.config.get("distributed.nanny.pre-spawn-environ").items()
+                   if k != "MALLOC_TRIM_THRESHOLD_"}
         with dask.config.set({"distributed.worker.daemon": False,
-                              "distributed.scheduler.allowed-failures": 3}):
+                              "distributed.scheduler.allowed-failures": 3,
+                              "distributed.nanny.pre-spawn-environ": environ}):
             cluster = distributed.LocalCluster(n_workers=value, threads_per_worker=1,
                                                processes=True, dashboard_address=":0",
                                                silence_logs=40, memory_limit=0)
