@@ -528,9 +528,61 @@ def data_path(name: str) -> None:
 
 # -- runs ------------------------------------------------------------------------------
 
-@cli.group()
-def runs() -> None:
-    """Look at finished runs."""
+@cli.group(invoke_without_command=True)
+@click.option("--paper", default=None, help="Only this paper's runs.")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="The newest N runs.")
+@click.option("--tracking-uri", default=None, envvar="MLFLOW_TRACKING_URI",
+              help="MLflow store (default: SQLite under the affrepro home).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def runs(ctx: click.Context, paper: str | None, limit: int, tracking_uri: str | None, as_json: bool) -> None:
+    """Past runs (newest first): paper, when, verdicts, status, where the report is."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from affrepro.runs import list_runs, render_table
+
+    rows = list_runs(tracking_uri, paper, limit)
+    if as_json:
+        _echo_json(rows)
+        return
+    if not rows:
+        click.echo("no runs in the tracking store yet (`affrepro reproduce PAPER` makes one)")
+        return
+    _console().print(render_table(rows))
+    click.echo("\nReports (`affrepro runs show RUN` prints one):")
+    for r in rows:
+        click.echo(f"{r['run_id'][:8]}  {r['report'] if r['report_exists'] else 'no report.md artifact'}")
+
+
+@runs.command("show")
+@click.argument("run")
+@click.option("--tracking-uri", default=None, envvar="MLFLOW_TRACKING_URI",
+              help="MLflow store holding run ids (default: SQLite under the affrepro home).")
+@click.option("--json", "as_json", is_flag=True, help="Print report.json.")
+@click.option("--screenshot", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Render report.html in headless Chromium and save a full-page PNG here.")
+def runs_show(run: str, tracking_uri: str | None, as_json: bool, screenshot: Path | None) -> None:
+    """One run's report (RUN: an MLflow run id or its first characters, a run folder, or a
+    report.json)."""
+    from affrepro.runs import load
+
+    from affrepro.report import render_markdown
+
+    d = load(run, tracking_uri)
+    if screenshot is not None:
+        from affrepro.report_html import screenshot_report
+
+        check = screenshot_report(d, render_markdown(d), screenshot)
+        click.echo(f"screenshot ({check.width}x{check.height} px, {check.svg_count} plots):", err=True)
+        click.echo(str(check.screenshot))
+        if check.console_errors or check.network_requests:
+            raise AffreproError("report.html did not render cleanly: "
+                                + "; ".join(check.console_errors + check.network_requests))
+        return
+    if as_json:
+        _echo_json(d)
+    else:
+        click.echo(render_markdown(d))
 
 
 @runs.command("compare")

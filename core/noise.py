@@ -41,6 +41,8 @@ class NoiseSpec:
 
     stochastic: tuple[str, ...] = ()
     seeds_in_protocol: bool = False
+    # claims of a random protocol whose value does not depend on the seed (a dataset count)
+    deterministic_claims: tuple[str, ...] = ()
 
     @property
     def deterministic(self) -> bool:
@@ -55,17 +57,25 @@ def noise_spec(card: Any) -> NoiseSpec:
     where = f"{card.path}: protocol.noise"
     if not isinstance(table, dict):
         raise CardError(f"{where}: expected a table")
-    unknown = set(table) - {"stochastic", "seeds_in_protocol"}
+    unknown = set(table) - {"stochastic", "seeds_in_protocol", "deterministic_claims"}
     if unknown:
         raise CardError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; "
-                        "expected stochastic, seeds_in_protocol")
+                        "expected stochastic, seeds_in_protocol, deterministic_claims")
     steps = table.get("stochastic", [])
     if not isinstance(steps, list) or not all(isinstance(s, str) and s.strip() for s in steps):
         raise CardError(f"{where}.stochastic: expected a list of non-empty strings (the random steps)")
     inside = table.get("seeds_in_protocol", False)
     if not isinstance(inside, bool):
         raise CardError(f"{where}.seeds_in_protocol: expected true or false, got {inside!r}")
-    return NoiseSpec(tuple(steps), inside)
+    fixed = table.get("deterministic_claims", [])
+    if not isinstance(fixed, list) or not all(isinstance(c, str) for c in fixed):
+        raise CardError(f"{where}.deterministic_claims: expected a list of claim ids")
+    ids = {c.id for c in getattr(card, "claims", ())}
+    unknown_ids = [c for c in fixed if c not in ids]
+    if unknown_ids:
+        raise CardError(f"{where}.deterministic_claims: no claim {', '.join(map(repr, unknown_ids))} "
+                        "on this card")
+    return NoiseSpec(tuple(steps), inside, tuple(fixed))
 
 
 @dataclass(frozen=True)
@@ -154,7 +164,7 @@ def run_protocol(protocol: Callable[[Any], Mapping[str, float] | None], ctx: Any
             ctx.deviation(d)
         ctx.skipped.update(sub.skipped)
         ctx.failed.update(sub.failed)
-    claims = _collect(per_measured)
+    claims = _label_declared(ctx, _collect(per_measured), spec)
     records = _collect(per_records)
     ctx.details.update(first_details)
     for name, spread in records.items():
@@ -170,9 +180,32 @@ def _collect(per_seed: Mapping[int, Mapping[str, float]]) -> dict[str, Spread]:
             for n in sorted(names)}
 
 
+def _label_declared(ctx: Any, claims: dict[str, Spread], spec: NoiseSpec) -> dict[str, Spread]:
+    """A claim the card declares deterministic is labelled so when every seed gave the same
+    value; when the seeds disagree the declaration is wrong: a deviation says so and the
+    claim keeps its spread (and the noise rule)."""
+    out = dict(claims)
+    for cid in spec.deterministic_claims:
+        s = claims.get(cid)
+        if s is None:
+            continue
+        if s.n > 1 and s.high - s.low > _SLACK:
+            ctx.deviation(f"claim {cid} is declared deterministic ([protocol.noise] deterministic_claims) "
+                          f"but moved with the seed: [{s.low:.6g}, {s.high:.6g}] over {s.n} seeds; "
+                          "judged with its spread")
+        else:
+            out[cid] = Spread(s.values, deterministic=True)
+    return out
+
+
 def _from_protocol(ctx: Any, measured: Mapping[str, float], spec: NoiseSpec) -> dict[str, Spread]:
     if spec.deterministic:
         return {cid: Spread({s: float(v) for s in ctx.seeds}, deterministic=True) for cid, v in measured.items()}
+    if not spec.seeds_in_protocol:
+        # a random protocol run once (one seed): a declared claim is deterministic, the
+        # others have one seed's value and no measured spread
+        return {cid: Spread({ctx.seeds[0]: float(v)}, deterministic=cid in spec.deterministic_claims)
+                for cid, v in measured.items()}
     # a protocol looping over its seeds names its random claims; the others are deterministic
     given = ctx.details.get("seed_values") or {}
     return {cid: (Spread({int(s): float(v) for s, v in given[cid].items()}) if cid in given else
@@ -234,7 +267,8 @@ def render_markdown(d: Mapping[str, Any]) -> list[str]:
                   "|---|---|---|---|---|---|---|---|---|"]
         for cid, s in noise["claims"].items():
             c = claims.get(cid, {})
-            std = "deterministic" if s["deterministic"] else _f(s["std"])
+            std = ("deterministic" if s["deterministic"] else "— (1 seed)" if s["n"] < 2 else
+                   "0 (same on every seed)" if s["std"] == 0 else _f(s["std"]))
             lines.append(f"| {cid} | {_f(c.get('value'))} | {_f(c.get('std'))} | {s['n']} | {_f(s['mean'])} "
                          f"| {std} | {_f(s['min'])} | {_f(s['max'])} | {c.get('verdict', '')} |")
     moving = {k: s for k, s in noise["records"].items() if (s["std"] or 0) > 0}

@@ -38,6 +38,7 @@ class Report:
     output_dir: str | None = None
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
+    citation: dict[str, Any] = field(default_factory=dict)  # affrepro.citation.run_citation
 
     def non_finite(self) -> dict[str, float]:
         """Every non-finite number measured (records and claims), by name."""
@@ -78,15 +79,22 @@ class Report:
             "tracking_uri": self.tracking_uri,
             "output_dir": self.output_dir,
             "error": self.error,
+            "citation": self.citation,
         }
 
     def to_markdown(self) -> str:
         return render_markdown(self.as_dict())
 
     def write(self, folder: Path) -> tuple[Path, Path]:
+        """report.json, report.md and report.html (affrepro.report_html), each atomically."""
         folder.mkdir(parents=True, exist_ok=True)
-        j = atomic_write_json(folder / "report.json", self.as_dict())
-        m = atomic_write_text(folder / "report.md", self.to_markdown())
+        d = self.as_dict()
+        j = atomic_write_json(folder / "report.json", d)
+        md = render_markdown(d)
+        m = atomic_write_text(folder / "report.md", md)
+        from affrepro.report_html import write_html
+
+        write_html(d, folder / "report.html", md)
         return j, m
 
 
@@ -127,8 +135,9 @@ def render_markdown(d: dict[str, Any]) -> str:
         lines += ["| " + " | ".join(c if isinstance(c, str) else fmt(c) for c in row) + " |"
                   for row in t["rows"]]
     if d.get("records"):
-        lines += ["", "## Other measured results (not claims)", "", "| name | value |", "|---|---|"]
-        lines += [f"| {k} | {fmt(v, 6)} |" for k, v in d["records"].items()]
+        from affrepro.result_tables import render_markdown as render_records
+
+        lines += render_records(d["records"])
     if d.get("dataset_audits"):
         from affrepro.audit import render_markdown as render_audit
 
@@ -153,4 +162,7 @@ def render_markdown(d: dict[str, Any]) -> str:
               "- versions: " + ", ".join(f"{k} {v}" for k, v in d["versions"].items())]
     if d.get("run_id"):
         lines += [f"- MLflow run `{d['run_id']}` in `{d['tracking_uri']}`"]
+    from affrepro.citation import render_markdown as render_citation
+
+    lines += render_citation(d)
     return "\n".join(lines) + "\n"

@@ -158,6 +158,7 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
 
     from affrepro.tracking import open_tracker, tracked_run
 
+    started, t_start = _now(), time.perf_counter()  # the whole run's wall time, store opening included
     if track:
         stage("opening the MLflow store")
     from affrepro.tracking import experiment_name
@@ -167,7 +168,6 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
     from affrepro import noise
 
     spec = noise.noise_spec(card)
-    started, t0 = _now(), time.perf_counter()
     needed = datasets_needed(rep)
     # a claim may need a dataset no plugin registers: it is skipped with that reason below
     datasets = [registries.datasets.get(n) for n in needed if n in registries.datasets]
@@ -301,7 +301,7 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
                 hardware={k: v for k, v in ident.items() if k != "packages"},
                 data=resolution.info, deviations=ctx.deviations, records=ctx.records,
                 details=ctx.details, audits=audits, started=started, finished=_now(),
-                duration_s=time.perf_counter() - t0,
+                duration_s=time.perf_counter() - t_start,
                 run_id=run.run_id, tracking_uri=run.uri, output_dir=str(out), error=error,
             )
             report.warnings.extend(resolution.warnings + _non_finite_warnings(report))
@@ -309,6 +309,7 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
                 report.warnings.append(f"{no_gpu} (recorded as {device}; the protocol decided what ran where)")
             if lacking is not None:
                 report.warnings.append(not_run.message(slug, lacking, bool(card.claims)))
+            report.citation = _citation(slug, card, seeds, device, lm_spec, limit, datasets, resolution, ident)
             stage("writing the report")
             report.write(out)
             splits.write_table(out, split_audits)
@@ -325,6 +326,20 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
             if ctx._engine is not None:
                 ctx._engine.close()
     return report
+
+
+def _citation(slug: str, card: Card, seeds: tuple[int, ...], device: str, lm_spec: str | None,
+              limit: int | None, datasets: list[Dataset], resolution: DataResolution,
+              ident: Mapping[str, Any]) -> dict[str, Any]:
+    """The report's citation entry (affrepro.citation): paper record, BibTeX, run provenance."""
+    from affrepro import citation
+
+    mirror = paths.mirror_dir()
+    return citation.run_citation(
+        slug=slug, card=card, protocol_fingerprint=protocol_hash(card, seeds, device, lm_spec, limit),
+        commit=hardware.git_commit(), version=hardware.package_versions(("affrepro",)).get("affrepro", "unknown"),
+        datasets=datasets, data_info=resolution.info, mirror=str(mirror) if mirror else None,
+        hardware={k: v for k, v in ident.items() if k != "packages"})
 
 
 def _non_finite_warnings(report: Report) -> list[str]:
