@@ -1,7 +1,7 @@
 """A run's measured results (records) as pivot tables instead of one line per number.
 
-Record names are dotted: ``GROUP.D1.….Dk.METRIC`` (a dot between two digits belongs to
-the name, as in ``vader_ge_0.05``). ``NAME.ci_low``/``NAME.ci_high`` beside ``NAME`` are
+Record names are dotted: ``GROUP.D1.….Dk.METRIC`` (a decimal point belongs to the
+name, as in ``vader_ge_0.05``; ``cv5.2011-tornado`` is two parts). ``NAME.ci_low``/``NAME.ci_high`` beside ``NAME`` are
 its confidence interval, printed ``.78 [.77, .79]``. Per group and name length:
 
 - k = 0: ``GROUP.METRIC`` -> one table, a row per metric;
@@ -18,8 +18,21 @@ from typing import Any
 
 from affrepro.formatting import fmt
 
-_SPLIT = re.compile(r"(?<!\d)\.|\.(?!\d)")  # not the dot of a decimal number
+_NUMBER_BEFORE_DOT = re.compile(r"(?:^|[_\-=<>])\d+$")  # "vader_ge_0" of "vader_ge_0.05"
 CI_SUFFIXES = (".ci_low", ".ci_high")
+
+
+def split_name(name: str) -> list[str]:
+    """``a.b_0.05.c`` -> [a, b_0.05, c]: a dot splits unless it is a decimal point (digits
+    that start a number before it, a digit after it)."""
+    parts, current = [], ""
+    for i, ch in enumerate(name):
+        if ch == "." and not (i + 1 < len(name) and name[i + 1].isdigit() and _NUMBER_BEFORE_DOT.search(current)):
+            parts.append(current)
+            current = ""
+        else:
+            current += ch
+    return [*parts, current]
 
 
 def fmt_ci(value: float, low: float, high: float) -> str:
@@ -53,7 +66,7 @@ def pivot(records: Mapping[str, Any]) -> tuple[list[dict[str, Any]], dict[str, A
     names = [n for n in records if not (n.endswith(CI_SUFFIXES) and n.rsplit(".", 1)[0] in records)]
     by_shape: dict[tuple[str, int], list[tuple[str, list[str]]]] = defaultdict(list)
     for n in names:
-        parts = _SPLIT.split(n)
+        parts = split_name(n)
         by_shape[(parts[0], len(parts))].append((n, parts))
     tables: list[dict[str, Any]] = []
     leftover: dict[str, Any] = {}
