@@ -76,12 +76,18 @@ def _report_files(home: Path) -> list[Path]:
 
 def _assert_nothing_partial(home: Path) -> None:
     """Every report.json parses; every report.md is exactly its report.json rendered (the
-    JSON is written first, each atomically)."""
+    JSON is written first, each atomically); every report.html is whole, with a row per
+    claim of its report.json."""
     from affrepro.report import render_markdown
 
     for f in _report_files(home):
         if f.suffix == ".json":
             json.loads(f.read_text())
+        elif f.suffix == ".html":
+            d = json.loads((f.parent / "report.json").read_text())
+            page = f.read_text()
+            assert page.endswith("</main></body></html>\n"), f"{f} is cut short"
+            assert all(f'id="claim-{c["id"]}"' in page for c in d["claims"]), f"{f} lacks a claim"
         else:
             d = json.loads((f.parent / "report.json").read_text())
             assert f.read_text() == render_markdown(d), f"{f} is not its report.json rendered"
