@@ -121,8 +121,12 @@ def claim_plot(claim: Mapping[str, Any], key: str = "claim") -> str:
     if measured is not None:
         ax.scatter([measured], [0.25], marker="D", s=42, color=colour, zorder=4, gid=f"{key}-measured",
                    edgecolors="white", linewidths=0.6)
-        ax.text(measured, 0.25 + 0.32, f"measured {fmt(measured)}", ha="center", va="bottom", fontsize=7.5,
-                color=colour)
+        # beside the diamond, on the side with more room (the paper's label is above the band)
+        left_half = measured <= (lo - pad + hi + pad) / 2
+        shift = (hi - lo + 2 * pad) * 0.025 * (1 if left_half else -1)
+        ax.text(measured + shift, 0.25, f"measured {fmt(measured)}", ha="left" if left_half else "right",
+                va="center", fontsize=7.5, color=colour,
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.6, "alpha": 0.85})
     from matplotlib.ticker import MaxNLocator
 
     ax.xaxis.set_major_locator(MaxNLocator(5))
