@@ -5,7 +5,8 @@ text), no script and no network. Beside report.md, written atomically, from repo
 
 - Claims: per claim the paper's value, its tolerance band and the measured value; with
   several seeds the seeds' values as points and their range (the noise floor's strip plot).
-- Per-fold distributions (a protocol's ``per_fold`` tables), confusion matrices (a
+- Per-seed distributions of the results that move with the seed, per-fold distributions
+  (a protocol's ``per_fold`` tables), confusion matrices (a
   protocol's ``confusion`` counts or released predictions), results with confidence
   intervals (model × split), per-event tables.
 - The rest of report.md (noise floor, split audits, consistency checks, citation, data,
@@ -196,6 +197,25 @@ def ci_plot(title: str, rows: Sequence[Mapping[str, Any]], metric: str) -> str:
     return _svg(fig)
 
 
+def seed_spread_plot(records: Mapping[str, Mapping[str, Any]], top: int = 12) -> str:
+    """The results that move most with the seed (largest range over seeds): each seed's
+    value minus the results' mean, one row per result (ids ``seedrow-I`` per row)."""
+    plt = _plt()
+    moving = sorted(((name, s) for name, s in records.items() if (s.get("max") or 0) - (s.get("min") or 0) > 0),
+                    key=lambda kv: kv[1]["max"] - kv[1]["min"], reverse=True)[:top]
+    fig, ax = plt.subplots(figsize=(5.6, 0.45 + 0.24 * len(moving)))
+    for i, (name, s) in enumerate(moving):
+        vals = [v for v in s["values"] if _num(v) is not None]
+        ax.scatter([v - s["mean"] for v in vals], [i] * len(vals), s=12, color=SEED, zorder=3,
+                   gid=f"seedrow-{i}", linewidths=0)
+    ax.axvline(0, color=PAPER, lw=0.8)
+    ax.set_yticks(range(len(moving)), [n for n, _ in moving], fontsize=6.5)
+    ax.invert_yaxis()
+    ax.set_title("each seed's value minus the mean over seeds", fontsize=8, loc="left")
+    ax.grid(axis="x", color="#eaeef2", lw=0.6)
+    return _svg(fig)
+
+
 # -- what the protocols recorded ----------------------------------------------------------
 
 def _confusions(details: Mapping[str, Any]) -> list[tuple[str, list[list[float]], list[str]]]:
@@ -321,6 +341,11 @@ def _claims_section(d: Mapping[str, Any]) -> list[str]:
 def _figures_section(d: Mapping[str, Any]) -> list[str]:
     details = d.get("details") or {}
     figs: list[str] = []
+    seed_records = ((details.get("noise") or {}).get("records") or {})
+    if any((r.get("max") or 0) - (r.get("min") or 0) > 0 for r in seed_records.values()):
+        moving = sum((r.get("max") or 0) - (r.get("min") or 0) > 0 for r in seed_records.values())
+        figs.append(f"<figure>{seed_spread_plot(seed_records)}<figcaption>Results that move with the seed "
+                    f"({moving} of {len(seed_records)}; the 12 with the widest range).</figcaption></figure>")
     for name, per_fold in _per_folds(details):
         figs.append(f"<figure>{per_fold_plot(f'{name}: each fold (points) and the mean (bar)', per_fold)}"
                     "<figcaption>Per-fold values, by split.</figcaption></figure>")

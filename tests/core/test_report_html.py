@@ -35,7 +35,10 @@ class Subsampling(ToyPlugin):
         with open(ctx.data_path("toy-licensed") / "predictions.csv", newline="") as fh:
             rows = list(csv.DictReader(fh))
         pick = np.random.default_rng(ctx.seeds[0]).choice(len(rows), 40, replace=False)
-        return {"acc": ctx.metric("accuracy")([rows[i]["y_true"] for i in pick], [rows[i]["y_pred"] for i in pick])}
+        acc = ctx.metric("accuracy")([rows[i]["y_true"] for i in pick], [rows[i]["y_pred"] for i in pick])
+        ctx.record("toy.subsample_acc", acc)
+        ctx.record("toy.n", len(rows))
+        return {"acc": acc}
 
 
 def _run(tmp_path: Path, seeds=(0, 1, 2)):
@@ -105,6 +108,19 @@ def test_claim_plot_puts_paper_band_measured_and_seeds_where_report_json_says(tm
     assert band_x == pytest.approx([px(0.745), px(0.755)], abs=0.05)
     row = re.search(r'<tr id="claim-acc".*?</tr>', page, re.S).group(0)
     assert f">{c['verdict']}<" in row
+    # the results that move with the seed: toy.subsample_acc (not toy.n), each seed's deviation
+    # from the mean, on the scale of the figure's x ticks
+    rec = report.as_dict()["details"]["noise"]["records"]["toy.subsample_acc"]
+    (fig,) = [ET.fromstring(s) for s in re.findall(r"<svg.*?</svg>", page, re.S)
+              if "minus the mean over seeds" in s]
+    labels = [t.text for t in fig.iter(f"{SVG}text")]
+    assert "toy.subsample_acc" in labels and "toy.n" not in labels
+    ticks = [(float(_xs(g)[0]), float(g.find(f".//{SVG}text").text.replace("\u2212", "-")))
+             for g in fig.iter(f"{SVG}g") if re.fullmatch(r"xtick_\d+", g.get("id") or "")
+             and g.find(f".//{SVG}text") is not None]
+    (x0, v0), (x1, v1) = ticks[0], ticks[-1]
+    seen = sorted(v0 + (x - x0) * (v1 - v0) / (x1 - x0) for x in _xs(_group(fig, "seedrow-0")))
+    assert seen == pytest.approx(sorted(v - rec["mean"] for v in rec["values"]), abs=2e-3)
     # inside the band exactly when the tolerance is met
     assert (band_x[0] <= px(c["measured"]) <= band_x[1]) == (c["verdict"] == "reproduced")
 
