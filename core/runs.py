@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlparse
 
 from affrepro.errors import AffreproError
 
-VERDICT_SHORT = (("reproduced", "repr"), ("within_noise", "noise"), ("not_reproduced", "not"),
+VERDICT_SHORT = (("reproduced", "repr"), ("within_noise", "noise"), ("not_reproduced", "not repr"),
                  ("skipped", "skip"), ("error", "err"))
 
 
