@@ -7,6 +7,7 @@ A field the card does not hold is left out of the BibTeX entry and shown as
 """
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -173,12 +174,13 @@ def render_markdown(d: Mapping[str, Any]) -> list[str]:
               f"MLflow run:           {d.get('run_id') or 'not tracked'}"]
     for name, o in r["data"].items():
         urls = sorted(set(o["urls"].values()))
-        origin = (urls[0] if len(urls) == 1 else f"{len(urls)} URLs (below)" if urls else
+        base = os.path.commonprefix(urls).rsplit("/", 1)[0] + "/" if len(urls) > 1 else ""
+        origin = (urls[0] if len(urls) == 1 else base if urls else
                   "the user's own copy" if o["access"] != "public" else NOT_RECORDED)
         lines.append(f"data {name} ({o['access']}, {o['status']}): origin {origin}"
                      + (f"; mirror {o['mirror']}" if o.get("mirror") else ""))
         for fname, digest in o["sha256"].items():
-            url = o["urls"].get(fname) if len(urls) > 1 else None
-            lines.append(f"  sha256 {digest}  {fname}" + (f"  <- {url}" if url else ""))
+            rest = o["urls"].get(fname, "")[len(base):] if base else ""
+            lines.append(f"  sha256 {digest}  {fname}" + (f"  <- {rest}" if rest and rest != fname else ""))
     lines.append("```")
     return lines

@@ -48,7 +48,8 @@ td.plot{padding:0;width:330px}td.plot svg{display:block}
 .reason{color:#57606a;font-size:12px}
 .figs{display:flex;flex-wrap:wrap;gap:12px}.figs figure{margin:0}
 figcaption{font-size:12px;color:#57606a;max-width:520px}
-pre{background:#f6f8fa;padding:8px 10px;overflow-x:auto;font-size:12px;border-radius:6px}
+pre{background:#f6f8fa;padding:8px 10px;font-size:12px;border-radius:6px;white-space:pre-wrap;
+ overflow-wrap:anywhere}
 code{font-size:12px}
 .wide{overflow-x:auto}
 """
@@ -435,14 +436,12 @@ def write_html(d: Mapping[str, Any], path: Path | str, markdown: str) -> Path:
 
 
 def screenshot_report(d: Mapping[str, Any], markdown: str, png: Path | str, width: int = 1100) -> Any:
-    """Render report.json's HTML (the run's own report.html where it is on this machine) in
-    headless Chromium and save a full-page PNG; returns affrepro.browser.PageCheck."""
+    """Render report.json as HTML (with this version of affrepro; the protocol's figures from
+    the run folder where it is on this machine), open it in headless Chromium and save a
+    full-page PNG; returns affrepro.browser.PageCheck."""
     import tempfile
 
     from affrepro.browser import check_page
 
-    own = Path(d["output_dir"]) / "report.html" if d.get("output_dir") else None
-    if own is not None and own.is_file():
-        return check_page(own, png, width=width)
     with tempfile.TemporaryDirectory(prefix="affrepro-html-") as tmp:
         return check_page(write_html(d, Path(tmp) / "report.html", markdown), png, width=width)

@@ -159,6 +159,7 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
     from affrepro.tracking import open_tracker, tracked_run
 
     started, t_start = _now(), time.perf_counter()  # the whole run's wall time, store opening included
+    commit = hardware.git_commit()  # the code that runs, read before it runs
     if track:
         stage("opening the MLflow store")
     from affrepro.tracking import experiment_name
@@ -309,7 +310,8 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
                 report.warnings.append(f"{no_gpu} (recorded as {device}; the protocol decided what ran where)")
             if lacking is not None:
                 report.warnings.append(not_run.message(slug, lacking, bool(card.claims)))
-            report.citation = _citation(slug, card, seeds, device, lm_spec, limit, datasets, resolution, ident)
+            report.citation = _citation(slug, card, seeds, device, lm_spec, limit, datasets, resolution, ident,
+                                        commit)
             stage("writing the report")
             report.write(out)
             splits.write_table(out, split_audits)
@@ -330,14 +332,14 @@ def reproduce(slug: str, *, data_dirs: Mapping[str, Path | str] | None = None,
 
 def _citation(slug: str, card: Card, seeds: tuple[int, ...], device: str, lm_spec: str | None,
               limit: int | None, datasets: list[Dataset], resolution: DataResolution,
-              ident: Mapping[str, Any]) -> dict[str, Any]:
+              ident: Mapping[str, Any], commit: str) -> dict[str, Any]:
     """The report's citation entry (affrepro.citation): paper record, BibTeX, run provenance."""
     from affrepro import citation
 
     mirror = paths.mirror_dir()
     return citation.run_citation(
         slug=slug, card=card, protocol_fingerprint=protocol_hash(card, seeds, device, lm_spec, limit),
-        commit=hardware.git_commit(), version=hardware.package_versions(("affrepro",)).get("affrepro", "unknown"),
+        commit=commit, version=hardware.package_versions(("affrepro",)).get("affrepro", "unknown"),
         datasets=datasets, data_info=resolution.info, mirror=str(mirror) if mirror else None,
         hardware={k: v for k, v in ident.items() if k != "packages"})
 
