@@ -392,6 +392,49 @@ def _protocol_figures(d: Mapping[str, Any], skip_confusion: bool) -> list[str]:
     return out
 
 
+def _split_overlap_section(d: Mapping[str, Any]) -> list[str]:
+    """Issue 25's overlap table: per split of each audited partition, its items, the items
+    with an exact (and a near) copy in another split, the units (speakers, participants, …)
+    it shares with other splits, its label shares and its label shift."""
+    audits = (d.get("details") or {}).get("split_audits") or []
+    out: list[str] = []
+    for a in audits:
+        for p in a.get("partitions") or []:
+            splits = p.get("splits") or {}
+            if not splits:
+                continue
+            dup = p.get("duplicates") or {}
+            exact = dup.get("items_with_a_copy_in_another_split") or {}
+            near = (dup.get("near") or {}).get("items_with_a_near_copy_in_another_split") or {}
+            units = p.get("units") or {}
+            labels = p.get("labels") or {}
+            names = [str(x) for x in labels.get("labels") or []]
+            head = ["split", _e(dup.get("kind", "items")), "exact copy elsewhere"]
+            head += ["near copy elsewhere"] if near else []
+            head += [f"{_e(u)}s shared" for u in units]
+            head += [f"share {_e(n)}" for n in names] + (["label shift (TV)"] if labels else [])
+            rows = []
+            for sp, n in splits.items():
+                cells = [_e(sp), f"{n:,}", f"{exact.get(sp, 0):,}"]
+                cells += [f"{near.get(sp, 0):,}"] if near else []
+                cells += [f"{sum(sp in v for v in (u.get('cross_split') or {}).values()):,}" for u in units.values()]
+                shares = (labels.get("shares") or {}).get(sp) or {}
+                cells += [fmt(shares.get(n), 3) for n in names]
+                if labels:
+                    cells.append(fmt((labels.get("tv_distance_to_other_splits") or {}).get(sp), 3))
+                rows.append("<tr>" + "".join(f'<td class="num">{c}</td>' if i else f"<td>{c}</td>"
+                                             for i, c in enumerate(cells)) + "</tr>")
+            out += [f"<h3>{_e(a.get('dataset'))}: {_e(p.get('partition'))}</h3>",
+                    '<div class="wide"><table><tr>' + "".join(f"<th>{h}</th>" for h in head) + "</tr>",
+                    *rows, "</table></div>"]
+    if not out:
+        return []
+    return ["<h2>Split overlap (facts, not failures)</h2>",
+            '<p class="sub">Per split: items, items with a copy in another split, units seen in another '
+            "split, label shares and the label distribution's total variation distance to the other "
+            "splits pooled. The details follow under \"Split audits\".</p>", *out]
+
+
 def _markdown_sections(md: str) -> list[str]:
     """report.md from its first ``## `` section on (the claims come before it), as HTML."""
     from markdown_it import MarkdownIt
@@ -425,6 +468,7 @@ def render_html(d: Mapping[str, Any], markdown: str) -> str:
         out.append(f'<div class="banner">{_e(w)}</div>')
     out += _claims_section(d)
     out += _figures_section(d)
+    out += _split_overlap_section(d)
     out += _markdown_sections(markdown)
     out.append("</main></body></html>")
     return "\n".join(out) + "\n"

@@ -208,3 +208,31 @@ def test_report_html_renders_in_headless_chromium_without_console_errors(tmp_pat
         colours = {c for _, c in im.convert("RGB").getcolors(maxcolors=1 << 20)}
     assert (0xb7, 0xe4, 0xc7) in colours  # the tolerance band was painted
     assert len(colours) > 50  # text and plots, not a blank page
+
+
+def test_split_overlap_table_counts_shared_speakers_and_copies_per_split(tmp_path):
+    from affrepro.report import render_markdown
+    from affrepro.report_html import render_html
+    from affrepro.splits import Partition, audit_partition
+
+    rows = [{"split": s, "speaker": spk, "item": text, "label": lab} for s, spk, text, lab in [
+        ("train", "ann", "hello there", "joy"), ("train", "bob", "Good morning!", "joy"),
+        ("train", "cy", "so sad", "sad"), ("dev", "ann", "hello there", "joy"),
+        ("dev", "dee", "good morning", "sad"), ("test", "bob", "fine", "sad"), ("test", "eve", "ok", "sad")]]
+    audit = {"dataset": "toy-splits", "synthetic": False,
+             "partitions": [audit_partition(Partition("train/dev/test", "split", rows, units=("speaker",)))]}
+    d = _run(tmp_path, seeds=(0,)).as_dict()
+    d["details"]["split_audits"] = [audit]
+    page = render_html(d, render_markdown(d))
+    table = re.search(r"<h3>toy-splits: train/dev/test</h3>.*?</table>", page, re.S).group(0)
+    cells = {r[0]: r[1:] for r in (re.findall(r"<td[^>]*>([^<]*)</td>", tr)
+                                   for tr in re.findall(r"<tr>(.*?)</tr>", table, re.S)) if r}
+    speakers = {s: {r["speaker"] for r in rows if r["split"] == s} for s in ("train", "dev", "test")}
+    for s, mine in speakers.items():
+        others = set().union(*(v for k, v in speakers.items() if k != s))
+        n, exact, near, shared, *_ = cells[s]
+        assert int(n) == sum(r["split"] == s for r in rows)
+        assert int(shared) == len(mine & others)  # ann in train+dev, bob in train+test
+    assert [cells[s][1] for s in ("train", "dev", "test")] == ["1", "1", "0"]  # "hello there" twice
+    assert [cells[s][2] for s in ("train", "dev", "test")] == ["1", "1", "0"]  # "Good morning!" ~ "good morning"
+    assert cells["test"][-1] == fmt(audit["partitions"][0]["labels"]["tv_distance_to_other_splits"]["test"], 3)
