@@ -57,6 +57,18 @@ code{font-size:12px}
 
 # -- plotting ----------------------------------------------------------------------------
 
+def _safe(plot: Any, *args: Any) -> str:
+    """A plot's SVG, or a visible note saying why it was not drawn: a figure that fails
+    never costs the run its report (report.json and report.md are written before)."""
+    try:
+        return plot(*args)
+    except Exception as exc:  # noqa: BLE001 - any plotting failure is reported in the page
+        try:
+            _plt().close("all")
+        except Exception:  # noqa: BLE001
+            pass
+        return f'<p class="reason">plot not drawn: {_e(type(exc).__name__)}: {_e(exc)}</p>'
+
 def _plt():
     """matplotlib's pyplot on the Agg backend, SVG text kept as <text> (lazy import)."""
     import matplotlib
@@ -313,7 +325,8 @@ def _claims_section(d: Mapping[str, Any]) -> list[str]:
            "<th>tolerance</th><th>verdict</th><th>plot</th></tr>"]
     for i, c in enumerate(d["claims"]):
         colour = VERDICT_COLOURS.get(c["verdict"], SEED)
-        plot = claim_plot(c, f"claim{i}") if _num(c["value"]) is not None and _num(c.get("measured")) is not None else ""
+        drawable = _num(c["value"]) is not None and _num(c.get("measured")) is not None
+        plot = _safe(claim_plot, c, f"claim{i}") if drawable else ""
         sp = c.get("spread") or {}
         label = ""
         if sp.get("deterministic"):
@@ -345,21 +358,21 @@ def _figures_section(d: Mapping[str, Any]) -> list[str]:
     seed_records = ((details.get("noise") or {}).get("records") or {})
     if any((r.get("max") or 0) - (r.get("min") or 0) > 0 for r in seed_records.values()):
         moving = sum((r.get("max") or 0) - (r.get("min") or 0) > 0 for r in seed_records.values())
-        figs.append(f"<figure>{seed_spread_plot(seed_records)}<figcaption>Results that move with the seed "
+        figs.append(f"<figure>{_safe(seed_spread_plot, seed_records)}<figcaption>Results that move with the seed "
                     f"({moving} of {len(seed_records)}; the 12 with the widest range).</figcaption></figure>")
     for name, per_fold in _per_folds(details):
-        figs.append(f"<figure>{per_fold_plot(f'{name}: each fold (points) and the mean (bar)', per_fold)}"
+        figs.append(f"<figure>{_safe(per_fold_plot, f'{name}: each fold (points) and the mean (bar)', per_fold)}"
                     "<figcaption>Per-fold values, by split.</figcaption></figure>")
     for name, rows in _ci_results(details):
         metric = next((m for m in ("f1_macro", "uar", "accuracy") if m in rows[0]), None)
         if metric:
             pooled = [r for r in rows if r.get("scope") in ("all", "pooled")] or rows[:30]
-            figs.append(f"<figure>{ci_plot(f'{name}: {metric} with its 95% CI', pooled, metric)}"
+            figs.append(f"<figure>{_safe(ci_plot, f'{name}: {metric} with its 95% CI', pooled, metric)}"
                         f"<figcaption>{_e(metric)} and its confidence interval per model and "
                         "protocol (all events).</figcaption></figure>")
     confusions = _confusions(details)
     for n, (title, mat, labels) in enumerate(confusions[:12]):
-        figs.append(f"<figure>{confusion_plot(title, mat, labels, f'cm{n}')}</figure>")
+        figs.append(f"<figure>{_safe(confusion_plot, title, mat, labels, f'cm{n}')}</figure>")
     figs += _protocol_figures(d, skip_confusion=bool(confusions))
     if not figs:
         return []

@@ -5,6 +5,7 @@ kept as an artifact (AFFREPRO_TEST_ARTIFACTS, else the test's tmp dir)."""
 from __future__ import annotations
 
 import csv
+import json
 import os
 import re
 import shutil
@@ -236,3 +237,17 @@ def test_split_overlap_table_counts_shared_speakers_and_copies_per_split(tmp_pat
     assert [cells[s][1] for s in ("train", "dev", "test")] == ["1", "1", "0"]  # "hello there" twice
     assert [cells[s][2] for s in ("train", "dev", "test")] == ["1", "1", "0"]  # "Good morning!" ~ "good morning"
     assert cells["test"][-1] == fmt(audit["partitions"][0]["labels"]["tv_distance_to_other_splits"]["test"], 3)
+
+
+def test_a_plot_that_fails_is_a_note_in_the_page_not_a_lost_run(tmp_path, monkeypatch):
+    import affrepro.report_html as rh
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no room on the canvas")
+
+    monkeypatch.setattr(rh, "claim_plot", broken)
+    report = _run(tmp_path, seeds=(0,))
+    page = (tmp_path / "o" / "report.html").read_text()
+    assert "plot not drawn: RuntimeError: no room on the canvas" in page
+    assert page.endswith("</main></body></html>\n") and report.status in ("FINISHED", "FAILED")
+    assert json.loads((tmp_path / "o" / "report.json").read_text())["claims"][0]["id"] == "acc"
