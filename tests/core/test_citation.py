@@ -56,7 +56,7 @@ def test_every_cards_bibtex_parses_back_to_the_cards_fields(path):
     assert set(fields) <= known  # no field the card does not hold (no pages, volume, …)
 
 
-def test_a_card_without_doi_or_arxiv_says_not_recorded(tmp_path, registries):
+def test_a_card_without_doi_or_arxiv_says_not_recorded(tmp_path):
     from affrepro.runner import reproduce
 
     card = load_card(write_card(tmp_path / "card", llm_claim=False))
