@@ -437,7 +437,8 @@ def _split_overlap_section(d: Mapping[str, Any]) -> list[str]:
                     cells.append(fmt((labels.get("tv_distance_to_other_splits") or {}).get(sp), 3))
                 rows.append("<tr>" + "".join(f'<td class="num">{c}</td>' if i else f"<td>{c}</td>"
                                              for i, c in enumerate(cells)) + "</tr>")
-            out += [f"<h3>{_e(a.get('dataset'))}: {_e(p.get('partition'))}</h3>",
+            synthetic = " (synthetic data: says nothing about the corpus)" if a.get("synthetic") else ""
+            out += [f"<h3>{_e(a.get('dataset'))}: {_e(p.get('partition'))}{synthetic}</h3>",
                     '<div class="wide"><table><tr>' + "".join(f"<th>{h}</th>" for h in head) + "</tr>",
                     *rows, "</table></div>"]
     if not out:
