@@ -405,6 +405,26 @@ def _protocol_figures(d: Mapping[str, Any], skip_confusion: bool) -> list[str]:
     return out
 
 
+def _protocol_tables_section(d: Mapping[str, Any]) -> list[str]:
+    """Markdown files the protocol wrote to the run folder (``details["artifacts"]``, e.g.
+    natural-hazards-2020's per-event tables.md), as HTML."""
+    from markdown_it import MarkdownIt
+
+    folder = Path(d["output_dir"]) if d.get("output_dir") else None
+    names = (d.get("details") or {}).get("artifacts") or []
+    out = []
+    for name in names if folder is not None and isinstance(names, list) else []:
+        path = folder / str(name)
+        if path.suffix.lower() != ".md" or not path.is_file():
+            continue
+        body = MarkdownIt("commonmark", {"html": False}).enable("table").render(path.read_text(encoding="utf-8"))
+        body = re.sub(r"<h1>.*?</h1>", "", body, count=1, flags=re.S)  # its title repeats the paper's
+        body = re.sub(r"<(/?)h([1-4])>", lambda m: f"<{m[1]}h{min(int(m[2]) + 1, 5)}>", body)
+        out += [f"<h2>Tables the protocol wrote ({_e(path.name)})</h2>",
+                body.replace("<table>", '<div class="wide"><table>').replace("</table>", "</table></div>")]
+    return out
+
+
 def _split_overlap_section(d: Mapping[str, Any]) -> list[str]:
     """Issue 25's overlap table: per split of each audited partition, its items, the items
     with an exact (and a near) copy in another split, the units (speakers, participants, …)
@@ -483,6 +503,7 @@ def render_html(d: Mapping[str, Any], markdown: str) -> str:
     out += _claims_section(d)
     out += _figures_section(d)
     out += _split_overlap_section(d)
+    out += _protocol_tables_section(d)
     out += _markdown_sections(markdown)
     out.append("</main></body></html>")
     return "\n".join(out) + "\n"

@@ -251,3 +251,22 @@ def test_a_plot_that_fails_is_a_note_in_the_page_not_a_lost_run(tmp_path, monkey
     assert "plot not drawn: RuntimeError: no room on the canvas" in page
     assert page.endswith("</main></body></html>\n") and report.status in ("FINISHED", "FAILED")
     assert json.loads((tmp_path / "o" / "report.json").read_text())["claims"][0]["id"] == "acc"
+
+
+def test_the_protocols_own_figures_and_tables_are_inlined(tmp_path):
+    import base64
+
+    from affrepro.report import render_markdown
+    from affrepro.report_html import render_html
+
+    d = _run(tmp_path, seeds=(0,)).as_dict()
+    out = Path(d["output_dir"])
+    png = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+                        "0000000d49444154789c6360f80f0000010101005a4d6d2a0000000049454e44ae426082")
+    (out / "per_event.png").write_bytes(png)
+    (out / "tables.md").write_text("# toy: tables\n\n## Per event\n\n| event | n |\n|---|---|\n| 2011-tornado | 3572 |\n")
+    d["details"]["artifacts"] = ["per_event.png", "tables.md", "missing.png"]
+    page = render_html(d, render_markdown(d))
+    assert f'src="data:image/png;base64,{base64.b64encode(png).decode()}"' in page
+    assert "<td>2011-tornado</td>" in page and "<h3>Per event</h3>" in page
+    assert "missing.png" not in page  # listed but not written: nothing to show, nothing broken
