@@ -56,7 +56,8 @@ def list_runs(tracking_uri: str | None = None, paper: str | None = None, limit: 
         rows.append({"run_id": r.info.run_id, "paper": tags.get("paper", "?"),
                      "started": start.isoformat(timespec="seconds"), "status": r.info.status,
                      "dry_run": tags.get("dry_run") == "true", "verdicts": counts,
-                     "report": report, "report_exists": bool(report and Path(report).is_file())})
+                     "report": report, "report_exists": bool(report and Path(report).is_file()),
+                     "report_html": f"{artifacts}/report.html" if artifacts else None})
     return rows
 
 

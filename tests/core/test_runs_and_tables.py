@@ -41,6 +41,7 @@ def test_runs_lists_tracked_runs_and_shows_one(tmp_path, tracking_uri, cli_runne
         assert row["verdicts"] == expected and row["paper"] == SLUG and row["status"] == rep.status
         assert row["report_exists"] and Path(row["report"]).read_text() == \
             (Path(rep.output_dir) / "report.md").read_text()
+        assert Path(row["report_html"]).read_text() == (Path(rep.output_dir) / "report.html").read_text()
     order = [r["run_id"] for r in json.loads(res.output)]
     assert order.index(reports[1].run_id) < order.index(reports[0].run_id)  # newest first
 
