@@ -8,7 +8,6 @@ import csv
 import json
 import os
 import re
-import shutil
 import sys
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
@@ -178,8 +177,14 @@ def _artifacts_dir(tmp_path: Path) -> Path:
     return folder
 
 
-@pytest.mark.skipif(shutil.which("chromium") is None and not os.environ.get("AFFREPRO_CHROMIUM"),
-                    reason="Debian's `chromium` is not installed (apt-get install chromium; .ci/run does)")
+def _no_chromium() -> bool:
+    from affrepro.browser import find_chromium
+
+    return find_chromium() is None
+
+
+@pytest.mark.skipif(_no_chromium(), reason="Debian's `chromium` is not installed (apt-get install chromium; "
+                                           ".ci/run does) and AFFREPRO_CHROMIUM names no browser")
 def test_report_html_renders_in_headless_chromium_without_console_errors(tmp_path, record_property):
     from PIL import Image
 
