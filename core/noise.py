@@ -255,8 +255,10 @@ def render_markdown(d: Mapping[str, Any]) -> list[str]:
     if not noise:
         return []
     lines = ["", "## Noise floor (spread over seeds)", ""]
-    if noise["deterministic"]:
-        lines.append(f"The protocol declares no random step: deterministic, spread 0 (seeds {noise['seeds']}).")
+    if noise["deterministic"]:  # every claim's row would say the same: none is printed
+        lines.append(f"The protocol declares no random step: deterministic, spread 0 (seeds {noise['seeds']}); "
+                     f"this holds for each of its {len(noise['claims'])} measured claims.")
+        return lines
     else:
         how = "one protocol run per seed" if noise["per_seed_runs"] else "the protocol's own seed loop"
         lines.append(f"Random steps: {'; '.join(noise['stochastic_steps'])}. Seeds {noise['seeds']} "
