@@ -28,6 +28,7 @@ from affrepro.formatting import fmt
 VERDICT_COLOURS = {"reproduced": "#1a7f37", "within noise": "#9a6700", "not reproduced": "#cf222e",
                    "skipped": "#6e7781", "error": "#8250df"}
 BAND, PAPER, SEED = "#b7e4c7", "#24292f", "#57606a"
+MAX_CLASSES = 12  # released predictions with more distinct values are not drawn as a confusion matrix
 
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;color:#24292f;
@@ -251,6 +252,9 @@ def _confusions(details: Mapping[str, Any]) -> list[tuple[str, list[list[float]]
                 for name, pred in v.items():
                     if name != "y_true" and isinstance(pred, list) and len(pred) == len(y):
                         labels = sorted({*map(str, y), *map(str, pred)})
+                        if len(labels) > MAX_CLASSES or any(isinstance(x, float) and not x.is_integer()
+                                                            for x in (*y, *pred)):
+                            continue  # regression outputs or too many classes: not a confusion matrix
                         idx = {lab: i for i, lab in enumerate(labels)}
                         mat = [[0.0] * len(labels) for _ in labels]
                         for t, p in zip(y, pred):

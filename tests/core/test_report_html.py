@@ -165,7 +165,9 @@ def test_confusion_matrices_agree_with_scikit_learn(tmp_path):
     pred = [t if rng.random() < 0.7 else 1 - t for t in y]
     d["details"]["dev_predictions"] = {"y_true": y, "model-a": pred}
     d["details"]["baselines"] = {"confusion": {"cv/all/svm": [11, 4, 3, 22]}}  # tn, fp, fn, tp
+    d["details"]["regression"] = {"y_true": [0.5, 1.25, 2.0], "ridge": [0.4, 1.3, 2.2]}  # not classes
     page = render_html(d, render_markdown(d))
+    assert "regression: ridge" not in page
     cm = confusion_matrix(y, pred, labels=[0, 1])  # rows: true label, columns: predicted
     assert _confusion_cells(page, "dev_predictions: model-a") == [[str(v) for v in row] for row in cm]
     assert _confusion_cells(page, "cv/all/svm") == [["11", "4"], ["3", "22"]]
