@@ -500,8 +500,9 @@ def render_html(d: Mapping[str, Any], markdown: str) -> str:
            f"device {_e(d['device'])}</p>",
            f'<div class="chips">{chips}</div>']
     if d.get("dry_run"):
-        out.append('<div class="banner">Dry run: the values exercise the pipeline on the data shown under '
-                   '"Data" and are not compared with the paper.</div>')
+        run_on = (d.get("details") or {}).get("run_on") or "dry run"  # affrepro.run_mode: what ran on what
+        out.append(f'<div class="banner">{_e(run_on[:1].upper() + run_on[1:])}: the values exercise the '
+                   "pipeline and are not compared with the paper.</div>")
     for w in d.get("warnings") or []:
         out.append(f'<div class="banner">{_e(w)}</div>')
     out += _claims_section(d)
