@@ -2,8 +2,8 @@
 and ``affrepro runs show RUN``: one run's report.
 
 Each row: the run id, the paper, when it started (UTC), its verdict counts (the run's
-``verdicts.*`` metrics), its status (FINISHED, FAILED, KILLED, RUNNING; "dry run" when it
-was one) and where its report is (the report.md artifact; a local path for a local store).
+``verdicts.*`` metrics), its status (FINISHED, FAILED, KILLED, RUNNING; "(dry)" for a dry
+run) and where its report is (the report.md artifact; a local path for a local store).
 """
 from __future__ import annotations
 
@@ -73,11 +73,12 @@ def render_table(rows: list[dict[str, Any]]) -> Any:
     from rich.table import Table
 
     table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
-    for col, kw in (("run", {"no_wrap": True}), ("paper", {"overflow": "fold"}), ("started (UTC)", {"no_wrap": True}),
-                    ("verdicts", {}), ("status", {"no_wrap": True})):
+    # ids, slugs, times and statuses are never broken; the verdict counts wrap between words
+    for col, kw in (("run", {"no_wrap": True}), ("paper", {"no_wrap": True}), ("started (UTC)", {"no_wrap": True}),
+                    ("verdicts", {"ratio": 1}), ("status", {"no_wrap": True})):
         table.add_column(col, **kw)
     for r in rows:
-        status = r["status"] + (" (dry run)" if r["dry_run"] else "")
+        status = r["status"] + (" (dry)" if r["dry_run"] else "")
         table.add_row(r["run_id"][:8], r["paper"], r["started"][:16].replace("T", " "),
                       verdict_summary(r["verdicts"]), status)
     return table
