@@ -125,7 +125,7 @@ def _record(run, outcome, out: Path, write) -> dict[str, Any]:
         value = outcome.value
         scratch = value["scratch"].encode()
         for rel, data in value["files"].items():
-            if rel in ("report.json", "report.md"):  # they name the folder they were written to
+            if rel in ("report.json", "report.md", "report.html"):  # they name the folder they were written to
                 data = data.replace(scratch, str(folder).encode())
             write(folder / rel, data)
         entry["status"] = value["status"]
