@@ -181,8 +181,9 @@ class Engine(LanguageModel):
     """A :class:`LanguageModel` that wraps another with a cache, batching and progress.
 
     ``batch_size`` requests go to the model at once (default: the model's
-    ``preferred_batch_size`` or 16); requests are sorted by length first so a batch pads
-    little. ``no_cache`` neither reads nor writes the cache."""
+    ``preferred_batch_size`` or 16; log-likelihood requests 8 times as many, the options of
+    one question always together); requests are sorted by length first so a batch pads
+    little, log-likelihood requests with one context next to each other. ``no_cache`` neither reads nor writes the cache."""
 
     def __init__(self, model: LanguageModel, *, cache: RequestCache | None = None,
                  no_cache: bool = False, batch_size: int | None = None,
@@ -232,10 +233,9 @@ class Engine(LanguageModel):
         for k, r in zip(keys, requests):
             if k not in results and k not in todo:
                 todo[k] = r
-        order = sorted(todo, key=lambda k: -_length(todo[k]))
+        order = sorted(todo, key=lambda k: _order_key(todo[k]))
         with self._progress(f"{self.name}: {description}", len(order)) as advance:
-            for i in range(0, len(order), self.batch_size):
-                batch_keys = order[i:i + self.batch_size]
+            for batch_keys in _batches(order, todo, self.batch_size):
                 batch = [todo[k] for k in batch_keys]
                 t0 = time.perf_counter()
                 answers = call(batch)
@@ -265,6 +265,35 @@ class Engine(LanguageModel):
         self.model.close()
         if self.cache is not None:
             self.cache.close()
+
+
+def _order_key(request: Any) -> tuple:
+    """Longest first, so a batch pads little; log-likelihood requests with the same
+    context next to each other, so a backend can share one pass over it."""
+    if isinstance(request, LoglikelihoodRequest):
+        return (-len(request.context), request.context, request.continuation)
+    return (-_length(request),)
+
+
+def _batches(order: list[str], todo: dict[str, Any], size: int):
+    """``size`` requests at a time; a log-likelihood batch holds ``LL_BATCH_FACTOR`` times
+    as many (a backend splits it by its own token budget) and never splits the requests
+    of one context between two batches."""
+    i = 0
+    while i < len(order):
+        first = todo[order[i]]
+        if not isinstance(first, LoglikelihoodRequest):
+            yield order[i:i + size]
+            i += size
+            continue
+        j = min(i + size * LL_BATCH_FACTOR, len(order))
+        while j < len(order) and todo[order[j]].context == todo[order[j - 1]].context:
+            j += 1
+        yield order[i:j]
+        i = j
+
+
+LL_BATCH_FACTOR = 8
 
 
 def _length(request: Any) -> int:

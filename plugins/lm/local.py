@@ -16,7 +16,11 @@ temperature-scaled, top-p-truncated distribution with one generator per request 
 Log-likelihood: for context c and continuation x with tokens x_1..x_n (the tokens of c+x
 after those of c, as lm-evaluation-harness splits them),
 log P(x | c) = Σ_i log softmax(f(c, x_<i))[x_i]; ``is_greedy`` says each x_i is the argmax.
-Requests run right-padded in one forward pass per batch.
+Requests that share a context (a multiple-choice question's options) share one pass over
+it: a batch is one forward pass over its distinct contexts (left-padded, key/value cache
+kept, logits of the last position only) and one over all continuations, each row reusing
+its context's cache rows. Logits are computed only where a continuation token is predicted
+(the vocabulary projection is a fifth of the model's arithmetic per position).
 """
 from __future__ import annotations
 
@@ -446,38 +450,68 @@ class LocalModel(LanguageModel):
         for ctx, cont in pairs:
             self._check_context(len(ctx) + len(cont), "context plus continuation")
         out: list[Loglikelihood | None] = [None] * len(requests)
-        order = sorted(range(len(pairs)), key=lambda i: -(len(pairs[i][0]) + len(pairs[i][1])))
-        batch: list[int] = []
-        for i in order:
-            n = len(pairs[i][0]) + len(pairs[i][1])
-            if batch and n * (len(batch) + 1) > _LL_TOKENS_PER_BATCH:  # longest first: n ≤ width
-                self._score(batch, pairs, out)
-                batch = []
-            batch.append(i)
+        # requests with the same context (the options of a multiple-choice question) share
+        # one pass over it; longest contexts first, so a batch's first group sets its width
+        groups: dict[tuple[int, ...], list[int]] = {}
+        for i, (ctx, _) in enumerate(pairs):
+            groups.setdefault(tuple(ctx), []).append(i)
+        order = sorted(groups, key=lambda c: -(len(c) + max(len(pairs[i][1]) for i in groups[c])))
+        batch: list[tuple[int, ...]] = []
+        rows = 0
+        for ctx in order:
+            width = len(batch[0]) if batch else len(ctx)
+            if batch and width * (rows + len(groups[ctx])) > _LL_TOKENS_PER_BATCH:
+                self._score_shared(batch, groups, pairs, out)
+                batch, rows = [], 0
+            batch.append(ctx)
+            rows += len(groups[ctx])
         if batch:
-            self._score(batch, pairs, out)
+            self._score_shared(batch, groups, pairs, out)
         return out  # type: ignore[return-value]
 
-    def _score(self, batch: list[int], pairs, out) -> None:
+    def _score_shared(self, contexts: list[tuple[int, ...]], groups, pairs, out) -> None:
+        """One forward pass over the distinct contexts (left-padded, key/value cache kept,
+        logits of the last position only), then one over every continuation (its rows reuse
+        its context's cache; right-padded; logits of the continuation's positions only)."""
         torch = self._torch
-        seqs = [pairs[i][0] + pairs[i][1] for i in batch]
-        width = max(len(s) - 1 for s in seqs)  # the last token is predicted, never fed
-        ids = torch.full((len(batch), width), self.pad_id, dtype=torch.long)
-        mask = torch.zeros((len(batch), width), dtype=torch.long)
-        for b, s in enumerate(seqs):
-            ids[b, :len(s) - 1] = torch.tensor(s[:-1])
-            mask[b, :len(s) - 1] = 1
+        from transformers import DynamicCache
+
+        dev = self.device
+        G, width = len(contexts), max(map(len, contexts))
+        ids = torch.full((G, width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((G, width), dtype=torch.long)
+        for g, c in enumerate(contexts):
+            ids[g, width - len(c):] = torch.tensor(c)
+            mask[g, width - len(c):] = 1
+        ids, mask = ids.to(dev), mask.to(dev)
+        cache = DynamicCache(config=self.model.config)
+        members = [(g, i) for g, c in enumerate(contexts) for i in groups[c]]
+        conts = [pairs[i][1] for _, i in members]
         with torch.inference_mode():
-            logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).logits
-            logp = torch.log_softmax(logits.float(), -1)
-        for b, i in enumerate(batch):
-            ctx, cont = pairs[i]
-            start = len(ctx) - 1
-            rows = logp[b, start:start + len(cont)]
-            target = torch.tensor(cont, device=rows.device)
+            out1 = self.model(input_ids=ids, attention_mask=mask, position_ids=(mask.cumsum(-1) - 1).clamp(min=0),
+                              use_cache=True, logits_to_keep=1, **{self._cache_kw: cache})
+            first = torch.log_softmax(out1.logits[:, -1, :].float(), -1)  # predicts each first token
+            w2 = max(len(x) for x in conts) - 1
+            rest = None
+            if w2 > 0:  # continuations of more than one token: feed all but their last token
+                sel = torch.tensor([g for g, _ in members], device=dev)
+                cache.batch_select_indices(sel)
+                ids2 = torch.full((len(members), w2), self.pad_id, dtype=torch.long)
+                mask2 = torch.zeros((len(members), w2), dtype=torch.long)
+                for r, x in enumerate(conts):
+                    ids2[r, :len(x) - 1] = torch.tensor(x[:-1])
+                    mask2[r, :len(x) - 1] = 1
+                ctx_len = mask.sum(-1)[sel]
+                pos2 = ctx_len.unsqueeze(1) + torch.arange(w2, device=dev).unsqueeze(0)
+                out2 = self.model(input_ids=ids2.to(dev), attention_mask=torch.cat([mask[sel], mask2.to(dev)], 1),
+                                  position_ids=pos2, use_cache=True, **{self._cache_kw: cache})
+                rest = torch.log_softmax(out2.logits.float(), -1)
+        for r, ((g, i), x) in enumerate(zip(members, conts)):
+            rows = first[g:g + 1] if rest is None or len(x) == 1 else torch.cat([first[g:g + 1], rest[r, :len(x) - 1]])
+            target = torch.tensor(x, device=rows.device)
             lp = rows.gather(1, target.unsqueeze(1)).sum().item()
             greedy = bool((rows.argmax(-1) == target).all().item())
-            out[i] = Loglikelihood(logprob=float(lp), is_greedy=greedy, n_tokens=len(cont))
+            out[i] = Loglikelihood(logprob=float(lp), is_greedy=greedy, n_tokens=len(x))
 
     def close(self) -> None:
         if self._loaded:
