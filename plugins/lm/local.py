@@ -7,7 +7,9 @@ kept as a safetensors folder beside the models (keyed by the GGUF's sha256), so 
 loads take about a second.
 
 Generation is a hand-written decode loop over the model's forward pass rather than
-``model.generate``: left-padded batches, eager attention (SDPA's CPU path costs more than
+``model.generate``: left-padded batches whose common token prefix (the chat template's
+system turn, a shared instruction) runs once and is shared through the key/value cache,
+eager attention (SDPA's CPU path costs more than
 the arithmetic of a model this small), the key/value cache of finished rows dropped, only
 the last position's logits computed. Greedy decoding is argmax; sampling draws from the
 temperature-scaled, top-p-truncated distribution with one generator per request seeded by
@@ -41,6 +43,20 @@ from affrepro.lm import (Capabilities, GenerateRequest, Generation, LanguageMode
 from affrepro.plugins.lm import smollm2
 
 _LL_TOKENS_PER_BATCH = 8192
+
+
+_MIN_SHARED_PREFIX = 8  # tokens: a shorter common prefix is not worth its own pass
+
+
+def _common_prefix(seqs: Sequence[Sequence[int]]) -> int:
+    """The number of leading tokens every sequence shares."""
+    first, n = seqs[0], min(map(len, seqs))
+    for s in seqs[1:]:
+        k = 0
+        while k < n and s[k] == first[k]:
+            k += 1
+        n = k
+    return n
 
 
 def _offline() -> None:
@@ -333,14 +349,26 @@ class LocalModel(LanguageModel):
         from transformers import DynamicCache
 
         B = len(prompts)
-        width = max(len(p) for p in prompts)
+        cache = DynamicCache(config=self.model.config)
+        shared = _common_prefix(prompts) if B > 1 else 0
+        shared = min(shared, min(map(len, prompts)) - 1)  # every row keeps a token of its own
+        if shared < _MIN_SHARED_PREFIX:
+            shared = 0
+        if shared:  # one pass over the prefix every prompt shares (a chat template's system turn, an instruction)
+            with torch.inference_mode():
+                self.model(input_ids=torch.tensor([prompts[0][:shared]], device=self.device), use_cache=True,
+                           logits_to_keep=1, **{self._cache_kw: cache})
+            cache.batch_select_indices(torch.zeros(B, dtype=torch.long, device=self.device))
+        rests = [p[shared:] for p in prompts]
+        width = max(len(p) for p in rests)
         ids = torch.full((B, width), self.pad_id, dtype=torch.long)
-        mask = torch.zeros((B, width), dtype=torch.long)
-        for b, p in enumerate(prompts):  # left padding: every row's next token is at the end
+        mask = torch.zeros((B, shared + width), dtype=torch.long)
+        mask[:, :shared] = 1
+        for b, p in enumerate(rests):  # left padding: every row's next token is at the end
             ids[b, width - len(p):] = torch.tensor(p)
-            mask[b, width - len(p):] = 1
+            mask[b, shared + width - len(p):] = 1
         ids, mask = ids.to(self.device), mask.to(self.device)
-        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)[:, shared:]
         max_new = [r.settings.max_new_tokens for r in requests]
         generators = []
         for r in requests:
@@ -355,7 +383,6 @@ class LocalModel(LanguageModel):
         finish = ["length"] * B
         alive = list(range(B))  # original row of each row still in the batch
         eos = set(self.eos_ids)
-        cache = DynamicCache(config=self.model.config)
         with torch.inference_mode():
             step_ids, step_pos, attn = ids, positions, mask
             while alive:

@@ -79,6 +79,21 @@ def test_chat_messages_use_the_chat_template_and_stop_at_the_end_token(smollm2):
     assert "Paris" in g.text and g.finish_reason == "stop" and g.completion_tokens < 24
 
 
+def test_a_batch_sharing_its_chat_prefix_answers_as_each_prompt_alone(smollm2):
+    """A batch of chat requests runs the system turn they share once (through the key/value
+    cache); the greedy answers are those of each request run on its own, which shares nothing."""
+    from affrepro.plugins.lm.local import _common_prefix
+
+    settings = GenerationSettings(max_new_tokens=8, stop=("\n",))
+    reqs = [GenerateRequest(messages=(Message("user", q),), settings=settings)
+            for q in ("What is the opposite of hot?", "Give the antonym: happy",
+                      "Instruction: answer with one word.\nInput: cat\nOutput:")]
+    assert _common_prefix([smollm2.prompt_ids(r) for r in reqs]) >= 8  # the shared path runs
+    together = [g.text for g in smollm2.generate(reqs)]
+    assert together == [smollm2.generate([r])[0].text for r in reqs]
+    assert all(together)
+
+
 def test_stop_strings_cut_the_answer(smollm2):
     plain = smollm2.generate([GenerateRequest(prompt="1, 2, 3, 4,", settings=GenerationSettings(max_new_tokens=8))])[0]
     assert "6" in plain.text
