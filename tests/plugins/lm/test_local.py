@@ -55,6 +55,26 @@ def test_loglikelihoods_agree_with_a_plain_forward_pass(smollm2, reference):
 
 
 @pytest.mark.slow
+def test_long_contexts_shared_by_options_agree_with_a_plain_forward_pass(smollm2, reference):
+    """A context of more than 256 tokens (its pass runs SDPA attention, the short ones
+    eager) with three options sharing it, beside a short context in the same batch."""
+    import torch
+
+    model, tok = reference
+    long_ctx = " ".join(f"Item {i} is a {'red' if i % 3 else 'blue'} box." for i in range(60)) + " The last box is"
+    pairs = [(long_ctx, " red"), (long_ctx, " blue"), (long_ctx, " a green ball"), ("I feel", " happy")]
+    assert len(tok.encode(long_ctx, add_special_tokens=False)) > 256
+    got = smollm2.loglikelihood([LoglikelihoodRequest(c, x) for c, x in pairs])
+    for (context, continuation), res in zip(pairs, got):
+        ctx = tok.encode(context, add_special_tokens=False)
+        cont = tok.encode(context + continuation, add_special_tokens=False)[len(ctx):]
+        with torch.no_grad():
+            logp = torch.log_softmax(model(torch.tensor([ctx + cont])).logits[0].double(), -1)
+        expected = sum(logp[len(ctx) - 1 + i, t].item() for i, t in enumerate(cont))
+        assert res.logprob == pytest.approx(expected, abs=2e-3 * len(cont))
+
+
+@pytest.mark.slow
 def test_greedy_output_matches_transformers_generate_and_is_deterministic(smollm2, reference):
     import torch
 
