@@ -103,14 +103,13 @@ def list_cmd(as_json: bool) -> None:
     if as_json:
         _echo_json([r.as_dict() for r in rows])
         return
-    from rich.table import Table
+    from affrepro.terminal import Col, print_table
 
-    table = Table(title=f"{len(rows)} papers")
-    for col in ("paper", "class", "claims", "status", "detail"):
-        table.add_column(col)
-    for r in rows:
-        table.add_row(r.slug, r.paper_class, str(r.n_claims), r.status, r.detail)
-    _console().print(table)
+    print_table([Col("paper", "atom"), Col("class", "atom", keep=1),
+                 Col("claims", "atom", keep=2, justify="right"), Col("status")],
+                [(r.slug, r.paper_class, r.n_claims, r.status + (f": {r.detail}" if r.detail else ""))
+                 for r in rows],
+                title=f"{len(rows)} papers")
 
 
 @cli.command()
@@ -132,33 +131,38 @@ def show(paper: str, as_json: bool) -> None:
                     "here": here_line(paper, _state().registries).split(": ", 1)[1],
                     "claims": [claim_to_dict(c) for c in card.claims]})
         return
-    lines = [f"{card.title}", f"  {', '.join(card.authors)}", f"  {card.venue}, {card.year}"]
+    from affrepro.terminal import console, print_field, print_wrapped
+
+    con = console()
+    print_wrapped(card.title, con=con, style="bold")
+    print_wrapped(", ".join(card.authors), con=con, indent="  ")
+    print_wrapped(f"{card.venue}, {card.year}", con=con, indent="  ")
     if card.doi:
-        lines.append(f"  doi:{card.doi}")
+        print_field("doi:", card.doi, con=con, sep="")
     if card.arxiv:
-        lines.append(f"  arXiv:{card.arxiv}")
-    lines.append(f"  class {card.paper_class}: {PAPER_CLASSES.get(card.paper_class, '')}")
+        print_field("arXiv:", card.arxiv, con=con, sep="")
+    print_wrapped(f"class {card.paper_class}: {PAPER_CLASSES.get(card.paper_class, '')}", con=con, indent="  ")
     for url in card.code:
-        lines.append(f"  code: {url}")
+        print_field("code:", url, con=con)
     for url in card.data:
-        lines.append(f"  data: {url}")
-    lines.append(f"  data access: {card.data_access}; licence: {card.data_licence or 'not stated'}")
-    lines.append(here_line(paper, _state().registries))
+        print_field("data:", url, con=con)
+    print_wrapped(f"data access: {card.data_access}; licence: {card.data_licence or 'not stated'}",
+                  con=con, indent="  ")
+    print_wrapped(here_line(paper, _state().registries), con=con, indent="  ")
     if card.notes:
-        lines.append(f"  {card.notes}")
-    lines.append("")
+        print_wrapped(card.notes, con=con, indent="  ")
+    con.print()
     if not card.claims:
-        lines.append(f"Published numbers: {card.numbers}; no claims.")
+        print_wrapped(f"Published numbers: {card.numbers}; no claims.", con=con)
     for c in card.claims:
         std = f" ± {c.std:g}" if c.std is not None else ""
-        lines.append(f"[{c.id}] {c.metric} = {c.value:g}{std}  ({c.tolerance.describe()})")
-        lines.append(f"    {c.description}")
-        lines.append(f"    source: {c.source}")
+        print_wrapped(f"[{c.id}] {c.metric} = {c.value:g}{std}  ({c.tolerance.describe()})", con=con)
+        print_wrapped(c.description, con=con, indent="    ")
+        print_wrapped(f"source: {c.source}", con=con, indent="    ")
         needs = list(c.requires.datasets) + [f"model {m}" for m in c.requires.models]
         needs += ["an LLM backend"] if c.requires.llm else []
         needs += ["a GPU"] if c.requires.gpu else []
-        lines.append(f"    requires: {', '.join(needs) or 'nothing'}")
-    click.echo("\n".join(lines))
+        print_wrapped(f"requires: {', '.join(needs) or 'nothing'}", con=con, indent="    ")
 
 
 
@@ -184,43 +188,40 @@ def _parse_data_dirs(values: tuple[str, ...], slug: str) -> dict[str, Path]:
 
 def _print_result_tables(report) -> None:
     """A protocol's result tables (``ctx.note("tables", [{title, columns, rows}])``), numbers
-    to 3 significant digits, never cropped to the terminal (report.md has 4 decimals)."""
-    from rich.table import Table
+    to 3 significant digits; a table wider than the terminal is split into several, each
+    with the row labels, so no number is clipped (report.md has 4 decimals)."""
+    from affrepro.terminal import Col, console, print_split_table
 
-    console = _console()
+    con = console()
     for t in (report.details or {}).get("tables", []):
-        table = Table(title=t["title"], title_justify="left")
-        for i, col in enumerate(t["columns"]):
-            table.add_column(col, justify="left" if i == 0 else "right", no_wrap=True)
-        for row in t["rows"]:
-            table.add_row(*["—" if c is None else c if isinstance(c, str) else f"{c:.3g}" for c in row])
-        width = max(console.width, console.measure(table).maximum)
-        console.print(table, width=width, crop=False)
+        cols = [Col(c, "atom", justify="left" if i == 0 else "right") for i, c in enumerate(t["columns"])]
+        rows = [["—" if c is None else c if isinstance(c, str) else f"{c:.3g}" for c in row] for row in t["rows"]]
+        print_split_table(cols, rows, title=t["title"], con=con)
 
 
 def _print_report_table(report) -> None:
-    from rich.table import Table
-
     from affrepro.formatting import fmt, fmt_diff
+    from affrepro.terminal import Col, console, print_table, print_whole, print_wrapped
 
     style = {"reproduced": "green", "not reproduced": "red", "within noise": "cyan", "skipped": "yellow",
              "error": "bold red"}
     _print_result_tables(report)
     run_on = ((report.details or {}).get("run_on") or "dry run") if report.dry_run else ""
-    table = Table(title=f"{report.paper}: {report.status}" + (f" ({run_on})" if run_on else ""))
-    widest = max((len(r.claim.id) for r in report.results), default=5)
-    for col in ("claim", "paper", "measured", "Δ", "verdict", "tolerance"):
-        table.add_column(col, justify="right" if col in ("paper", "measured", "Δ") else "left",
-                         overflow="fold", no_wrap=col in ("paper", "measured", "Δ", "verdict"),
-                         min_width=min(widest, 24) if col == "claim" else None)
+    rows = []
     for r in report.results:
         spread = r.spread or {}
         noise = (f" ±{spread['std']:.2g} (n={spread['n']})" if spread.get("n", 0) > 1
                  and not spread.get("deterministic") and spread.get("std") is not None else "")
-        table.add_row(r.claim.id, fmt(r.claim.value), fmt(r.measured) + noise, fmt_diff(r.difference),
-                      f"[{style[r.verdict.value]}]{r.verdict.value}[/]", r.claim.tolerance.describe())
-    console = _console()
-    console.print(table)
+        rows.append((r.claim.id, fmt(r.claim.value), fmt(r.measured) + noise, fmt_diff(r.difference),
+                     r.verdict.value, r.claim.tolerance.describe()))
+    # ids, numbers and verdicts stay whole; the tolerance goes first, then Δ, when the
+    # terminal is too narrow (report.md and --json have every column)
+    cols = [Col("claim", "atom"), Col("paper", "atom", justify="right"),
+            Col("measured", "text", justify="right"), Col("Δ", "atom", keep=2, justify="right"),
+            Col("verdict", "atom", styles=style), Col("tolerance", "text", keep=1)]
+    con = console()
+    print_table(cols, rows, title=f"{report.paper}: {report.status}" + (f" ({run_on})" if run_on else ""),
+                con=con, hint="report.md")
     # one line per distinct reason: a dry run or a missing corpus gives every claim the same
     by_reason: dict[str, list[str]] = {}
     for r in report.results:
@@ -229,19 +230,21 @@ def _print_report_table(report) -> None:
     for reason, ids in by_reason.items():
         who = (ids[0] if len(ids) == 1 else f"all {len(ids)} claims"
                if len(ids) == len(report.results) else ", ".join(ids))
-        console.print(f"[dim]{who}: {reason}[/dim]", highlight=False)
+        print_wrapped(f"{who}: {reason}", con=con, style="dim")
     for a in report.audits:
         counts = ", ".join(f"{n} {v}" for v, n in a["verdicts"].items() if n)
-        console.print(f"Dataset audit {a['dataset']}: {counts} (`affrepro data audit {a['dataset']}`)",
-                      highlight=False)
+        print_wrapped(f"Dataset audit {a['dataset']}: {counts} (`affrepro data audit {a['dataset']}`)", con=con)
     for w in report.warnings:
-        console.print(f"[yellow]warning:[/yellow] {w}", highlight=False)
+        print_wrapped(f"warning: {w}", con=con, style="yellow")
     if report.deviations:
-        console.print("Deviations from the paper:", *[f"  - {d}" for d in report.deviations], sep="\n")
-    console.print(f"Report: {report.output_dir}/report.md", highlight=False)
+        con.print("Deviations from the paper:")
+        for d in report.deviations:
+            print_wrapped(f"- {d}", con=con, indent="  ", hang="  ")
+    # paths and commands whole on their own line, so they copy as they are
+    print_whole("Report:", f"{report.output_dir}/report.md", con=con)
     if report.run_id:
-        console.print(f"MLflow run {report.run_id} in {report.tracking_uri} "
-                      f"(view: mlflow ui --backend-store-uri {report.tracking_uri})", highlight=False)
+        print_whole(f"MLflow run {report.run_id}; to view it:",
+                    f"mlflow ui --backend-store-uri {report.tracking_uri}", con=con)
 
 
 @cli.command()
@@ -333,13 +336,17 @@ def models_list(as_json: bool) -> None:
     if as_json:
         _echo_json({"default": default_spec(), "backends": rows})
         return
-    con = _console()
+    from affrepro.terminal import console, print_field, print_wrapped
+
+    con = console()
     for r in rows:
-        con.print(f"[bold]{r['backend']}[/bold]  {r['spec']}  (plugin {r['plugin']})", highlight=False)
-        con.print(f"  {r['description']}", highlight=False)
+        print_wrapped(f"{r['backend']} (plugin {r['plugin']})", con=con, style="bold")
+        print_field("spec:", r["spec"], con=con)
+        print_wrapped(r["description"], con=con, indent="  ")
         for m in r["models"]:
-            con.print(f"  - {m['name']}: {m['description']} ({m['capabilities']})", highlight=False)
-    con.print(f"default: {default_spec()} (--model or AFFREPRO_MODEL to change)", highlight=False)
+            print_wrapped(f"- {m['name']}: {m['description']} ({m['capabilities']})", con=con, indent="  ",
+                          hang="  ")
+    print_wrapped(f"default: {default_spec()} (--model or AFFREPRO_MODEL to change)", con=con)
 
 
 @models.command("fetch")
@@ -386,9 +393,13 @@ def data_list(as_json: bool) -> None:
     if as_json:
         _echo_json(rows)
         return
-    for r in rows:
-        state = "verified" if r["verified"] else "unverified" if r["present"] else "absent"
-        click.echo(f"{r['name']:<28} {r['access']:<9} {state:<10} {r['path']}")
+    from affrepro.terminal import Col, print_table
+
+    print_table([Col("dataset", "atom"), Col("access", "atom", keep=2), Col("here", "atom", keep=3),
+                 Col("files", "atom", keep=1, justify="right"), Col("folder", "atom", keep=0)],
+                [(r["name"], r["access"], "verified" if r["verified"] else "unverified" if r["present"]
+                  else "absent", r["files"], r["path"]) for r in rows],
+                hint="`affrepro data path NAME` or --json")
 
 
 @data.command("fetch")
@@ -475,27 +486,25 @@ def data_audit(name: str, data_dir: Path | None, output_dir: Path | None, as_jso
         _echo_json(report.as_dict())
         exit_for_audit(report, fail_on)
         return
-    from rich.table import Table
-
     from affrepro.audit import number
+    from affrepro.terminal import Col, print_table
 
-    table = Table(title=f"dataset audit: {name}")
-    for col in ("claim", "published", "measured", "Δ", "verdict"):
-        table.add_column(col, justify="right" if col in ("published", "measured", "Δ") else "left")
-    for r in report.results:
-        v = r.claim.value
-        table.add_row(r.claim.id, number(v, v), number(r.measured, v), number(r.difference, v, sign=True),
-                      r.verdict.value)
-    _console().print(table)
+    print_table([Col("claim", "atom"), Col("published", "atom", justify="right"),
+                 Col("measured", "atom", justify="right"), Col("Δ", "atom", keep=1, justify="right"),
+                 Col("verdict", "atom")],
+                [(r.claim.id, number(r.claim.value, r.claim.value), number(r.measured, r.claim.value),
+                  number(r.difference, r.claim.value, sign=True), r.verdict.value) for r in report.results],
+                title=f"dataset audit: {name}")
     counts = ", ".join(f"{n} {v}" for v, n in report.verdict_counts().items() if n)
     click.echo(f"{name}: {counts}")
+    from affrepro.terminal import print_wrapped
+
     for r in report.results:
         if r.verdict.value != "reproduced":
-            click.echo(f"  {r.claim.id}: {r.verdict.value}: {r.reason}")
+            print_wrapped(f"{r.claim.id}: {r.verdict.value}: {r.reason}", indent="  ", hang="  ")
     if report.status == "FAILED":
         click.echo(report.error or "", err=True)
     exit_for_audit(report, fail_on)
-
 
 
 @data.command("link")
@@ -594,13 +603,13 @@ def runs_show(run: str, tracking_uri: str | None, as_json: bool, screenshot: Pat
 def runs_compare(run_a: str, run_b: str, tracking_uri: str | None, as_json: bool) -> None:
     """Two runs of one paper (report.json, its folder, or an MLflow run id), claim by claim:
     both values, the difference and whether it exceeds the seed spread (docs/verdicts.md)."""
-    from affrepro.compare import compare, load_report, render_text
+    from affrepro.compare import compare, load_report, print_text
 
     result = compare(load_report(run_a, tracking_uri), load_report(run_b, tracking_uri))
     if as_json:
         _echo_json(result)
     else:
-        click.echo(render_text(result))
+        print_text(result)
 
 
 # -- plugins -----------------------------------------------------------------------------

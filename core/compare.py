@@ -104,23 +104,31 @@ def _f(v: Any, sign: str = "") -> str:
     return f"{v:{sign}.4g}"
 
 
-def render_text(c: dict[str, Any]) -> str:
-    lines = [f"{c['paper']}: A = {c['a']['run_id'] or c['a']['output_dir']} ({c['a']['started']}, seeds "
-             f"{c['a']['seeds']}, {c['a']['device']})",
-             f"{' ' * len(c['paper'])}  B = {c['b']['run_id'] or c['b']['output_dir']} ({c['b']['started']}, "
-             f"seeds {c['b']['seeds']}, {c['b']['device']})", "",
-             f"{'claim':<40} {'paper':>9} {'A':>9} {'B':>9} {'B−A':>10} {'seed spread':>11}  beyond noise?"]
-    for r in c["claims"]:
-        beyond = {None: "not measured in both", True: "YES", False: "no"}[r["exceeds_spread"]]
-        lines.append(f"{r['id']:<40} {_f(r['paper']):>9} {_f(r['a']):>9} {_f(r['b']):>9} "
-                     f"{_f(r['difference'], '+'):>10} {_f(r['seed_spread']):>11}  {beyond}")
+def print_text(c: dict[str, Any], con=None) -> None:
+    """The comparison for a terminal: run identities, a claim table that fits its width
+    (ids and numbers whole; the seed spread column goes first when it must), the summary."""
+    from affrepro.terminal import Col, console, print_field, print_table, print_wrapped
+
+    con = con or console()
+    print_wrapped(f"{c['paper']}:", con=con, style="bold")
+    for key in ("a", "b"):
+        run = c[key]
+        print_field(f"{key.upper()} =", str(run["run_id"] or run["output_dir"]), con=con)
+        print_wrapped(f"({run['started']}, seeds {run['seeds']}, {run['device']})", con=con, indent="      ")
+    beyond = {None: "not measured in both", True: "YES", False: "no"}
+    print_table([Col("claim", "atom"), Col("paper", "atom", keep=1, justify="right"),
+                 Col("A", "atom", justify="right"), Col("B", "atom", justify="right"),
+                 Col("B−A", "atom", justify="right"), Col("seed spread", "atom", keep=2, justify="right"),
+                 Col("beyond noise?", "text")],
+                [(r["id"], _f(r["paper"]), _f(r["a"]), _f(r["b"]), _f(r["difference"], "+"),
+                  _f(r["seed_spread"]), beyond[r["exceeds_spread"]]) for r in c["claims"]], con=con)
     s = c["summary"]
-    lines += ["", f"{s['compared']} claims measured in both; {s['exceed_seed_spread']} differ by more than "
+    print_wrapped(f"{s['compared']} claims measured in both; {s['exceed_seed_spread']} differ by more than "
                   "the seed spread (the larger of the two runs' ranges over seeds; 0 where a run had one seed "
-                  "or the claim is deterministic)."]
+                  "or the claim is deterministic).", con=con)
     if c["environment_differences"]:
-        lines += ["", "Environment differences (A | B):"]
-        lines += [f"  {k}: {v[0]} | {v[1]}" for k, v in c["environment_differences"].items()]
+        print_wrapped("Environment differences (A | B):", con=con)
+        for k, v in c["environment_differences"].items():
+            print_wrapped(f"{k}: {v[0]} | {v[1]}", con=con, indent="  ", hang="  ")
     else:
-        lines += ["", "Same device, hardware and library versions."]
-    return "\n".join(lines)
+        print_wrapped("Same device, hardware and library versions.", con=con)

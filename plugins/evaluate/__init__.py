@@ -200,28 +200,24 @@ def evaluate_command(paper, predictions, dry_run, seed, data_dir, length_policy,
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2))
         return
-    from rich.console import Console
-    from rich.table import Table as RichTable
+    from affrepro.terminal import Col, console as make_console, print_split_table
 
-    console = Console()
+    console = make_console()
     for t in result.tables:
-        table = RichTable(title=f"{paper}: {t.title}")
-        for c in t.columns:
-            table.add_column(c)
-        for row in t.rows:
-            table.add_row(*(_fmt(v) for v in row))
-        console.print(table)
+        print_split_table([Col(c, "atom", justify="left" if i == 0 else "right") for i, c in enumerate(t.columns)],
+                          [[_fmt(v) for v in row] for row in t.rows], title=f"{paper}: {t.title}", con=console)
     dry = result.policies.get("dry_run")
-    agg = RichTable(title=f"{paper}: aggregate ({result.official_script})" + (f", {dry}" if dry else ""))
-    agg.add_column("measure")
-    agg.add_column("value", justify="right")
-    for k, v in result.aggregate.items():
-        agg.add_row(k, _fmt(v))
-    console.print(agg)
+    print_split_table([Col("measure", "atom"), Col("value", "atom", justify="right")],
+                      [(k, _fmt(v)) for k, v in result.aggregate.items()],
+                      title=f"{paper}: aggregate ({result.official_script})" + (f", {dry}" if dry else ""),
+                      con=console)
+    from affrepro.terminal import print_whole, print_wrapped
+
     for w in result.warnings:
-        console.print(f"[yellow]warning:[/] {w}", highlight=False)
+        print_wrapped(f"warning: {w}", con=console, style="yellow")
     if dry:
-        console.print(f"{dry}: the numbers exercise the pipeline only", highlight=False)
-    console.print(f"Evaluation: {result.output_dir}/evaluation.md", highlight=False)
+        print_wrapped(f"{dry}: the numbers exercise the pipeline only", con=console)
+    print_whole("Evaluation:", f"{result.output_dir}/evaluation.md", con=console)
     if result.run_id:
-        console.print(f"MLflow run {result.run_id} in {result.tracking_uri}", highlight=False)
+        print_whole(f"MLflow run {result.run_id}; to view it:",
+                    f"mlflow ui --backend-store-uri {result.tracking_uri}", con=console)
