@@ -132,14 +132,12 @@ def layout(cols: Sequence[Col], rows: Sequence[Sequence[str]], width: int) -> La
     widths = {i: mins[i] for i in shown}
     fits = sum(widths.values()) + overhead(len(shown)) <= width
     room = width - overhead(len(shown)) - sum(widths.values())
-    # hand out the room one character at a time to the column furthest below its widest cell
-    while room > 0:
-        want = [i for i in shown if widths[i] < maxs[i]]
-        if not want:
-            break
-        i = max(want, key=lambda j: (maxs[j] - widths[j], -j))
-        widths[i] += 1
-        room -= 1
+    # the room goes first to the columns that need least to show their widest cell on one
+    # line, then what is left to the next
+    for i in sorted(shown, key=lambda j: (maxs[j] - widths[j], j)):
+        give = min(room, maxs[i] - widths[i])
+        widths[i] += give
+        room -= give
     return Layout(shown, [widths[i] for i in shown], [cols[i].name for i in dropped], fits)
 
 
@@ -181,6 +179,8 @@ def print_records(cols: Sequence[Col], rows: Sequence[Sequence[Any]], title: str
         print_wrapped(cells[0], con=con, style="bold")
         line = ""
         for col, value in zip(cols[1:], cells[1:]):
+            if not value:
+                continue
             pair = f"{col.name}: {value}"
             if col.kind == "text" and len(pair) > con.width - 2:
                 print_wrapped(pair, con=con, indent="  ", hang="  ")

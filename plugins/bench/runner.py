@@ -352,24 +352,30 @@ def _across_files(times: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return across
 
 
-def _table(headers: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
-              for i, h in enumerate(headers)]
-    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths))
-    out = [line, "  ".join("-" * w for w in widths)]
-    out += ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows]
-    return "\n".join(out)
+def _target(speedup: float, target: float | None) -> str:
+    """``>= 5.0x: not met`` beside a speedup; empty without a target."""
+    if target is None:
+        return ""
+    return f">= {target}x: " + ("met" if speedup >= target else "not met")
 
 
-def format_compare(files: list[dict[str, Any]]) -> str:
+def format_compare(files: list[dict[str, Any]], width: int | None = None) -> str:
+    """The comparison as text that fits ``width`` columns (default: the terminal's): names
+    wrap at words, numbers stay whole, each speedup with a target says met / not met."""
+    import io
+
+    from affrepro.terminal import Col, console, print_field, print_table, print_wrapped
+
     d = compare_data(files)
-    parts = []
+    con = console(width=width or console().width)
+    con.file = io.StringIO()
     for f in d["files"]:
-        parts.append(f"[{f['index']}] {f['path']}: {f['label']} (CPU {f['cpu']}"
-                     + (f"; GPU {f['gpu']}" if f["gpu"] else "") + ")")
+        print_field(f"[{f['index']}]", f["path"], con=con, indent="")
+        print_wrapped(f"{f['label']} (CPU {f['cpu']}" + (f"; GPU {f['gpu']}" if f["gpu"] else "") + ")",
+                      con=con, indent="    ")
         if f["failed_tests"]:
-            parts.append(f"    FAILED in this run ({len(f['failed_tests'])}), timings shown "
-                         "but not compared: " + ", ".join(f["failed_tests"]))
+            print_wrapped(f"FAILED in this run ({len(f['failed_tests'])}), timings shown "
+                          "but not compared: " + ", ".join(f["failed_tests"]), con=con, indent="    ")
     cols = [(i, dev) for i in range(len(files))
             for dev in sorted({t["device"] for t in d["times"] if t["file"] == i})]
     keys = sorted({(t["kernel"], t["workload"], t["impl"]) for t in d["times"]})
@@ -381,34 +387,38 @@ def format_compare(files: list[dict[str, Any]]) -> str:
         if all(v is None for v in vals):
             continue
         rows.append([k[0], k[1], k[2]] + ["—" if v is None else v for v in vals])
-    parts.append("\nTimes (min, ms)")
-    parts.append(_table(["kernel", "workload", "impl"] + [f"[{i}] {dev}" for i, dev in cols],
-                        rows))
+    con.print()
+    print_table([Col("kernel"), Col("workload"), Col("impl")]
+                + [Col(f"[{i}] {dev}", "text", justify="right") for i, dev in cols], rows,
+                title="Times (min, ms)", con=con)
+    # kernel and workload share a column (a name and its workload, wrapped at words)
+    speed_cols = [Col("file", "atom", keep=1), Col("benchmark"), Col("device", "atom", keep=2),
+                  Col("peer"), Col("speedup", "atom", justify="right"), Col("target")]
     if d["speedups"]:
-        parts.append("\nSpeedup of ours against each peer (same file, same run)")
-        parts.append(_table(["file", "kernel", "workload", "device", "peer", "speedup", "target"],
-                            [[str(s["file"]), s["kernel"], s["workload"], s["device"], s["peer"],
-                              f"{s['speedup']:.2f}x",
-                              "" if s["target"] is None else f">= {s['target']}x"]
-                             for s in d["speedups"]]))
+        con.print()
+        print_table(speed_cols,
+                    [[str(s["file"]), f"{s['kernel']} {s['workload']}", s["device"], s["peer"],
+                      f"{s['speedup']:.2f}x", _target(s["speedup"], s["target"])] for s in d["speedups"]],
+                    title="Speedup of ours against each peer (same file, same run)", con=con)
     if d["interleaved"]:
-        parts.append("\nSpeedup of ours, peers timed in alternation (same run)")
         rows = []
         for x in d["interleaved"]:
             for k, v in x["speedups"].items():
                 peer = k.removeprefix("vs_")
-                target = x["targets"].get(peer)
-                rows.append([str(x["file"]), x["kernel"], x["workload"], x["device"], peer,
-                             f"{v:.2f}x", "" if target is None else f">= {target}x"])
-        parts.append(_table(["file", "kernel", "workload", "device", "peer", "speedup",
-                             "target"], rows))
+                rows.append([str(x["file"]), f"{x['kernel']} {x['workload']}", x["device"], peer,
+                             f"{v:.2f}x", _target(v, x["targets"].get(peer))])
+        con.print()
+        print_table(speed_cols, rows, title="Speedup of ours, peers timed in alternation (same run)",
+                    con=con)
     if d["across_files"]:
-        parts.append("\nAcross files (each implementation against file [base])")
-        parts.append(_table(["kernel", "workload", "impl", "base", "file", "ratio", "verdict"],
-                            [[a["kernel"], a["workload"], a["impl"], str(a["base_file"]),
-                              str(a["file"]), f"{a['speedup_vs_base']:.2f}x", a["verdict"]]
-                             for a in d["across_files"]]))
-    return "\n".join(parts)
+        con.print()
+        print_table([Col("benchmark"), Col("impl"), Col("base", "atom", keep=1),
+                     Col("file", "atom", keep=2), Col("ratio", "atom", justify="right"), Col("verdict")],
+                    [[f"{a['kernel']} {a['workload']}", a["impl"], str(a["base_file"]),
+                      str(a["file"]), f"{a['speedup_vs_base']:.2f}x", a["verdict"]]
+                     for a in d["across_files"]],
+                    title="Across files (each implementation against file [base])", con=con)
+    return "\n".join(line.rstrip() for line in con.file.getvalue().splitlines())
 
 
 def track(result: dict[str, Any], out: Path, device: str, kernels: str | None,

@@ -96,8 +96,9 @@ def test_bench_compare_tables_and_cross_device_labels(tmp_path):
                  ("ours", "cpu"): 0.4})
     d = _result(tmp_path / "gpu2.json", "cuda-h200", "Intel Xeon", "NVIDIA H200",
                 {("ours", "cuda"): 0.006})
+    # a wide terminal: each row on one line (80 columns: test_bench_compare_fits_80_columns)
     res = CliRunner().invoke(_cli(), ["bench", "compare", str(a), str(b), str(c), str(d)],
-                             catch_exceptions=False)
+                             catch_exceptions=False, env={"COLUMNS": "200"})
     assert res.exit_code == 0, res.output
     text = res.output
     assert "Times (min, ms)" in text and "[2] cuda" in text
@@ -170,7 +171,7 @@ def test_bench_compare_tells_core_counts_apart(tmp_path, cores_a, cores_b, same)
     b = _with_cores(_result(tmp_path / "b.json", "cpu-epyc", "AMD EPYC", None,
                             {("ours", "cpu"): 0.2}), cores_b)
     res = CliRunner().invoke(_cli(), ["bench", "compare", str(a), str(b)],
-                             catch_exceptions=False)
+                             catch_exceptions=False, env={"COLUMNS": "200"})
     line = next(ln for ln in res.output.split("Across files")[1].splitlines()
                 if ln.startswith("logmel"))
     assert ("slower (possible regression)" in line) is same
@@ -340,3 +341,29 @@ def test_bench_compare_null_names_fall_back(tmp_path):
         {"name": "b", "stats": {"min": 2.0}, "extra_info": {"kernel": "k", "impl": "ours"}}]}))
     res = CliRunner().invoke(_cli(), ["bench", "compare", str(p)], catch_exceptions=False)
     assert res.exit_code == 0 and "grp" in res.output
+
+
+def test_bench_compare_fits_80_columns_and_says_whether_each_target_is_met():
+    """The committed CPU results held 183-character lines (284 with longer names); at 80
+    columns every line fits, every ratio is whole, and a ratio with a target says met or
+    not met."""
+    from pathlib import Path
+
+    from affrepro.plugins.bench import runner
+
+    results = Path(__file__).parents[3] / "benchmarks" / "results" / "cpu-amd-epyc"
+    files = sorted(results.glob("*.json"))[-3:]
+    loaded = [runner.load(f) for f in files]
+    d = runner.compare_data(loaded)
+    text = CliRunner().invoke(_cli(), ["bench", "compare", *map(str, files)], catch_exceptions=False,
+                              env={"COLUMNS": "80"}).output
+    assert max(len(line) for line in text.splitlines()) <= 80
+    words = text.split()
+    judged = [(v, x["targets"].get(k.removeprefix("vs_"))) for x in d["interleaved"]
+              for k, v in x["speedups"].items()] + [(s["speedup"], s["target"]) for s in d["speedups"]]
+    assert any(t is not None for _, t in judged)
+    for v, target in judged:
+        assert f"{v:.2f}x" in words
+    met = sum(1 for v, t in judged if t is not None and v >= t)
+    not_met = sum(1 for v, t in judged if t is not None and v < t)
+    assert text.count("x: met") == met and text.count("x: not met") == not_met
