@@ -296,13 +296,16 @@ def reproduce(paper, data_dirs, seeds, device, dry_run, as_json, output_dir, tra
     _state().registries.reproductions.get(paper)
     import contextlib
 
+    from affrepro.progress import for_log
+
     bars = _ProgressBars() if not as_json and sys.stderr.isatty() else None
-    with bars if bars is not None else contextlib.nullcontext():
+    lines = for_log() if not as_json else None  # stderr is a log: periodic one-line progress
+    with bars if bars is not None else lines if lines is not None else contextlib.nullcontext():
         report = run_reproduction(
             paper, data_dirs=_parse_data_dirs(data_dirs, paper), seeds=seeds, device=device,
             dry_run=dry_run, output_dir=output_dir, tracking_uri=tracking_uri, track=not no_track,
-            stage=_stage_printer(as_json), progress=bars, model=model_spec, limit=limit,
-            no_cache=no_cache, cluster=cluster,
+            stage=lines.stage if lines is not None else _stage_printer(as_json),
+            progress=bars or lines, model=model_spec, limit=limit, no_cache=no_cache, cluster=cluster,
         )
     if as_json:
         _echo_json(report.as_dict())

@@ -67,8 +67,11 @@ def features_list(as_json: bool) -> None:
 @click.option("--cluster", default=None, envvar="AFFREPRO_CLUSTER", metavar="SPEC",
               help="Files as tasks on Dask: local:N (N worker processes here) or "
                    "tcp://HOST:PORT (a scheduler); see docs/cluster.md.")
+@click.option("--keep-going", is_flag=True,
+              help="Extract the other files when one fails; list the failures at the end "
+                   "(exit status 1). Without it the first bad file stops the batch.")
 def features_extract(name, files, out, overrides, jobs, mono, dtype, backend, as_json,
-                     fmt, cluster=None) -> None:
+                     fmt, cluster=None, keep_going=False) -> None:
     """Extract feature NAME from audio FILES (or folders of them) into .npz or .parquet.
 
     Each .npz holds ``features`` (array: [channels,] rows, frames), ``settings`` (JSON)
@@ -92,6 +95,9 @@ def features_extract(name, files, out, overrides, jobs, mono, dtype, backend, as
     if not paths:
         raise click.ClickException("no audio files found in " + ", ".join(map(str, files)))
     jobs = jobs or ex.default_jobs()
+    if keep_going and cluster:
+        raise click.BadParameter("--keep-going works without --cluster for now", param_hint="--keep-going")
+    failed: list | None = [] if keep_going else None  # --keep-going: bad files, listed at the end
     import contextlib
 
     from affrepro.executor import cluster_spec, open_executor
@@ -107,7 +113,7 @@ def features_extract(name, files, out, overrides, jobs, mono, dtype, backend, as
     def extract(progress=None):
         if executor is None:
             return ex.extract_many(name, feature, paths, out, settings, list(files), jobs, mono,
-                                   dtype, backend, progress=progress, fmt=fmt)
+                                   dtype, backend, progress=progress, fmt=fmt, failed=failed)
         from affrepro.plugins.features.cluster import extract_many_on
 
         return extract_many_on(executor, name, feature, paths, out, settings, list(files), mono,
@@ -121,19 +127,24 @@ def features_extract(name, files, out, overrides, jobs, mono, dtype, backend, as
 
     on_main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _terminate) if on_main else None
+    from affrepro.progress import CompileNotice
+
+    compiling = CompileNotice().start()  # "compiling kernels (first run only)" on a cold cache
     try:
         if show:
             from rich.console import Console
             from rich.progress import Progress
 
             with Progress(console=Console(stderr=True), transient=True) as bar:
+                compiling.say = lambda msg: bar.console.print(msg, highlight=False)
                 task = bar.add_task(f"{name}", total=len(paths))
                 results = extract(progress=lambda r: bar.advance(task))
         else:
-            results = extract()
+            results = _extract_logging(extract, name, len(paths), quiet=as_json)
     except (ValueError, RuntimeError, OSError) as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
+        compiling.stop()
         stack.close()
         if on_main:
             signal.signal(signal.SIGTERM, previous)
@@ -142,8 +153,37 @@ def features_extract(name, files, out, overrides, jobs, mono, dtype, backend, as
     if as_json:
         click.echo(json.dumps({"feature": name, "settings": settings, "files": [
             {"source": str(r.source), "output": str(r.output), "shape": list(r.shape),
-             "seconds": r.seconds} for r in results], "wall_seconds": wall}, indent=2,
+             "seconds": r.seconds} for r in results], "wall_seconds": wall,
+            "failed": [{"source": str(f.source), "error": f.error} for f in failed or []],
+            "compiled_kernels": compiling.compiled}, indent=2,
             default=str))
     else:
+        speed = f"{audio / wall if wall else float('inf'):.3g}x realtime"
+        if compiling.compiled:  # a cold Numba cache: the wall time is mostly compiling
+            speed += ", including compiling kernels (first run only)"
         click.echo(f"{name}: {len(results)} file(s), {audio:.1f} s of audio in {wall:.2f} s "
-                   f"({audio / wall if wall else float('inf'):.3g}x realtime) -> {out}")
+                   f"({speed}) -> {out}")
+    if failed:
+        click.echo(f"{len(failed)} file(s) could not be extracted:", err=True)
+        for f in failed:
+            click.echo(f"  {f.error}", err=True)
+        sys.exit(1)
+
+
+def _extract_logging(extract, name, total, quiet):
+    """``extract(progress=...)`` with one-line progress on stderr when it is a log (not a
+    terminal)."""
+    from affrepro.progress import for_log
+
+    lines = None if quiet else for_log()
+    if lines is None:
+        return extract()
+    count = [0]
+
+    def advance(_r) -> None:
+        count[0] += 1
+        lines(f"{name}: files", count[0], total)
+
+    with lines:
+        lines(f"{name}: files", 0, total)
+        return extract(progress=advance)

@@ -118,15 +118,29 @@ def parse_value(text: str) -> Any:
 
 
 def audio_files(paths: Iterable[Path]) -> list[Path]:
-    """Files as given; folders expanded (recursively) to their audio files, sorted."""
+    """Files as given; folders expanded (recursively) to their audio files, sorted. Inside
+    a folder, hidden entries (a name starting with '.': ``.venv``, ``.git``, macOS's
+    ``._x.wav``) are skipped and never entered; a hidden file named itself is kept."""
     out: list[Path] = []
     for p in paths:
         if p.is_dir():
-            out.extend(sorted(f for f in p.rglob("*")
-                              if f.is_file() and f.suffix.lower() in AUDIO_SUFFIXES))
+            found = []
+            for folder, dirs, names in os.walk(p):
+                dirs[:] = [d for d in dirs if not d.startswith(".")]
+                found += [Path(folder) / n for n in names
+                          if not n.startswith(".") and Path(n).suffix.lower() in AUDIO_SUFFIXES]
+            out.extend(sorted(f for f in found if f.is_file()))
         else:
             out.append(p)
     return out
+
+
+@dataclass
+class Failed:
+    """A file ``extract_many(..., keep_going=True)`` could not extract, and why."""
+
+    source: Path
+    error: str
 
 
 @dataclass
@@ -319,9 +333,13 @@ def plan_outputs(files: list[Path], out: Path, roots: list[Path],
 def extract_many(name: str, feature, files: list[Path], out: Path, settings: Mapping[str, Any],
                  roots: list[Path], jobs: int, mono: bool, dtype: str, backend: str,
                  progress: Callable[[Extracted], None] | None = None,
-                 fmt: str | None = None) -> list[Extracted]:
+                 fmt: str | None = None, failed: list[Failed] | None = None) -> list[Extracted]:
     """Extract every file: one output file each, or (``-o FILE.parquet``) one table whose
-    row groups are the files in order, renamed into place only once all of them are in."""
+    row groups are the files in order, renamed into place only once all of them are in.
+
+    A file that cannot be extracted stops the batch with an error naming it (the files
+    written before it stay, each whole); with a ``failed`` list (``--keep-going``) it is
+    appended there instead and the others go on (a table then holds the good files)."""
     fmt, one_table, dests = plan_outputs(files, out, roots, fmt)
     results: list[Extracted] = []
     jobs = max(1, min(jobs, len(files) or 1))
@@ -340,7 +358,23 @@ def extract_many(name: str, feature, files: list[Path], out: Path, settings: Map
         return table_of(name, feature, feats, meta, settings), meta, \
             Extracted(files[i], out, tuple(feats.shape), seconds)
 
+    def guarded(i: int):
+        try:
+            return one(i)
+        except (ValueError, RuntimeError, OSError) as exc:
+            message = str(exc) if str(files[i]) in str(exc) else f"{files[i]}: {exc}"
+            if failed is None:
+                if message == str(exc):
+                    raise
+                raise ValueError(message) from exc
+            return Failed(files[i], message)
+
     def done(r) -> None:
+        if isinstance(r, Failed):
+            failed.append(r)
+            if progress:
+                progress(r)
+            return
         if sink is not None:
             table, meta, r = r
             sink.append(table, meta)  # in input order, on this thread
@@ -362,9 +396,9 @@ def extract_many(name: str, feature, files: list[Path], out: Path, settings: Map
     try:
         if jobs == 1:
             for i in range(len(files)):
-                done(one(i))
+                done(guarded(i))
         else:
-            for r in _ordered_map(one, len(files), jobs):
+            for r in _ordered_map(guarded, len(files), jobs):
                 done(r)
         if sink is not None:
             sink.close()
@@ -436,5 +470,5 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-__all__ = ["run_extractor", "extract_many", "audio_files", "parse_value", "resample",
+__all__ = ["run_extractor", "extract_many", "audio_files", "Failed", "parse_value", "resample",
            "load_features", "math"]
