@@ -158,8 +158,17 @@ def _bar(description: str, total: int):
     @contextlib.contextmanager
     def run():
         console = Console(stderr=True)
-        if not console.is_terminal:
-            yield lambda n, tokens: None
+        if not console.is_terminal:  # a log: a line now and then (affrepro.progress)
+            from affrepro.progress import LineProgress
+
+            lines, done = LineProgress(), [0]
+
+            def count(n: int, tokens: int) -> None:
+                done[0] += n
+                lines(description, done[0], total)
+
+            lines(description, 0, total)
+            yield count
             return
         t0, seen = time.perf_counter(), [0]
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),

@@ -158,3 +158,11 @@ def test_the_cache_key_holds_the_model_fingerprint_and_sample_index():
     assert k != RequestCache.key("local", "sha256:a", "generate", {**req, "sample_index": 1})
     assert k != RequestCache.key("openai", "sha256:a", "generate", req)
     assert k != RequestCache.key("local", "sha256:a", "loglikelihood", req)
+
+
+def test_requests_print_progress_lines_when_stderr_is_a_log(smollm2, capsys):
+    """Issue 20: LM requests outside a terminal were silent; now a line as they start and
+    when they are done (and at most one every AFFREPRO_PROGRESS_SECONDS between)."""
+    Engine(smollm2, no_cache=True, batch_size=1, progress=True).generate(_requests()[:2])
+    err = capsys.readouterr().err
+    assert f"{smollm2.name}: generating 0/2 (0%)" in err and f"{smollm2.name}: generating 2/2 (100%)" in err
