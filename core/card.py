@@ -39,6 +39,90 @@ LM_CAPABILITIES = ("chat", "logprobs")
 
 
 @dataclass(frozen=True)
+class CardKey:
+    """One key a card may hold: its dotted path (``claims[].tolerance.why``), TOML type,
+    whether the parser requires it, an example value (TOML) and what it means."""
+
+    path: str
+    type: str
+    required: bool
+    example: str
+    doc: str
+
+
+# Every key of paper.toml. The parser refuses a key that is not here (a typo would
+# otherwise be ignored), docs/plugin-api.md is generated from it, and a test checks it
+# against the parser (tests/core/test_card_keys.py). [protocol] is open: a paper's own
+# settings (shots, splits, ...) go there and reach the protocol as card.raw["protocol"].
+CARD_KEYS: tuple[CardKey, ...] = (
+    CardKey("slug", "string", True, '"araus-2022"', "`<shortname>-<year>` in lower case; the paper's name on the command line."),
+    CardKey("title", "string", True, '"ARAUS: A Large-Scale Dataset and Baseline Models of ..."', "The paper's title."),
+    CardKey("authors", "list of strings", False, '["Kenneth Ooi", "Zhen-Ting Ong"]', "Authors, in the paper's order."),
+    CardKey("venue", "string", True, '"IEEE Transactions on Affective Computing"', "Where it was published."),
+    CardKey("year", "integer", True, "2022", "Year of publication."),
+    CardKey("class", "string", True, '"A"', "A: public data; B: licensed data; C: needs a model backend; D: no computation."),
+    CardKey("doi", "string", False, '"10.18653/v1/2024.clinicalnlp-1.8"', "DOI (10.NNNN/...)."),
+    CardKey("arxiv", "string", False, '"2207.01078"', "arXiv id (NNNN.NNNNN)."),
+    CardKey("published_numbers", "string", False, '"retrieved from the authors\' notebooks"', "Whether the paper's numbers were found; 'not retrieved' (the default) allows no claims."),
+    CardKey("notes", "string", False, '"Class A: ..."', "Free text shown by `affrepro show`."),
+    CardKey("links", "table", False, "", "Where the paper's code and data are."),
+    CardKey("links.code", "list of strings", False, '["https://github.com/ntudsp/araus-dataset-baseline-models"]', "http(s) URLs of the authors' code."),
+    CardKey("links.data", "list of strings", False, '["https://doi.org/10.21979/N9/9OTEVX"]', "http(s) URLs of the data."),
+    CardKey("data_access", "table", False, "", "How the data can be had."),
+    CardKey("data_access.access", "string", False, '"public"', "One of public, licensed, hub-only, not released, none (default none)."),
+    CardKey("data_access.licence", "string", False, '"CC BY-NC 4.0"', "The data's licence."),
+    CardKey("protocol", "table", False, "", "How the claims are measured; any other key here is the paper's own setting (card.raw['protocol'])."),
+    CardKey("protocol.seeds", "list of integers", False, "[0]", "Default seeds (`--seeds` overrides); default [0]."),
+    CardKey("protocol.deviations", "list of strings", False, '["<what differs from the paper, and why>"]', "Known departures from the paper, copied into every report."),
+    CardKey("protocol.run", "string", False, '".protocol:run"', "`package.module:function` (or `.module:function` in the paper's package) taking a RunContext."),
+    CardKey("protocol.datasets", "list of strings", False, '["araus"]', "Datasets the protocol reads besides those its claims require."),
+    CardKey("protocol.run_without_claims", "boolean", False, "true", "Run the protocol even when no claim can be measured (its records and tables are the result)."),
+    CardKey("protocol.extras", "list of strings", False, '["natural-hazards"]', "`affrepro[<extra>]` the protocol needs; `reproduce` names the one missing."),
+    CardKey("protocol.evaluation", "table", False, "", "`affrepro evaluate`: scoring a user's predictions with the challenge's rules."),
+    CardKey("protocol.evaluation.module", "string", True, '".evaluation"', "Module defining DATASET, evaluate() and synthesize_predictions()."),
+    CardKey("protocol.evaluation.length_policy", "string", False, '"crop-pad"', "error or crop-pad: what a prediction file of the wrong length gets."),
+    CardKey("protocol.noise", "table", False, "", "The protocol's randomness (docs/verdicts.md)."),
+    CardKey("protocol.noise.stochastic", "list of strings", False, '["CNN weight initialisation (torch.manual_seed)"]', "What varies with the seed; empty: deterministic (run once)."),
+    CardKey("protocol.noise.seeds_in_protocol", "boolean", False, "false", "The protocol loops over ctx.seeds itself."),
+    CardKey("claims", "array of tables", False, "", "`[[claims]]`: one published number each."),
+    CardKey("claims[].id", "string", True, '"participant-only-macro-f1"', "Lower case letters, digits, '-', '_' or '.'; unique in the card."),
+    CardKey("claims[].description", "string", True, '"Best Participant-only InducT-GCN, dev macro-F1"', "What the number is."),
+    CardKey("claims[].source", "string", True, '"github idiap/bias_in_daic-woz README \'Results\'"', "Where the paper publishes it."),
+    CardKey("claims[].metric", "string", True, '"f1_macro"', "A registered metric (`affrepro plugins`)."),
+    CardKey("claims[].value", "float", True, "0.8493", "The published value."),
+    CardKey("claims[].higher_is_better", "boolean", True, "true", "Direction of the metric."),
+    CardKey("claims[].std", "float", False, "0.002", "Published standard deviation (needed by std_multiple)."),
+    CardKey("claims[].n_seeds", "integer", False, "10", "Seeds the published mean is over."),
+    CardKey("claims[].tolerance", "table", True, '{ absolute = 5e-5, why = "published to 4 decimals" }', "Exactly one of absolute, relative, std_multiple, and why."),
+    CardKey("claims[].tolerance.absolute", "float", False, "5e-5", "|measured - published| allowed."),
+    CardKey("claims[].tolerance.relative", "float", False, "0.05", "Allowed difference as a fraction of the published value."),
+    CardKey("claims[].tolerance.std_multiple", "float", False, "2.0", "Allowed difference in published standard deviations."),
+    CardKey("claims[].tolerance.why", "string", True, '"published to 4 decimals"', "One line justifying the tolerance."),
+    CardKey("claims[].requires", "table", False, "", "What the claim needs to be measured here."),
+    CardKey("claims[].requires.datasets", "list of strings", False, '["daic-woz-bias"]', "Registered datasets."),
+    CardKey("claims[].requires.models", "list of strings", False, '["inductgcn"]', "Registered models."),
+    CardKey("claims[].requires.llm", "boolean", False, "true", "Needs a language-model backend (`--model`)."),
+    CardKey("claims[].requires.gpu", "boolean", False, "false", "Needs a CUDA GPU."),
+    CardKey("claims[].requires.model", "list of strings", False, '["smollm2-135m"]', "The model(s) the number was published for; on another model it is reported, not judged."),
+    CardKey("claims[].requires.capabilities", "list of strings", False, '["logprobs"]', "LM capabilities needed: chat, logprobs."),
+)
+# tables whose keys are not all listed: [protocol] holds each paper's own settings
+OPEN_TABLES = ("protocol",)
+
+
+def _known_keys(r: "_Reader", table: dict, prefix: str, where: str | None = None) -> None:
+    """Name every key of ``table`` (at ``prefix``, e.g. "claims[].") that CARD_KEYS lacks."""
+    if prefix.rstrip(".") in OPEN_TABLES:
+        return
+    known = {k.path[len(prefix):] for k in CARD_KEYS
+             if k.path.startswith(prefix) and "." not in k.path[len(prefix):].replace("[]", "")}
+    for key in table:
+        if key not in known:
+            r.err(f"{where if where is not None else prefix}{key}",
+                  f"unknown key; expected one of {', '.join(sorted(known))} (docs/plugin-api.md)")
+
+
+@dataclass(frozen=True)
 class EvaluationProtocol:
     """How ``affrepro evaluate`` scores a user's prediction files for a paper with its
     challenge's official rules: ``module`` defines ``DATASET`` (the annotations' dataset),
@@ -126,6 +210,14 @@ class _Reader:
 
 def parse_card(path: Path, doc: dict[str, Any]) -> Card:
     r = _Reader(path)
+    _known_keys(r, doc, "")
+    for table in ("links", "data_access"):
+        if isinstance(doc.get(table), dict):
+            _known_keys(r, doc[table], f"{table}.")
+    if isinstance(doc.get("protocol"), dict):
+        for sub in ("evaluation", "noise"):
+            if isinstance(doc["protocol"].get(sub), dict):
+                _known_keys(r, doc["protocol"][sub], f"protocol.{sub}.")
     slug = r.get(doc, "slug", str, "")
     if slug and not SLUG_RE.match(slug):
         r.err("slug", f"{slug!r} is not <shortname>-<year> in lower case")
@@ -221,6 +313,10 @@ def _parse_claim(r: _Reader, c: Any, where: str) -> Claim | None:
         r.err(where.rstrip("."), "expected a table")
         return None
     n_before = len(r.problems)
+    _known_keys(r, c, "claims[].", where)
+    for sub in ("tolerance", "requires"):
+        if isinstance(c.get(sub), dict):
+            _known_keys(r, c[sub], f"claims[].{sub}.", f"{where}{sub}.")
     cid = r.get(c, "id", str, where, default="")
     if cid and not CLAIM_ID_RE.match(cid):
         r.err(f"{where}id", f"{cid!r}: use lower case letters, digits, '-', '_' or '.'")

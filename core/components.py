@@ -353,6 +353,8 @@ class RunContext:
         append_jsonl(self.output_dir / "samples" / f"{name}.jsonl", row)
 
     def data_path(self, name: str) -> Path:
+        """The verified folder of dataset ``name`` for this run (fetched, linked, or the
+        synthetic corpus of a dry run); DataError if the run did not resolve it."""
         try:
             return self.data[name]
         except KeyError:
@@ -360,6 +362,7 @@ class RunContext:
                             f"declare it in the Reproduction's datasets") from None
 
     def metric(self, name: str) -> Metric:
+        """The registered metric ``name`` (``metric(name)(y_true, y_pred)``)."""
         return self.registries.metrics.get(name)
 
     def record(self, name: str, value: float) -> None:
@@ -390,3 +393,29 @@ class RunContext:
     def note(self, key: str, value: Any) -> None:
         """Structured detail for report.json (tables, consistency checks)."""
         self.details[key] = value
+
+
+# What a protocol reads from its RunContext, for docs/plugin-api.md (generated; a test
+# fails when a public field of RunContext is missing here or a name here is not a field).
+RUN_CONTEXT_FIELDS: dict[str, str] = {
+    "paper": "The Reproduction being run.",
+    "card": "Its parsed paper.toml (affrepro.card.Card); `card.raw` is the TOML as read.",
+    "data": "Dataset name -> verified folder (prefer `data_path(name)`).",
+    "claims_to_measure": "Ids of the claims whose requirements this run meets.",
+    "seeds": "The run's seeds (`--seeds`, else the card's protocol.seeds).",
+    "device": "cpu, cuda or cuda:N.",
+    "dry_run": "True on `--dry-run`: synthetic data in the real layout for licensed datasets.",
+    "output_dir": "The run's folder (report.json, report.md, artifacts).",
+    "registries": "Every registered dataset, model, metric, feature and reproduction.",
+    "records": "Written by `record()`.",
+    "skipped": "Written by `skip()`.",
+    "failed": "Written by `fail()`.",
+    "deviations": "Written by `deviation()`; starts with the card's protocol.deviations.",
+    "details": "Written by `note()`.",
+    "stage": "`stage(message)`: say what the protocol is doing (a line on the terminal or the log).",
+    "progress": "`progress(label, done, total)`: a counter (a bar on a terminal, a line now and then on a log).",
+    "model_spec": "`--model` (None: AFFREPRO_MODEL or the embedded default).",
+    "limit": "`--limit N`: at most N items per task (see `limited()`).",
+    "no_cache": "`--no-cache`: every LM request goes to the model.",
+    "model_opener": "Set by the runner: builds the engine behind `model`.",
+}

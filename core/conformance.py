@@ -8,6 +8,8 @@ reproduction finishes with no claim in error.
 """
 from __future__ import annotations
 
+import inspect
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +38,16 @@ def find_plugin(state: PluginManagerState, name: str) -> str:
     if owners:
         return owners.pop()
     raise UnknownNameError("plugin", name, state.plugins)
+
+
+# a metric's formula: a "Formula: ..." line, or an equation line "NAME = EXPRESSION"
+# (one "=" between two non-empty sides, not "==", "<=" or ">=")
+FORMULA_LINE = re.compile(r"^\s*(?:Formula:\s*\S.*|[^=<>!\s][^=<>!]*?\s=\s*[^=\s].*)$", re.M)
+
+
+def has_formula(doc: str | None) -> bool:
+    """Whether a metric's docstring gives its formula (FORMULA_LINE)."""
+    return bool(doc and FORMULA_LINE.search(doc))
 
 
 def check_plugin(state: PluginManagerState, name: str, dry_run: bool = True) -> list[Check]:
@@ -75,6 +87,13 @@ def check_plugin(state: PluginManagerState, name: str, dry_run: bool = True) -> 
                         problems = [f"{type(exc).__name__}: {exc}"]
                 checks.append(Check(f"dataset {ds_name}: its synthetic corpus passes its own verifier",
                                     not problems, "; ".join(map(str, problems[:3]))))
+
+    for metric_name in info.registered.get("metrics", []):
+        fn = reg.metrics.get(metric_name).fn
+        ok = has_formula(inspect.getdoc(fn))
+        checks.append(Check(f"metric {metric_name}: its docstring gives the formula", ok,
+                            "" if ok else f"the docstring of {getattr(fn, '__qualname__', fn)!r} needs "
+                            "a line 'Formula: ...' or an equation 'NAME = EXPRESSION' (docs/plugin-api.md)"))
 
     for slug in info.registered.get("reproductions", []):
         rep = reg.reproductions.get(slug)

@@ -11,21 +11,22 @@ from affrepro import hookimpl
 from affrepro.components import Metric
 from affrepro.lazy import lazy
 
-METRICS = (
-    ("relative_gain_percent", "relative_gain_percent", True,
-     "relative gain of a score in percent: 100·(treated − base)/|base|"),
+METRICS = (  # name, function, higher is better, description, formula
+    ("relative_gain_percent", "relative_gain_percent", True, "relative gain of a score in percent",
+     "gain = 100·(treated − base)/|base|"),
     ("relative_improvement_percent", "relative_improvement_percent", True,
-     "relative reduction of a distance or error in percent: 100·(base − new)/base"),
-    ("percent", "percent", True, "share of true items in percent: 100·Σflags/n"),
-    ("count", "count", True, "number of items"),
-    ("mean", "mean", True, "arithmetic mean"),
-    ("cohens_d", "cohens_d", True, "Cohen's d with the pooled (ddof=1) standard deviation"),
+     "relative reduction of a distance or error in percent", "improvement = 100·(base − new)/base"),
+    ("percent", "percent", True, "share of true items in percent", "percent = 100·Σflags/n"),
+    ("count", "count", True, "number of items", "count = n"),
+    ("mean", "mean", True, "arithmetic mean", "mean = Σx/n"),
+    ("cohens_d", "cohens_d", True, "Cohen's d with the pooled (ddof=1) standard deviation",
+     "d = (mean(a) − mean(b))/s_p, s_p = sqrt(((n_a − 1)·s_a² + (n_b − 1)·s_b²)/(n_a + n_b − 2))"),
 )
 
 
 @hookimpl
 def register_metrics(register):
-    for name, fn, hib, desc in METRICS:
+    for name, fn, hib, desc, formula in METRICS:
         register(Metric(name, lazy(f"affrepro.plugins.stats.functions:{fn}",
-                                  f"See affrepro.plugins.stats.functions.{fn} for the formula."),
-                        hib, desc))
+                                  f"Formula: {formula}\n\nSee affrepro.plugins.stats.functions.{fn}."),
+                        hib, f"{desc}: {formula}"))
