@@ -93,10 +93,10 @@ class LineProgress:
 
     def heartbeat(self) -> None:
         """One 'still working' line: the stage, and the last counter if it has not finished."""
-        what = self.current_stage or "working"
+        text = "still working" + (f": {self.current_stage}" if self.current_stage else "")
         if self.counter and (self.counter[2] is None or self.counter[1] < self.counter[2]):
-            what += f" ({self._count(*self.counter)})"
-        self._emit(f"still working: {what}")
+            text += f" ({self._count(*self.counter)})"
+        self._emit(text)
 
     def _beat(self) -> None:
         while not self._stop.wait(max(self.interval, 0.01) / 4):

@@ -81,3 +81,11 @@ def test_a_function_loaded_from_numbas_cache_gives_no_notice(tmp_path):
     runs = [subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True,
                            env=env, check=True).stdout.split() for _ in range(2)]
     assert runs == [["True"], ["False"]]  # cold cache, then served from it
+
+
+def test_a_heartbeat_without_a_stage_names_the_counter():
+    out = io.StringIO()
+    p = LineProgress(out, interval=10, clock=_Clock())
+    p("logmel: files", 0, 3)
+    p.heartbeat()
+    assert out.getvalue().splitlines()[-1] == "[0:00] still working (logmel: files 0/3 (0%))"
