@@ -38,10 +38,12 @@ def features_list(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows, indent=2, default=str))
         return
-    for r in rows:
-        click.echo(f"{r['name']:<20} {r['description']}")
+    from affrepro.terminal import print_wrapped
+
+    for r in rows:  # wrapped at words to the terminal's width
+        print_wrapped(f"{r['name']}: {r['description']}", hang="    ")
         settings = ", ".join(f"{k}={v}" for k, v in r["settings"].items())
-        click.echo(f"{'':<20} settings: {settings or '(none)'}")
+        print_wrapped(f"settings: {settings or '(none)'}", indent="    ", hang="  ")
 
 
 @features.command("extract")

@@ -169,3 +169,10 @@ def test_the_results_table_keeps_claim_ids_numbers_and_verdicts_whole(daic_repor
             assert fmt(r.measured) in words and fmt_diff(r.difference) in words
     assert "participant-only-macro-f1" in blocks
     assert ("tolerance" in lines[1].split()) == (width >= 120)
+
+
+def test_features_list_fits_with_setting_names_whole(cli_runner):
+    res = cli_runner("features", "list", env={"COLUMNS": "60"})
+    assert res.exit_code == 0, res.output
+    _assert_fits(res.output, 60)
+    assert "logmel:" in res.output.split() and "target_sample_rate=16000," in res.output.split()
