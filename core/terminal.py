@@ -235,28 +235,33 @@ def print_whole(label: str, value: str, con=None, indent: str = "  ", label_inde
 
 
 def print_split_table(cols: Sequence[Col], rows: Sequence[Sequence[Any]], title: str | None = None,
-                      con=None) -> None:
+                      con=None, keys: int = 1) -> None:
     """A table of numbers too wide for the terminal is printed as several tables, each
-    with the first column (the row labels) and as many of the others as fit: no number
-    is dropped or clipped."""
+    with the first ``keys`` columns (the row labels) and as many of the others as fit
+    (a row empty in a part is left out of it): no number is dropped or clipped."""
     con = con or console()
     text_rows = [["—" if c is None else str(c) for c in r] for r in rows]
-    rest = list(range(1, len(cols)))
+    label = list(range(keys))
     need = {i: _min_width(cols[i], [r[i] for r in text_rows]) for i in range(len(cols))}
     chunks: list[list[int]] = []
-    for i in rest:
-        if chunks and (sum(need[j] for j in [0, *chunks[-1], i])
-                       + overhead(len(chunks[-1]) + 2)) <= con.width:
+    for i in range(keys, len(cols)):
+        if chunks and (sum(need[j] for j in [*label, *chunks[-1], i])
+                       + overhead(keys + len(chunks[-1]) + 1)) <= con.width:
             chunks[-1].append(i)
         else:
             chunks.append([i])
     for n, chunk in enumerate(chunks or [[]]):
-        part = [0, *chunk]
+        part = [*label, *chunk]
         suffix = f" ({n + 1}/{len(chunks)})" if len(chunks) > 1 else ""
-        table, _, _ = build_table([cols[j] for j in part],
-                               [[r[j] for j in part] for r in text_rows], con.width,
-                               (title or "") + suffix if title else None)
-        con.print(table)
+        part_cols, part_rows = [cols[j] for j in part], [[r[j] for j in part] for r in text_rows]
+        if len(chunks) > 1:  # a row with nothing in these columns is left out of this part
+            part_rows = [r for r in part_rows if any(c != "—" for c in r[keys:])]
+        part_title = (title or "") + suffix if title else None
+        table, _, fits = build_table(part_cols, part_rows, con.width, part_title)
+        if fits:
+            con.print(table)
+        else:
+            print_records(part_cols, part_rows, part_title, con)
 
 
 def print_field(label: str, value: str, con=None, indent: str = "  ", sep: str = " ") -> None:

@@ -364,7 +364,8 @@ def format_compare(files: list[dict[str, Any]], width: int | None = None) -> str
     wrap at words, numbers stay whole, each speedup with a target says met / not met."""
     import io
 
-    from affrepro.terminal import Col, console, print_field, print_table, print_wrapped
+    from affrepro.terminal import (Col, console, print_field, print_split_table, print_table,
+                                   print_wrapped)
 
     d = compare_data(files)
     con = console(width=width or console().width)
@@ -386,11 +387,13 @@ def format_compare(files: list[dict[str, Any]], width: int | None = None) -> str
         vals = [cell.get((i, dev) + k) for i, dev in cols]
         if all(v is None for v in vals):
             continue
-        rows.append([k[0], k[1], k[2]] + ["—" if v is None else v for v in vals])
+        rows.append([f"{k[0]} {k[1]}", k[2]] + ["—" if v is None else v for v in vals])
     con.print()
-    print_table([Col("kernel"), Col("workload"), Col("impl")]
-                + [Col(f"[{i}] {dev}", "text", justify="right") for i, dev in cols], rows,
-                title="Times (min, ms)", con=con)
+    # one column per file and device: split into several tables (each with the benchmark
+    # and implementation) when they do not fit side by side
+    print_split_table([Col("benchmark"), Col("impl")]
+                      + [Col(f"[{i}] {dev}", "text", justify="right") for i, dev in cols], rows,
+                      title="Times (min, ms)", con=con, keys=2)
     # kernel and workload share a column (a name and its workload, wrapped at words)
     speed_cols = [Col("file", "atom", keep=1), Col("benchmark"), Col("device", "atom", keep=2),
                   Col("peer"), Col("speedup", "atom", justify="right"), Col("target")]

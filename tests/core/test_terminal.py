@@ -176,3 +176,24 @@ def test_features_list_fits_with_setting_names_whole(cli_runner):
     assert res.exit_code == 0, res.output
     _assert_fits(res.output, 60)
     assert "logmel:" in res.output.split() and "target_sample_rate=16000," in res.output.split()
+
+
+@pytest.mark.parametrize("width", (40, 80))
+def test_a_wide_table_of_numbers_is_split_keeping_its_row_labels_and_every_number(width):
+    from affrepro.terminal import print_split_table
+
+    cols = [Col("benchmark"), Col("impl", "atom")] + [Col(f"[{i}] cuda", "atom", justify="right") for i in range(8)]
+    rows = [["logmel c", "torch.compile", *[f"{1000 + i + 0.123 * r:.3f}" for i in range(8)]] for r in range(3)]
+    rows.append(["moments 100M float32 pairs", "ours", *(["—"] * 7 + ["0.250"])])
+    con = _con(width)
+    print_split_table(cols, rows, title="Times (min, ms)", con=con, keys=2)
+    out = con.file.getvalue()
+    _assert_fits(out, width)
+    words = out.split()
+    for r in rows:
+        for value in r[2:]:
+            if value != "—":
+                assert value in words
+    parts = [line for line in _lines(out) if line.startswith("Times (min, ms)")]
+    assert len(parts) > 1 and all(p.endswith(f"/{len(parts)})") for p in parts)
+    assert out.count("torch.compile") == 3 * len(parts)  # the row labels in every part
