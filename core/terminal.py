@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Sequence
 
+from rich.cells import cell_len  # terminal cells, not characters (wide CJK glyphs count 2)
+
 # in a paragraph a `backticked span` (a command) is one unbreakable unit; in a table cell
 # (which cannot be copied across lines anyway) only words are
 _UNITS = re.compile(r"`[^`]*`|\S+")
@@ -42,10 +44,6 @@ def console(stderr: bool = False, width: int | None = None):
     return Console(stderr=stderr, soft_wrap=False, width=width)
 
 
-def width_of(con=None) -> int:
-    return (con or console()).width
-
-
 def units(text: str, commands_whole: bool = False) -> list[str]:
     """The unbreakable pieces of a text: words (and `backticked commands` whole)."""
     return (_UNITS if commands_whole else _WORDS).findall(text)
@@ -57,7 +55,7 @@ def wrap(text: str, width: int, commands_whole: bool = False) -> list[str]:
     for paragraph in text.split("\n"):
         line = ""
         for u in units(paragraph, commands_whole):
-            if line and len(line) + 1 + len(u) > width:
+            if line and cell_len(line) + 1 + cell_len(u) > width:
                 lines.append(line)
                 line = u
             else:
@@ -67,14 +65,14 @@ def wrap(text: str, width: int, commands_whole: bool = False) -> list[str]:
 
 
 def _min_width(col: Col, cells: list[str]) -> int:
-    header = max((len(u) for u in units(col.name)), default=0)
+    header = max((cell_len(u) for u in units(col.name)), default=0)
     if col.kind == "atom":
-        return max([header, *(len(line) for c in cells for line in c.split("\n"))])
-    return max([header, *(len(u) for c in cells for u in units(c))])
+        return max([header, *(cell_len(line) for c in cells for line in c.split("\n"))])
+    return max([header, *(cell_len(u) for c in cells for u in units(c))])
 
 
 def _max_width(col: Col, cells: list[str]) -> int:
-    return max([len(col.name), *(len(line) for c in cells for line in c.split("\n"))])
+    return max([cell_len(col.name), *(cell_len(line) for c in cells for line in c.split("\n"))])
 
 
 def _new_table(title=None):
@@ -151,7 +149,7 @@ def build_table(cols: Sequence[Col], rows: Sequence[Sequence[Any]], width: int,
     table = _new_table(Text(title, style="bold") if title else None)
     for i, w in zip(lay.columns, lay.widths):
         col = cols[i]
-        header = "\n".join(wrap(col.name, w))
+        header = Text("\n".join(wrap(col.name, w)))  # Text: "[0] cpu" is not markup
         table.add_column(header, justify=col.justify, width=w, no_wrap=True, overflow="ignore")
     for r in text_rows:
         cells = []
@@ -182,10 +180,10 @@ def print_records(cols: Sequence[Col], rows: Sequence[Sequence[Any]], title: str
             if not value:
                 continue
             pair = f"{col.name}: {value}"
-            if col.kind == "text" and len(pair) > con.width - 2:
+            if col.kind == "text" and cell_len(pair) > con.width - 2:
                 print_wrapped(pair, con=con, indent="  ", hang="  ")
                 continue
-            if line and len(line) + 2 + len(pair) > con.width - 2:
+            if line and cell_len(line) + 2 + cell_len(pair) > con.width - 2:
                 con.print(Text("  " + line, style=""), soft_wrap=True, highlight=False)
                 line = ""
             line = f"{line}  {pair}" if line else pair
@@ -271,7 +269,7 @@ def print_field(label: str, value: str, con=None, indent: str = "  ", sep: str =
 
     con = con or console()
     line = f"{indent}{label}{sep}{value}"
-    if len(line) <= con.width:
+    if cell_len(line) <= con.width:
         con.print(Text(line), soft_wrap=True, highlight=False)
     else:
         print_whole(label, value, con=con, indent=indent + "  ", label_indent=indent)

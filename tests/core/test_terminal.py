@@ -197,3 +197,12 @@ def test_a_wide_table_of_numbers_is_split_keeping_its_row_labels_and_every_numbe
     parts = [line for line in _lines(out) if line.startswith("Times (min, ms)")]
     assert len(parts) > 1 and all(p.endswith(f"/{len(parts)})") for p in parts)
     assert out.count("torch.compile") == 3 * len(parts)  # the row labels in every part
+
+
+def test_wide_characters_count_as_two_cells():
+    from rich.cells import cell_len
+
+    con = _con(30)
+    print_table([Col("id", "atom"), Col("note")], [("a-1", "情感 分析 情感 分析 情感 分析 情感 分析 情感")], con=con)
+    lines = _lines(con.file.getvalue())
+    assert max(cell_len(line) for line in lines) <= 30 and "a-1" in lines[2].split()
