@@ -296,16 +296,18 @@ def reproduce(paper, data_dirs, seeds, device, dry_run, as_json, output_dir, tra
     _state().registries.reproductions.get(paper)
     import contextlib
 
-    from affrepro.progress import for_log
+    from affrepro.progress import CompileNotice, for_log
 
     bars = _ProgressBars() if not as_json and sys.stderr.isatty() else None
     lines = for_log() if not as_json else None  # stderr is a log: periodic one-line progress
-    with bars if bars is not None else lines if lines is not None else contextlib.nullcontext():
+    stage = lines.stage if lines is not None else _stage_printer(as_json)
+    with bars if bars is not None else lines if lines is not None else contextlib.nullcontext(), \
+            CompileNotice(say=stage):  # a cold Numba cache: say why the first run is slow
         report = run_reproduction(
             paper, data_dirs=_parse_data_dirs(data_dirs, paper), seeds=seeds, device=device,
             dry_run=dry_run, output_dir=output_dir, tracking_uri=tracking_uri, track=not no_track,
-            stage=lines.stage if lines is not None else _stage_printer(as_json),
-            progress=bars or lines, model=model_spec, limit=limit, no_cache=no_cache, cluster=cluster,
+            stage=stage, progress=bars or lines, model=model_spec, limit=limit, no_cache=no_cache,
+            cluster=cluster,
         )
     if as_json:
         _echo_json(report.as_dict())

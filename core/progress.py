@@ -134,19 +134,26 @@ class CompileNotice:
 
     MESSAGE = "compiling kernels (first run only; later runs load them from Numba's cache)"
 
-    def __init__(self, stream: TextIO | None = None):
+    def __init__(self, stream: TextIO | None = None, say: Callable[[str], None] | None = None):
+        """``say``: where the notice goes instead of ``stream`` (a command's stage printer,
+        so it does not tear a progress bar)."""
         self.stream = stream if stream is not None else sys.stderr
+        self.say = say
         self.compiled = False
         self._listener = None
 
     def _on_compile(self) -> None:
-        if not self.compiled:
-            self.compiled = True
-            try:
-                self.stream.write(self.MESSAGE + "\n")
-                self.stream.flush()
-            except (OSError, ValueError):
-                pass
+        if self.compiled:
+            return
+        self.compiled = True
+        if self.say is not None:
+            self.say(self.MESSAGE)
+            return
+        try:
+            self.stream.write(self.MESSAGE + "\n")
+            self.stream.flush()
+        except (OSError, ValueError):
+            pass
 
     def __enter__(self) -> CompileNotice:
         try:
