@@ -206,3 +206,17 @@ def test_wide_characters_count_as_two_cells():
     print_table([Col("id", "atom"), Col("note")], [("a-1", "情感 分析 情感 分析 情感 分析 情感 分析 情感")], con=con)
     lines = _lines(con.file.getvalue())
     assert max(cell_len(line) for line in lines) <= 30 and "a-1" in lines[2].split()
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("width", (60, 80))
+def test_runs_compare_fits_with_claim_ids_whole(daic_report, width, monkeypatch, capsys):
+    from affrepro.compare import compare, load_report, print_text
+
+    monkeypatch.setenv("COLUMNS", str(width))
+    d = load_report(str(daic_report.output_dir))
+    print_text(compare(d, d))
+    out = capsys.readouterr().out
+    _assert_fits(out, width, whole=(str(daic_report.run_id),))
+    first_words = {line.split()[0] for line in _lines(out) if line.strip()}
+    assert {r.claim.id for r in daic_report.results} <= first_words
