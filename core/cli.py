@@ -709,9 +709,12 @@ def plugins_check(name: str, no_dry_run: bool, as_json: bool) -> None:
     if as_json:
         _echo_json({"plugin": name, "ok": ok, "checks": [c.as_dict() for c in checks]})
     else:
-        for c in checks:
-            click.echo(f"{'PASS' if c.ok else 'FAIL'} {c.name}" + (f": {c.detail}" if c.detail else ""))
-        click.echo(f"{name}: {'conforms' if ok else 'does not conform'}")
+        from affrepro.terminal import print_wrapped
+
+        for c in checks:  # wrapped at words to the terminal's width
+            print_wrapped(f"{'PASS' if c.ok else 'FAIL'} {c.name}" + (f": {c.detail}" if c.detail else ""),
+                          hang="     ")
+        print_wrapped(f"{name}: {'conforms' if ok else 'does not conform'}")
     if not ok:
         sys.exit(1)
 
