@@ -156,6 +156,13 @@ class CompileNotice:
             pass
 
     def __enter__(self) -> CompileNotice:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def start(self) -> CompileNotice:
+        """Listen from now on (``stop()`` ends it; or use it as a context manager)."""
         try:
             from numba.core import event
         except ImportError:  # no Numba: nothing compiles
@@ -173,7 +180,7 @@ class CompileNotice:
         event.register("numba:compile", self._listener)
         return self
 
-    def __exit__(self, *exc) -> None:
+    def stop(self) -> None:
         if self._listener is not None:
             from numba.core import event
 
