@@ -137,7 +137,7 @@ def audio_files(paths: Iterable[Path]) -> list[Path]:
 
 @dataclass
 class Failed:
-    """A file ``extract_many(..., keep_going=True)`` could not extract, and why."""
+    """A file ``extract_many(..., failed=[])`` (``--keep-going``) could not extract, and why."""
 
     source: Path
     error: str
