@@ -150,7 +150,8 @@ def build_table(cols: Sequence[Col], rows: Sequence[Sequence[Any]], width: int,
     for i, w in zip(lay.columns, lay.widths):
         col = cols[i]
         header = Text("\n".join(wrap(col.name, w)))  # Text: "[0] cpu" is not markup
-        table.add_column(header, justify=col.justify, width=w, no_wrap=True, overflow="ignore")
+        # the layout makes every cell fit; "fold" (never "ellipsis") in case one did not
+        table.add_column(header, justify=col.justify, width=w, no_wrap=True, overflow="fold")
     for r in text_rows:
         cells = []
         for i, w in zip(lay.columns, lay.widths):

@@ -220,3 +220,10 @@ def test_runs_compare_fits_with_claim_ids_whole(daic_report, width, monkeypatch,
     _assert_fits(out, width, whole=(str(daic_report.run_id),))
     first_words = {line.split()[0] for line in _lines(out) if line.strip()}
     assert {r.claim.id for r in daic_report.results} <= first_words
+
+
+def test_right_justified_columns_are_right_justified():
+    con = _con(40)
+    print_table([Col("name", "atom"), Col("files", "atom", justify="right")], [("a", "0"), ("b", "123")], con=con)
+    lines = _lines(con.file.getvalue())
+    assert lines[2].endswith("    0") and lines[3].endswith("  123") and len(lines[2]) == len(lines[3])
