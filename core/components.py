@@ -418,4 +418,8 @@ RUN_CONTEXT_FIELDS: dict[str, str] = {
     "limit": "`--limit N`: at most N items per task (see `limited()`).",
     "no_cache": "`--no-cache`: every LM request goes to the model.",
     "model_opener": "Set by the runner: builds the engine behind `model`.",
+    "executor": "Set by the runner: where `map()` computes its units (in-process, or Dask workers with `--cluster`).",
+    "journal": "Set by the runner: the driver's journal of finished units, from which a resumed run takes them.",
+    "on_unit": "Set by the runner: what the driver does with each finished unit (a child run).",
+    "data_sha256": "Set by the runner: dataset name -> file -> sha256, checked by a worker that reads the data (`data_ref()`).",
 }
