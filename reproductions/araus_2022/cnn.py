@@ -484,7 +484,7 @@ def cross_validate_cnn(frame: Any, root: Path, soundscapes: Any, maskers: Any, s
         units = {f"seed{seed}/fold{k}": (factory, device, workers, train_options, cv_files, y_cv, fold_of,
                                          test_files, y_test, seed, k)
                  for seed in seeds for k in C.CV_FOLDS}
-        trained = map_units(train_fold, units)
+        trained = map_units(train_seed_fold, units)
         for seed in seeds:
             folds[seed] = {k: trained[f"seed{seed}/fold{k}"] for k in C.CV_FOLDS}
     else:
@@ -493,7 +493,7 @@ def cross_validate_cnn(frame: Any, root: Path, soundscapes: Any, maskers: Any, s
             folds[seed] = {}
             for k in C.CV_FOLDS:
                 stage(f"CNN seed {seed}, validation fold {k}")
-                folds[seed][k] = train_fold(
+                folds[seed][k] = train_seed_fold(
                     factory, device, workers, train_options, cv_files, y_cv, fold_of, test_files, y_test, seed, k,
                     on_epoch=lambda d, t: report("CNN epochs (current seed and fold)", d, t))
                 done += 1
@@ -506,7 +506,7 @@ def cross_validate_cnn(frame: Any, root: Path, soundscapes: Any, maskers: Any, s
             "per_seed": per_seed, "folds": folds}
 
 
-def train_fold(factory, device: str, workers: int, train_options: dict[str, Any], cv_files: list,
+def train_seed_fold(factory, device: str, workers: int, train_options: dict[str, Any], cv_files: list,
                y_cv: np.ndarray, fold_of: np.ndarray, test_files: list, y_test: np.ndarray, seed: int,
                k: int, on_epoch=None) -> dict[str, Any]:
     """One unit of the CNN grid: train on every cross-validation fold but ``k`` with

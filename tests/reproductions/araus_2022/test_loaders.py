@@ -181,7 +181,7 @@ def test_a_corrupted_soundscapes_csv_names_line_and_column(mirror, tmp_path):
     bad.write_text("\n".join(lines) + "\n")
     with pytest.raises(MalformedFileError, match=r"soundscapes\.csv, line 6, column fold_s: 9 is outside"):
         read_soundscapes_file(bad)
-    assert datamod.verify(ARAUS_SOUNDSCAPES, tmp_path)[0].message.startswith("sha256 ")
+    assert datamod.verify(ARAUS_SOUNDSCAPES, tmp_path)[0].message.startswith("checksum mismatch: sha256 ")
 
 
 # -- isd (public, real) ----------------------------------------------------------------
@@ -201,7 +201,7 @@ def test_the_synthetic_isd_verifies_and_bad_paqs_are_named(tmp_path):
     write_isd(tmp_path, 0)
     path = tmp_path / ISD_FILE
     assert verify_isd(path) == []
-    assert datamod.verify(ISD, tmp_path)[0].message.startswith("sha256 ")  # not the real file
+    assert datamod.verify(ISD, tmp_path)[0].message.startswith("checksum mismatch: sha256 ")  # not the real file
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
     df.loc[7, "annoying"] = "6"
     df.to_csv(path, index=False)
@@ -224,7 +224,7 @@ def test_downloaded_archives_are_checked_against_the_authors_sha512(copy):
 
     (copy / "data.zip").write_bytes(b"not the archive")
     (p,) = [p for p in datamod.verify(ARAUS, copy) if p.path.endswith("data.zip")]
-    assert p.message.startswith("sha512 ") and "expected 94b4a166bc3b0420" in p.message
+    assert p.message.startswith("checksum mismatch: sha512 ") and "expected 94b4a166bc3b0420" in p.message
     (copy / "binaural.zip").write_bytes(b"not the archive either")
     (p,) = [p for p in verify_araus(copy) if p.path.endswith("binaural.zip")]
     assert "expected b9ea99b1e66ef8c2" in p.message and "zenodo.org" in p.message
