@@ -83,7 +83,9 @@ def test_a_tampered_file_is_refused_by_checksum(real, tmp_path, no_mirror):
     p.write_text(p.read_text().replace("[0, 0, 1", "[1, 1, 1", 1))
     report = reproduce(SLUG, data_dirs={"daic-woz-bias": copy}, output_dir=tmp_path / "o", track=False)
     ellie = report.results[0]
-    assert ellie.verdict.value == "skipped" and "sha256" in ellie.reason
+    # an integrity failure is an error (issue 20), never the "not downloaded" skip
+    assert ellie.verdict.value == "error" and "sha256" in ellie.reason
+    assert "Ellie_E-GCN_results_predictions.json" in ellie.reason
 
 
 def test_report_cells_match_the_authors_released_reports(real):
