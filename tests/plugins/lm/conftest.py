@@ -6,29 +6,20 @@ Where the fetched model lives: AFFREPRO_TEST_MODELS_DIR, else <AFFREPRO_DATA_DIR
 session started>/models (CI points it at a temporary folder), else pytest's cache folder."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-_SESSION_DATA_DIR = os.environ.get("AFFREPRO_DATA_DIR")  # before the per-test isolation
-
 
 @pytest.fixture(scope="session")
-def models_dir(pytestconfig, tmp_path_factory) -> Path:
-    env = os.environ.get("AFFREPRO_TEST_MODELS_DIR")
-    if env:
-        return Path(env)
-    if _SESSION_DATA_DIR:
-        return Path(_SESSION_DATA_DIR) / "models"
-    if pytestconfig.cache is not None:
-        return Path(pytestconfig.cache.mkdir("affrepro-models"))
-    return tmp_path_factory.mktemp("affrepro-models")
+def models_dir(session_models_dir) -> Path:
+    """The session's model folder (tests/conftest.py decides where it is)."""
+    return session_models_dir
 
 
 @pytest.fixture(autouse=True)
-def _shared_models(models_dir, monkeypatch):
-    monkeypatch.setenv("AFFREPRO_MODELS_DIR", str(models_dir))
+def _no_model_override(monkeypatch):
+    # tests/conftest.py already points AFFREPRO_MODELS_DIR at the session's folder
     monkeypatch.delenv("AFFREPRO_MODEL", raising=False)
 
 
