@@ -31,29 +31,67 @@ _OPTS = dict(cache=True, nogil=True, fastmath=_FM)
 
 # --------------------------------------------------------------------- tensor fusion
 @nb.njit(parallel=True, **_OPTS)
-def _tfn_forward(p, w3, m):  # pragma: no cover - compiled
-    for o in nb.prange(w3.shape[0]):
-        np.dot(p, w3[o], m[o])  # M[o] = P · W[o]: (B × A₁V₁)(A₁V₁ × T₁)
+def _tfn_forward(zv, zt, w2, n_chunks, q, rt):  # pragma: no cover - compiled
+    n_b, v1 = zv.shape
+    t1 = zt.shape[1]
+    for b in range(n_b):  # Q[b, j·T₁ + k] = z_v,bj z_t,bk (serial: the GEMM is the work)
+        for j in range(v1):
+            c = zv[b, j]
+            for k in range(t1):
+                q[b, j * t1 + k] = c * zt[b, k]
+    n_rows = w2.shape[0]
+    for c in nb.prange(n_chunks):  # Rᵀ = W₂ Qᵀ, a block of W₂'s rows per thread
+        lo, hi = c * n_rows // n_chunks, (c + 1) * n_rows // n_chunks
+        if hi > lo:
+            np.dot(w2[lo:hi], q.T, rt[lo:hi])
+
+
+@nb.njit(**_OPTS)
+def _tfn_output(rt, za, bias, y):  # pragma: no cover - compiled
+    n_b, a1 = za.shape
+    for b in range(n_b):  # y[b, o] = Σ_i Rᵀ[o·A₁ + i, b] z_a,bi + bias_o
+        for o in range(y.shape[1]):
+            s = bias[o]
+            for i in range(a1):
+                s += rt[o * a1 + i, b] * za[b, i]
+            y[b, o] = s
 
 
 @nb.njit(parallel=True, **_OPTS)
-def _tfn_backward(p, zt, w3, dy, dw3, dp_part):  # pragma: no cover - compiled
-    n_b, t1 = zt.shape
-    n_o = w3.shape[0]
-    n_chunks = dp_part.shape[0]
-    for c in nb.prange(n_chunks):
-        e = np.empty((n_b, t1), dtype=zt.dtype)  # E_o[b, k] = dy[b, o] z_t,bk
-        tmp = np.empty((n_b, w3.shape[1]), dtype=zt.dtype)
-        acc = dp_part[c]
-        acc[:, :] = 0.0
-        for o in range(c * n_o // n_chunks, (c + 1) * n_o // n_chunks):
-            for b in range(n_b):
-                g = dy[b, o]
-                for k in range(t1):
-                    e[b, k] = g * zt[b, k]
-            np.dot(p.T, e, dw3[o])  # dW[o] = Pᵀ E_o
-            np.dot(e, w3[o].T, tmp)  # dP += E_o W[o]ᵀ
-            acc += tmp
+def _tfn_backward(za, zv, zt, w2, q, rt, dy, dr, dza, dw2, dq_part, dzv, dzt):  # pragma: no cover
+    n_b, a1 = za.shape
+    n_o = dy.shape[1]
+    for b in range(n_b):  # dR[o·A₁ + i, b] = dy[b, o] z_a,bi; dz_a = Σ_o dy[b, o] R[o·A₁ + i, b]
+        for i in range(a1):
+            dza[b, i] = 0.0
+        for o in range(n_o):
+            g = dy[b, o]
+            for i in range(a1):
+                dr[o * a1 + i, b] = g * za[b, i]
+                dza[b, i] += g * rt[o * a1 + i, b]
+    n_rows = w2.shape[0]
+    n_chunks = dq_part.shape[0]
+    for c in nb.prange(n_chunks):  # a block of W₂'s rows per thread
+        lo, hi = c * n_rows // n_chunks, (c + 1) * n_rows // n_chunks
+        if hi > lo:
+            np.dot(dr[lo:hi], q, dw2[lo:hi])  # dW₂ = dR Q
+            np.dot(dr[lo:hi].T, w2[lo:hi], dq_part[c])  # dQ = dRᵀ W₂ (partial sums)
+        else:
+            dq_part[c][:, :] = 0.0
+    v1, t1 = zv.shape[1], zt.shape[1]
+    for b in range(n_b):  # dz_v,bj = Σ_k dQ[b, jk] z_t,bk; dz_t,bk = Σ_j dQ[b, jk] z_v,bj
+        for k in range(t1):
+            dzt[b, k] = 0.0
+        for j in range(v1):
+            s = 0.0
+            c = zv[b, j]
+            for k in range(t1):
+                g = 0.0
+                for p in range(n_chunks):
+                    g += dq_part[p, b, j * t1 + k]
+                s += g * zt[b, k]
+                dzt[b, k] += g * c
+            dzv[b, j] = s
 
 
 def _ones_first(x: np.ndarray) -> np.ndarray:
@@ -63,46 +101,42 @@ def _ones_first(x: np.ndarray) -> np.ndarray:
     return z
 
 
+def _n_chunks(n_rows: int) -> int:
+    return max(1, min(nb.get_num_threads(), n_rows))
+
+
 def tfn_forward(a, v, t, weight, bias):
     """NumPy arrays in (one float dtype, weight (O, A₁V₁T₁)); returns y (B, O) and the
-    state the backward needs (the pair table and M)."""
+    state the backward needs (the (v, t) pair table Q and Rᵀ = W₂ Qᵀ)."""
     za, zv, zt = _ones_first(a), _ones_first(v), _ones_first(t)
     n_b, n_o = a.shape[0], weight.shape[0]
-    t1 = zt.shape[1]
-    w3 = np.ascontiguousarray(weight).reshape(n_o, za.shape[1] * zv.shape[1], t1)
-    # the (a, v) pair table, p[b, i·V₁ + j] = z_a,bi z_v,bj (1/T₁ of the outer product)
-    p = (za[:, :, None] * zv[:, None, :]).reshape(n_b, w3.shape[1])
-    m = np.zeros((n_o, n_b, t1), a.dtype)
-    if n_b and n_o:
-        with single_threaded_blas():
-            _tfn_forward(p, w3, m)
-    y = np.einsum("obk,bk->bo", m, zt)
-    if bias is not None:
-        y += bias
-    return y, (za, zv, zt, w3, p, m)
+    w2 = np.ascontiguousarray(weight).reshape(n_o * za.shape[1], zv.shape[1] * zt.shape[1])
+    q = np.empty((n_b, w2.shape[1]), a.dtype)
+    rt = np.zeros((w2.shape[0], n_b), a.dtype)
+    if n_b:
+        with single_threaded_blas(), np.errstate(all="ignore"):  # NaN/inf propagate
+            _tfn_forward(zv, zt, w2, _n_chunks(w2.shape[0]), q, rt)
+    y = np.empty((n_b, n_o), a.dtype)
+    _tfn_output(rt, za, np.zeros(n_o, a.dtype) if bias is None else bias, y)
+    return y, (za, zv, zt, w2, q, rt)
 
 
 def tfn_backward(saved, grad_y, need_bias: bool):
-    """(da, dv, dt, dW, dbias) from tfn_forward's state and dL/dy."""
-    za, zv, zt, w3, p, m = saved
+    """(da, dv, dt, dW, dbias) from tfn_forward's state and dL/dy: two GEMMs."""
+    za, zv, zt, w2, q, rt = saved
     dy = np.ascontiguousarray(grad_y, dtype=za.dtype)
-    n_b, (n_o, n_p, t1) = za.shape[0], w3.shape
-    n_chunks = max(1, min(nb.get_num_threads(), n_o))
-    if n_b and n_o:
-        dw3 = np.empty_like(w3)
-        dp_part = np.empty((n_chunks, n_b, n_p), za.dtype)
-        with single_threaded_blas():
-            _tfn_backward(p, zt, w3, dy, dw3, dp_part)
-        dp = dp_part.sum(axis=0)
+    n_b, n_o = dy.shape
+    dza, dzv, dzt = np.zeros_like(za), np.zeros_like(zv), np.zeros_like(zt)
+    dw2 = np.empty_like(w2)  # every row block is written by its GEMM (O·D: no zero pass)
+    if not n_b:
+        dw2[...] = 0
     else:
-        dw3 = np.zeros_like(w3)
-        dp = np.zeros((n_b, n_p), za.dtype)
-    dt = np.einsum("bo,obk->bk", dy, m)[:, 1:]
-    dp3 = dp.reshape(n_b, za.shape[1], zv.shape[1])
-    da = np.einsum("bij,bj->bi", dp3, zv)[:, 1:]
-    dv = np.einsum("bij,bi->bj", dp3, za)[:, 1:]
+        dr = np.empty_like(rt)
+        dq_part = np.empty((_n_chunks(w2.shape[0]), n_b, w2.shape[1]), za.dtype)
+        with single_threaded_blas(), np.errstate(all="ignore"):
+            _tfn_backward(za, zv, zt, w2, q, rt, dy, dr, dza, dw2, dq_part, dzv, dzt)
     db = dy.sum(axis=0) if need_bias else None
-    return da, dv, dt, dw3.reshape(n_o, -1), db
+    return dza[:, 1:], dzv[:, 1:], dzt[:, 1:], dw2.reshape(n_o, -1), db
 
 
 # --------------------------------------------------------------------- low-rank fusion
@@ -192,87 +226,220 @@ def lmf_backward(saved, grad_y, need_bias: bool):
 
 
 # --------------------------------------------------------------------- cross-modal attention
-# One (batch, head) pair per thread: S = scale·Q Kᵀ and O = P V, and in the backward
-# dV = Pᵀ dO, dP = dO Vᵀ, dS = P ∘ (dP − rowsum(dO ∘ O)), dQ = scale·dS K, dK = scale·dSᵀ Q,
-# are BLAS GEMMs called from the compiled loop; the masked, max-shifted softmax is a loop.
-# The probabilities P (B·H·Lq·Lk, as torch's softmax keeps them) are the saved state.
-@nb.njit(parallel=True, **_OPTS)
-def _attention_forward(q, k, v, pad, scale, out, prob):  # pragma: no cover - compiled
-    n_b, n_h, n_q, _ = q.shape
-    n_k = k.shape[2]
-    for bh in nb.prange(n_b * n_h):
-        b = bh // n_h
-        h = bh % n_h
-        p = prob[b, h]
-        np.dot(q[b, h], k[b, h].T, p)
-        for i in range(n_q):
-            mx = -math.inf
-            for j in range(n_k):
-                x = p[i, j] * scale
-                p[i, j] = x
-                if not pad[b, j] and (x > mx or x != x):
-                    mx = x
-            if mx == -math.inf:  # every key padded: output and gradients are 0
-                for j in range(n_k):
-                    p[i, j] = 0.0
-                continue
-            total = 0.0
-            for j in range(n_k):
-                e = 0.0 if pad[b, j] else math.exp(p[i, j] - mx)
-                p[i, j] = e
-                total += e
-            inv = 1.0 / total
-            for j in range(n_k):
-                p[i, j] *= inv
-        np.dot(p, v[b, h], out[b, h])
+# One (batch, head) pair per thread, flash-style: the unpadded keys of the sample are
+# gathered (transposed, Kᵀ scaled) so every loop over keys is branch-free and vectorised;
+# per query row i the scores s = q_i·Kᵀ, m = max s, p = exp(s − m), l = Σ p give
+# o_i = Σ_j p_j v_j / l and the saved log-sum-exp L_i = m + log l. The backward recomputes
+# p_j = exp(s_j − L_i) and forms dV += p dO_i, dP = dO_i·Vᵀ, dS = p ∘ (dP − dO_i·o_i),
+# dQ_i = dS·(scale·K), dK += scale·dS q_i. No B·H·Lq·Lk buffer is stored, and the mask is
+# a per-sample index list, never expanded. exp is evaluated by _exp_shift, which LLVM
+# vectorises (this numba has no vector math library).
+_EXP_DEGREE = 12  # Taylor terms of exp(r), |r| ≤ ln2/2: error < 2e-16 relative
+
+
+def _exp_constants(dtype):
+    """(lowest argument, log2 e, ln2 high, ln2 low, exponent bias, 2^mantissa bits, 1/2, 0)
+    and the Taylor coefficients 1/n! for dtype (float32 or float64): typed constants keep
+    float32 arithmetic in float32 (a Python float literal would promote it to float64)."""
+    if dtype == np.float32:
+        c = (-87.0, 1.4426950408889634, 0.693359375, -2.12194440e-4, 127.0, 2.0 ** 23, 0.5, 0)
+        itype = np.int32
+    else:
+        c = (-708.0, 1.4426950408889634, 6.93147180369123816490e-01,
+             1.90821492927058770002e-10, 1023.0, 2.0 ** 52, 0.5, 0)
+        itype = np.int64
+    coef = [1.0 / math.factorial(n) for n in range(_EXP_DEGREE + 1)]
+    return np.array(c, dtype), np.array(coef, dtype), itype
+
+
+@nb.njit(inline="always", **_OPTS)
+def _exp_shift(s, n, shift, cst, coef, ibuf, fbuf):  # pragma: no cover - compiled
+    """s[j] ← exp(s[j] − shift) for j < n: x = k·ln2 + r with k = round(x / ln2), exp(r)
+    by Horner, 2^k built in the exponent bits of ibuf (fbuf is the same memory as floats).
+    Arguments below cst[0] give exp(cst[0]) (≈ 1e-38 / 1e-308, not 0); NaN stays NaN."""
+    lo, log2e, ln2_hi, ln2_lo, bias, two_mant, half = (cst[0], cst[1], cst[2], cst[3], cst[4],
+                                                       cst[5], cst[6])
+    c0, c1, c2, c3, c4, c5, c6 = coef[0], coef[1], coef[2], coef[3], coef[4], coef[5], coef[6]
+    c7, c8, c9, c10, c11, c12 = coef[7], coef[8], coef[9], coef[10], coef[11], coef[12]
+    for j in range(n):
+        x = s[j] - shift
+        x = lo if x < lo else x
+        kf = np.floor(x * log2e + half)
+        kf = lo if kf < lo else kf  # kf is NaN for NaN x: keep its exponent field in range
+        r = x - kf * ln2_hi - kf * ln2_lo
+        p = c12
+        p = p * r + c11
+        p = p * r + c10
+        p = p * r + c9
+        p = p * r + c8
+        p = p * r + c7
+        p = p * r + c6
+        p = p * r + c5
+        p = p * r + c4
+        p = p * r + c3
+        p = p * r + c2
+        p = p * r + c1
+        p = p * r + c0
+        s[j] = p
+        e = (kf + bias) * two_mant
+        ibuf[j] = e if e > 0 else 0  # NaN: 2^k = 0 (NaN · 0 stays NaN)
+    for j in range(n):
+        s[j] *= fbuf[j]
+
+
+@nb.njit(**_OPTS)
+def _unpadded(pad):  # pragma: no cover - compiled
+    """Per sample, the indices of its unpadded keys (first count[b] entries of idx[b])."""
+    n_b, n_k = pad.shape
+    idx = np.zeros((n_b, n_k), np.int64)
+    count = np.zeros(n_b, np.int64)
+    for b in range(n_b):
+        c = 0
+        for j in range(n_k):
+            if not pad[b, j]:
+                idx[b, c] = j
+                c += 1
+        count[b] = c
+    return idx, count
+
+
+@nb.njit(**_OPTS)
+def _gather_keys(k, v, b, h, idx, n, scale, kt, vt):  # pragma: no cover - compiled
+    for j in range(n):
+        src = idx[b, j]
+        for d in range(kt.shape[0]):
+            kt[d, j] = scale * k[b, h, src, d]
+        for d in range(vt.shape[0]):
+            vt[d, j] = v[b, h, src, d]
+
+
+@nb.njit(**_OPTS)
+def _scores(q, b, h, i, kt, n, s):  # pragma: no cover - compiled
+    qi = q[b, h, i]
+    c = qi[0]
+    for j in range(n):
+        s[j] = c * kt[0, j]
+    for d in range(1, kt.shape[0]):
+        c = qi[d]
+        for j in range(n):
+            s[j] += c * kt[d, j]
 
 
 @nb.njit(parallel=True, **_OPTS)
-def _attention_backward(q, k, v, scale, out, prob, dout, dq, dk, dv):  # pragma: no cover
-    n_b, n_h, n_q, _ = q.shape
-    n_k = k.shape[2]
-    n_dv = v.shape[3]
+def _attention_forward(q, k, v, idx, count, scale, cst, coef, ibuf, fbuf, out, lse):  # pragma: no cover
+    n_b, n_h, n_q, n_d = q.shape
+    n_k, n_dv = k.shape[2], v.shape[3]
     for bh in nb.prange(n_b * n_h):
         b = bh // n_h
         h = bh % n_h
-        p = prob[b, h]
-        do = dout[b, h]
-        np.dot(p.T, do, dv[b, h])
-        ds = np.empty((n_q, n_k), dtype=q.dtype)
-        np.dot(do, v[b, h].T, ds)
+        n = count[b]
+        if n == 0:  # every key padded: output 0 (out is zeroed), gradients 0
+            continue
+        kt = np.empty((n_d, n), q.dtype)
+        vt = np.empty((n_dv, n), q.dtype)
+        _gather_keys(k, v, b, h, idx, n, scale, kt, vt)
+        s = np.empty(n_k, q.dtype)
+        ib, fb = ibuf[bh], fbuf[bh]
         for i in range(n_q):
-            delta = 0.0
+            if n_d:
+                _scores(q, b, h, i, kt, n, s)
+            else:
+                s[:n] = 0.0
+            m = s[0]
+            for j in range(1, n):
+                m = s[j] if s[j] > m else m
+            _exp_shift(s, n, m, cst, coef, ib, fb)
+            total = cst[7]
+            for j in range(n):
+                total += s[j]
             for d in range(n_dv):
-                delta += do[i, d] * out[b, h, i, d]
-            for j in range(n_k):
-                ds[i, j] = scale * p[i, j] * (ds[i, j] - delta)
-        np.dot(ds, k[b, h], dq[b, h])
-        np.dot(ds.T, q[b, h], dk[b, h])
+                acc = cst[7]
+                for j in range(n):
+                    acc += s[j] * vt[d, j]
+                out[b, h, i, d] = acc / total
+            lse[b, h, i] = m + math.log(total)
+
+
+@nb.njit(parallel=True, **_OPTS)
+def _attention_backward(q, k, v, idx, count, scale, cst, coef, ibuf, fbuf, out, lse, dout,
+                        dq, dk, dv):  # pragma: no cover - compiled
+    n_b, n_h, n_q, n_d = q.shape
+    n_k, n_dv = k.shape[2], v.shape[3]
+    for bh in nb.prange(n_b * n_h):
+        b = bh // n_h
+        h = bh % n_h
+        n = count[b]
+        if n == 0:
+            continue
+        kt = np.empty((n_d, n), q.dtype)
+        vt = np.empty((n_dv, n), q.dtype)
+        _gather_keys(k, v, b, h, idx, n, scale, kt, vt)
+        dkt = np.zeros((n_d, n), q.dtype)
+        dvt = np.zeros((n_dv, n), q.dtype)
+        s = np.empty(n_k, q.dtype)
+        ds = np.empty(n_k, q.dtype)
+        ib, fb = ibuf[bh], fbuf[bh]
+        for i in range(n_q):
+            if n_d:
+                _scores(q, b, h, i, kt, n, s)
+            else:
+                s[:n] = 0.0
+            _exp_shift(s, n, lse[b, h, i], cst, coef, ib, fb)  # p_j
+            do = dout[b, h, i]
+            delta = cst[7]
+            for d in range(n_dv):
+                delta += do[d] * out[b, h, i, d]
+            for j in range(n):
+                ds[j] = -delta
+            for d in range(n_dv):
+                c = do[d]
+                for j in range(n):
+                    ds[j] += c * vt[d, j]  # dP_j − δ
+                    dvt[d, j] += c * s[j]  # dV += p dO_i
+            for j in range(n):
+                ds[j] *= s[j]
+            for d in range(n_d):
+                acc = cst[7]
+                c = scale * q[b, h, i, d]
+                for j in range(n):
+                    acc += ds[j] * kt[d, j]
+                    dkt[d, j] += c * ds[j]
+                dq[b, h, i, d] = acc
+        for j in range(n):
+            dst = idx[b, j]
+            for d in range(n_d):
+                dk[b, h, dst, d] = dkt[d, j]
+            for d in range(n_dv):
+                dv[b, h, dst, d] = dvt[d, j]
+
+
+def _workspace(q, k):
+    cst, coef, itype = _exp_constants(q.dtype)
+    ibuf = np.empty((q.shape[0] * q.shape[1], k.shape[2]), itype)
+    return cst, coef, ibuf, ibuf.view(q.dtype)
 
 
 def attention_forward(q, k, v, pad, scale):
     """q (B, H, Lq, D), k (B, H, Lk, D), v (B, H, Lk, Dv), pad (B, Lk) bool (True =
-    padded); returns out (B, H, Lq, Dv) and the saved state (the probabilities)."""
+    padded); returns out (B, H, Lq, Dv) and the saved state (inputs, out, log-sum-exp)."""
     q, k, v = (np.ascontiguousarray(x) for x in (q, k, v))
     pad = np.ascontiguousarray(pad, dtype=np.bool_)
+    scale = q.dtype.type(scale)
+    idx, count = _unpadded(pad)
     out = np.zeros(q.shape[:3] + (v.shape[3],), q.dtype)
-    prob = np.empty(q.shape[:3] + (k.shape[2],), q.dtype)
-    if q.shape[0] * q.shape[1] and q.shape[2]:
-        if k.shape[2] == 0:
-            prob[...] = 0
-        else:
-            with single_threaded_blas():
-                _attention_forward(q, k, v, pad, q.dtype.type(scale), out, prob)
-    return out, (q, k, v, q.dtype.type(scale), out, prob)
+    lse = np.zeros(q.shape[:3], q.dtype)
+    if q.shape[0] * q.shape[1] and q.shape[2] and k.shape[2]:
+        _attention_forward(q, k, v, idx, count, scale, *_workspace(q, k), out, lse)
+    return out, (q, k, v, idx, count, scale, out, lse)
 
 
 def attention_backward(saved, grad_out):
-    q, k, v, scale, out, prob = saved
+    q, k, v, idx, count, scale, out, lse = saved
     dout = np.ascontiguousarray(grad_out, dtype=q.dtype)
     dq, dk, dv = np.zeros_like(q), np.zeros_like(k), np.zeros_like(v)
     if q.shape[0] * q.shape[1] and q.shape[2] and k.shape[2]:
-        with single_threaded_blas():
-            _attention_backward(q, k, v, scale, out, prob, dout, dq, dk, dv)
+        _attention_backward(q, k, v, idx, count, scale, *_workspace(q, k), out, lse, dout,
+                            dq, dk, dv)
     return dq, dk, dv
 
 
@@ -281,7 +448,14 @@ _CONTROLLER: list = []
 
 def single_threaded_blas():
     """A context in which BLAS runs on one thread (the GEMMs are called from numba's
-    threads); a no-op without threadpoolctl. The libraries are looked up once."""
+    threads); a no-op without threadpoolctl."""
+    return blas_threads(1)
+
+
+def blas_threads(n: int | None = None):
+    """A context in which BLAS (NumPy's, which numba's np.dot also calls) runs on n threads,
+    by default numba.get_num_threads() (so a run on k numba threads uses k BLAS threads);
+    a no-op without threadpoolctl. The libraries are looked up once."""
     if not _CONTROLLER:
         try:
             import scipy.linalg.cython_blas  # noqa: F401  (numba's np.dot calls this BLAS)
@@ -294,4 +468,4 @@ def single_threaded_blas():
         import contextlib
 
         return contextlib.nullcontext()
-    return _CONTROLLER[0].limit(limits=1, user_api="blas")
+    return _CONTROLLER[0].limit(limits=n or nb.get_num_threads(), user_api="blas")
