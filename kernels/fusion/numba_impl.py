@@ -265,7 +265,6 @@ def _exp_shift(s, n, shift, cst, coef, ibuf, fbuf):  # pragma: no cover - compil
         x = s[j] - shift
         x = lo if x < lo else x
         kf = np.floor(x * log2e + half)
-        kf = lo if kf < lo else kf  # kf is NaN for NaN x: keep its exponent field in range
         r = x - kf * ln2_hi - kf * ln2_lo
         p = c12
         p = p * r + c11
@@ -282,7 +281,7 @@ def _exp_shift(s, n, shift, cst, coef, ibuf, fbuf):  # pragma: no cover - compil
         p = p * r + c0
         s[j] = p
         e = (kf + bias) * two_mant
-        ibuf[j] = e if e > 0 else 0  # NaN: 2^k = 0 (NaN · 0 stays NaN)
+        ibuf[j] = e if e > 0 else 0  # x ≥ lo keeps k ≥ −126 (−1022); NaN: 2^k = 0, NaN · 0 = NaN
     for j in range(n):
         s[j] *= fbuf[j]
 
