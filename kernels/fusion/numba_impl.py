@@ -1,19 +1,23 @@
 """Numba CPU kernels of the fusion operators, forward and backward (``@njit(cache=True)``,
 parallel with ``prange``; they use ``numba.get_num_threads()`` threads).
 
-Tensor fusion never builds the (B, (A+1)(V+1)(T+1)) outer product. With z = [1; x] and W
-viewed as (O, A₁V₁, T₁), only the (a, v) pair table P[b, i·V₁ + j] = z_a,bi z_v,bj is
-formed (B·A₁V₁ numbers, 1/T₁ of the outer product), and z_t is contracted separately:
+Tensor fusion never builds the (B, (A+1)(V+1)(T+1)) outer product. With z = [1; x], W is
+viewed (without a copy) as W₂ (O·A₁, V₁T₁), row o·A₁ + i, column j·T₁ + k, and only the
+(v, t) pair table Q[b, j·T₁ + k] = z_v,bj z_t,bk is formed (B·V₁T₁ numbers, 1/A₁ of the
+outer product). Three whole-batch GEMMs carry all the arithmetic (2·B·O·D flops each, the
+minimum for a general W), and the rest is O(B·O·A₁ + B·V₁T₁):
 
-    M[o] = P · W[o]                    (B × T₁)     y[b, o] = Σ_k M[o, b, k] z_t,bk + bias_o
-    E_o[b, k] = dy[b, o] z_t,bk        dW[o] = Pᵀ E_o          dP = Σ_o E_o W[o]ᵀ
-    dz_t[b, k] = Σ_o dy[b, o] M[o, b, k]     dz_a[b, i] = Σ_j dP[b, ij] z_v,bj (and dz_v)
+    Rᵀ = W₂ Qᵀ   (O·A₁ × B)             y[b, o] = Σ_i Rᵀ[o·A₁ + i, b] z_a,bi + bias_o
+    dR[o·A₁ + i, b] = dy[b, o] z_a,bi   dz_a[b, i] = Σ_o dy[b, o] Rᵀ[o·A₁ + i, b]
+    dW₂ = dR Q   (O·A₁ × V₁T₁)          dQ = dRᵀ W₂   (B × V₁T₁)
+    dz_v[b, j] = Σ_k dQ[b, jk] z_t,bk   dz_t[b, k] = Σ_j dQ[b, jk] z_v,bj
 
-The products with W are BLAS GEMMs called from the compiled code (numba's ``np.dot``; the
-caller keeps BLAS to one thread inside, since the threads are numba's), one output unit o
-per thread. The extra memory is P, M (O·B·T₁) and one dP partial per thread: for MOSI
-shapes about 1/30 of the outer product each. Sums are in the input dtype (float32 or
-float64); NaN/inf propagate as in the plain formula.
+The GEMMs are BLAS calls from the compiled code (numba's ``np.dot``; the caller keeps BLAS
+to one thread inside, since the threads are numba's), one block of W₂'s rows per thread,
+in one parallel region a pass; the small loops run serially, so that a loaded machine
+does not stall at extra thread barriers. The extra memory is Q, Rᵀ, dR and one dQ
+partial per thread (MOSI shapes: about 1/33 of the outer product each). Sums are in the
+input dtype (float32 or float64); NaN/inf propagate as in the plain formula.
 
 LMF: one sample per thread for the projections and the input gradients, one (rank, input
 row) per thread for the factor gradients. Attention: see the section below.
