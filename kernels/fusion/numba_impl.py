@@ -451,14 +451,7 @@ _CONTROLLER: list = []
 
 def single_threaded_blas():
     """A context in which BLAS runs on one thread (the GEMMs are called from numba's
-    threads); a no-op without threadpoolctl."""
-    return blas_threads(1)
-
-
-def blas_threads(n: int | None = None):
-    """A context in which BLAS (NumPy's, which numba's np.dot also calls) runs on n threads,
-    by default numba.get_num_threads() (so a run on k numba threads uses k BLAS threads);
-    a no-op without threadpoolctl. The libraries are looked up once."""
+    threads); a no-op without threadpoolctl. The libraries are looked up once."""
     if not _CONTROLLER:
         try:
             import scipy.linalg.cython_blas  # noqa: F401  (numba's np.dot calls this BLAS)
@@ -471,4 +464,4 @@ def blas_threads(n: int | None = None):
         import contextlib
 
         return contextlib.nullcontext()
-    return _CONTROLLER[0].limit(limits=n or nb.get_num_threads(), user_api="blas")
+    return _CONTROLLER[0].limit(limits=1, user_api="blas")
