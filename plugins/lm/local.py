@@ -66,6 +66,15 @@ def _offline() -> None:
     import_transformers()  # offline, and past the checkout's kernels/ folder
 
 
+def _numba_threads(n: int) -> int:
+    """Sets numba's threads (the packed kernels') to n, at most its pool; returns the old count."""
+    import numba
+
+    before = numba.get_num_threads()
+    numba.set_num_threads(max(1, min(n, numba.config.NUMBA_NUM_THREADS)))
+    return before
+
+
 def _say(msg: str) -> None:
     print(f"affrepro: {msg}", file=sys.stderr, flush=True)
 
@@ -121,9 +130,15 @@ class LocalModel(LanguageModel):
         self.preferred_batch_size = int(opts.pop("batch_size", 16))
         threads = opts.pop("threads", "auto")
         self.threads = None if threads == "auto" else int(threads)
+        # packed: a GGUF file's linear layers run on its own Q4_1/Q8_0 blocks (see
+        # plugins/lm/gguf_packed.py); on by default for a GGUF file on the CPU in float32
+        packed = opts.pop("packed", "auto")
+        if packed not in {"auto", "0", "1"}:
+            raise ModelError(f"local: packed={packed!r}: expected 0 or 1")
+        self.packed_rows = int(opts.pop("packed_rows", 0)) or None
         if opts:
             raise ModelError(f"local: unknown option(s) {', '.join(sorted(opts))}; known: "
-                             "device, dtype, max_context, batch_size, threads")
+                             "device, dtype, max_context, batch_size, threads, packed, packed_rows")
         if self.path.is_file():
             if known_sha256 is not None:
                 smollm2.verify(self.path)
@@ -136,6 +151,12 @@ class LocalModel(LanguageModel):
             self._fingerprint = "sha256-folder:" + _folder_fingerprint(self.path)
         if self.int8:  # other numbers: another cache key
             self._fingerprint += "+int8"
+        plain = self.device == "cpu" and self.dtype == torch.float32 and not self.int8
+        if packed == "1" and not (self.path.is_file() and plain):
+            raise ModelError("local: packed=1 needs a GGUF file on the CPU in float32")
+        # the same weights, the same arithmetic up to float32 rounding: the same cache key
+        self.packed = packed != "0" and self.path.is_file() and plain
+        self.packed_layers: dict[str, int] = {}
         self._max_context = max_context
         self._loaded = False
 
@@ -249,6 +270,12 @@ class LocalModel(LanguageModel):
         except Exception as exc:
             raise ModelFileError(f"{folder}: cannot be loaded by transformers: "
                                  f"{type(exc).__name__}: {exc}") from exc
+        if self.packed:
+            from affrepro.plugins.lm import gguf_packed
+
+            self.packed_layers = gguf_packed.install(
+                self.model, self.path, self.packed_rows or gguf_packed.DEFAULT_MAX_ROWS,
+                cache_dir=folder)
         tok = self.tokenizer
         eos = {tok.eos_token_id}
         cfg_eos = self.model.generation_config.eos_token_id if self.model.generation_config else None
@@ -284,7 +311,8 @@ class LocalModel(LanguageModel):
         else:
             d = {**super().describe(), "weights_loaded": True}
         d.update(path=str(self.path), device=self.device,
-                 dtype="int8" if self.int8 else str(self.dtype).replace("torch.", ""))
+                 dtype="int8" if self.int8 else str(self.dtype).replace("torch.", ""),
+                 packed=self.packed)
         return d
 
     def prompt_ids(self, request: GenerateRequest) -> list[int]:
@@ -320,10 +348,13 @@ class LocalModel(LanguageModel):
         def scope():
             before = torch.get_num_threads()
             torch.set_num_threads(n)
+            numba_before = _numba_threads(n) if self.packed else None
             try:
                 yield
             finally:
                 torch.set_num_threads(before)
+                if numba_before is not None:
+                    _numba_threads(numba_before)
 
         return scope()
 
