@@ -56,6 +56,11 @@ class PackedWeight:
     qs: np.ndarray
 
     @property
+    def padded_rows(self) -> int:
+        """Output rows rounded up to whole groups of 8 (the kernels' lanes)."""
+        return -(-self.out_features // 8) * 8
+
+    @property
     def nbytes(self) -> int:
         return self.d.nbytes + self.m.nbytes + self.qs.nbytes
 
@@ -100,12 +105,12 @@ def _numba(x2: np.ndarray, w: PackedWeight) -> np.ndarray:
     impl = _IMPL[0]
     if x2.dtype != np.float32 or not x2.flags.c_contiguous:
         x2 = np.ascontiguousarray(x2, dtype=np.float32)
-    y = np.empty((x2.shape[0], w.d.shape[0] // (w.in_features // 32)), np.float32)
-    if w.kind == "Q4_1":
+    y = np.empty((x2.shape[0], w.padded_rows), np.float32)
+    if w.m.size:
         impl.q4_1_matmul(x2, w.d, w.m, w.qs, y)
     else:
         impl.q8_0_matmul(x2, w.d, w.qs, y)
-    return y[:, :w.out_features] if y.shape[1] != w.out_features else y
+    return y if w.padded_rows == w.out_features else y[:, :w.out_features]
 
 
 def _reference(x2: np.ndarray, w: PackedWeight) -> np.ndarray:

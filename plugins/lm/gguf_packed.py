@@ -54,11 +54,13 @@ def _torch_module():
             self.packed, self.max_rows, self._run = packed, max_rows, run
 
         def forward(self, x):
+            # a decode step calls this 211 times: the checks are ordered cheapest first
             rows = x.numel() // self.in_features
-            if (rows <= self.max_rows and x.dtype == torch.float32 and x.device.type == "cpu"
-                    and not (x.requires_grad and torch.is_grad_enabled())):
-                y = torch.from_numpy(self._run(x.detach().reshape(rows, self.in_features).numpy(), self.packed))
-                y = y.reshape(*x.shape[:-1], self.out_features)
+            if (rows <= self.max_rows and not torch.is_grad_enabled() and x.dtype == torch.float32
+                    and x.device.type == "cpu"):
+                y = torch.from_numpy(self._run(x.reshape(rows, self.in_features).numpy(), self.packed))
+                if x.dim() != 2:
+                    y = y.view(*x.shape[:-1], self.out_features)
                 return y if self.bias is None else y + self.bias
             return torch.nn.functional.linear(x, self.weight, self.bias)
 

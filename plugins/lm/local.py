@@ -273,9 +273,8 @@ class LocalModel(LanguageModel):
         if self.packed:
             from affrepro.plugins.lm import gguf_packed
 
-            self.packed_layers = gguf_packed.install(
-                self.model, self.path, self.packed_rows or gguf_packed.DEFAULT_MAX_ROWS,
-                cache_dir=folder)
+            self.packed_layers = gguf_packed.install(self.model, self.path, self._packed_max_rows(),
+                                                     cache_dir=folder)
         tok = self.tokenizer
         eos = {tok.eos_token_id}
         cfg_eos = self.model.generation_config.eos_token_id if self.model.generation_config else None
@@ -379,6 +378,34 @@ class LocalModel(LanguageModel):
 
         return scope()
 
+    def _torch_serial(self, rows: int):
+        """One torch thread for a pass whose linear layers all run the packed kernels (at
+        most ``packed_rows`` rows): torch's ops there are tiny, and torch and numba bring
+        two OpenMP runtimes whose idle threads spin — two pools on two cores fight."""
+        import contextlib
+
+        torch = self._torch
+        if not (self.packed and self.packed_layers) or rows > self._packed_max_rows():
+            return contextlib.nullcontext()
+
+        @contextlib.contextmanager
+        def scope():
+            before = torch.get_num_threads()
+            if before > 1:
+                torch.set_num_threads(1)
+            try:
+                yield
+            finally:
+                if before > 1:
+                    torch.set_num_threads(before)
+
+        return scope()
+
+    def _packed_max_rows(self) -> int:
+        from affrepro.plugins.lm import gguf_packed
+
+        return self.packed_rows or gguf_packed.DEFAULT_MAX_ROWS
+
     def generate(self, requests: Sequence[GenerateRequest]) -> list[Generation]:
         with self._threads():
             return self._generate(requests)
@@ -439,7 +466,7 @@ class LocalModel(LanguageModel):
         with torch.inference_mode():
             step_ids, step_pos, attn = ids, positions, mask
             while alive:
-                with self._attention(step_ids.shape[1]):
+                with self._attention(step_ids.shape[1]), self._torch_serial(step_ids.numel()):
                     out = self.model(input_ids=step_ids, attention_mask=attn, position_ids=step_pos,
                                      use_cache=True, logits_to_keep=1, **{self._cache_kw: cache})
                 logits = out.logits[:, -1, :].float()
