@@ -12,8 +12,7 @@ from affrepro.lm import GenerateRequest, GenerationSettings, load_model
 from affrepro.plugins.lm import gguf_packed
 
 PROMPTS = ["The opposite of hot is", "Write one word for joy:", "1, 2, 3, 4,",
-           "The capital of Italy is", "Q: Is fire cold? A:", "My favourite colour is",
-           "Translate to French: cat =>", "Once upon a time"]
+           "The capital of Italy is", "Q: Is fire cold? A:", "Translate to French: cat =>"]
 
 
 def test_every_packed_layer_holds_the_weight_transformers_decoded(smollm2):
@@ -49,7 +48,7 @@ def test_greedy_answers_equal_the_float32_paths_or_differ_at_a_rounding_tie(smol
     at a first differing token the float32 path's top two logits must be within 1e-3."""
     import torch
 
-    settings = GenerationSettings(max_new_tokens=10)
+    settings = GenerationSettings(max_new_tokens=8)
     reqs = [GenerateRequest(prompt=p, settings=settings) for p in PROMPTS]
     model = smollm2.model
     with gguf_packed.rows_limit(model, 10**6):
@@ -82,3 +81,17 @@ def registries(smollm2_folder):
     from affrepro.plugin_manager import build_plugin_manager
 
     return build_plugin_manager(load_entry_points=False).registries
+
+
+def test_the_blocks_kept_beside_the_converted_folder_are_the_files(smollm2):
+    """The copy the next load reads (packed.safetensors) holds the bytes the session's
+    model was built from (from the GGUF on a fresh machine, from that copy later)."""
+    smollm2._ensure_loaded()
+    kept = gguf_packed.packed_tensors(smollm2.path, smollm2.folder)
+    assert (smollm2.folder / "packed.safetensors").is_file()
+    mods = gguf_packed.packed_modules(smollm2.model)
+    kind, raw = kept["blk.3.ffn_down.weight"]
+    assert kind == "Q4_1" and np.array_equal(raw, mods["model.layers.3.mlp.down_proj"].packed.raw)
+    kind, raw = kept["token_embd.weight"]
+    assert kind == "Q8_0" and np.array_equal(raw, mods["lm_head"].packed.raw)
+    assert len(kept) == 211
