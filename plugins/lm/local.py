@@ -6,6 +6,10 @@ A GGUF file is de-quantized by transformers' GGUF loader (tens of seconds); the 
 kept as a safetensors folder beside the models (keyed by the GGUF's sha256), so later
 loads take about a second.
 
+A GGUF model's Q4_1/Q8_0 linear layers run on the file's own blocks for decode steps of at
+most two rows (``plugins/lm/gguf_packed.py``; ``packed=0`` turns it off): the same weights,
+a sixth of the bytes read per token.
+
 Generation is a hand-written decode loop over the model's forward pass rather than
 ``model.generate``: left-padded batches whose common token prefix (the chat template's
 system turn, a shared instruction) runs once and is shared through the key/value cache,
@@ -135,7 +139,10 @@ class LocalModel(LanguageModel):
         packed = opts.pop("packed", "auto")
         if packed not in {"auto", "0", "1"}:
             raise ModelError(f"local: packed={packed!r}: expected 0 or 1")
-        self.packed_rows = int(opts.pop("packed_rows", 0)) or None
+        packed_rows = opts.pop("packed_rows", "0")
+        if not packed_rows.isdigit():
+            raise ModelError(f"local: packed_rows={packed_rows!r}: expected a whole number of rows")
+        self.packed_rows = int(packed_rows) or None
         if opts:
             raise ModelError(f"local: unknown option(s) {', '.join(sorted(opts))}; known: "
                              "device, dtype, max_context, batch_size, threads, packed, packed_rows")

@@ -72,6 +72,8 @@ def test_packed_is_an_option_of_the_spec(registries):
     assert plain.packed is False and plain.describe()["packed"] is False
     with pytest.raises(ModelError, match="packed="):
         load_model("smollm2-135m?packed=yes", registries)
+    with pytest.raises(ModelError, match="packed_rows"):
+        load_model("smollm2-135m?packed_rows=two", registries)
     with pytest.raises(ModelError, match="GGUF file on the CPU in float32"):
         load_model("smollm2-135m?packed=1&dtype=int8", registries)
 
