@@ -209,7 +209,8 @@ def _report() -> None:
     LOAD.append(os.getloadavg()[0])
     print(f"\nlanguage-model speed, SmolLM2-135M-Instruct (GGUF Q4_1; ours: packed blocks up to "
           f"2 rows, float32 beyond), {os.cpu_count()} CPUs, "
-          f"1-min load average {LOAD[0]:.1f} at the start, {LOAD[-1]:.1f} at the end")
+          f"1-min load average {LOAD[0]:.1f} at the start, {LOAD[-1]:.1f} at the end, threads "
+          f"{os.environ.get('AFFREPRO_BENCH_LM_THREADS') or 'auto (all cores below load 0.75 per core, else 1)'}")
     print(f"  {'':44s} {'wall':>9s} {'per CPU-s':>10s}")
     for name, (wall, cpu) in RESULTS.items():
         unit = "" if name.endswith(", s") else " tok/s"
