@@ -97,8 +97,6 @@ def features_extract(name, files, out, overrides, jobs, mono, dtype, backend, as
     if not paths:
         raise click.ClickException("no audio files found in " + ", ".join(map(str, files)))
     jobs = jobs or ex.default_jobs()
-    if keep_going and cluster:
-        raise click.BadParameter("--keep-going works without --cluster for now", param_hint="--keep-going")
     failed: list | None = [] if keep_going else None  # --keep-going: bad files, listed at the end
     import contextlib
 
@@ -119,7 +117,7 @@ def features_extract(name, files, out, overrides, jobs, mono, dtype, backend, as
         from affrepro.plugins.features.cluster import extract_many_on
 
         return extract_many_on(executor, name, feature, paths, out, settings, list(files), mono,
-                               dtype, backend, progress=progress, fmt=fmt)
+                               dtype, backend, progress=progress, fmt=fmt, failed=failed)
 
     t0 = time.perf_counter()
     show = not as_json and sys.stderr.isatty()
@@ -156,7 +154,8 @@ def features_extract(name, files, out, overrides, jobs, mono, dtype, backend, as
         click.echo(json.dumps({"feature": name, "settings": settings, "files": [
             {"source": str(r.source), "output": str(r.output), "shape": list(r.shape),
              "seconds": r.seconds} for r in results], "wall_seconds": wall,
-            "failed": [{"source": str(f.source), "error": f.error} for f in failed or []],
+            "failed": [{"source": str(f.source), "error": f.error,
+                        **({"traceback": f.traceback} if f.traceback else {})} for f in failed or []],
             "compiled_kernels": compiling.compiled}, indent=2,
             default=str))
     else:

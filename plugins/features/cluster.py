@@ -56,29 +56,50 @@ def extract_unit(name: str, feature, src: str, sha256: str, settings: Mapping[st
 def extract_many_on(executor, name: str, feature, files: list[Path], out: Path,
                     settings: Mapping[str, Any], roots: list[Path], mono: bool, dtype: str,
                     backend: str, progress: Callable[[Any], None] | None = None,
-                    fmt: str | None = None):
-    """``extract_many`` with each file a task of ``executor``; same outputs, same order."""
+                    fmt: str | None = None, failed: list | None = None):
+    """``extract_many`` with each file a task of ``executor``; same outputs, same order.
+
+    A file that fails (unreadable here, or its task raised on a worker) stops the batch
+    with an error naming it; with a ``failed`` list (``--keep-going``) it is appended there
+    as a :class:`~affrepro.plugins.features.extract.Failed` holding the worker's traceback,
+    and the other files go on (a table then holds the good files, in input order)."""
     from affrepro.fileio import sha256_file
     from affrepro.plugins.features import tables
-    from affrepro.plugins.features.extract import Extracted, plan_outputs, write_npz
+    from affrepro.plugins.features.extract import Extracted, Failed, plan_outputs, write_npz
 
     fmt, one_table, dests = plan_outputs(files, out, roots, fmt)
     as_table = one_table or fmt == "parquet"
     executor.warm(warm_feature, name, feature, dict(settings), mono, dtype, backend)
 
+    index = {str(f): i for i, f in enumerate(files)}
+
+    def fail(i: int, message: str, traceback: str = "") -> None:
+        if failed is None:
+            raise ValueError(message)
+        failed.append(Failed(files[i], message, traceback))
+        if progress:
+            progress(failed[-1])
+
     def items() -> Iterator[tuple[str, tuple]]:
-        for f in files:  # hashed as submitted: the driver works while the workers do
-            yield str(f), (name, feature, str(f), sha256_file(f), dict(settings), mono, dtype,
-                           backend, as_table)
+        for i, f in enumerate(files):  # hashed as submitted: the driver works while the workers do
+            try:
+                digest = sha256_file(f)
+            except OSError as exc:  # not submitted; with --keep-going the others still are
+                fail(i, f"{f}: cannot be read here ({exc})")
+                continue
+            yield str(f), (name, feature, str(f), digest, dict(settings), mono, dtype, backend, as_table)
 
     sink = tables.ParquetSink(out, name, settings) if one_table else None
     results: list[Extracted] = []
     window = 4 * max(1, executor.workers)  # results held by the driver stay bounded
     try:
-        for i, outcome in enumerate(executor.run(extract_unit, items(), ordered=True, window=window)):
+        for outcome in executor.run(extract_unit, items(), ordered=True, window=window):
+            i = index[outcome.name]
             if not outcome.ok:
                 last = outcome.error.strip().splitlines()[-1]
-                raise ValueError(f"{files[i]}: extraction failed on worker {outcome.worker or '?'}: {last}")
+                fail(i, f"{files[i]}: extraction failed on worker {outcome.worker or '?'}: {last}",
+                     outcome.error)
+                continue
             data, meta, shape, seconds = outcome.value
             if sink is not None:
                 sink.append(data, meta)

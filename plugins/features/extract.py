@@ -141,6 +141,7 @@ class Failed:
 
     source: Path
     error: str
+    traceback: str = ""  # where it failed on a cluster worker (``--cluster --keep-going``)
 
 
 @dataclass

@@ -97,3 +97,24 @@ def test_the_cli_names_an_unreachable_scheduler_before_any_work(stimuli, tmp_pat
                      "--cluster", "tcp://127.0.0.1:9")
     assert res.exit_code == 1 and "unreachable" in res.output and not out.exists()
     assert not os.listdir(tmp_path / "stimuli" / "sub") == []
+
+
+def test_keep_going_on_the_cluster_records_the_bad_file_with_its_traceback_and_extracts_the_rest(
+        dask_local2, stimuli, tmp_path, cli_runner):
+    import pyarrow.parquet as pq
+
+    (stimuli / "zz_broken.wav").write_bytes(b"RIFF not really a wave file")
+    address = dask_local2.client.scheduler.address
+    local, remote = tmp_path / "local.parquet", tmp_path / "remote.parquet"
+    res_local = cli_runner("features", "extract", FEATURE, str(stimuli), "-o", str(local), "-j", "1",
+                           "--keep-going", "--json")
+    res = cli_runner("features", "extract", FEATURE, str(stimuli), "-o", str(remote), "--cluster", address,
+                     "--keep-going", "--json")
+    assert res.exit_code == res_local.exit_code == 1, res.output  # a file failed: exit status 1
+    summary = json.loads(res.stdout)
+    assert len(summary["files"]) == 5
+    (bad,) = summary["failed"]
+    assert bad["source"].endswith("zz_broken.wav") and "zz_broken.wav" in bad["error"]
+    assert "Traceback" in bad["traceback"] and "cannot read it as audio" in bad["traceback"]
+    assert pq.read_table(remote).equals(pq.read_table(local))  # the good files, as the local path wrote them
+    assert not list(tmp_path.glob(".*"))
