@@ -273,12 +273,14 @@ class RunContext:
         return DataRef(name, str(folder), mirror, dict(self.data_sha256.get(name, {})))
 
     def map(self, fn: Callable[..., Any], units: Mapping[str, Any], *, label: str = "units",
-            ordered: bool = False) -> dict[str, Any]:
+            ordered: bool = False, on_result: Callable[[Any], None] | None = None) -> dict[str, Any]:
         """``{name: fn(*args)}`` for the independent ``units`` (``{name: args}``), computed
         by the run's executor (in-process, or Dask workers with ``--cluster``); ``fn`` must
         be a module-level function. Units recorded by an interrupted earlier run of the same
         protocol are taken from its journal. Every unit runs even when some raise; then
-        :class:`affrepro.executor.UnitsFailed` names the failed ones with their tracebacks."""
+        :class:`affrepro.executor.UnitsFailed` names the failed ones with their tracebacks.
+        ``on_result(outcome)`` is called on the driver for each unit that finished, as it
+        comes in (``ordered``: in the units' order, resumed ones first)."""
         from affrepro.executor import LocalExecutor, UnitsFailed, items_of
 
         items = items_of(units)
@@ -295,6 +297,8 @@ class RunContext:
                 prev = dataclasses.replace(prev, resumed=True)
                 results[name] = prev.value
                 self._unit_done(label, prev, log)
+                if on_result is not None:
+                    on_result(prev)
             else:
                 todo.append((name, args))
         done = len(items) - len(todo)
@@ -307,11 +311,39 @@ class RunContext:
             else:
                 failed.append(out)
             self._unit_done(label, out, log)
+            if out.ok and on_result is not None:
+                on_result(out)
             done += 1
             self.progress(label, done, len(items))
         if failed:
             raise UnitsFailed(failed)
         return {name: results[name] for name, _ in items}
+
+    def map_model(self, fn: Callable[..., Any], units: Mapping[str, Any], *, label: str = "units",
+                  on_result: Callable[[str, Any], None] | None = None) -> dict[str, Any]:
+        """:meth:`map` for units that call the run's language model: ``{name: fn(model,
+        *args)}``, in the units' order. In-process the units share the run's engine; on Dask
+        workers each worker loads the model once (not once per unit) and reads the request
+        cache, and the driver writes what the units computed into it and adds their counts
+        to the run's (:mod:`affrepro.lm_units`). ``on_result(name, value)`` as each unit
+        finishes, in order."""
+        from affrepro import lm_units
+        from affrepro.executor import items_of
+
+        engine = self.model
+        if getattr(self.executor, "kind", "local") == "local":
+            call, first = lm_units.call_with_engine, engine
+        else:
+            call, first = lm_units.call_with_model, lm_units.model_ref(engine, self.model_spec or "")
+
+        def take(out: Any) -> None:
+            lm_units.record(engine, out.value, resumed=out.resumed)
+            if on_result is not None:
+                on_result(out.name, out.value.value)
+
+        wrapped = {name: (fn, first, *args) for name, args in items_of(units)}
+        done = self.map(call, wrapped, label=label, ordered=True, on_result=take)
+        return {name: r.value for name, r in done.items()}
 
     def _unit_done(self, label: str, out: Any, log: dict[str, Any]) -> None:
         entry = {"status": "ok" if out.ok else "error", "seconds": round(out.seconds, 3),

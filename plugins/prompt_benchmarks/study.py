@@ -147,31 +147,60 @@ def config_from(protocol: Mapping[str, Any], limit: int | None, seed: int) -> St
 Progress = Callable[[str, int, int], None]
 
 
+def study_units(config: StudyConfig) -> list[tuple[str, int, str]]:
+    """The study's independent units, in order: (suite, shots, task); TruthfulQA's MC1 and
+    MC2 come from one unit ("mc1")."""
+    return [(suite, shots, task) for suite in config.suites for shots in config.shot_settings(suite)
+            for task in config.tasks(suite) if not (suite == "truthfulqa" and task == "mc2")]
+
+
+def unit_name(unit: tuple[str, int, str]) -> str:
+    suite, shots, task = unit
+    return f"{suite}/{shots}shot/{'mc' if suite == 'truthfulqa' else task}"
+
+
+def run_unit(model, root: Path, stimuli: Mapping[str, str], config: StudyConfig,
+             unit: tuple[str, int, str]) -> StudyResult:
+    """One task × shot setting under the baseline and every stimulus: its scores and sample
+    rows (a module-level function: a unit of ``ctx.map_model``, run where it is scheduled)."""
+    suite, shots, task = unit
+    variants: dict[str, str | None] = {BASELINE: None, **stimuli}
+    res = StudyResult(tuple(variants))
+    # a chat answer starts on its first line; a completion may start with a line break
+    stop = ("\n",) if lmcalls.supports_chat(model) else ("\n\n", "\nInput:")
+    plan = lmcalls.GenerationPlan(
+        max_new_tokens=config.max_new_tokens if task in LONG_ANSWER_TASKS else config.short_new_tokens,
+        stop=stop)
+    if suite == "instruction_induction":
+        _run_ii(model, root, task, shots, variants, config, plan, res)
+    elif suite == "bigbench":
+        _run_bb(model, root, task, shots, variants, config, plan, res)
+    else:
+        _run_tqa(model, root, variants, config, res)
+    return res
+
+
+def merge(into: StudyResult, part: StudyResult) -> None:
+    """A unit's scores and samples added to the study's (units taken in order)."""
+    for key, table in part.scores.items():
+        into.scores.setdefault(key, {}).update(table)
+    into.samples += part.samples
+
+
 def run_study(model, root: Path, stimuli: Mapping[str, str], config: StudyConfig,
               progress: Progress = lambda label, done, total: None,
               on_samples: Callable[[list[dict[str, Any]]], None] = lambda rows: None) -> StudyResult:
-    """Run every suite, task, shot setting and variant; return the scores and one sample
-    row per model answer (prompt, answer, gold, score). ``on_samples`` gets each task's rows
-    as soon as the task is scored (so an interrupted run keeps the log of what it did)."""
-    variants: dict[str, str | None] = {BASELINE: None, **stimuli}
-    res = StudyResult(tuple(variants))
-    units = [(suite, shots, task) for suite in config.suites for shots in config.shot_settings(suite)
-             for task in config.tasks(suite) if not (suite == "truthfulqa" and task == "mc2")]
-    # a chat answer starts on its first line; a completion may start with a line break
-    stop = ("\n",) if lmcalls.supports_chat(model) else ("\n\n", "\nInput:")
-    for done, (suite, shots, task) in enumerate(units):
+    """Run every suite, task, shot setting and variant in this process; return the scores
+    and one sample row per model answer (prompt, answer, gold, score). ``on_samples`` gets
+    each task's rows as soon as the task is scored (so an interrupted run keeps the log of
+    what it did). The protocol runs the same units through ``ctx.map_model``."""
+    res = StudyResult((BASELINE, *stimuli))
+    units = study_units(config)
+    for done, unit in enumerate(units):
         progress("tasks", done, len(units))
-        plan = lmcalls.GenerationPlan(
-            max_new_tokens=config.max_new_tokens if task in LONG_ANSWER_TASKS else config.short_new_tokens,
-            stop=stop)
-        before = len(res.samples)
-        if suite == "instruction_induction":
-            _run_ii(model, root, task, shots, variants, config, plan, res)
-        elif suite == "bigbench":
-            _run_bb(model, root, task, shots, variants, config, plan, res)
-        else:
-            _run_tqa(model, root, variants, config, res)
-        on_samples(res.samples[before:])
+        part = run_unit(model, root, stimuli, config, unit)
+        merge(res, part)
+        on_samples(part.samples)
     if units:
         progress("tasks", len(units), len(units))
     return res
@@ -350,7 +379,16 @@ def run_for_paper(ctx, stimuli: Mapping[str, str]) -> dict[str, float]:
         for row in rows:
             ctx.sample_log(f"{row['suite']}.{row['task']}", row)
 
-    res = run_study(model, ctx.data_path(DATASET), stimuli, config, ctx.progress, log)
+    # each task × shot setting is a unit of the run's executor (in-process, or a Dask worker
+    # with --cluster); results come back in order, the driver logs and records them
+    res = StudyResult((BASELINE, *stimuli))
+
+    def take(name: str, part: StudyResult) -> None:
+        merge(res, part)
+        log(part.samples)
+
+    units = {unit_name(u): (ctx.data_ref(DATASET), dict(stimuli), config, u) for u in study_units(config)}
+    ctx.map_model(run_unit, units, label="tasks", on_result=take)
     ctx.note("tables", tables(res))
     for (suite, shots) in res.scores:
         for v, m in res.means(suite, shots).items():

@@ -79,3 +79,61 @@ def test_natural_hazards_baselines_as_units_on_workers_equal_the_local_loop(dask
     assert remote["predictions"].keys() == local["predictions"].keys()
     for key, p in local["predictions"].items():
         assert np.array_equal(remote["predictions"][key], p), key
+
+
+def _model_loads():
+    from affrepro import lm_units
+
+    return list(lm_units.LOADS)
+
+
+def _cache_rows(path):
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        return dict(db.execute("SELECT key, result FROM responses").fetchall())
+
+
+@pytest.mark.slow
+def test_the_llm_study_on_workers_equals_the_local_run_and_only_the_driver_writes_the_cache(
+        dask_local2, mirror, tmp_path, monkeypatch):
+    """negativeprompt-2024 on the real default model, an Instruction Induction (generated
+    answers) and a BIG-Bench (multiple choice) task, --limit 2: each task x shot setting a
+    unit on the workers, each worker loading the model once; per-task scores, samples and
+    claims identical to the in-process run's; the workers' answers written into the run's
+    request cache by the driver."""
+    import json
+
+    from affrepro.runner import reproduce
+
+    if not (mirror / "negativeprompt").is_dir():
+        pytest.skip("the mirror has no negativeprompt/ folder")
+    monkeypatch.setenv("AFFREPRO_LM_TASKS", "sum,navigate")
+    monkeypatch.delenv("AFFREPRO_MODEL", raising=False)
+    runs = {}
+    for name, cluster in (("local", None), ("cluster", dask_local2)):
+        monkeypatch.setenv("AFFREPRO_LM_CACHE", str(tmp_path / f"{name}.sqlite"))  # each computes it all
+        before = dask_local2.client.run(_model_loads)
+        runs[name] = reproduce("negativeprompt-2024", limit=2, output_dir=tmp_path / name, track=False,
+                               cluster=cluster)
+        after = dask_local2.client.run(_model_loads)
+        assert runs[name].status == "FINISHED", runs[name].error
+    local, remote = runs["local"], runs["cluster"]
+    loads = [len(after[w]) - len(before.get(w, [])) for w in after]
+    units = remote.details["units"]
+    assert sorted(k.split("/tasks/", 1)[1] for k in units) == [
+        f"{s}/{k}shot/{t}" for s, t in (("bigbench", "navigate"), ("instruction_induction", "sum")) for k in (0, 5)]
+    assert max(loads) <= 1 and sum(loads) < len(units)  # a model per worker, not per unit
+    assert all(u["worker"].rsplit(":", 1)[1] != str(os.getpid()) for u in units.values())
+    assert remote.details["tables"] == local.details["tables"]  # every per-task score, bit for bit
+    assert remote.records == local.records
+    assert [(r.claim.id, r.measured, r.verdict) for r in remote.results] == \
+        [(r.claim.id, r.measured, r.verdict) for r in local.results]
+    for f in ("instruction_induction.sum.jsonl", "bigbench.navigate.jsonl"):
+        a = [json.loads(x) for x in (tmp_path / "local" / "samples" / f).open()]
+        b = [json.loads(x) for x in (tmp_path / "cluster" / "samples" / f).open()]
+        assert a == b and len(a) == 11 * 2 * 2, f  # 11 prompts x 2 items x 2 shot settings
+    # the driver recorded every answer the workers computed: the same cache as the local run's
+    assert _cache_rows(tmp_path / "cluster.sqlite") == _cache_rows(tmp_path / "local.sqlite")
+    lm_local, lm_remote = local.details["language_model"], remote.details["language_model"]
+    assert lm_remote["requests"] == lm_local["requests"] > 0 and lm_remote["cached"] == lm_local["cached"]
