@@ -99,6 +99,7 @@ class ReadOnlyCache:
                 self._db = None
 
 
+_MODELS: dict[str, Any] = {}
 _ENGINES: dict[tuple[str, str], Any] = {}
 _LOCK = threading.Lock()
 LOADS: list[str] = []  # the specs this process loaded, in order (one entry per load)
@@ -110,24 +111,25 @@ def worker_engine(ref: ModelRef):
     from affrepro.lm import load_model
     from affrepro.lm_engine import Engine
 
-    key = (ref.spec, ref.cache_file)
     with _LOCK:
-        engine = _ENGINES.get(key)
-        if engine is None:
+        engine = _ENGINES.get((ref.spec, ref.cache_file))
+        if engine is not None:
+            return engine
+        model = _MODELS.get(ref.spec)
+        if model is None:
             if ref.models_dir and not os.environ.get(MODELS_DIR_ENV):
                 os.environ[MODELS_DIR_ENV] = ref.models_dir
-            model = load_model(ref.spec)
-            if model.fingerprint != ref.fingerprint:
-                import socket
-
-                model.close()
-                raise ModelError(f"model {ref.spec!r} on worker {socket.gethostname()} (pid {os.getpid()}) "
-                                 f"has fingerprint {model.fingerprint}, the driver's {ref.fingerprint}: "
-                                 "give the workers the same model files (AFFREPRO_MODELS_DIR)")
-            cache = ReadOnlyCache(ref.cache_file) if ref.cache_file else None
-            engine = Engine(model, cache=cache, no_cache=cache is None, progress=False)
-            _ENGINES[key] = engine
+            model = _MODELS[ref.spec] = load_model(ref.spec)
             LOADS.append(ref.spec)
+        if model.fingerprint != ref.fingerprint:
+            import socket
+
+            raise ModelError(f"model {ref.spec!r} on worker {socket.gethostname()} (pid {os.getpid()}) "
+                             f"has fingerprint {model.fingerprint}, the driver's {ref.fingerprint}: "
+                             "give the workers the same model files (AFFREPRO_MODELS_DIR)")
+        cache = ReadOnlyCache(ref.cache_file) if ref.cache_file else None
+        engine = _ENGINES[(ref.spec, ref.cache_file)] = Engine(model, cache=cache, no_cache=cache is None,
+                                                               progress=False)
     return engine
 
 
