@@ -342,7 +342,13 @@ class RunContext:
                 on_result(out.name, out.value.value)
 
         wrapped = {name: (fn, first, *args) for name, args in items_of(units)}
-        done = self.map(call, wrapped, label=label, ordered=True, on_result=take)
+        journal = self.journal
+        if self.no_cache:  # --no-cache: every request goes to the model, none comes from a journal
+            self.journal = None
+        try:
+            done = self.map(call, wrapped, label=label, ordered=True, on_result=take)
+        finally:
+            self.journal = journal
         return {name: r.value for name, r in done.items()}
 
     def _unit_done(self, label: str, out: Any, log: dict[str, Any]) -> None:
