@@ -2,6 +2,7 @@
 (LMF) and cross-modal attention (MulT), forward and backward, differentiable in torch.
 
     tensor_fusion(a, v, t, weight, bias=None)       y = W · vec([1;a] ⊗ [1;v] ⊗ [1;t]) + b
+    tensor_fusion(..., dropout=p, seed=s)           y = W · (m ⊙ vec(...)) / (1 − p) + b
     low_rank_fusion(a, v, t, fa, fv, ft, w, bias)   y = Σ_r w_r Π_m ([1;x_m] · F_m[r]) + b
     cross_modal_attention(q, k, v, key_padding_mask=None, scale=None)
                                                     softmax(scale · Q Kᵀ, padded → −∞) V
@@ -19,8 +20,15 @@ layer, the weight gradient).
 ``"triton"`` (CUDA tensors; CPU tensors only under ``TRITON_INTERPRET=1``); ``"auto"``
 picks Triton for CUDA tensors and Numba otherwise, falling back to the reference with a
 :class:`BackendFallbackWarning` when its choice cannot load; an explicit backend that
-cannot run raises :class:`BackendUnavailableError`. Dropout is not part of the kernels
-(apply it to the inputs or the output). See docs/fusion.md.
+cannot run raises :class:`BackendUnavailableError`.
+
+TFN's dropout (MMSA's post-fusion dropout on the fused vector z) is inside the kernels:
+with rate p > 0, m[b, d] = 1 when the top 24 bits of the counter-based hash
+h(s, b, d) = fmix32(r_b ⊕ (d · 0x85EBCA77 mod 2³²)), r_b = fmix32(s + b · 0x9E3779B1 mod 2³²)
+(fmix32: murmur3's finaliser) are ≥ ⌈p · 2²⁴⌉, else 0. Every backend computes the same
+mask from (s, b, d) and the backward regenerates it, so nothing of size B × D is saved.
+This path has no Triton kernel yet: ``"auto"`` on CUDA falls back to the reference with a
+:class:`BackendFallbackWarning`. See docs/fusion.md.
 """
 from __future__ import annotations
 
@@ -82,6 +90,11 @@ _MODULES = {"reference": "affrepro.kernels.fusion.reference",
             "triton": "affrepro.kernels.fusion.triton_impl"}
 _OPS = {name: register_op(name, ("numba", "triton"))
         for name in ("tensor_fusion", "low_rank_fusion", "cross_modal_attention")}
+# TFN with dropout: Numba only so far (auto on CUDA falls back to the reference, warned)
+_OPS["tensor_fusion_dropout"] = register_op(
+    "tensor_fusion_dropout", ("numba",),
+    {"triton": "TFN with dropout > 0 has no Triton kernel yet; backend='auto' falls back to "
+               "the reference"})
 
 
 def _load(name: str):
@@ -129,9 +142,11 @@ def _torch(arrays, like):
 
 
 def _run_forward(kernel: str, backend: str, args):
+    import torch
+
     mod = _load(backend)
     if backend == "numba":
-        np_args = [_np(x) if x is not None and not isinstance(x, float) else x for x in args]
+        np_args = [_np(x) if isinstance(x, torch.Tensor) else x for x in args]
         out, saved = getattr(mod, kernel + "_forward")(*np_args)
         return _torch([out], args[0])[0], saved
     return getattr(mod, kernel + "_forward")(*args)
@@ -163,8 +178,9 @@ def _make_function():
                 if kernel == "attention":
                     grads = _torch(mod.attention_backward(saved, _np(grad)), like)
                 else:
+                    need_bias = (args[4] if kernel.startswith("tfn") else args[-1]) is not None
                     grads = _torch(getattr(mod, kernel + "_backward")(
-                        saved, _np(grad), args[-1] is not None), like)
+                        saved, _np(grad), need_bias), like)
             elif kernel == "attention":
                 grads = mod.attention_backward(saved, grad)
             else:
@@ -187,9 +203,37 @@ def _apply(kernel: str, backend: str, n_grads: int, *args):
 
 
 # ---------------------------------------------------------------- public operators
-def tensor_fusion(a, v, t, weight, bias=None, *, backend: str = "auto"):
+def _check_dropout(dropout, seed):
+    """(p, seed) validated: 0 ≤ p < 1, seed an integer in [0, 2³²) (drawn from torch's
+    default generator when None and p > 0)."""
+    import torch
+
+    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)):
+        raise TypeError(f"dropout must be a float in [0, 1), got {type(dropout).__name__}")
+    p = float(dropout)
+    if not 0.0 <= p < 1.0:  # NaN fails too
+        raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+    if seed is None:
+        if p == 0.0:
+            return p, 0
+        seed = int(torch.randint(0, 2**32, (1,), dtype=torch.int64).item())
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int in [0, 2**32), got {type(seed).__name__}")
+    if not 0 <= seed < 2**32:
+        raise ValueError(f"seed must be in [0, 2**32), got {seed}")
+    return p, seed
+
+
+def tensor_fusion(a, v, t, weight, bias=None, *, dropout: float = 0.0,
+                  seed: int | None = None, backend: str = "auto"):
     """TFN: y_b = W · vec([1;a_b] ⊗ [1;v_b] ⊗ [1;t_b]) + bias, (B, O), without ever
-    storing the B × (A+1)(V+1)(T+1) outer product (see :mod:`.numba_impl`)."""
+    storing the B × (A+1)(V+1)(T+1) outer product (see :mod:`.numba_impl`).
+
+    ``dropout`` = p > 0 applies MMSA's post-fusion dropout to the fused vector inside the
+    kernel: y_b = W · (m_b ⊙ z_b) / (1 − p) + bias with the hash mask of the module doc,
+    m[b, d] a function of (``seed``, b, d) only (``seed`` None: drawn from torch's default
+    generator). It is always applied when p > 0: pass 0 in eval mode. p = 0 is the plain
+    path, unchanged."""
     named = {"a": a, "v": v, "t": t, "weight": weight}
     if bias is not None:
         named["bias"] = bias
@@ -206,6 +250,10 @@ def tensor_fusion(a, v, t, weight, bias=None, *, backend: str = "auto"):
             f"({v.shape[1]}+1)({t.shape[1]}+1) = {want}")
     _check_bias(bias, weight.shape[0], f"weight {tuple(weight.shape)}")
     del n_b
+    p, seed = _check_dropout(dropout, seed)
+    if p > 0.0:
+        used = _resolve("tensor_fusion_dropout", backend, a.device)
+        return _apply("tfn_dropout", used, 5, a, v, t, weight, bias, p, seed)
     used = _resolve("tensor_fusion", backend, a.device)
     return _apply("tfn", used, 5, a, v, t, weight, bias)
 

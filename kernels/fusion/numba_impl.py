@@ -29,6 +29,8 @@ import math
 import numba as nb
 import numpy as np
 
+from affrepro.kernels.fusion.reference import dropout_threshold
+
 _FM = {"reassoc", "contract"}
 _OPTS = dict(cache=True, nogil=True, fastmath=_FM)
 
@@ -141,6 +143,142 @@ def tfn_backward(saved, grad_y, need_bias: bool):
             _tfn_backward(za, zv, zt, w2, q, rt, dy, dr, dza, dw2, dq_part, dzv, dzt)
     db = dy.sum(axis=0) if need_bias else None
     return dza[:, 1:], dzv[:, 1:], dzt[:, 1:], dw2.reshape(n_o, -1), db
+
+
+# --------------------------------------------------------------------- TFN with dropout
+# The mask m[b, d] multiplies single entries of the outer product, so it cannot be pulled
+# through the (v, t) pair table: this path contracts W against tiles of
+# z̃ = m ⊙ z / (1 − p) instead, a tile = all B samples × the T₁ columns of a block of
+# (i, j) pairs (columns (i·V₁ + j)·T₁ + k, contiguous), built per thread and regenerated
+# from (seed, b, d) in the backward. Its arithmetic is the plain B·O·D GEMMs (no 1/A₁
+# saving), so it is used only when p > 0.
+_M32 = np.uint64(0xFFFFFFFF)
+_FMIX_M1, _FMIX_M2 = np.uint64(0x85EBCA6B), np.uint64(0xC2B2AE35)
+_ROW_PRIME, _COL_PRIME = np.uint64(0x9E3779B1), np.uint64(0x85EBCA77)
+_S8, _S13, _S16 = np.uint64(8), np.uint64(13), np.uint64(16)
+
+
+@nb.njit(**_OPTS)
+def _fmix32(h):  # pragma: no cover - compiled; h < 2³² in a uint64
+    h ^= h >> _S16
+    h = (h * _FMIX_M1) & _M32
+    h ^= h >> _S13
+    h = (h * _FMIX_M2) & _M32
+    return h ^ (h >> _S16)
+
+
+@nb.njit(**_OPTS)
+def _dropout_tile(za, zv, zt, seed, thr, scale, p0, p1, tile):  # pragma: no cover
+    """tile[b, (p − p0)·T₁ + k] = m[b, p·T₁ + k] · z_a,bi z_v,bj z_t,bk · scale, p = i·V₁ + j;
+    the mask as reference.dropout_mask (hash of (seed, b, d))."""
+    n_b = za.shape[0]
+    v1, t1 = zv.shape[1], zt.shape[1]
+    for b in range(n_b):
+        r = _fmix32((seed + np.uint64(b) * _ROW_PRIME) & _M32)
+        for p in range(p0, p1):
+            i, j = p // v1, p % v1
+            c = za[b, i] * zv[b, j] * scale
+            d0 = p * t1
+            for k in range(t1):
+                h = _fmix32(r ^ ((np.uint64(d0 + k) * _COL_PRIME) & _M32))
+                keep = (h >> _S8) >= thr
+                tile[b, (p - p0) * t1 + k] = c * zt[b, k] if keep else 0.0
+
+
+@nb.njit(parallel=True, **_OPTS)
+def _tfn_dropout_forward(za, zv, zt, weight, seed, thr, scale, pairs, ypart):
+    # pragma: no cover - compiled
+    n_w, n_b = ypart.shape[0], za.shape[0]
+    n_pairs = za.shape[1] * zv.shape[1]
+    t1 = zt.shape[1]
+    n_chunks = (n_pairs + pairs - 1) // pairs
+    for w in nb.prange(n_w):  # chunks w, w + n_w, ... per thread; y partial per thread
+        for c in range(w, n_chunks, n_w):
+            p0, p1 = c * pairs, min((c + 1) * pairs, n_pairs)
+            tile = np.empty((n_b, (p1 - p0) * t1), za.dtype)
+            _dropout_tile(za, zv, zt, seed, thr, scale, p0, p1, tile)
+            wb = np.ascontiguousarray(weight[:, p0 * t1:p1 * t1])  # (O, cols) for BLAS
+            ypart[w] += np.dot(tile, wb.T)
+
+
+@nb.njit(parallel=True, **_OPTS)
+def _tfn_dropout_backward(za, zv, zt, weight, seed, thr, scale, pairs, dy, dw, dza_p,
+                          dzv_p, dzt_p):  # pragma: no cover - compiled
+    n_w = dza_p.shape[0]
+    n_b, a1 = za.shape
+    v1, t1 = zv.shape[1], zt.shape[1]
+    n_pairs = a1 * v1
+    n_chunks = (n_pairs + pairs - 1) // pairs
+    dyt = np.ascontiguousarray(dy.T)
+    for w in nb.prange(n_w):
+        for c in range(w, n_chunks, n_w):
+            p0, p1 = c * pairs, min((c + 1) * pairs, n_pairs)
+            tile = np.empty((n_b, (p1 - p0) * t1), za.dtype)
+            _dropout_tile(za, zv, zt, seed, thr, scale, p0, p1, tile)
+            dw[:, p0 * t1:p1 * t1] = np.dot(dyt, tile)  # dW[:, block] = Σ_b dy_b z̃_bᵀ
+            wb = np.ascontiguousarray(weight[:, p0 * t1:p1 * t1])
+            dzt_tile = np.dot(dy, wb)  # dz̃ = dy W[:, block]  (B × cols)
+            for b in range(n_b):  # dz_m through z̃ = m · z_a z_v z_t · scale: z̃ / z_m
+                for p in range(p0, p1):
+                    i, j = p // v1, p % v1
+                    ci, cj = za[b, i], zv[b, j]
+                    sa = 0.0
+                    base = (p - p0) * t1
+                    # the mask again from the hash (z̃ / z_x would divide by zero)
+                    r = _fmix32((seed + np.uint64(b) * _ROW_PRIME) & _M32)
+                    for k in range(t1):
+                        h = _fmix32(r ^ ((np.uint64(p * t1 + k) * _COL_PRIME) & _M32))
+                        if (h >> _S8) >= thr:
+                            g = dzt_tile[b, base + k] * scale
+                            ck = zt[b, k]
+                            sa += g * ck
+                            dzt_p[w, b, k] += g * ci * cj
+                    # sa = Σ_k g_k z_t,k (kept k): dz_a,i += sa z_v,j; dz_v,j += sa z_a,i
+                    dza_p[w, b, i] += sa * cj
+                    dzv_p[w, b, j] += sa * ci
+
+
+def _pairs_per_tile(t1: int) -> int:
+    return max(1, 2048 // max(t1, 1))
+
+
+def tfn_dropout_forward(a, v, t, weight, bias, p, seed):
+    """As tfn_forward with dropout rate ``p`` (0 < p < 1) and ``seed`` (uint32) on the fused
+    vector; the state is the inputs and (seed, p): the mask is regenerated, never stored."""
+    za, zv, zt = _ones_first(a), _ones_first(v), _ones_first(t)
+    weight = np.ascontiguousarray(weight)
+    n_b, n_o = a.shape[0], weight.shape[0]
+    pairs = _pairs_per_tile(zt.shape[1])
+    n_w = _n_chunks((za.shape[1] * zv.shape[1] + pairs - 1) // pairs)
+    ypart = np.zeros((n_w, n_b, n_o), a.dtype)
+    thr, scale = np.uint64(dropout_threshold(p)), a.dtype.type(1.0 / (1.0 - p))
+    if n_b:
+        with single_threaded_blas(), np.errstate(all="ignore"):
+            _tfn_dropout_forward(za, zv, zt, weight, np.uint64(seed), thr, scale, pairs, ypart)
+    y = ypart.sum(axis=0)
+    if bias is not None:
+        y += bias
+    return y.astype(a.dtype, copy=False), (za, zv, zt, weight, p, seed)
+
+
+def tfn_dropout_backward(saved, grad_y, need_bias: bool):
+    """(da, dv, dt, dW, dbias) from tfn_dropout_forward's state, the mask regenerated."""
+    za, zv, zt, weight, p, seed = saved
+    dy = np.ascontiguousarray(grad_y, dtype=za.dtype)
+    n_b, n_o = dy.shape
+    pairs = _pairs_per_tile(zt.shape[1])
+    n_w = _n_chunks((za.shape[1] * zv.shape[1] + pairs - 1) // pairs)
+    dw = np.zeros_like(weight)
+    dza_p = np.zeros((n_w,) + za.shape, za.dtype)
+    dzv_p = np.zeros((n_w,) + zv.shape, za.dtype)
+    dzt_p = np.zeros((n_w,) + zt.shape, za.dtype)
+    thr, scale = np.uint64(dropout_threshold(p)), za.dtype.type(1.0 / (1.0 - p))
+    if n_b:
+        with single_threaded_blas(), np.errstate(all="ignore"):
+            _tfn_dropout_backward(za, zv, zt, weight, np.uint64(seed), thr, scale, pairs, dy,
+                                  dw, dza_p, dzv_p, dzt_p)
+    db = dy.sum(axis=0) if need_bias else None
+    return (dza_p.sum(0)[:, 1:], dzv_p.sum(0)[:, 1:], dzt_p.sum(0)[:, 1:], dw, db)
 
 
 # --------------------------------------------------------------------- low-rank fusion

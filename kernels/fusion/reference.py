@@ -11,10 +11,51 @@ Low-rank fusion (Liu et al. 2018, LMF), factors F_m of shape (R, d_m + 1, O):
     y_b = Σ_r w_r · Π_m (z_m,b · F_m[r]) + bias
 Cross-modal attention (Tsai et al. 2019, MulT), key padding mask True = padded:
     out = softmax(scale · Q Kᵀ, padded keys → −∞) V; a row with every key padded is 0.
+TFN with dropout on the fused vector (MMSA's post-fusion dropout), rate p, seed s:
+    y_b = W · (m_b ⊙ z_b) / (1 − p) + bias,  m[b, d] = [hash(s, b, d) >> 8 ≥ ⌈p · 2²⁴⌉]
+with the counter-based hash of :func:`dropout_hash` (the mask is a function of (s, b, d),
+so every backend regenerates the same one instead of storing it).
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
+
+# ------------------------------------------------------------------ dropout mask
+# murmur3's 32-bit finaliser (fmix32) and xxHash's 32-bit primes; all arithmetic mod 2³².
+FMIX_M1, FMIX_M2 = 0x85EBCA6B, 0xC2B2AE35
+ROW_PRIME, COL_PRIME = 0x9E3779B1, 0x85EBCA77
+
+
+def _fmix32(h: np.ndarray) -> np.ndarray:
+    h = h ^ (h >> np.uint32(16))
+    h = h * np.uint32(FMIX_M1)
+    h = h ^ (h >> np.uint32(13))
+    h = h * np.uint32(FMIX_M2)
+    return h ^ (h >> np.uint32(16))
+
+
+def dropout_hash(seed: int, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """hash(s, b, d) = fmix32(r_b ⊕ (d · 0x85EBCA77)), r_b = fmix32(s + b · 0x9E3779B1),
+    uint32, broadcast over ``rows`` (sample index b) and ``cols`` (fused index d)."""
+    rows = np.asarray(rows).astype(np.uint32)
+    cols = np.asarray(cols).astype(np.uint32)
+    with np.errstate(over="ignore"):
+        r = _fmix32(np.uint32(seed) + rows * np.uint32(ROW_PRIME))
+        return _fmix32(r ^ (cols * np.uint32(COL_PRIME)))
+
+
+def dropout_threshold(p: float) -> int:
+    """⌈p · 2²⁴⌉: an element is kept when the top 24 bits of its hash are ≥ this, i.e. when
+    its uniform u = (hash >> 8) / 2²⁴ is ≥ p (exact in integers, the same on every backend)."""
+    return int(np.ceil(p * float(1 << 24)))
+
+
+def dropout_mask(seed: int, n_rows: int, n_cols: int, p: float) -> np.ndarray:
+    """The (n_rows, n_cols) bool keep-mask m[b, d] (True = kept), vectorised."""
+    h = dropout_hash(seed, np.arange(n_rows)[:, None], np.arange(n_cols)[None, :])
+    return (h >> np.uint32(8)) >= np.uint32(dropout_threshold(p))
+
 
 
 def _ones_first(x: torch.Tensor) -> torch.Tensor:
@@ -26,6 +67,15 @@ def tfn_value(a, v, t, weight, bias):
     za, zv, zt = _ones_first(a), _ones_first(v), _ones_first(t)
     z = torch.einsum("bi,bj,bk->bijk", za, zv, zt).reshape(a.shape[0], weight.shape[1])
     y = z @ weight.T
+    return y if bias is None else y + bias
+
+
+def tfn_dropout_value(a, v, t, weight, bias, p, seed):
+    """y = W · (m ⊙ vec([1;a] ⊗ [1;v] ⊗ [1;t])) / (1 − p) + bias, m = dropout_mask(seed)."""
+    za, zv, zt = _ones_first(a), _ones_first(v), _ones_first(t)
+    z = torch.einsum("bi,bj,bk->bijk", za, zv, zt).reshape(a.shape[0], weight.shape[1])
+    keep = torch.from_numpy(dropout_mask(seed, z.shape[0], z.shape[1], p)).to(z.device)
+    y = (z * keep.to(z.dtype) / (1.0 - p)) @ weight.T
     return y if bias is None else y + bias
 
 
@@ -84,6 +134,17 @@ def tfn_forward(a, v, t, weight, bias):
 def tfn_backward(a, v, t, weight, bias, saved, grad_y):
     args = _f64(a, v, t, weight, bias)
     return [None if g is None else g.to(a.dtype) for g in _grads(tfn_value, args, grad_y)]
+
+
+def tfn_dropout_forward(a, v, t, weight, bias, p, seed):
+    args = _f64(a, v, t, weight, bias)
+    return tfn_dropout_value(*args, p, seed).to(a.dtype), None
+
+
+def tfn_dropout_backward(a, v, t, weight, bias, p, seed, saved, grad_y):
+    args = _f64(a, v, t, weight, bias)
+    gs = _grads(lambda *x: tfn_dropout_value(*x, p, seed), args, grad_y)
+    return [None if g is None else g.to(a.dtype) for g in gs]
 
 
 def lmf_forward(a, v, t, fa, fv, ft, w, bias):
