@@ -1,7 +1,9 @@
 """Multimodal fusion models on affrepro's fusion kernels (affrepro.kernels.fusion).
 
 - :class:`TFN` — tensor fusion (Zadeh et al. 2017): per-modality subnets, then
-  y = W · vec([1;h_a] ⊗ [1;h_v] ⊗ [1;h_t]) + b on the kernel, then a post-fusion MLP.
+  y = W · vec([1;h_a] ⊗ [1;h_v] ⊗ [1;h_t]) + b on the kernel, then a post-fusion MLP;
+  MMSA's post-fusion dropout on the fused vector runs inside the kernel (``fusion_dropout``,
+  a fresh seed per training step drawn from torch's generator, so a seeded run repeats).
 - :class:`LMF` — low-rank multimodal fusion (Liu et al. 2018) on the kernel.
 - :class:`MulT` — a compact multimodal transformer (Tsai et al. 2019): every modality
   attends to each of the other two through the cross-modal attention kernel (one layer per
@@ -31,8 +33,11 @@ def _subnet(d_in: int, d_out: int, dropout: float) -> nn.Module:
 
 class TFN(nn.Module):
     def __init__(self, dims=(5, 20, 300), hidden=(32, 128, 32), post_fusion=32, n_out=1,
-                 dropout=0.2, backend="auto"):
+                 dropout=0.2, backend="auto", fusion_dropout=0.0):
         super().__init__()
+        if not 0.0 <= float(fusion_dropout) < 1.0:
+            raise ValueError(f"fusion_dropout must be in [0, 1), got {fusion_dropout}")
+        self.fusion_dropout = float(fusion_dropout)
         self.subnets = nn.ModuleList(_subnet(d, h, dropout) for d, h in zip(dims, hidden))
         fused = math.prod(h + 1 for h in hidden)
         self.fusion_weight = nn.Parameter(torch.empty(post_fusion, fused))
@@ -44,8 +49,10 @@ class TFN(nn.Module):
 
     def forward(self, a, v, t):
         h = [net(x) for net, x in zip(self.subnets, (a, v, t))]
-        return self.post(tensor_fusion(*h, self.fusion_weight, self.fusion_bias,
-                                       backend=self.backend))
+        p = self.fusion_dropout if self.training else 0.0
+        seed = int(torch.randint(0, 2**32, (1,), dtype=torch.int64).item()) if p else None
+        return self.post(tensor_fusion(*h, self.fusion_weight, self.fusion_bias, dropout=p,
+                                       seed=seed, backend=self.backend))
 
 
 class LMF(nn.Module):

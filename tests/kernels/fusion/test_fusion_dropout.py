@@ -170,3 +170,27 @@ def test_triton_explicit_is_unavailable_and_unseeded_draws_from_torch():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         tensor_fusion(*xs, w, b, dropout=0.5, seed=2)  # auto on CPU: numba, no warning
+
+
+def test_tfn_model_draws_a_seed_per_step_and_eval_is_the_plain_path():
+    from affrepro.plugins.models.fusion import TFN
+
+    torch.manual_seed(0)
+    model = TFN(dims=(3, 4, 5), hidden=(4, 4, 4), post_fusion=8, dropout=0.0,
+                fusion_dropout=0.5, backend="numba").double()
+    xs = [_randn(6, d, seed=i) for i, d in enumerate((3, 4, 5))]
+    model.train()
+    torch.manual_seed(1)
+    y1, y2 = model(*xs), model(*xs)
+    torch.manual_seed(1)
+    assert torch.equal(model(*xs), y1)  # same generator state, same masks
+    assert not torch.allclose(y1, y2)  # a fresh mask each step
+    y1.sum().backward()
+    assert model.fusion_weight.grad is not None and model.fusion_weight.grad.abs().sum() > 0
+    model.eval()
+    h = [net(x) for net, x in zip(model.subnets, xs)]
+    plain = model.post(tensor_fusion(*h, model.fusion_weight, model.fusion_bias,
+                                     backend="numba"))
+    assert torch.equal(model(*xs), plain)
+    with pytest.raises(ValueError, match="fusion_dropout must be in"):
+        TFN(fusion_dropout=1.0)
