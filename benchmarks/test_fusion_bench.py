@@ -15,6 +15,10 @@ numba.get_num_threads()); every benchmark checks ours against the peer first.
   /proc/self/statm, with glibc's mmap threshold fixed at 128 KiB (mallopt) so that freed
   buffers leave the resident set; "working" memory is that peak minus the gradients both
   must return (dW, da, dv, dt, db).
+- TFN with post-fusion dropout, CPU (MOSI b32): Numba's dropout path (mask regenerated
+  from a seed in the kernel) vs MMSA's eager TFN in training mode (outer product,
+  nn.Dropout, nn.Linear), p = 0.5 (MMSA's config_regression.json, TFN on MOSI:
+  dropouts[3], its post_fusion_prob) and 0.15. No target is set for this path.
 - LMF, CPU: Numba vs MMSA's eager LMF (rank 4, 32 outputs), no CPU target in the issue.
 - Cross-modal attention, CPU: Numba vs MulT's eager formulation (Q Kᵀ, masked softmax,
   × V) and vs torch's scaled_dot_product_attention, at MulT shapes (text 50 ↔ audio/vision
@@ -205,6 +209,78 @@ def test_cpu_tfn_numba_vs_mmsa_eager(benchmark, shape, batch, threads):
           f"(ratio {mem_ratio:.3f}, target <= 0.1; peak RSS growth eager "
           f"{mem['eager'] / 2**20:.1f}, ours {mem['ours'] / 2**20:.1f} MiB, gradients "
           f"{grads_bytes / 2**20:.1f} MiB); threads torch {info['torch_threads']} numba "
+          f"{info['numba_threads']}; load {info['loadavg_1min']:.1f}")
+
+
+def mmsa_tfn_dropout(a, v, t, linear, dropout):
+    n = a.shape[0]
+    one = torch.ones(n, 1, dtype=a.dtype)
+    za, zv, zt = torch.cat([one, a], 1), torch.cat([one, v], 1), torch.cat([one, t], 1)
+    f = torch.bmm(za.unsqueeze(2), zv.unsqueeze(1)).view(n, -1, 1)
+    f = torch.bmm(f, zt.unsqueeze(1)).view(n, -1)
+    return linear(dropout(f))
+
+
+@pytest.mark.parametrize("p", [0.5, 0.15])
+def test_cpu_tfn_dropout_numba_vs_mmsa_eager(benchmark, p, threads):
+    from affrepro.kernels.fusion.reference import dropout_mask
+
+    xs, lin, gy = _tfn_case("mosi", 32)
+    params = [*xs, lin.weight, lin.bias]
+    drop = torch.nn.Dropout(p).train()
+
+    def clear():
+        for q in params:
+            q.grad = None
+
+    def eager():
+        clear()
+        mmsa_tfn_dropout(*xs, lin, drop).backward(gy)
+
+    seeds = iter(range(1, 10**6))
+
+    def ours():
+        clear()
+        tensor_fusion(*xs, lin.weight, lin.bias, dropout=p, seed=next(seeds),
+                      backend="numba").backward(gy)
+
+    # same mask both ways first: ours against MMSA's formulation with our mask as dropout
+    keep = torch.from_numpy(dropout_mask(7, 32, lin.in_features, p))
+    clear()
+    mmsa_tfn_dropout(*xs, lin, lambda z: z * keep / (1 - p)).backward(gy)
+    want = [q.grad.clone() for q in params]
+    clear()
+    tensor_fusion(*xs, lin.weight, lin.bias, dropout=p, seed=7, backend="numba").backward(gy)
+    for g_ours, g_eager in zip([q.grad for q in params], want):
+        torch.testing.assert_close(g_ours, g_eager, rtol=1e-3, atol=1e-3 * g_eager.abs().max())
+    eager()
+
+    best = _alternate({"eager": eager, "ours": ours}, rounds=5)
+    grads_bytes = sum(q.numel() * q.element_size() for q in params)
+    mem = {}
+    for name, fn in (("eager", eager), ("ours", ours)):
+        clear()
+        mem[name] = peak_rss_growth(fn)
+    working = {k: max(m - grads_bytes, 0) for k, m in mem.items()}
+    benchmark.pedantic(ours, rounds=3, iterations=1, warmup_rounds=0)
+    ratio = best["eager"] / best["ours"]
+    n_threads = torch.get_num_threads()
+    info = {"kernel": "fusion", "workload": f"tfn-dropout{p}-mosi-b32-t{n_threads}",
+            "impl": "ours", "device": "cpu", "backend": "numba",
+            "op": "tfn + post-fusion dropout forward+backward", "dropout": p,
+            "dims": TFN_SHAPES["mosi"], "fused_features": lin.in_features, "batch": 32,
+            "outputs": N_OUT, "peer": "MMSA eager (bmm outer product + nn.Dropout + nn.Linear)",
+            "peer_min_s": best["eager"], "ours_min_s": best["ours"],
+            "speedup_vs_peer": ratio, "interleaved_speedups": {"mmsa eager": ratio},
+            "targets": {}, "peak_rss_growth_bytes": mem, "gradient_bytes": grads_bytes,
+            "working_bytes": working}
+    info.update(_threads())
+    info.update(_versions())
+    benchmark.extra_info.update(info)
+    print(f"\n[fusion/tfn-dropout/cpu] mosi b=32 p={p}: eager {best['eager'] * 1e3:.1f} ms, "
+          f"numba {best['ours'] * 1e3:.1f} ms, speedup {ratio:.2f}x (no target); working "
+          f"memory eager {working['eager'] / 2**20:.1f} MiB, ours "
+          f"{working['ours'] / 2**20:.1f} MiB; threads torch {info['torch_threads']} numba "
           f"{info['numba_threads']}; load {info['loadavg_1min']:.1f}")
 
 

@@ -168,21 +168,23 @@ def _fmix32(h):  # pragma: no cover - compiled; h < 2³² in a uint64
 
 
 @nb.njit(**_OPTS)
-def _dropout_tile(za, zv, zt, seed, thr, scale, p0, p1, tile):  # pragma: no cover
-    """tile[b, (p − p0)·T₁ + k] = m[b, p·T₁ + k] · z_a,bi z_v,bj z_t,bk · scale, p = i·V₁ + j;
-    the mask as reference.dropout_mask (hash of (seed, b, d))."""
+def _dropout_tile(za, zv, zt, seed, thr, scale, p0, p1, mtile, tile):  # pragma: no cover
+    """mtile[b, (p − p0)·T₁ + k] = m[b, p·T₁ + k] · scale and tile = mtile · z_a,bi z_v,bj
+    z_t,bk, p = i·V₁ + j; the mask as reference.dropout_mask (hash of (seed, b, d))."""
     n_b = za.shape[0]
     v1, t1 = zv.shape[1], zt.shape[1]
+    d0, n_cols = p0 * t1, (p1 - p0) * t1
     for b in range(n_b):
         r = _fmix32((seed + np.uint64(b) * _ROW_PRIME) & _M32)
+        for c in range(n_cols):  # branch-free, so LLVM can vectorise the hash
+            h = _fmix32(r ^ ((np.uint64(d0 + c) * _COL_PRIME) & _M32))
+            mtile[b, c] = scale * ((h >> _S8) >= thr)
         for p in range(p0, p1):
             i, j = p // v1, p % v1
-            c = za[b, i] * zv[b, j] * scale
-            d0 = p * t1
+            cij = za[b, i] * zv[b, j]
+            base = (p - p0) * t1
             for k in range(t1):
-                h = _fmix32(r ^ ((np.uint64(d0 + k) * _COL_PRIME) & _M32))
-                keep = (h >> _S8) >= thr
-                tile[b, (p - p0) * t1 + k] = c * zt[b, k] if keep else 0.0
+                tile[b, base + k] = mtile[b, base + k] * cij * zt[b, k]
 
 
 @nb.njit(parallel=True, **_OPTS)
@@ -196,7 +198,8 @@ def _tfn_dropout_forward(za, zv, zt, weight, seed, thr, scale, pairs, ypart):
         for c in range(w, n_chunks, n_w):
             p0, p1 = c * pairs, min((c + 1) * pairs, n_pairs)
             tile = np.empty((n_b, (p1 - p0) * t1), za.dtype)
-            _dropout_tile(za, zv, zt, seed, thr, scale, p0, p1, tile)
+            mtile = np.empty_like(tile)
+            _dropout_tile(za, zv, zt, seed, thr, scale, p0, p1, mtile, tile)
             wb = np.ascontiguousarray(weight[:, p0 * t1:p1 * t1])  # (O, cols) for BLAS
             ypart[w] += np.dot(tile, wb.T)
 
@@ -214,28 +217,25 @@ def _tfn_dropout_backward(za, zv, zt, weight, seed, thr, scale, pairs, dy, dw, d
         for c in range(w, n_chunks, n_w):
             p0, p1 = c * pairs, min((c + 1) * pairs, n_pairs)
             tile = np.empty((n_b, (p1 - p0) * t1), za.dtype)
-            _dropout_tile(za, zv, zt, seed, thr, scale, p0, p1, tile)
+            mtile = np.empty_like(tile)
+            _dropout_tile(za, zv, zt, seed, thr, scale, p0, p1, mtile, tile)
             dw[:, p0 * t1:p1 * t1] = np.dot(dyt, tile)  # dW[:, block] = Σ_b dy_b z̃_bᵀ
             wb = np.ascontiguousarray(weight[:, p0 * t1:p1 * t1])
-            dzt_tile = np.dot(dy, wb)  # dz̃ = dy W[:, block]  (B × cols)
-            for b in range(n_b):  # dz_m through z̃ = m · z_a z_v z_t · scale: z̃ / z_m
+            g = np.dot(dy, wb)  # dz̃ = dy W[:, block]  (B × cols)
+            for b in range(n_b):  # through z̃ = m · scale · z_a,i z_v,j z_t,k
                 for p in range(p0, p1):
                     i, j = p // v1, p % v1
                     ci, cj = za[b, i], zv[b, j]
-                    sa = 0.0
+                    cij = ci * cj
                     base = (p - p0) * t1
-                    # the mask again from the hash (z̃ / z_x would divide by zero)
-                    r = _fmix32((seed + np.uint64(b) * _ROW_PRIME) & _M32)
+                    s_k = 0.0
                     for k in range(t1):
-                        h = _fmix32(r ^ ((np.uint64(p * t1 + k) * _COL_PRIME) & _M32))
-                        if (h >> _S8) >= thr:
-                            g = dzt_tile[b, base + k] * scale
-                            ck = zt[b, k]
-                            sa += g * ck
-                            dzt_p[w, b, k] += g * ci * cj
-                    # sa = Σ_k g_k z_t,k (kept k): dz_a,i += sa z_v,j; dz_v,j += sa z_a,i
-                    dza_p[w, b, i] += sa * cj
-                    dzv_p[w, b, j] += sa * ci
+                        gm = g[b, base + k] * mtile[b, base + k]
+                        s_k += gm * zt[b, k]
+                        dzt_p[w, b, k] += gm * cij
+                    # s_k = Σ_k g m z_t,k: dz_a,i += s_k z_v,j; dz_v,j += s_k z_a,i
+                    dza_p[w, b, i] += s_k * cj
+                    dzv_p[w, b, j] += s_k * ci
 
 
 def _pairs_per_tile(t1: int) -> int:
