@@ -25,10 +25,9 @@ cannot run raises :class:`BackendUnavailableError`.
 TFN's dropout (MMSA's post-fusion dropout on the fused vector z) is inside the kernels:
 with rate p > 0, m[b, d] = 1 when the top 24 bits of the counter-based hash
 h(s, b, d) = fmix32(r_b ⊕ (d · 0x85EBCA77 mod 2³²)), r_b = fmix32(s + b · 0x9E3779B1 mod 2³²)
-(fmix32: murmur3's finaliser) are ≥ ⌈p · 2²⁴⌉, else 0. Every backend computes the same
-mask from (s, b, d) and the backward regenerates it, so nothing of size B × D is saved.
-This path has no Triton kernel yet: ``"auto"`` on CUDA falls back to the reference with a
-:class:`BackendFallbackWarning`. See docs/fusion.md.
+(fmix32: murmur3's finaliser) are ≥ ⌈p · 2²⁴⌉, else 0. Every backend (reference, Numba,
+Triton) computes the same mask from (s, b, d) and the backward regenerates it, so nothing
+of size B × D is saved. See docs/fusion.md.
 """
 from __future__ import annotations
 
@@ -90,11 +89,7 @@ _MODULES = {"reference": "affrepro.kernels.fusion.reference",
             "triton": "affrepro.kernels.fusion.triton_impl"}
 _OPS = {name: register_op(name, ("numba", "triton"))
         for name in ("tensor_fusion", "low_rank_fusion", "cross_modal_attention")}
-# TFN with dropout: Numba only so far (auto on CUDA falls back to the reference, warned)
-_OPS["tensor_fusion_dropout"] = register_op(
-    "tensor_fusion_dropout", ("numba",),
-    {"triton": "TFN with dropout > 0 has no Triton kernel yet; backend='auto' falls back to "
-               "the reference"})
+_OPS["tensor_fusion_dropout"] = register_op("tensor_fusion_dropout", ("numba", "triton"))
 
 
 def _load(name: str):
@@ -184,8 +179,8 @@ def _make_function():
             elif kernel == "attention":
                 grads = mod.attention_backward(saved, grad)
             else:
-                grads = mod.__dict__[kernel + "_backward"](saved, grad, args[-1] is not None,
-                                                          like.dtype)
+                need_bias = (args[4] if kernel.startswith("tfn") else args[-1]) is not None
+                grads = mod.__dict__[kernel + "_backward"](saved, grad, need_bias, like.dtype)
             grads = list(grads)[:ctx.n_grads]
             return (None, None, None, *grads, *([None] * (len(args) - len(grads))))
 

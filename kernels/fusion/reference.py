@@ -45,6 +45,13 @@ def dropout_hash(seed: int, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         return _fmix32(r ^ (cols * np.uint32(COL_PRIME)))
 
 
+def dropout_row_keys(seed: int, n_rows: int) -> np.ndarray:
+    """r_b = fmix32(s + b · 0x9E3779B1) for b < n_rows (uint32): the per-sample part of the
+    hash, which the Triton kernel takes precomputed."""
+    with np.errstate(over="ignore"):
+        return _fmix32(np.uint32(seed) + np.arange(n_rows).astype(np.uint32) * np.uint32(ROW_PRIME))
+
+
 def dropout_threshold(p: float) -> int:
     """⌈p · 2²⁴⌉: an element is kept when the top 24 bits of its hash are ≥ this, i.e. when
     its uniform u = (hash >> 8) / 2²⁴ is ≥ p (exact in integers, the same on every backend)."""

@@ -156,6 +156,183 @@ def tfn_backward(saved, grad_y, need_bias: bool, dtype):
     return [None if x is None else x.to(dtype) for x in (da, dv, dt, dw, db)]
 
 
+# ------------------------------------------------------------- tensor fusion with dropout
+# z̃ = m ⊙ z / (1 − p) in registers, tiles of (BLOCK_B samples) × (one a-index i, BLOCK_J
+# v-indices, BLOCK_T ≥ T₁ t-indices), the mask from the hash of reference.dropout_mask
+# (the per-sample key r_b precomputed on the host): forward y = Σ z̃ Wᵀ, one program per
+# (b-block, o-block); dW one per (o-block, i, j-block) looping over the batch; dz̃ = dy W
+# one per (b-block, i, j-block), reduced in registers to S[b, i, j] = Σ_k dz̃ m' z_t,k and
+# per-program partials of dz_t — nothing of size B × D is stored.
+@triton.jit
+def _fmix32(h):
+    h ^= h >> 16
+    h *= 0x85EBCA6B
+    h ^= h >> 13
+    h *= 0xC2B2AE35
+    h ^= h >> 16
+    return h
+
+
+@triton.jit
+def _drop_tile(za, zv, zt, rkey, rb, bmask, i, j0, A1, V1, T1, thr, scale,
+               BLOCK_J: tl.constexpr, BLOCK_T: tl.constexpr):
+    c = tl.arange(0, BLOCK_J * BLOCK_T)
+    j = j0 + c // BLOCK_T
+    k = c % BLOCK_T
+    cmask = (j < V1) & (k < T1)
+    d = (i * V1 + j) * T1 + k
+    m2 = bmask[:, None] & cmask[None, :]
+    fa = tl.load(za + rb * A1 + i, mask=bmask, other=0.0)
+    fv = tl.load(zv + rb[:, None] * V1 + j[None, :], mask=m2, other=0.0)
+    ft = tl.load(zt + rb[:, None] * T1 + k[None, :], mask=m2, other=0.0)
+    h = _fmix32(rkey[:, None] ^ (d.to(tl.uint32) * 0x85EBCA77)[None, :])
+    keep = ((h >> 8) >= thr.to(tl.uint32)) & m2
+    m = tl.where(keep, scale, 0.0)
+    return m * fa[:, None] * fv * ft, m, fa, fv, ft, d, cmask
+
+
+@triton.jit
+def _tfn_drop_fwd_kernel(za, zv, zt, rkeys, scale_p, w, y, B, A1, V1, T1, O, thr,
+                         BLOCK_B: tl.constexpr, BLOCK_J: tl.constexpr, BLOCK_T: tl.constexpr,
+                         BLOCK_O: tl.constexpr, ACC: tl.constexpr):
+    rb = tl.program_id(0) * BLOCK_B + tl.arange(0, BLOCK_B)
+    ro = tl.program_id(1) * BLOCK_O + tl.arange(0, BLOCK_O)
+    bmask = rb < B
+    omask = ro < O
+    rkey = tl.load(rkeys + rb, mask=bmask, other=0).to(tl.uint32, bitcast=True)
+    scale = tl.load(scale_p)
+    D = A1 * V1 * T1
+    acc = tl.zeros((BLOCK_B, BLOCK_O), dtype=ACC)
+    for i in range(0, A1):
+        for j0 in range(0, V1, BLOCK_J):
+            zd, m, fa, fv, ft, d, cmask = _drop_tile(za, zv, zt, rkey, rb, bmask, i, j0, A1, V1,
+                                                     T1, thr, scale, BLOCK_J, BLOCK_T)
+            wt = tl.load(w + ro[None, :] * D + d[:, None], mask=cmask[:, None] & omask[None, :],
+                         other=0.0)
+            acc += tl.dot(zd, wt, input_precision="ieee")
+    tl.store(y + rb[:, None] * O + ro[None, :], acc, mask=bmask[:, None] & omask[None, :])
+
+
+@triton.jit
+def _tfn_drop_dw_kernel(za, zv, zt, rkeys, scale_p, dy, dw, B, A1, V1, T1, O, thr,
+                        BLOCK_B: tl.constexpr, BLOCK_J: tl.constexpr, BLOCK_T: tl.constexpr,
+                        BLOCK_O: tl.constexpr, ACC: tl.constexpr):
+    ro = tl.program_id(0) * BLOCK_O + tl.arange(0, BLOCK_O)
+    i = tl.program_id(1)
+    j0 = tl.program_id(2) * BLOCK_J
+    omask = ro < O
+    scale = tl.load(scale_p)
+    D = A1 * V1 * T1
+    acc = tl.zeros((BLOCK_O, BLOCK_J * BLOCK_T), dtype=ACC)
+    d = tl.zeros((BLOCK_J * BLOCK_T,), dtype=tl.int32)
+    cmask = d > 0
+    for b0 in range(0, B, BLOCK_B):
+        rb = b0 + tl.arange(0, BLOCK_B)
+        bmask = rb < B
+        rkey = tl.load(rkeys + rb, mask=bmask, other=0).to(tl.uint32, bitcast=True)
+        zd, m, fa, fv, ft, d, cmask = _drop_tile(za, zv, zt, rkey, rb, bmask, i, j0, A1, V1,
+                                                 T1, thr, scale, BLOCK_J, BLOCK_T)
+        g = tl.load(dy + rb[:, None] * O + ro[None, :], mask=bmask[:, None] & omask[None, :],
+                    other=0.0)
+        acc += tl.dot(tl.trans(g), zd, input_precision="ieee")
+    tl.store(dw + ro[:, None] * D + d[None, :], acc, mask=omask[:, None] & cmask[None, :])
+
+
+@triton.jit
+def _tfn_drop_dz_kernel(za, zv, zt, rkeys, scale_p, dy, w, s_out, t_part, B, A1, V1, T1, O,
+                        thr, BLOCK_B: tl.constexpr, BLOCK_J: tl.constexpr,
+                        BLOCK_T: tl.constexpr, BLOCK_O: tl.constexpr, ACC: tl.constexpr):
+    rb = tl.program_id(0) * BLOCK_B + tl.arange(0, BLOCK_B)
+    i = tl.program_id(1)
+    jb = tl.program_id(2)
+    j0 = jb * BLOCK_J
+    bmask = rb < B
+    rkey = tl.load(rkeys + rb, mask=bmask, other=0).to(tl.uint32, bitcast=True)
+    scale = tl.load(scale_p)
+    D = A1 * V1 * T1
+    zd, m, fa, fv, ft, d, cmask = _drop_tile(za, zv, zt, rkey, rb, bmask, i, j0, A1, V1, T1,
+                                             thr, scale, BLOCK_J, BLOCK_T)
+    g = tl.zeros((BLOCK_B, BLOCK_J * BLOCK_T), dtype=ACC)
+    for o0 in range(0, O, BLOCK_O):
+        ro = o0 + tl.arange(0, BLOCK_O)
+        omask = ro < O
+        gy = tl.load(dy + rb[:, None] * O + ro[None, :], mask=bmask[:, None] & omask[None, :],
+                     other=0.0)
+        wt = tl.load(w + ro[:, None] * D + d[None, :], mask=omask[:, None] & cmask[None, :],
+                     other=0.0)
+        g += tl.dot(gy, wt, input_precision="ieee")
+    gm = g * m
+    s = tl.sum(tl.reshape(gm * ft, (BLOCK_B, BLOCK_J, BLOCK_T)), axis=2)
+    rj = j0 + tl.arange(0, BLOCK_J)
+    tl.store(s_out + rb[:, None] * (A1 * V1) + i * V1 + rj[None, :], s,
+             mask=bmask[:, None] & (rj < V1)[None, :])
+    tp = tl.sum(tl.reshape(gm * fv * fa[:, None], (BLOCK_B, BLOCK_J, BLOCK_T)), axis=1)
+    rk = tl.arange(0, BLOCK_T)
+    n_jb = tl.num_programs(2)
+    tl.store(t_part + ((rb[:, None] * A1 + i) * n_jb + jb) * T1 + rk[None, :], tp,
+             mask=bmask[:, None] & (rk < T1)[None, :])
+
+
+def _drop_blocks(v1: int, t1: int):
+    bt = _pow2(t1, 1)
+    bj = max(1, min(_pow2(v1, 1), 128 // bt))
+    while bj * bt < 16:
+        bj *= 2
+    return 16, bj, bt, 16
+
+
+def _drop_setup(za, n_b, p, seed):
+    import numpy as np
+
+    from affrepro.kernels.fusion.reference import dropout_row_keys, dropout_threshold
+
+    keys = torch.from_numpy(dropout_row_keys(seed, n_b).view(np.int32).copy()).to(za.device)
+    scale = torch.tensor([1.0 / (1.0 - p)], dtype=za.dtype, device=za.device)
+    return keys, scale, dropout_threshold(p)
+
+
+def tfn_dropout_forward(a, v, t, weight, bias, p, seed):
+    acc_t, acc_tl = _acc(a.dtype)
+    za, zv, zt = (_ones_first(x, acc_t) for x in (a, v, t))
+    w = weight.to(acc_t).contiguous()
+    n_b, a1, v1, t1, n_o = za.shape[0], za.shape[1], zv.shape[1], zt.shape[1], w.shape[0]
+    keys, scale, thr = _drop_setup(za, n_b, p, seed)
+    y = torch.zeros((n_b, n_o), dtype=acc_t, device=a.device)
+    bb, bj, bt, bo = _drop_blocks(v1, t1)
+    if n_b and n_o:
+        _tfn_drop_fwd_kernel[(triton.cdiv(n_b, bb), triton.cdiv(n_o, bo))](
+            za, zv, zt, keys, scale, w, y, n_b, a1, v1, t1, n_o, thr, BLOCK_B=bb, BLOCK_J=bj,
+            BLOCK_T=bt, BLOCK_O=bo, ACC=acc_tl)
+    if bias is not None:
+        y = y + bias.to(acc_t)
+    return y.to(a.dtype), (za, zv, zt, w, keys, scale, thr)
+
+
+def tfn_dropout_backward(saved, grad_y, need_bias: bool, dtype):
+    za, zv, zt, w, keys, scale, thr = saved
+    dy = grad_y.to(za.dtype).contiguous()
+    n_b, a1, v1, t1, n_o = za.shape[0], za.shape[1], zv.shape[1], zt.shape[1], w.shape[0]
+    bb, bj, bt, bo = _drop_blocks(v1, t1)
+    n_jb = triton.cdiv(v1, bj)
+    acc_tl = tl.float64 if za.dtype == torch.float64 else tl.float32
+    dw = torch.zeros_like(w)
+    s = torch.zeros((n_b, a1 * v1), dtype=za.dtype, device=za.device)
+    t_part = torch.zeros((n_b, a1 * n_jb, t1), dtype=za.dtype, device=za.device)
+    if n_b and n_o:
+        _tfn_drop_dw_kernel[(triton.cdiv(n_o, bo), a1, n_jb)](
+            za, zv, zt, keys, scale, dy, dw, n_b, a1, v1, t1, n_o, thr, BLOCK_B=bb, BLOCK_J=bj,
+            BLOCK_T=bt, BLOCK_O=bo, ACC=acc_tl)
+        _tfn_drop_dz_kernel[(triton.cdiv(n_b, bb), a1, n_jb)](
+            za, zv, zt, keys, scale, dy, w, s, t_part, n_b, a1, v1, t1, n_o, thr, BLOCK_B=bb,
+            BLOCK_J=bj, BLOCK_T=bt, BLOCK_O=bo, ACC=acc_tl)
+    s3 = s.view(n_b, a1, v1)
+    da = torch.einsum("bij,bj->bi", s3, zv)[:, 1:]
+    dv = torch.einsum("bij,bi->bj", s3, za)[:, 1:]
+    dt = t_part.sum(1)[:, 1:]
+    db = dy.sum(0) if need_bias else None
+    return [None if x is None else x.to(dtype) for x in (da, dv, dt, dw, db)]
+
+
 # ------------------------------------------------------------------------- low-rank fusion
 @triton.jit
 def _project(z, f, rb, bmask, r, n_i, ro, omask, NO, BLOCK_B: tl.constexpr,

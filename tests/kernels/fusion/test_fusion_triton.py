@@ -44,6 +44,10 @@ for dt, tol in dtypes:
         a, v, t = (r(n, d, dt=dt) for d in dims)
         w = r(n_out, (dims[0] + 1) * (dims[1] + 1) * (dims[2] + 1), dt=dt) * 0.3
         check(f"tfn {dt} {n} {dims}", tensor_fusion, [a, v, t, w, r(n_out, dt=dt)], tol)
+        if n != 1:  # dropout in the kernel: the reference's hash mask, same seed
+            check(f"tfn dropout {dt} {n} {dims}",
+                  lambda *x, backend: tensor_fusion(*x, dropout=0.3, seed=41, backend=backend),
+                  [a, v, t, w, r(n_out, dt=dt)], tol)
     for n, dims, rank, n_out in [(5, (2, 3, 7), 3, 4), (1, (1, 1, 1), 1, 1)] + (
             [(70, (32, 35, 300), 4, 64)] if big else []):
         xs = [r(n, d, dt=dt) for d in dims]
@@ -77,6 +81,9 @@ xs = [r(2, d).requires_grad_(True) for d in (2, 1, 2)]
 w = r(2, 3 * 2 * 3).requires_grad_(True)
 assert torch.autograd.gradcheck(lambda *x: tensor_fusion(*x, backend="triton"), (*xs, w),
                                 fast_mode=True)
+assert torch.autograd.gradcheck(
+    lambda *x: tensor_fusion(*x, dropout=0.4, seed=3, backend="triton"), (*xs, w),
+    fast_mode=True)
 fs = [r(2, d + 1, 2).requires_grad_(True) for d in (2, 1, 2)]
 assert torch.autograd.gradcheck(lambda *x: low_rank_fusion(*x, backend="triton"),
                                 (*xs, *fs, r(2).requires_grad_(True)), fast_mode=True)
@@ -99,7 +106,7 @@ def _run(device: str, env: dict) -> str:
 def test_triton_kernels_under_interpreter():
     pytest.importorskip("triton")
     stdout = _run("cpu", dict(os.environ, TRITON_INTERPRET="1"))
-    assert stdout.count("ok ") == 18
+    assert stdout.count("ok ") == 22
 
 
 def test_triton_kernels_on_cuda():
@@ -109,4 +116,4 @@ def test_triton_kernels_on_cuda():
                     "TRITON_INTERPRET=1 (test_triton_kernels_under_interpreter)")
     env = {k: val for k, val in os.environ.items() if k != "TRITON_INTERPRET"}
     stdout = _run("cuda", env)
-    assert stdout.count("ok ") == 38
+    assert stdout.count("ok ") == 47
