@@ -222,7 +222,11 @@ def _tfn_dropout_backward(za, zv, zt, weight, seed, thr, scale, pairs, dy, dw, d
             dw[:, p0 * t1:p1 * t1] = np.dot(dyt, tile)  # dW[:, block] = Σ_b dy_b z̃_bᵀ
             wb = np.ascontiguousarray(weight[:, p0 * t1:p1 * t1])
             g = np.dot(dy, wb)  # dz̃ = dy W[:, block]  (B × cols)
+            g *= mtile  # dz̃ ⊙ m / (1 − p)
+            tacc = np.empty(t1, za.dtype)
             for b in range(n_b):  # through z̃ = m · scale · z_a,i z_v,j z_t,k
+                gb, ztb = g[b], zt[b]
+                tacc[:] = 0.0
                 for p in range(p0, p1):
                     i, j = p // v1, p % v1
                     ci, cj = za[b, i], zv[b, j]
@@ -230,12 +234,14 @@ def _tfn_dropout_backward(za, zv, zt, weight, seed, thr, scale, pairs, dy, dw, d
                     base = (p - p0) * t1
                     s_k = 0.0
                     for k in range(t1):
-                        gm = g[b, base + k] * mtile[b, base + k]
-                        s_k += gm * zt[b, k]
-                        dzt_p[w, b, k] += gm * cij
+                        gm = gb[base + k]
+                        s_k += gm * ztb[k]
+                        tacc[k] += gm * cij
                     # s_k = Σ_k g m z_t,k: dz_a,i += s_k z_v,j; dz_v,j += s_k z_a,i
                     dza_p[w, b, i] += s_k * cj
                     dzv_p[w, b, j] += s_k * ci
+                for k in range(t1):
+                    dzt_p[w, b, k] += tacc[k]
 
 
 def _pairs_per_tile(t1: int) -> int:
