@@ -187,21 +187,40 @@ def _dropout_tile(za, zv, zt, seed, thr, scale, p0, p1, mtile, tile):  # pragma:
                 tile[b, base + k] = mtile[b, base + k] * cij * zt[b, k]
 
 
+@nb.njit(**_OPTS)
+def _load_block(za, zv, zt, weight, seed, thr, scale, p0, p1, mtile, tile, wb):
+    # pragma: no cover - compiled
+    """The tiles of pairs [p0, p1) and W's columns for them; the columns of a short last
+    block are zeroed, so every GEMM runs on the same whole, contiguous buffers."""
+    t1 = zt.shape[1]
+    cols = (p1 - p0) * t1
+    _dropout_tile(za, zv, zt, seed, thr, scale, p0, p1, mtile, tile)
+    for o in range(weight.shape[0]):
+        wb[o, :cols] = weight[o, p0 * t1:p1 * t1]
+        wb[o, cols:] = 0.0
+    if cols < tile.shape[1]:
+        tile[:, cols:] = 0.0
+        mtile[:, cols:] = 0.0
+
+
 @nb.njit(parallel=True, **_OPTS)
 def _tfn_dropout_forward(za, zv, zt, weight, seed, thr, scale, pairs, ypart):
     # pragma: no cover - compiled
     n_w, n_b = ypart.shape[0], za.shape[0]
+    n_o = weight.shape[0]
     n_pairs = za.shape[1] * zv.shape[1]
     t1 = zt.shape[1]
     n_chunks = (n_pairs + pairs - 1) // pairs
     for w in nb.prange(n_w):  # chunks w, w + n_w, ... per thread; y partial per thread
+        tile = np.empty((n_b, pairs * t1), za.dtype)  # one set of buffers per thread
+        mtile = np.empty_like(tile)
+        wb = np.empty((n_o, pairs * t1), za.dtype)
+        yb = np.empty((n_b, n_o), za.dtype)
         for c in range(w, n_chunks, n_w):
             p0, p1 = c * pairs, min((c + 1) * pairs, n_pairs)
-            tile = np.empty((n_b, (p1 - p0) * t1), za.dtype)
-            mtile = np.empty_like(tile)
-            _dropout_tile(za, zv, zt, seed, thr, scale, p0, p1, mtile, tile)
-            wb = np.ascontiguousarray(weight[:, p0 * t1:p1 * t1])  # (O, cols) for BLAS
-            ypart[w] += np.dot(tile, wb.T)
+            _load_block(za, zv, zt, weight, seed, thr, scale, p0, p1, mtile, tile, wb)
+            np.dot(tile, wb.T, yb)  # y += z̃ W_blockᵀ
+            ypart[w] += yb
 
 
 @nb.njit(parallel=True, **_OPTS)
@@ -209,21 +228,27 @@ def _tfn_dropout_backward(za, zv, zt, weight, seed, thr, scale, pairs, dy, dw, d
                           dzv_p, dzt_p):  # pragma: no cover - compiled
     n_w = dza_p.shape[0]
     n_b, a1 = za.shape
+    n_o = weight.shape[0]
     v1, t1 = zv.shape[1], zt.shape[1]
     n_pairs = a1 * v1
     n_chunks = (n_pairs + pairs - 1) // pairs
     dyt = np.ascontiguousarray(dy.T)
     for w in nb.prange(n_w):
+        tile = np.empty((n_b, pairs * t1), za.dtype)
+        mtile = np.empty_like(tile)
+        g = np.empty_like(tile)
+        wb = np.empty((n_o, pairs * t1), za.dtype)
+        dwb = np.empty_like(wb)
+        tacc = np.empty(t1, za.dtype)
         for c in range(w, n_chunks, n_w):
             p0, p1 = c * pairs, min((c + 1) * pairs, n_pairs)
-            tile = np.empty((n_b, (p1 - p0) * t1), za.dtype)
-            mtile = np.empty_like(tile)
-            _dropout_tile(za, zv, zt, seed, thr, scale, p0, p1, mtile, tile)
-            dw[:, p0 * t1:p1 * t1] = np.dot(dyt, tile)  # dW[:, block] = Σ_b dy_b z̃_bᵀ
-            wb = np.ascontiguousarray(weight[:, p0 * t1:p1 * t1])
-            g = np.dot(dy, wb)  # dz̃ = dy W[:, block]  (B × cols)
+            cols = (p1 - p0) * t1
+            _load_block(za, zv, zt, weight, seed, thr, scale, p0, p1, mtile, tile, wb)
+            np.dot(dyt, tile, dwb)  # dW[:, block] = Σ_b dy_b z̃_bᵀ
+            for o in range(n_o):
+                dw[o, p0 * t1:p1 * t1] = dwb[o, :cols]
+            np.dot(dy, wb, g)  # dz̃ = dy W[:, block]  (B × cols)
             g *= mtile  # dz̃ ⊙ m / (1 − p)
-            tacc = np.empty(t1, za.dtype)
             for b in range(n_b):  # through z̃ = m · scale · z_a,i z_v,j z_t,k
                 gb, ztb = g[b], zt[b]
                 tacc[:] = 0.0
