@@ -334,7 +334,7 @@ class RunContext:
         if getattr(self.executor, "kind", "local") == "local":
             call, first = lm_units.call_with_engine, engine
         else:
-            call, first = lm_units.call_with_model, lm_units.model_ref(engine, self.model_spec or "")
+            call, first = lm_units.call_with_model, engine.unit_ref(self.model_spec or "")
 
         def take(out: Any) -> None:
             lm_units.record(engine, out.value, resumed=out.resumed)

@@ -23,8 +23,10 @@ from typing import Any
 
 from affrepro import paths
 from affrepro.fileio import append_jsonl  # noqa: F401  (affrepro.lm_engine.append_jsonl, as before)
+from affrepro.errors import ModelError
 from affrepro.lm import (Capabilities, GenerateRequest, Generation, LanguageModel, Loglikelihood,
-                         LoglikelihoodRequest)
+                         LoglikelihoodRequest, load_model)
+from affrepro.lm_units import MODELS_DIR_ENV, ModelRef, ReadOnlyCache
 
 CACHE_SCHEMA = 1
 
@@ -211,6 +213,14 @@ class Engine(LanguageModel):
     def fingerprint(self) -> str:
         return self.model.fingerprint
 
+    def unit_ref(self, spec: str) -> ModelRef:
+        """This engine as the argument of units on other processes: the spec a worker
+        loads, the fingerprint it must have, the request-cache file it may read and the
+        models folder; the worker opens it with :func:`worker_engine`."""
+        return ModelRef(spec, self.fingerprint, worker_engine,
+                        str(self.cache.path) if self.cache is not None else "",
+                        os.environ.get(MODELS_DIR_ENV, ""))
+
     @property
     def capabilities(self) -> Capabilities:
         return self.model.capabilities
@@ -250,8 +260,6 @@ class Engine(LanguageModel):
                 answers = call(batch)
                 self.stats.model_seconds += time.perf_counter() - t0
                 if len(answers) != len(batch):
-                    from affrepro.errors import ModelError
-
                     raise ModelError(f"model {self.name!r} returned {len(answers)} results for "
                                      f"{len(batch)} requests")
                 self.stats.requests += len(batch)
@@ -316,7 +324,35 @@ def _length(request: Any) -> int:
 def open_engine(spec: str | None = None, *, no_cache: bool = False, registries=None,
                 progress: bool | Callable[..., None] = True) -> Engine:
     """Load the model a spec names and wrap it in an engine."""
-    from affrepro.lm import load_model
-
     return Engine(load_model(spec, registries), no_cache=no_cache, progress=progress)
 
+
+_MODELS: dict[str, Any] = {}
+_ENGINES: dict[tuple[str, str], Any] = {}
+_LOCK = threading.Lock()
+LOADS: list[str] = []  # the specs this process loaded, in order (one entry per load)
+
+
+def worker_engine(ref: ModelRef) -> Engine:
+    """This process's engine for ``ref``: the model loaded on first use and kept (one load per
+    worker process and spec), its cache the read-only view of the driver's."""
+    with _LOCK:
+        engine = _ENGINES.get((ref.spec, ref.cache_file))
+        if engine is not None:
+            return engine
+        model = _MODELS.get(ref.spec)
+        if model is None:
+            if ref.models_dir and not os.environ.get(MODELS_DIR_ENV):
+                os.environ[MODELS_DIR_ENV] = ref.models_dir
+            model = _MODELS[ref.spec] = load_model(ref.spec)
+            LOADS.append(ref.spec)
+        if model.fingerprint != ref.fingerprint:
+            import socket
+
+            raise ModelError(f"model {ref.spec!r} on worker {socket.gethostname()} (pid {os.getpid()}) "
+                             f"has fingerprint {model.fingerprint}, the driver's {ref.fingerprint}: "
+                             "give the workers the same model files (AFFREPRO_MODELS_DIR)")
+        cache = ReadOnlyCache(ref.cache_file) if ref.cache_file else None
+        engine = _ENGINES[(ref.spec, ref.cache_file)] = Engine(model, cache=cache, no_cache=cache is None,
+                                                               progress=False)
+    return engine

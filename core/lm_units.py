@@ -10,10 +10,13 @@ writes them (:func:`record`), as it records every unit's result.
 
 The model a worker loads must be the driver's: its fingerprint is checked against the one
 the driver sent, and a mismatch fails the unit naming both.
+
+This module names no model code: a :class:`ModelRef` carries the function that opens the
+worker's engine (:func:`affrepro.lm_engine.worker_engine`, pickled by name), so the run
+context can use it without importing the model layer above it.
 """
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
@@ -34,6 +37,7 @@ class ModelRef:
 
     spec: str
     fingerprint: str
+    open: Callable[[ModelRef], Any]
     cache_file: str = ""
     models_dir: str = ""
 
@@ -99,44 +103,10 @@ class ReadOnlyCache:
                 self._db = None
 
 
-_MODELS: dict[str, Any] = {}
-_ENGINES: dict[tuple[str, str], Any] = {}
-_LOCK = threading.Lock()
-LOADS: list[str] = []  # the specs this process loaded, in order (one entry per load)
-
-
-def worker_engine(ref: ModelRef):
-    """This process's engine for ``ref``: the model loaded on first use and kept (one load per
-    worker process and spec), its cache the read-only view of the driver's."""
-    from affrepro.lm import load_model
-    from affrepro.lm_engine import Engine
-
-    with _LOCK:
-        engine = _ENGINES.get((ref.spec, ref.cache_file))
-        if engine is not None:
-            return engine
-        model = _MODELS.get(ref.spec)
-        if model is None:
-            if ref.models_dir and not os.environ.get(MODELS_DIR_ENV):
-                os.environ[MODELS_DIR_ENV] = ref.models_dir
-            model = _MODELS[ref.spec] = load_model(ref.spec)
-            LOADS.append(ref.spec)
-        if model.fingerprint != ref.fingerprint:
-            import socket
-
-            raise ModelError(f"model {ref.spec!r} on worker {socket.gethostname()} (pid {os.getpid()}) "
-                             f"has fingerprint {model.fingerprint}, the driver's {ref.fingerprint}: "
-                             "give the workers the same model files (AFFREPRO_MODELS_DIR)")
-        cache = ReadOnlyCache(ref.cache_file) if ref.cache_file else None
-        engine = _ENGINES[(ref.spec, ref.cache_file)] = Engine(model, cache=cache, no_cache=cache is None,
-                                                               progress=False)
-    return engine
-
-
 def call_with_model(fn: Callable[..., Any], ref: ModelRef, *args: Any) -> ModelUnitResult:
     """On a worker: ``fn(engine, *args)`` with this process's engine; the value, the cache
     rows it computed and its counts."""
-    engine = worker_engine(ref)
+    engine = ref.open(ref)
     if engine.cache is not None:
         engine.cache.drain()  # what an earlier unit that raised left: never handed back
     before = asdict(engine.stats)
@@ -160,10 +130,3 @@ def record(engine: Any, result: ModelUnitResult, resumed: bool = False) -> None:
     if not resumed:
         for k, v in result.stats.items():
             setattr(engine.stats, k, getattr(engine.stats, k) + v)
-
-
-def model_ref(engine: Any, spec: str) -> ModelRef:
-    """The driver's engine as a :class:`ModelRef` for its units."""
-    cache = getattr(engine, "cache", None)
-    return ModelRef(spec, engine.fingerprint, str(cache.path) if cache is not None else "",
-                    os.environ.get(MODELS_DIR_ENV, ""))

@@ -22,7 +22,7 @@ def session_models_dir(pytestconfig, tmp_path_factory) -> Path:
         return Path(env)
     if _SESSION_DATA_DIR:
         return Path(_SESSION_DATA_DIR) / "models"
-    if pytestconfig.cache is not None:
+    if getattr(pytestconfig, "cache", None) is not None:  # None under -p no:cacheprovider
         return Path(pytestconfig.cache.mkdir("affrepro-models"))
     return tmp_path_factory.mktemp("affrepro-models")
 

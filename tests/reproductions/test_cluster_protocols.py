@@ -82,9 +82,9 @@ def test_natural_hazards_baselines_as_units_on_workers_equal_the_local_loop(dask
 
 
 def _model_loads():
-    from affrepro import lm_units
+    from affrepro import lm_engine
 
-    return list(lm_units.LOADS)
+    return list(lm_engine.LOADS)
 
 
 def _cache_rows(path):
@@ -98,7 +98,7 @@ def _cache_rows(path):
 def test_the_llm_study_on_workers_equals_the_local_run_and_only_the_driver_writes_the_cache(
         dask_local2, mirror, tmp_path, monkeypatch):
     """negativeprompt-2024 on the real default model, an Instruction Induction (generated
-    answers) and a BIG-Bench (multiple choice) task, --limit 2: each task x shot setting a
+    answers) and a BIG-Bench (multiple choice) task, --limit 1: each task x shot setting a
     unit on the workers, each worker loading the model once; per-task scores, samples and
     claims identical to the in-process run's; the workers' answers written into the run's
     request cache by the driver."""
@@ -114,7 +114,7 @@ def test_the_llm_study_on_workers_equals_the_local_run_and_only_the_driver_write
     for name, cluster in (("local", None), ("cluster", dask_local2)):
         monkeypatch.setenv("AFFREPRO_LM_CACHE", str(tmp_path / f"{name}.sqlite"))  # each computes it all
         before = dask_local2.client.run(_model_loads)
-        runs[name] = reproduce("negativeprompt-2024", limit=2, output_dir=tmp_path / name, track=False,
+        runs[name] = reproduce("negativeprompt-2024", limit=1, output_dir=tmp_path / name, track=False,
                                cluster=cluster)
         after = dask_local2.client.run(_model_loads)
         assert runs[name].status == "FINISHED", runs[name].error
@@ -132,7 +132,7 @@ def test_the_llm_study_on_workers_equals_the_local_run_and_only_the_driver_write
     for f in ("instruction_induction.sum.jsonl", "bigbench.navigate.jsonl"):
         a = [json.loads(x) for x in (tmp_path / "local" / "samples" / f).open()]
         b = [json.loads(x) for x in (tmp_path / "cluster" / "samples" / f).open()]
-        assert a == b and len(a) == 11 * 2 * 2, f  # 11 prompts x 2 items x 2 shot settings
+        assert a == b and len(a) == 11 * 1 * 2, f  # 11 prompts x 1 item x 2 shot settings
     # the driver recorded every answer the workers computed: the same cache as the local run's
     assert _cache_rows(tmp_path / "cluster.sqlite") == _cache_rows(tmp_path / "local.sqlite")
     lm_local, lm_remote = local.details["language_model"], remote.details["language_model"]
