@@ -396,7 +396,7 @@ def format_compare(files: list[dict[str, Any]], width: int | None = None) -> str
                       title="Times (min, ms)", con=con, keys=2)
     # kernel and workload share a column (a name and its workload, wrapped at words)
     speed_cols = [Col("file", "atom", keep=1), Col("benchmark"), Col("device", "atom", keep=2),
-                  Col("peer"), Col("speedup", "atom", justify="right"), Col("target")]
+                  Col("peer"), Col("speedup", "atom", justify="right"), Col("target", "atom")]
     if d["speedups"]:
         con.print()
         print_table(speed_cols,

@@ -52,7 +52,7 @@ def test_bench_run_saves_machine_info_and_tracks(tmp_path, tracking_uri):
                                       "-o", str(out), "--tracking-uri", tracking_uri, "--json"],
                              catch_exceptions=False)
     assert res.exit_code == 0, res.output
-    summary = json.loads(res.output)
+    summary = json.loads(res.stdout)
     assert {b["name"] for b in summary["benchmarks"]} == {"test_cpu_ours", "test_cpu_peer"}
     data = json.loads(out.read_text())
     assert not [p.name for p in tmp_path.iterdir() if ".partial" in p.name]  # published whole
