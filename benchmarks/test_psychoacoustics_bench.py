@@ -226,7 +226,8 @@ def test_cpu_issue24_level_filters_vs_scipy(benchmark, signal, bench_versions, m
     old = lambda: [numba_impl.mean_square_2d(x, sos[w], a, n0) for w in "AC"]  # noqa: E731
     scipy_ = lambda: [sl.mean_square(x, FS, w, backend="reference") for w in "AC"]  # noqa: E731
     for u, v, s in zip(new(), old(), scipy_()):
-        np.testing.assert_allclose(u, v, rtol=1e-12)
+        # the substituted state update rounds differently: ~8e-12 relative over 30 s
+        np.testing.assert_allclose(u, v, rtol=1e-10)
         np.testing.assert_allclose(u, s, rtol=1e-9)
     times = interleaved_best({"ours_1t": with_threads(1, new), "ours_2t": with_threads(2, new),
                               "today_1t": with_threads(1, old),
