@@ -163,9 +163,10 @@ def _tv_numba(x48, field):
 
     lead = x48.shape[:-1]
     flat = np.ascontiguousarray(x48.reshape(-1, x48.shape[-1]), dtype=np.float64)
-    levels = numba_impl.tv_levels_bands(flat, np.ascontiguousarray(ref.tv_filterbank_sos()),
-                                        ref.TV_GAIN, ref.tv_smoothing_coefficients(),
-                                        ref.LEVEL_DECIMATION, ref.LEVEL_FLOOR, 4e-10)
+    coef = numba_impl.tv_bank_coefficients(ref.tv_filterbank_sos(), ref.TV_GAIN,
+                                           ref.tv_smoothing_coefficients())
+    levels = numba_impl.tv_levels_across_bands(flat, coef, ref.LEVEL_DECIMATION,
+                                               ref.LEVEL_FLOOR, 4e-10)
     return _tv_from_levels(levels, lead, field)
 
 

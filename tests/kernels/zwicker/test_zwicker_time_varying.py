@@ -240,3 +240,28 @@ def test_numba_matches_the_issue7_kernels():
     for u, v in zip(zw.time_varying_loudness(x, FS, backend="numba"),
                     time_varying_loudness_baseline(x, FS)):
         np.testing.assert_allclose(u, v, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("shape", [(1, 4801), (3, 2400), (2, 23)])
+def test_bank_across_bands_is_the_per_band_bank_to_the_bit(shape):
+    # one vectorised recursion over the 28 bands (issue 24) does the per-band kernel's
+    # operations in the same order: identical levels, also for a length that is not a
+    # whole number of 2 kHz steps, one channel, and fewer samples than one step
+    from affrepro.kernels.zwicker import numba_impl
+
+    x = np.random.default_rng(shape[1]).normal(size=shape) * 0.2
+    x[0, : shape[1] // 3] = 0.0  # silence: the level floor
+    sos, gain, smooth = ref.tv_filterbank_sos(), ref.TV_GAIN, ref.tv_smoothing_coefficients()
+    want = numba_impl.tv_levels_bands(x, np.ascontiguousarray(sos), gain, smooth,
+                                      ref.LEVEL_DECIMATION, ref.LEVEL_FLOOR, 4e-10)
+    got = numba_impl.tv_levels_across_bands(
+        x, numba_impl.tv_bank_coefficients(sos, gain, smooth), ref.LEVEL_DECIMATION,
+        ref.LEVEL_FLOOR, 4e-10)
+    assert np.array_equal(got, want)
+
+
+def test_bank_coefficients_refuse_another_bank():
+    from affrepro.kernels.zwicker import numba_impl
+
+    with pytest.raises(ValueError, match="28 bands"):
+        numba_impl.tv_bank_coefficients(np.zeros((27, 3, 6)), np.ones(27), np.ones(27))
