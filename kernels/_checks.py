@@ -29,3 +29,13 @@ def sample_rate(fs, name: str = "fs (sample rate)", minimum: float = 0.0,
         hint = "; is it in kHz?" if value * 1000 >= minimum else ""
         raise ValueError(f"{name} must be at least {minimum:g} Hz{why}, got {fs!r}{hint}")
     return value
+
+
+def host_array(x):
+    """``x`` itself, or a torch tensor's values as a NumPy array on the host (what the CPU
+    backends take when :func:`affrepro.kernels._dispatch.dispatch` runs them for a
+    tensor: an explicit CPU backend, or ``auto`` falling back from Triton)."""
+    mod = type(x).__module__
+    if mod.startswith("torch") and hasattr(x, "detach"):
+        return x.detach().cpu().numpy()
+    return x

@@ -42,7 +42,8 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from affrepro.kernels._dispatch import (
-    BackendUnavailableError, check_backend, is_torch_tensor, numba_or_reference,
+    BackendUnavailableError, check_backend, dispatch, is_cuda_tensor, is_torch_tensor,
+    register_op,
 )
 from affrepro.kernels.roughness.reference import Z as BARK
 
@@ -223,6 +224,9 @@ def _run_triton(x, fs, overlap):
     return torch_impl.roughness(x, fs_f, frame_hop(fs_f, ov))
 
 
+ROUGHNESS = register_op("roughness.roughness_dw", ("numba", "triton"))
+
+
 def roughness_dw(x: Any, fs: float, overlap: float = 0.5, *,
                  backend: str = "auto") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Daniel & Weber roughness of ``x`` (..., samples) in Pa, per 200 ms frame.
@@ -233,12 +237,18 @@ def roughness_dw(x: Any, fs: float, overlap: float = 0.5, *,
     (frames,) the frame centres in s. ``overlap`` in [0, 1) is the fraction of a frame
     shared with the next (0.5: a 100 ms hop; MoSQITo's default).
     """
-    check_backend(backend)
-    if backend == "triton" or (backend == "auto" and is_torch_tensor(x) and x.is_cuda):
-        return _run_triton(x, fs, overlap)
-    arr, fs_f, hop = _validate(x, fs, overlap)
+    from affrepro.kernels._checks import host_array
     from affrepro.kernels.roughness import reference as ref
 
-    return numba_or_reference("roughness.roughness_dw", backend,
-                              lambda: _numba_roughness(arr, fs_f, hop),
-                              lambda: ref.roughness(arr, fs_f, hop))
+    check_backend(backend)
+
+    def cpu(run):
+        def go():
+            arr, fs_f, hop = _validate(host_array(x), fs, overlap)
+            return run(arr, fs_f, hop)
+        return go
+
+    return dispatch(ROUGHNESS, backend, {"numba": cpu(_numba_roughness),
+                                         "reference": cpu(ref.roughness),
+                                         "triton": lambda: _run_triton(x, fs, overlap)},
+                    gpu=is_cuda_tensor(x))

@@ -34,9 +34,10 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from affrepro.kernels._checks import sample_rate
+from affrepro.kernels._checks import host_array, sample_rate
 from affrepro.kernels._dispatch import (
-    BackendUnavailableError, check_backend, is_torch_tensor, numba_or_reference,
+    BackendUnavailableError, check_backend, dispatch, is_cuda_tensor, is_torch_tensor,
+    register_op,
 )
 from affrepro.kernels.sound_level.reference import (
     BAND_INDICES, NOMINAL_BANDS, P0, TIME_CONSTANTS, analog_response_db, band_centres,
@@ -147,22 +148,33 @@ def _run_triton(x, fs, weighting, tau):
     return triton_impl.mean_square(flat, _sos3(weighting, fs), a, n0).reshape(shape)
 
 
+MEAN_SQUARE = register_op("sound_level.mean_square", ("numba", "triton"))
+THIRD_OCTAVE = register_op("sound_level.third_octave_levels", ("numba", "triton"))
+
+
 def mean_square(x: Any, fs: float, weighting: str = "A", tau: float = 0.125, *,
                 backend: str = "auto"):
     """Frequency- and time-weighted mean square (Pa^2), float64, same shape as ``x``.
     ``backend="triton"`` (or ``"auto"`` with a CUDA tensor) takes a torch tensor and
-    returns one: all leading axes (stimuli x channels of a corpus batch) at once."""
+    returns one: all leading axes (stimuli x channels of a corpus batch) at once. The
+    backend is chosen by :func:`affrepro.kernels._dispatch.dispatch` (``auto``: Triton
+    for a CUDA tensor, else Numba; the reference where the first choice cannot run)."""
     from affrepro.kernels.sound_level import reference
 
     check_backend(backend)
-    if backend == "triton" or (backend == "auto" and is_torch_tensor(x) and x.is_cuda):
-        return _run_triton(x, fs, weighting, tau)
-    x, fs = _prepare(x, fs)
     reference._check_weighting(weighting)
-    reference.time_coefficient(fs, tau)
-    return numba_or_reference("sound_level.mean_square", backend,
-                              lambda: _run_numba(x, fs, weighting, tau),
-                              lambda: _run_reference(x, fs, weighting, tau))
+
+    def cpu(run):
+        def go():
+            arr, f = _prepare(host_array(x), fs)
+            reference.time_coefficient(f, tau)
+            return run(arr, f, weighting, tau)
+        return go
+
+    return dispatch(MEAN_SQUARE, backend,
+                    {"reference": cpu(_run_reference), "numba": cpu(_run_numba),
+                     "triton": lambda: _run_triton(x, fs, weighting, tau)},
+                    gpu=is_cuda_tensor(x))
 
 
 def level(x: Any, fs: float, weighting: str = "A", tau: float = 0.125, *,
@@ -216,22 +228,31 @@ def _bands_numba(x, fs, weighting, indices, order):
 
 def third_octave_levels(x: Any, fs: float, weighting: str = "A", indices=BAND_INDICES, *,
                         order: int = 3, backend: str = "auto"):
-    """(..., n_bands) band levels in dB re 20 uPa over the whole signal (see module doc)."""
+    """(..., n_bands) band levels in dB re 20 uPa over the whole signal (see module doc);
+    the backend chosen as :func:`mean_square`'s."""
     from affrepro.kernels.sound_level import reference
 
     check_backend(backend)
-    if backend == "triton" or (backend == "auto" and is_torch_tensor(x) and x.is_cuda):
+    reference._check_weighting(weighting)
+
+    def gpu():
         _gpu_tensor(x)
         if x.shape[-1] == 0:
             raise ValueError("third-octave levels need at least one sample")
         from affrepro.kernels.sound_level import torch_impl
 
         return torch_impl.third_octave_levels(x, sample_rate(fs), weighting, indices, order)
-    x, fs = _prepare(x, fs)
-    reference._check_weighting(weighting)
-    if x.shape[-1] == 0:
-        raise ValueError("third-octave levels need at least one sample")
-    return numba_or_reference(
-        "sound_level.third_octave_levels", backend,
-        lambda: _bands_numba(x, fs, weighting, indices, order),
-        lambda: reference.third_octave_levels(x, fs, weighting, indices, order))
+
+    def cpu(run):
+        def go():
+            arr, f = _prepare(host_array(x), fs)
+            if arr.shape[-1] == 0:
+                raise ValueError("third-octave levels need at least one sample")
+            return run(arr, f)
+        return go
+
+    return dispatch(THIRD_OCTAVE, backend, {
+        "numba": cpu(lambda a, f: _bands_numba(a, f, weighting, indices, order)),
+        "reference": cpu(lambda a, f: reference.third_octave_levels(a, f, weighting, indices,
+                                                                    order)),
+        "triton": gpu}, gpu=is_cuda_tensor(x))

@@ -54,7 +54,7 @@ from __future__ import annotations
 from typing import Any
 
 from affrepro.kernels._dispatch import (
-    BackendUnavailableError, check_backend, numba_or_reference,
+    BackendUnavailableError, check_backend, numba_or_reference, register_op,
 )
 from affrepro.kernels.zwicker.reference import (
     BAND_INDICES, BARK, TV_FS, loudness_level, sharpness_din, sharpness_din_tv,
@@ -222,20 +222,28 @@ def _tv_triton(x, fs, field):
     return _tv_from_levels(np.ascontiguousarray(levels.cpu().numpy()), lead, field)
 
 
+TIME_VARYING = register_op("zwicker.time_varying_loudness", ("numba", "triton"))
+
+
 def time_varying_loudness(x: Any, fs: float, field: str = "free", *, backend: str = "auto"):
     """ISO 532-1 time-varying loudness of ``x`` (..., samples) in Pa sampled at ``fs`` Hz:
     ``(N (..., T) sone, N'(z, t) (..., T, 240) sone/Bark, t (T,) s)``, T = one step per 2
     ms from t = 0 (see the module doc for the standard's steps). ``backend="triton"``
     takes a torch tensor and runs the filter bank on the GPU (see :func:`_tv_triton`)."""
-    from affrepro.kernels._dispatch import is_torch_tensor
+    from affrepro.kernels._checks import host_array
+    from affrepro.kernels._dispatch import dispatch, is_cuda_tensor
     from affrepro.kernels.zwicker import reference as ref
 
     check_backend(backend)
     ref._check_field(field)
-    if backend == "triton" or (backend == "auto" and is_torch_tensor(x) and x.is_cuda):
-        return _tv_triton(x, fs, field)
-    x, fs = _check_signal(x, fs)
-    x48 = resample_to_48k(x, fs)
-    return numba_or_reference("zwicker.time_varying_loudness", backend,
-                              lambda: _tv_numba(x48, field),
-                              lambda: ref.time_varying_loudness(x48, field))
+
+    def cpu(run):
+        def go():
+            sig, f = _check_signal(host_array(x), fs)
+            return run(resample_to_48k(sig, f))
+        return go
+
+    return dispatch(TIME_VARYING, backend, {
+        "numba": cpu(lambda x48: _tv_numba(x48, field)),
+        "reference": cpu(lambda x48: ref.time_varying_loudness(x48, field)),
+        "triton": lambda: _tv_triton(x, fs, field)}, gpu=is_cuda_tensor(x))
