@@ -176,6 +176,10 @@ class Feature:
     ``columns(settings, n)``: names of the ``n`` feature columns (the rows of a frame-wise
     feature, the last axis of a per-file one) for tabular output (``.parquet``); None names
     them ``<name>_0``, ``<name>_1``... (zero-padded).
+    ``stacks``: ``extract`` keeps leading axes and treats each slice alone, so signals of
+    one shape can be stacked (stimuli, [channels,] samples) and extracted in one call;
+    ``features extract --backend triton`` (or ``--batch N``) then runs a batch of files at
+    once (corpus extraction on a GPU).
     """
 
     name: str
@@ -184,6 +188,7 @@ class Feature:
     settings: Mapping[str, Any] = field(default_factory=dict)
     numba_parallel: bool = True
     columns: Callable[[Mapping[str, Any], int], Sequence[str]] | None = None
+    stacks: bool = False
 
 
 @dataclass(frozen=True)

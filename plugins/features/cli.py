@@ -69,11 +69,14 @@ def features_list(as_json: bool) -> None:
 @click.option("--cluster", default=None, envvar="AFFREPRO_CLUSTER", metavar="SPEC",
               help="Files as tasks on Dask: local:N (N worker processes here) or "
                    "tcp://HOST:PORT (a scheduler); see docs/cluster.md.")
+@click.option("--batch", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Files a kernel call for features that stack (the psychoacoustic ones): "
+                   "default 16 with --backend triton, else one file a call.")
 @click.option("--keep-going", is_flag=True,
               help="Extract the other files when one fails; list the failures at the end "
                    "(exit status 1). Without it the first bad file stops the batch.")
 def features_extract(name, files, out, overrides, jobs, mono, dtype, backend, as_json,
-                     fmt, cluster=None, keep_going=False) -> None:
+                     fmt, cluster=None, keep_going=False, batch=None) -> None:
     """Extract feature NAME from audio FILES (or folders of them) into .npz or .parquet.
 
     Each .npz holds ``features`` (array: [channels,] rows, frames), ``settings`` (JSON)
@@ -110,7 +113,23 @@ def features_extract(name, files, out, overrides, jobs, mono, dtype, backend, as
         stack.close()
         raise
 
+    if batch is not None and not getattr(feature, "stacks", False):
+        raise click.BadParameter(f"{name} cannot stack files in one call (its extract does "
+                                 "not keep leading axes)", param_hint="--batch")
+    if batch is None and backend == "triton" and getattr(feature, "stacks", False):
+        from affrepro.plugins.features.batched import DEFAULT_BATCH
+
+        batch = DEFAULT_BATCH
+    if batch is not None and cluster:
+        raise click.BadParameter("--batch works without --cluster for now", param_hint="--batch")
+
     def extract(progress=None):
+        if executor is None and batch is not None:
+            from affrepro.plugins.features.batched import extract_many_batched
+
+            return extract_many_batched(name, feature, paths, out, settings, list(files), mono,
+                                        dtype, backend, batch, progress=progress, fmt=fmt,
+                                        failed=failed)
         if executor is None:
             return ex.extract_many(name, feature, paths, out, settings, list(files), jobs, mono,
                                    dtype, backend, progress=progress, fmt=fmt, failed=failed)

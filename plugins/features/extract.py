@@ -173,24 +173,10 @@ def compute_file(name: str, feature, src: Path, settings: Mapping[str, Any], mon
                  dtype: str, backend: str, threads: int = 1) -> tuple[np.ndarray, dict, float]:
     """(features, meta, seconds of audio) of one audio file; the spectral kernels use at
     most ``threads`` threads on it."""
-    import soundfile as sf
-
     from affrepro.kernels.spectral import numba_impl
 
-    try:
-        data, sr = sf.read(str(src), dtype=dtype, always_2d=True)  # (frames, channels)
-    except (sf.LibsndfileError, RuntimeError, UnicodeError) as exc:
-        raise ValueError(f"{src}: cannot read it as audio ({exc})") from exc
-    check_finite(data, src)
-    if data.shape[0] == 0:
-        import warnings
-
-        warnings.warn(f"{src}: the audio has 0 frames; its features are empty", UserWarning,
-                      stacklevel=2)
-    signal = data.mean(axis=1) if mono else np.ascontiguousarray(data.T)
-    if not mono and signal.shape[0] == 1:
-        signal = signal[0]
-    signal = _on_backend_device(signal, backend)
+    signal, sr, channels, frames = read_signal(src, mono, dtype)
+    signal = on_backend_device(signal, backend)
     try:
         with numba_impl.thread_limit(threads):
             feats = feature.extract(signal, sr, backend=backend, **settings) \
@@ -202,12 +188,31 @@ def compute_file(name: str, feature, src: Path, settings: Mapping[str, Any], mon
     feats = np.asarray(feats)
     final_sr = settings.get("target_sample_rate") or sr
     meta = {"feature": name, "settings": dict(settings), "source": str(src),
-            "source_sample_rate": sr, "sample_rate": final_sr, "channels": int(data.shape[1]),
+            "source_sample_rate": sr, "sample_rate": final_sr, "channels": channels,
             "mono": mono, "read_dtype": dtype, "backend": backend, "shape": list(feats.shape),
             "axes": ("(channels,) rows, frames" if "hop_length" in settings
                      else "(channels,) columns"),
             "hop_seconds": _hop(settings) / final_sr}
-    return feats, meta, data.shape[0] / sr
+    return feats, meta, frames / sr
+
+
+def read_signal(src: Path, mono: bool, dtype: str) -> tuple[np.ndarray, int, int, int]:
+    """(signal ([channels,] samples), sample rate, channels in the file, frames) of an
+    audio file; refuses what cannot be read and non-finite samples, naming the file."""
+    import soundfile as sf
+
+    try:
+        data, sr = sf.read(str(src), dtype=dtype, always_2d=True)  # (frames, channels)
+    except (sf.LibsndfileError, RuntimeError, UnicodeError) as exc:
+        raise ValueError(f"{src}: cannot read it as audio ({exc})") from exc
+    check_finite(data, src)
+    if data.shape[0] == 0:
+        warnings.warn(f"{src}: the audio has 0 frames; its features are empty", UserWarning,
+                      stacklevel=3)
+    signal = data.mean(axis=1) if mono else np.ascontiguousarray(data.T)
+    if not mono and signal.shape[0] == 1:
+        signal = signal[0]
+    return signal, sr, int(data.shape[1]), int(data.shape[0])
 
 
 def check_finite(data: np.ndarray, src: Path) -> None:
@@ -232,7 +237,7 @@ def _hop(settings: Mapping[str, Any]) -> int:
     return settings["hop_length"] if settings["hop_length"] is not None else FEATURE_HOP
 
 
-def _on_backend_device(signal: np.ndarray, backend: str):
+def on_backend_device(signal: np.ndarray, backend: str):
     """The signal where ``backend`` runs: the triton kernels take torch tensors on a CUDA
     GPU (on the CPU only under TRITON_INTERPRET=1, slowly); the others NumPy arrays."""
     if backend != "triton":

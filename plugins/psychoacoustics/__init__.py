@@ -201,24 +201,24 @@ def register_features(register):
 
     roughness.register_features(register)
     register(Feature(name="laf", extract=extract_laf, settings=dict(LEVEL_SETTINGS),
-                     columns=_columns("laf"),
+                     stacks=True, columns=_columns("laf"),
                      description="A-weighted Fast level statistics (ARAUS LA*: avg, min, "
                                  "argmin, max, argmax, exceedance 05..95); Numba on the CPU"))
     register(Feature(name="lcf", extract=extract_lcf, settings=dict(LEVEL_SETTINGS),
-                     columns=_columns("lcf"),
+                     stacks=True, columns=_columns("lcf"),
                      description="C-weighted Fast level statistics (ARAUS LC*)"))
     register(Feature(name="third_octave", extract=extract_third_octave,
-                     columns=_columns("third_octave"),
+                     stacks=True, columns=_columns("third_octave"),
                      settings=dict(BAND_SETTINGS),
                      description="37 one-third-octave band levels 5 Hz-20 kHz, A-weighted "
                                  "(ARAUS M00005_0..M20000_0)"))
     register(Feature(name="zwicker_stationary", extract=extract_zwicker_stationary,
-                     columns=_columns("zwicker_stationary"),
+                     stacks=True, columns=_columns("zwicker_stationary"),
                      settings=dict(ZWICKER_SETTINGS),
                      description="ISO 532-1 stationary loudness (sone, phon) and DIN 45692 "
                                  "sharpness (acum) of the whole signal"))
     register(Feature(name="zwicker_time_varying", extract=extract_zwicker_time_varying,
-                     columns=_columns("zwicker_time_varying"),
+                     stacks=True, columns=_columns("zwicker_time_varying"),
                      settings=dict(ZWICKER_TV_SETTINGS),
                      description="ARAUS S* and N*: statistics of DIN 45692 sharpness and "
                                  "ISO 532-1 time-varying loudness (2 ms steps); Numba"))

@@ -85,4 +85,4 @@ def register_features(register):
                      settings=dict(ROUGHNESS_SETTINGS),
                      description="Daniel & Weber roughness statistics per 200 ms frame "
                                  "(ARAUS R*: avg, max, argmax, exceedance 05..95; asper)",
-                     numba_parallel=False))  # its Numba kernels are serial
+                     numba_parallel=False, stacks=True))  # its Numba kernels are serial
