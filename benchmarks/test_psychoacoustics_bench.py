@@ -346,3 +346,47 @@ def test_gpu_issue24_batched_recursions_per_stimulus(benchmark, bench_versions):
         "per_stimulus_ms": per, "batch": batch})
     print(f"\nGPU per stimulus (ms): {per}")
     benchmark.pedantic(bank, rounds=1, iterations=1)
+
+
+def test_gpu_issue24_features_per_stimulus(benchmark, bench_versions):
+    """Issue 24 on a GPU, as ``affrepro features extract NAME ... --backend triton`` runs
+    it (plugins/features/batched.py): each psychoacoustic feature of the ``_r`` set on a
+    batch of ``B`` 30 s binaural stimuli in one call (kernels on the GPU, the statistics and
+    the loudness's 2 kHz steps on the CPU), checked against the CPU extraction of the
+    first stimulus; per-stimulus ms per feature and the projected full-ARAUS time."""
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA GPU")
+    pytest.importorskip("triton")
+    from affrepro.plugin_manager import get_registries
+
+    batch = int(os.environ.get("AFFREPRO_PSYCHO_GPU_FEATURE_BATCH", "8"))
+    rng = np.random.default_rng(25)
+    one = rng.normal(size=(2, SECONDS * FS)) * 0.05
+    x = torch.tensor(one, device="cuda").expand(batch, 2, -1).contiguous()
+    reg = get_registries().features
+    per = {}
+    for name in ("laf", "lcf", "third_octave", "zwicker_time_varying", "roughness"):
+        feature = reg.get(name)
+        got = feature.extract(x, FS, backend="triton")  # warm-up and compile
+        got = got.detach().cpu().numpy() if hasattr(got, "detach") else np.asarray(got)
+        want = np.asarray(feature.extract(one, FS, backend="numba"))
+        np.testing.assert_allclose(got[0], want, rtol=1e-6, atol=1e-6, err_msg=name)
+        torch.cuda.synchronize()
+        t = time.perf_counter()
+        feature.extract(x, FS, backend="triton")
+        torch.cuda.synchronize()
+        per[name] = (time.perf_counter() - t) / batch * 1e3
+    total_ms = sum(per.values())
+    benchmark.extra_info.update(bench_versions)
+    benchmark.extra_info.update({
+        "kernel": "ARAUS _r set per stimulus, batched GPU extraction (issue 24)",
+        "impl": "ours", "device": "cuda", "gpu": torch.cuda.get_device_name(),
+        "workload": f"{batch} x 30 s binaural 44.1 kHz in one call per feature",
+        "per_stimulus_ms": per, "total_ms_per_stimulus": total_ms, "batch": batch,
+        "araus_stimuli": ARAUS_STIMULI,
+        "projected_araus_minutes": ARAUS_STIMULI * total_ms / 1e3 / 60,
+        "goal_ms_per_stimulus": 10.0})
+    print(f"\nGPU features per stimulus (ms): {per}; total {total_ms:.1f} ms; full ARAUS "
+          f"{ARAUS_STIMULI * total_ms / 1e3 / 60:.1f} min")
+    benchmark.pedantic(lambda: None, rounds=1, iterations=1)

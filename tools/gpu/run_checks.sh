@@ -22,7 +22,10 @@
 #     bench_psycho    affrepro bench run --device cuda --kernels psychoacoustics -k issue24
 #                     (issue 24: the Triton LAF/LCF and ISO 532-1 filter-bank recursions on
 #                     64 x 30 s binaural stimuli at once, checked against Numba first;
-#                     per-stimulus ms; AFFREPRO_PSYCHO_GPU_BATCH changes the batch)
+#                     per-stimulus ms; AFFREPRO_PSYCHO_GPU_BATCH changes the batch), and
+#                     each _r feature as `features extract --backend triton` runs it (8 x 30
+#                     s binaural stimuli a call, AFFREPRO_PSYCHO_GPU_FEATURE_BATCH): per-
+#                     stimulus ms per feature and the projected full-ARAUS minutes
 #     fusion          the Triton fusion kernels (TFN, LMF, cross-modal attention) compiled on
 #                     CUDA vs the float64 reference (float32/float64/bfloat16, MulT shapes),
 #                     then affrepro bench run --device cuda --kernels fusion (TFN vs eager and
@@ -308,7 +311,7 @@ for s in "${STEPS[@]}"; do
                     fi ;;
     araus)          step araus 90 araus ;;
     bench_psycho)   if [ "$DRY" = 1 ]; then note "bench_psycho    SKIPPED  (needs CUDA: not rehearsed)"
-                    else step bench_psycho 150 bench psychoacoustics -k issue24; fi ;;
+                    else step bench_psycho 240 bench psychoacoustics -k issue24; fi ;;
     fusion)         step fusion 240 fusion "${FUSION_K[@]}" ;;
   esac
 done
