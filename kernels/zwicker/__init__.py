@@ -180,7 +180,8 @@ def _tv_from_levels(levels, lead, field):
     core = numba_impl.core_loudness_rows(
         levels.reshape(-1, ref.N_BANDS), field == "diffuse", ref.RAP, ref.DLL, ref.LTQ,
         ref.A0, ref.DDF, ref.DCB).reshape(levels.shape[:-1] + (21,))
-    core = numba_impl.nl_decay_fast(core, ref.nl_coefficients(), ref.INNER_STEPS)
+    core = numba_impl.nl_decay_across_bands(np.ascontiguousarray(core), ref.nl_coefficients(),
+                                            ref.INNER_STEPS)
     tot, spec = numba_impl.slopes_tv_fast(core, ref.ZUP, ref.RNS,
                                           np.ascontiguousarray(ref.USL), ref.OUT_DECIMATION)
     tot = np.ascontiguousarray(ref.round_loudness(tot))

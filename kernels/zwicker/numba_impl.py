@@ -568,3 +568,59 @@ def tv_levels_across_bands(x, coef, dec, floor, p0sq):
             for bd in range(nb):
                 out[c, r, bd] = 10.0 * np.log10((out[c, r, bd] + floor) / p0sq)
     return out
+
+
+NL_BANDS = 21  # core-loudness bands of the nonlinear decay (compile-time, as TV_BANDS)
+
+
+@njit(cache=True, nogil=True, error_model="numpy", boundscheck=False)
+def _nl_decay_channel(core_c, bc, frac, out_c):
+    nz = NL_BANDS
+    n_t = core_c.shape[0]
+    b0, b1, b2, b3, b4, b5 = bc[0], bc[1], bc[2], bc[3], bc[4], bc[5]
+    w = np.zeros(4 * nz)  # per band: uo, u2, the step's start u and its rise d
+    for t in range(n_t):
+        for z in range(nz):
+            u = core_c[t, z]
+            nxt = core_c[t + 1, z] if t + 1 < n_t else 0.0
+            w[2 * nz + z] = u
+            w[3 * nz + z] = nxt - u
+        for k in range(frac.shape[0]):
+            fk = frac[k]
+            for z in range(nz):  # every branch computed, the taken one selected: vectorises
+                ui = w[2 * nz + z] + w[3 * nz + z] * fk
+                uo = w[z]
+                u2 = w[nz + z]
+                x1 = b2 * uo - b3 * u2  # falling, uo above u2
+                x1 = ui if ui > x1 else x1
+                y1 = b0 * uo - b1 * u2
+                y1 = x1 if y1 > x1 else y1
+                x2 = b4 * uo  # falling, uo at or below u2
+                x2 = ui if ui > x2 else x2
+                y3 = ui if (abs(ui - uo) < 1e-5 and ui <= u2) else b5 * (u2 - ui) + ui
+                fall = ui < uo
+                above = uo > u2
+                w[z] = (x1 if above else x2) if fall else ui
+                w[nz + z] = (y1 if above else x2) if fall else y3
+            if k == 0:
+                for z in range(nz):
+                    out_c[t, z] = w[z]
+
+
+@njit(cache=True, nogil=True)
+def nl_decay_across_bands(core, bc, inner):
+    """:func:`nl_decay_fast` (the same values to the bit) with the 21 bands of a channel
+    as one recursion: per inner step one loop over the bands computing both branches of
+    the decay and selecting the taken one, which LLVM vectorises (four bands an
+    instruction) where the per-band branches could not be. Serial: ~2 ms for a 5 s
+    binaural stimulus, less than waking a thread pool on a shared machine."""
+    n_ch, n_t, nz = core.shape
+    if nz != NL_BANDS:
+        raise ValueError("the nonlinear decay takes 21 core-loudness bands")
+    out = np.empty((n_ch, n_t, nz))
+    frac = np.empty(inner)
+    for k in range(inner):
+        frac[k] = k / inner
+    for c in range(n_ch):
+        _nl_decay_channel(core[c], bc, frac, out[c])
+    return out

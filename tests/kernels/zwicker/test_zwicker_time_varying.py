@@ -265,3 +265,17 @@ def test_bank_coefficients_refuse_another_bank():
 
     with pytest.raises(ValueError, match="28 bands"):
         numba_impl.tv_bank_coefficients(np.zeros((27, 3, 6)), np.ones(27), np.ones(27))
+
+
+@pytest.mark.parametrize("steps", [1, 2, 300])
+def test_nl_decay_across_bands_is_the_per_band_decay_to_the_bit(steps):
+    # both branches computed and one selected (issue 24) against the branchy per-band
+    # kernel: rises, falls above and below u2, silence, one step and two
+    from affrepro.kernels.zwicker import numba_impl
+
+    rng = np.random.default_rng(steps)
+    core = np.abs(rng.normal(size=(2, steps, 21))) * np.exp(rng.normal(size=(2, steps, 1)))
+    core[:, steps // 3: steps // 2] = 0.0
+    want = numba_impl.nl_decay_fast(core, ref.nl_coefficients(), ref.INNER_STEPS)
+    got = numba_impl.nl_decay_across_bands(core, ref.nl_coefficients(), ref.INNER_STEPS)
+    assert np.array_equal(got, want)
