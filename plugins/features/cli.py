@@ -101,6 +101,16 @@ def features_extract(name, files, out, overrides, jobs, mono, dtype, backend, as
         raise click.ClickException("no audio files found in " + ", ".join(map(str, files)))
     jobs = jobs or ex.default_jobs()
     failed: list | None = [] if keep_going else None  # --keep-going: bad files, listed at the end
+    if batch is not None and not getattr(feature, "stacks", False):
+        raise click.BadParameter(f"{name} cannot stack files in one call (its extract does "
+                                 "not keep leading axes)", param_hint="--batch")
+    if batch is None and backend == "triton" and getattr(feature, "stacks", False) \
+            and not cluster:
+        from affrepro.plugins.features.batched import DEFAULT_BATCH
+
+        batch = DEFAULT_BATCH
+    if batch is not None and cluster:
+        raise click.BadParameter("--batch works without --cluster for now", param_hint="--batch")
     import contextlib
 
     from affrepro.executor import cluster_spec, open_executor
@@ -112,16 +122,6 @@ def features_extract(name, files, out, overrides, jobs, mono, dtype, backend, as
     except Exception:
         stack.close()
         raise
-
-    if batch is not None and not getattr(feature, "stacks", False):
-        raise click.BadParameter(f"{name} cannot stack files in one call (its extract does "
-                                 "not keep leading axes)", param_hint="--batch")
-    if batch is None and backend == "triton" and getattr(feature, "stacks", False):
-        from affrepro.plugins.features.batched import DEFAULT_BATCH
-
-        batch = DEFAULT_BATCH
-    if batch is not None and cluster:
-        raise click.BadParameter("--batch works without --cluster for now", param_hint="--batch")
 
     def extract(progress=None):
         if executor is None and batch is not None:
