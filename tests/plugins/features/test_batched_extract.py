@@ -120,3 +120,20 @@ def test_triton_backend_extracts_a_batch_under_the_interpreter(tmp_path):
                                        err_msg=f"{name} {key}")
         meta = json.loads(str(np.load(tmp_path / f"{name}_gpu" / "s0.npz")["meta"]))
         assert meta["backend"] == "triton" and meta["batched_with"] == 3
+
+
+def test_batch_into_one_table_equals_one_file_a_call(tmp_path):
+    # -o FILE.parquet: the batched rows go into the one table in input order
+    pq = pytest.importorskip("pyarrow.parquet")
+    files = _corpus(tmp_path / "in", 0.3, 8000)
+    tables = {}
+    for key, extra in (("alone", ["-j", "1"]), ("batched", ["--batch", "2"])):
+        out = tmp_path / f"{key}.parquet"
+        res = CliRunner().invoke(_cli(), ["features", "extract", "lcf", *map(str, files),
+                                          "-o", str(out), *extra])
+        assert res.exit_code == 0, res.output
+        tables[key] = pq.read_table(out)
+    a, b = tables["alone"], tables["batched"]
+    assert a.column_names == b.column_names and a.num_rows == b.num_rows == 6
+    for name in a.column_names:
+        assert a.column(name).to_pylist() == b.column(name).to_pylist(), name
