@@ -158,3 +158,25 @@ def test_fused_pass_matches_the_issue7_two_pass_kernel(w):
     a = reference.time_coefficient(fs, 0.125)
     want = numba_impl.mean_square_2d(x, sos, a, 5512)
     np.testing.assert_allclose(sl.mean_square(x, fs, w, backend="numba"), want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("channels", [1, 3, 5])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_numba_pairs_of_channels_match_the_reference(channels, threads):
+    # issue 24: channels two to a task, an odd one alone, tasks in parallel from three
+    # channels on; each row as SciPy filters it alone
+    import numba
+
+    from affrepro.kernels.sound_level import reference
+
+    x = np.random.default_rng(channels).normal(size=(channels, 3001)) * 0.1
+    x[-1, :1500] = 0.0  # the odd channel starts silent
+    previous = numba.get_num_threads()
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    try:
+        for w in "ACZ":
+            np.testing.assert_allclose(sl.mean_square(x, 8000, w, backend="numba"),
+                                       reference.mean_square(x, 8000, w), rtol=1e-11,
+                                       atol=1e-300)
+    finally:
+        numba.set_num_threads(previous)
