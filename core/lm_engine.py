@@ -285,10 +285,12 @@ class Engine(LanguageModel):
 
 
 def _order_key(request: Any) -> tuple:
-    """Longest first, so a batch pads little; log-likelihood requests with the same
-    context next to each other, so a backend can share one pass over it."""
+    """Generation: longest first, so a batch pads little. Log-likelihood: in context order,
+    so requests with the same context, and contexts with a common prefix (one task's
+    instruction and stimulus), sit next to each other and a backend can share one pass
+    over what they share."""
     if isinstance(request, LoglikelihoodRequest):
-        return (-len(request.context), request.context, request.continuation)
+        return (request.context, request.continuation)
     return (-_length(request),)
 
 

@@ -51,6 +51,7 @@ _LL_TOKENS_PER_BATCH = 8192
 
 _SDPA_FROM = 256  # query tokens per pass; see LocalModel._attention
 _MIN_SHARED_PREFIX = 8  # tokens: a shorter common prefix is not worth its own pass
+_MIN_SHARED_FRACTION = 0.25  # of a prefix group's context tokens that sharing must save
 
 
 def _common_prefix(seqs: Sequence[Sequence[int]]) -> int:
@@ -62,6 +63,39 @@ def _common_prefix(seqs: Sequence[Sequence[int]]) -> int:
             k += 1
         n = k
     return n
+
+
+def _prefix_groups(contexts: Sequence[tuple[int, ...]]) -> list[tuple[int, list[tuple[int, ...]]]]:
+    """Distinct contexts, in token order, cut into runs that share a prefix worth one pass
+    of its own: (prefix length, contexts); prefix length 0 for a context that goes alone.
+
+    The cut maximises the tokens not recomputed, Σ_runs (size − 1) · prefix (dynamic
+    programming over the sorted contexts; a run's prefix is the smallest common prefix of
+    neighbours in it). Every member keeps at least one token of its own (its last position
+    predicts the continuation); a prefix under ``_MIN_SHARED_PREFIX`` tokens is not shared."""
+    cs = sorted(contexts)
+    n = len(cs)
+    lcp = [0] + [min(_common_prefix([cs[k - 1], cs[k]]), len(cs[k - 1]) - 1, len(cs[k]) - 1)
+                 for k in range(1, n)]
+    best = [0] * (n + 1)  # best[j]: the most tokens saved over cs[:j]
+    start = [0] * (n + 1)  # where the last run of that cut starts
+    for j in range(1, n + 1):
+        best[j], start[j] = best[j - 1], j - 1  # cs[j-1] alone
+        p = None
+        for i in range(j - 2, -1, -1):  # run cs[i:j]
+            p = lcp[i + 1] if p is None else min(p, lcp[i + 1])
+            if p < _MIN_SHARED_PREFIX:
+                break
+            if best[i] + (j - i - 1) * p > best[j]:
+                best[j], start[j] = best[i] + (j - i - 1) * p, i
+    out: list[tuple[int, list[tuple[int, ...]]]] = []
+    j = n
+    while j > 0:
+        i = start[j]
+        run = cs[i:j]
+        out.append((min(lcp[i + 1:j]), run) if len(run) > 1 else (0, run))
+        j = i
+    return out[::-1]
 
 
 def _offline() -> None:
@@ -566,11 +600,26 @@ class LocalModel(LanguageModel):
             self._check_context(len(ctx) + len(cont), "context plus continuation")
         out: list[Loglikelihood | None] = [None] * len(requests)
         # requests with the same context (the options of a multiple-choice question) share
-        # one pass over it; longest contexts first, so a batch's first group sets its width
+        # one pass over it
         groups: dict[tuple[int, ...], list[int]] = {}
         for i, (ctx, _) in enumerate(pairs):
             groups.setdefault(tuple(ctx), []).append(i)
-        order = sorted(groups, key=lambda c: -(len(c) + max(len(pairs[i][1]) for i in groups[c])))
+        # contexts that share a long token prefix (a task's instruction and stimulus, its
+        # demonstrations) share one pass over that prefix too; the rest go alone
+        shared, alone = [], []
+        for prefix_len, members in _prefix_groups(list(groups)):
+            saved = (len(members) - 1) * prefix_len
+            # sharing pays where it saves a good part of the group's tokens: its three passes
+            # and the padding of its rests cost more than a short prefix saves (measured here:
+            # 1.3-1.5x faster on zero-shot BIG-Bench calls, 0.8x on 5-shot ones without this)
+            (shared if saved >= _MIN_SHARED_FRACTION * sum(map(len, members)) else alone).append(
+                (prefix_len, members))
+        # longest first, so a batch's first group sets its widths
+        shared.sort(key=lambda g: -max(map(len, g[1])))
+        self._score_prefixed(shared, groups, pairs, out)
+        lone = [c for _, members in alone for c in members]
+        # longest contexts first, so a batch's first group sets its width
+        order = sorted(lone, key=lambda c: -(len(c) + max(len(pairs[i][1]) for i in groups[c])))
         batch: list[tuple[int, ...]] = []
         rows = 0
         for ctx in order:
@@ -583,6 +632,111 @@ class LocalModel(LanguageModel):
         if batch:
             self._score_shared(batch, groups, pairs, out)
         return out  # type: ignore[return-value]
+
+    def _score_prefixed(self, prefix_groups, groups, pairs, out) -> None:
+        """Score contexts that share a prefix: batches of whole prefix groups (a group too
+        big for one batch is cut into pieces, each running the prefix again), each batch
+        one pass over its distinct prefixes, one over the rest of every context, one over
+        every continuation; each pass reuses the key/value cache of the one before."""
+        batch: list[tuple[int, list[tuple[int, ...]]]] = []
+
+        def cost(b):  # rows × (prefix width + rest width): the key/value cache held at the end
+            rows = sum(len(groups[c]) for _, cs in b for c in cs)
+            return rows * (max(p for p, _ in b) + max(len(c) - p for p, cs in b for c in cs))
+
+        for p, members in prefix_groups:
+            piece: list[tuple[int, ...]] = []
+            for c in members:
+                if piece and cost([(p, piece + [c])]) > _LL_TOKENS_PER_BATCH:
+                    batch = self._add_piece(batch, (p, piece), cost, groups, pairs, out)
+                    piece = []
+                piece.append(c)
+            if piece:
+                batch = self._add_piece(batch, (p, piece), cost, groups, pairs, out)
+        if batch:
+            self._score_with_prefixes(batch, groups, pairs, out)
+
+    def _add_piece(self, batch, piece, cost, groups, pairs, out):
+        if batch and cost(batch + [piece]) > _LL_TOKENS_PER_BATCH:
+            self._score_with_prefixes(batch, groups, pairs, out)
+            batch = []
+        return batch + [piece]
+
+    def _score_with_prefixes(self, batch, groups, pairs, out) -> None:
+        """Pass A: the distinct prefixes (left-padded); pass B: each context's tokens after
+        its prefix (left-padded after the prefix block, so every row ends at the same column;
+        logits of the last position only); pass C: every continuation, as in
+        ``_score_shared``. Padding is masked and positions are counted over real tokens
+        only, so each row sees exactly its own context."""
+        torch = self._torch
+        from transformers import DynamicCache
+
+        dev = self.device
+        wa = max(p for p, _ in batch)
+        wb = max(len(c) - p for p, cs in batch for c in cs)
+        ids_a = torch.full((len(batch), wa), self.pad_id, dtype=torch.long)
+        mask_a = torch.zeros((len(batch), wa), dtype=torch.long)
+        contexts, group_of, ids_b, mask_b = [], [], [], []
+        for g, (p, cs) in enumerate(batch):
+            ids_a[g, wa - p:] = torch.tensor(cs[0][:p])
+            mask_a[g, wa - p:] = 1
+            for c in cs:
+                rest = c[p:]
+                contexts.append(c)
+                group_of.append(g)
+                ids_b.append([self.pad_id] * (wb - len(rest)) + list(rest))
+                mask_b.append([0] * (wb - len(rest)) + [1] * len(rest))
+        ids_a, mask_a = ids_a.to(dev), mask_a.to(dev)
+        cache = DynamicCache(config=self.model.config)
+        members = [(k, i) for k, c in enumerate(contexts) for i in groups[c]]
+        conts = [pairs[i][1] for _, i in members]
+        with torch.inference_mode():
+            with self._attention(wa):
+                self.model(input_ids=ids_a, attention_mask=mask_a, position_ids=(mask_a.cumsum(-1) - 1).clamp(min=0),
+                           use_cache=True, logits_to_keep=1, **{self._cache_kw: cache})
+            cache.batch_select_indices(torch.tensor(group_of, device=dev))
+            mask = torch.cat([mask_a[torch.tensor(group_of, device=dev)],
+                              torch.tensor(mask_b, dtype=torch.long, device=dev)], 1)
+            positions = (mask.cumsum(-1) - 1).clamp(min=0)
+            with self._attention(wb):
+                out1 = self.model(input_ids=torch.tensor(ids_b, dtype=torch.long, device=dev), attention_mask=mask,
+                                  position_ids=positions[:, wa:], use_cache=True, logits_to_keep=1,
+                                  **{self._cache_kw: cache})
+            first = torch.log_softmax(out1.logits[:, -1, :].float(), -1)
+            rest = self._continuations(cache, mask, members, conts)
+        self._put(members, conts, first, rest, out)
+
+    def _continuations(self, cache, mask, members, conts):
+        """Log-softmax rows for every continuation token after the first: the contexts'
+        cache rows repeated per member, the continuations right-padded (None: all have one
+        token)."""
+        torch = self._torch
+        dev = self.device
+        w2 = max(len(x) for x in conts) - 1
+        if w2 <= 0:
+            return None
+        sel = torch.tensor([g for g, _ in members], device=dev)
+        cache.batch_select_indices(sel)
+        ids2 = torch.full((len(members), w2), self.pad_id, dtype=torch.long)
+        mask2 = torch.zeros((len(members), w2), dtype=torch.long)
+        for r, x in enumerate(conts):
+            ids2[r, :len(x) - 1] = torch.tensor(x[:-1])
+            mask2[r, :len(x) - 1] = 1
+        ctx_len = mask.sum(-1)[sel]
+        pos2 = ctx_len.unsqueeze(1) + torch.arange(w2, device=dev).unsqueeze(0)
+        with self._attention(w2):
+            out2 = self.model(input_ids=ids2.to(dev), attention_mask=torch.cat([mask[sel], mask2.to(dev)], 1),
+                              position_ids=pos2, use_cache=True, **{self._cache_kw: cache})
+        return torch.log_softmax(out2.logits.float(), -1)
+
+    def _put(self, members, conts, first, rest, out) -> None:
+        torch = self._torch
+        for r, ((g, i), x) in enumerate(zip(members, conts)):
+            rows = first[g:g + 1] if rest is None or len(x) == 1 else torch.cat([first[g:g + 1], rest[r, :len(x) - 1]])
+            target = torch.tensor(x, device=rows.device)
+            lp = rows.gather(1, target.unsqueeze(1)).sum().item()
+            greedy = bool((rows.argmax(-1) == target).all().item())
+            out[i] = Loglikelihood(logprob=float(lp), is_greedy=greedy, n_tokens=len(x))
 
     def _score_shared(self, contexts: list[tuple[int, ...]], groups, pairs, out) -> None:
         """One forward pass over the distinct contexts (left-padded, key/value cache kept,
@@ -607,28 +761,8 @@ class LocalModel(LanguageModel):
                 out1 = self.model(input_ids=ids, attention_mask=mask, position_ids=(mask.cumsum(-1) - 1).clamp(min=0),
                                   use_cache=True, logits_to_keep=1, **{self._cache_kw: cache})
             first = torch.log_softmax(out1.logits[:, -1, :].float(), -1)  # predicts each first token
-            w2 = max(len(x) for x in conts) - 1
-            rest = None
-            if w2 > 0:  # continuations of more than one token: feed all but their last token
-                sel = torch.tensor([g for g, _ in members], device=dev)
-                cache.batch_select_indices(sel)
-                ids2 = torch.full((len(members), w2), self.pad_id, dtype=torch.long)
-                mask2 = torch.zeros((len(members), w2), dtype=torch.long)
-                for r, x in enumerate(conts):
-                    ids2[r, :len(x) - 1] = torch.tensor(x[:-1])
-                    mask2[r, :len(x) - 1] = 1
-                ctx_len = mask.sum(-1)[sel]
-                pos2 = ctx_len.unsqueeze(1) + torch.arange(w2, device=dev).unsqueeze(0)
-                with self._attention(w2):
-                    out2 = self.model(input_ids=ids2.to(dev), attention_mask=torch.cat([mask[sel], mask2.to(dev)], 1),
-                                      position_ids=pos2, use_cache=True, **{self._cache_kw: cache})
-                rest = torch.log_softmax(out2.logits.float(), -1)
-        for r, ((g, i), x) in enumerate(zip(members, conts)):
-            rows = first[g:g + 1] if rest is None or len(x) == 1 else torch.cat([first[g:g + 1], rest[r, :len(x) - 1]])
-            target = torch.tensor(x, device=rows.device)
-            lp = rows.gather(1, target.unsqueeze(1)).sum().item()
-            greedy = bool((rows.argmax(-1) == target).all().item())
-            out[i] = Loglikelihood(logprob=float(lp), is_greedy=greedy, n_tokens=len(x))
+            rest = self._continuations(cache, mask, members, conts)
+        self._put(members, conts, first, rest, out)
 
     def close(self) -> None:
         if self._loaded:

@@ -114,6 +114,37 @@ def test_a_batch_sharing_its_chat_prefix_answers_as_each_prompt_alone(smollm2):
     assert all(together)
 
 
+def test_contexts_sharing_a_prefix_score_as_each_request_alone(smollm2, monkeypatch):
+    """Multiple-choice questions under one instruction (a task's prompt, as the study asks
+    them): the instruction runs once and its key/value cache is expanded over the questions
+    of the batch; every log-likelihood equals that of the request scored on its own (which
+    shares nothing) within the backend's per-token tolerance, beside a context sharing
+    nothing in the same call."""
+    from affrepro.plugins.lm.local import LocalModel, _prefix_groups
+
+    instruction = ("Instruction: Determine whether the conclusion follows from the premises. "
+                   "Answer with one of the options.\n\n")
+    questions = [("Input: All cats are animals. Tom is a cat. Is Tom an animal?\nAnswer:", (" yes", " no")),
+                 ("Input: Some birds fly. A penguin is a bird. Does a penguin fly?\nAnswer:", (" yes", " no", " maybe")),
+                 ("Input: If it rains the street is wet. It rains.\nAnswer:", (" the street is wet", " no"))]
+    reqs = [LoglikelihoodRequest(instruction + q, x) for q, opts in questions for x in opts]
+    reqs.append(LoglikelihoodRequest("I feel", " happy"))
+    contexts = {tuple(smollm2.encode_pair(r.context, r.continuation)[0]) for r in reqs}
+    shared = [(p, run) for p, run in _prefix_groups(list(contexts)) if p]
+    assert len(shared) == 1 and len(shared[0][1]) == 3  # one prefix group: the three questions
+    assert shared[0][0] >= len(smollm2.tokenizer.encode(instruction.rstrip(), add_special_tokens=False)) - 1
+    batches = []  # the prefix path runs (a spy: the real method still scores them)
+    real = LocalModel._score_with_prefixes
+    monkeypatch.setattr(LocalModel, "_score_with_prefixes",
+                        lambda self, batch, *a: batches.append(batch) or real(self, batch, *a))
+    together = smollm2.loglikelihood(reqs)
+    assert [len(cs) for _, cs in batches[0]] == [3]
+    for r, res in zip(reqs, together):
+        alone = smollm2.loglikelihood([r])[0]
+        assert res.n_tokens == alone.n_tokens
+        assert res.logprob == pytest.approx(alone.logprob, abs=2e-3 * res.n_tokens)
+
+
 def test_stop_strings_cut_the_answer(smollm2):
     plain = smollm2.generate([GenerateRequest(prompt="1, 2, 3, 4,", settings=GenerationSettings(max_new_tokens=8))])[0]
     assert "6" in plain.text
