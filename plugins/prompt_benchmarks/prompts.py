@@ -2,8 +2,11 @@
 
 The released NegativePrompt code builds every query from one template:
 
-    zero-shot:  "Instruction: {prompt}\\n\\nInput: {input}\\nAnswer: "
     few-shot:   "Instruction: {prompt}\\n\\n{demos}\\nInput: {input}\\nAnswer: "
+    zero-shot:  the same template with the demonstrations empty, so three line breaks:
+                "Instruction: {prompt}\\n\\n\\nInput: {input}\\nAnswer: " (main.py sets
+                ``eval_template`` to the few-shot template for both settings, and
+                ``EvalTemplate.fill`` puts '' where ``[full_DEMO]`` was)
     demos:      "Input: {x}\\nOutput: {y}" for 5 demonstrations drawn from the task's
                 "induce" split (one gold answer each), joined by "\\n\\n"
 
@@ -64,10 +67,9 @@ def format_demos(demos: Sequence[tuple[str, str]]) -> str:
 
 
 def build_query(prompt: str, input_: str, demos: Sequence[tuple[str, str]] | None = None) -> str:
-    """One query in the released template, zero-shot (no demos) or few-shot."""
-    if demos:
-        return f"Instruction: {prompt}\n\n{format_demos(demos)}\nInput: {input_}\nAnswer: "
-    return f"Instruction: {prompt}\n\nInput: {input_}\nAnswer: "
+    """One query in the released template, few-shot or zero-shot (no demos: an empty
+    demonstration block, as the released code leaves it)."""
+    return f"Instruction: {prompt}\n\n{format_demos(demos) if demos else ''}\nInput: {input_}\nAnswer: "
 
 
 def sample_demos(induce: Sequence[Example], rng: random.Random, k: int = N_DEMOS) -> list[tuple[str, str]]:

@@ -5,7 +5,7 @@ means and relative gains.
 
 Every variant of a task sees the same test subset and the same demonstrations, so the
 comparison with the baseline is paired. Calls to the model are batched per task × shot
-setting × prompt variant. Scoring: see :mod:`scoring` (Instruction Induction),
+setting (every prompt variant in one call). Scoring: see :mod:`scoring` (Instruction Induction),
 :mod:`bigbench` and :mod:`truthfulqa`.
 
 Relative gain of a stimulus in one suite and shot setting (percent):
@@ -334,6 +334,8 @@ def deviations(config: StudyConfig, chat: bool) -> list[str]:
         ("each query is sent as one user message through the model's chat template"
          if chat else "each query is sent as a plain completion prompt (the model has no chat template)"),
         "a leading 'Answer:'/'Output:' label is removed from answers before scoring",
+        "test subset and demonstrations: drawn once with the run's seed, so every prompt variant sees the "
+        "same examples (paired); the released code draws them afresh, unseeded, in each run of a stimulus",
         "BIG-Bench: the released code runs only Instruction Induction; the instruction is the task's "
         "task_prefix, multiple-choice tasks are scored by the log-likelihood of each option (options "
         "appended to the input as BIG-Bench does), the others by exact match; few-shot demonstrations "

@@ -152,7 +152,8 @@ def test_prompt_construction_zero_and_few_shot():
     prompt = P.with_stimulus(P.INSTRUCTIONS["sum"], stimuli.NEGATIVE_PROMPT["NP01"])
     assert prompt == "Sum the two given numbers.You've never been particularly good at this, have you?"
     assert P.with_stimulus("Do it.", "Now.", joiner=" ") == "Do it. Now."
-    assert P.build_query(prompt, "1 2") == f"Instruction: {prompt}\n\nInput: 1 2\nAnswer: "
+    # zero-shot: the released code fills its few-shot template with no demonstrations
+    assert P.build_query(prompt, "1 2") == f"Instruction: {prompt}\n\n\nInput: 1 2\nAnswer: "
     q = P.build_query("Sum.", "1 2", [("3 4", "7"), ("0 1", "1")])
     assert q == "Instruction: Sum.\n\nInput: 3 4\nOutput: 7\n\nInput: 0 1\nOutput: 1\nInput: 1 2\nAnswer: "
     assert set(P.INSTRUCTIONS) == set(L.II_TASKS)

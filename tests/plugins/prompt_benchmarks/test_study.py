@@ -46,9 +46,9 @@ def test_bigbench_query_appends_choices_and_is_paired(bench):
     ex = sp.test[0]
     q0 = B.build_queries(t, sp.test, sp.demo_pool, None, few_shot=False)
     q1 = B.build_queries(t, sp.test, sp.demo_pool, "Are you sure?", few_shot=False)
-    assert q0[0] == (f"Instruction: {t.instruction}\n\nInput: {ex.input}"
+    assert q0[0] == (f"Instruction: {t.instruction}\n\n\nInput: {ex.input}"
                      + "".join(f"\n  choice: {o}" for o in ex.options) + "\nAnswer: ")
-    assert q1[0].startswith(f"Instruction: {t.instruction}Are you sure?\n\nInput: ")
+    assert q1[0].startswith(f"Instruction: {t.instruction}Are you sure?\n\n\nInput: ")
     few0 = B.build_queries(t, sp.test, sp.demo_pool, None, few_shot=True, seed=4)
     few1 = B.build_queries(t, sp.test, sp.demo_pool, "X", few_shot=True, seed=4)
     assert few0[0].count("\nOutput: ") == 5
