@@ -8,7 +8,9 @@ and ratios measured in one run, each against issue 18's target:
 - batched log-likelihood of a multiple-choice set within 2× of one forward pass over the
   same batch (every context + option, padded, logits computed: the least a scorer that
   shares nothing must do);
-- a cached re-run takes seconds (no model call).
+- a cached re-run takes seconds (no model call);
+- and, reported beside them, log-likelihood contexts sharing an instruction prefix against
+  the same contexts each run whole.
 
 Run: ``python -m pytest benchmarks/test_lm_bench.py --benchmark-only -s``. After the last
 test the module prints the table with the 1-minute load average before and after, since the machine may
@@ -181,6 +183,31 @@ def test_multiple_choice_loglikelihood_vs_one_forward_pass(benchmark, model):
     _seconds(f"loglikelihood of the {len(reqs)} pairs, s", c)
 
 
+def test_shared_instruction_prefix_vs_every_context_alone(benchmark, model, monkeypatch):
+    """A zero-shot task call as the EmotionPrompt/NegativePrompt study sends it: 16 questions
+    × 3 options under one instruction + stimulus. The backend runs the instruction once and
+    expands its key/value cache over the questions; against the same requests with every
+    context run whole (the path without prefix sharing), same process, same batch."""
+    from affrepro.plugins.lm import local
+
+    instruction = ("Instruction: Determine whether the second sentence follows from the first one, and "
+                   "answer with one of the options given after the input.You've never been particularly "
+                   "good at this, have you?\n\n\n")
+    reqs = [LoglikelihoodRequest(f"{instruction}Input: Sentence {i}: the {w} cat sat on the mat.\nAnswer:", o)
+            for i, w in enumerate(["red", "old", "big", "shy", "wet", "odd", "tall", "lazy", "calm", "kind",
+                                   "loud", "tiny", "slow", "bold", "cold", "fast"])
+            for o in (" entailment", " contradiction", " neutral")]
+    model.loglikelihood(reqs[:3])  # warm
+    with _Clock() as c:
+        shared = benchmark.pedantic(lambda: model.loglikelihood(reqs), rounds=1, iterations=1)
+    _seconds(f"{len(reqs)} pairs under one instruction, shared, s", c)
+    monkeypatch.setattr(local, "_prefix_groups", lambda cs: [(0, [c]) for c in sorted(cs)])
+    with _Clock() as c:
+        alone = model.loglikelihood(reqs)
+    _seconds(f"{len(reqs)} pairs under one instruction, alone, s", c)
+    assert all(abs(a.logprob - b.logprob) <= 2e-3 * a.n_tokens for a, b in zip(shared, alone))
+
+
 def test_cached_rerun(benchmark, model, tmp_path):
     """The engine's second run of the same requests: every answer from the SQLite cache."""
     from affrepro.lm_engine import Engine, RequestCache
@@ -229,6 +256,9 @@ def _report() -> None:
         checks.append(("loglikelihood / one forward pass ≤ 2×", scored[0] / forward[0], 2, False))
     if cached:
         checks.append(("cached re-run ≤ 5 s", cached[0], 5, False))
+    prefix, whole = get("48 pairs under one instruction, shared"), get("48 pairs under one instruction, alone")
+    if prefix and whole:  # no target in the issue: reported, and "met" when sharing is not slower
+        checks.append(("shared prefix: alone / shared ≥ 1×", whole[0] / prefix[0], 1, True))
     for what, value, target, at_least in checks:
         met = value >= target if at_least else value <= target
         print(f"  {what:44s} {value:9.2f}  {'met' if met else 'NOT MET'}")
