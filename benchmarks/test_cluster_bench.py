@@ -1,8 +1,8 @@
 """Corpus feature extraction on a Dask LocalCluster against the local ``-j 2`` path.
 
 Run:  python -m pytest benchmarks/test_cluster_bench.py --benchmark-only -s
-      The issue's configuration is 64 stimuli: AFFREPRO_BENCH_CLUSTER_N=64 (about 17 min
-      of both cores of an idle 2-core machine; 62 min on a loaded one). The default,
+      The issue's configuration is 64 stimuli: AFFREPRO_BENCH_CLUSTER_N=64 (11 min of
+      both cores of an idle 2-core machine; 62 min on a loaded one). The default,
       8 stimuli (a few minutes), is for routine use; its per-file set-up weighs more.
 
 Workload: N ARAUS-style stimuli, 30 s binaural 44.1 kHz 24-bit WAV (1/f noise at 65 dB
