@@ -105,18 +105,9 @@ def extract_many_batched(name: str, feature, files: list[Path], out: Path,
                         progress(r)
                     continue
                 feats, meta, seconds = r
-                if sink is not None:
-                    sink.append(ex.table_of(name, feature, feats, meta, settings), meta)
-                    done = ex.Extracted(files[i], out, tuple(feats.shape), seconds)
-                elif fmt == "parquet":
-                    from affrepro.plugins.features import tables
-
-                    tables.write_parquet(dests[i], ex.table_of(name, feature, feats, meta,
-                                                               settings), name, settings, meta)
-                    done = ex.Extracted(files[i], dests[i], tuple(feats.shape), seconds)
-                else:
-                    ex.write_npz(dests[i], feats, meta)
-                    done = ex.Extracted(files[i], dests[i], tuple(feats.shape), seconds)
+                data = ex.table_of(name, feature, feats, meta, settings) if fmt == "parquet" else feats
+                done = ex.store_result(files[i], data, meta, tuple(feats.shape), seconds, fmt,
+                                       sink, out if sink is not None else dests[i], name, settings)
                 results.append(done)
                 if progress:
                     progress(done)

@@ -65,7 +65,7 @@ def extract_many_on(executor, name: str, feature, files: list[Path], out: Path,
     and the other files go on (a table then holds the good files, in input order)."""
     from affrepro.fileio import sha256_file
     from affrepro.plugins.features import tables
-    from affrepro.plugins.features.extract import Extracted, Failed, plan_outputs, write_npz
+    from affrepro.plugins.features.extract import Extracted, Failed, plan_outputs, store_result
 
     fmt, one_table, dests = plan_outputs(files, out, roots, fmt)
     as_table = one_table or fmt == "parquet"
@@ -101,16 +101,8 @@ def extract_many_on(executor, name: str, feature, files: list[Path], out: Path,
                      outcome.error)
                 continue
             data, meta, shape, seconds = outcome.value
-            if sink is not None:
-                sink.append(data, meta)
-                dst = out
-            elif fmt == "parquet":
-                dst = dests[i]
-                tables.write_parquet(dst, data, name, settings, meta)
-            else:
-                dst = dests[i]
-                write_npz(dst, data, meta)
-            r = Extracted(files[i], dst, shape, seconds)
+            r = store_result(files[i], data, meta, shape, seconds, fmt, sink,
+                             out if sink is not None else dests[i], name, settings)
             results.append(r)
             if progress:
                 progress(r)

@@ -279,6 +279,25 @@ def table_of(name: str, feature, feats: np.ndarray, meta: Mapping[str, Any],
     return tables.to_table(feats, meta["source"], names, frame_wise, meta["hop_seconds"], name)
 
 
+def store_result(src: Path, data, meta: Mapping[str, Any], shape: tuple, seconds: float,
+                 fmt: str, sink, dest: Path, name: str,
+                 settings: Mapping[str, Any]) -> Extracted:
+    """Write one file's result where the run's outputs go: appended to the one-table
+    ``sink`` (in the caller's order; ``dest`` is then the table), its own .parquet, or its
+    own .npz (both atomic). ``data``: the features, or their rows (:func:`table_of`) for a
+    table."""
+    if sink is not None:
+        sink.append(data, meta)
+        return Extracted(src, dest, shape, seconds)
+    if fmt == "parquet":
+        from affrepro.plugins.features import tables
+
+        tables.write_parquet(dest, data, name, settings, meta)
+    else:
+        write_npz(dest, data, meta)
+    return Extracted(src, dest, shape, seconds)
+
+
 def extract_file(name: str, feature, src: Path, dst: Path, settings: Mapping[str, Any],
                  mono: bool, dtype: str, backend: str, fmt: str = "npz",
                  threads: int = 1) -> Extracted:
