@@ -101,7 +101,8 @@ def test_the_llm_study_on_workers_equals_the_local_run_and_only_the_driver_write
     answers) and a BIG-Bench (multiple choice) task, --limit 1: each task x shot setting a
     unit on the workers, each worker loading the model once; per-task scores, samples and
     claims identical to the in-process run's; the workers' answers written into the run's
-    request cache by the driver."""
+    request cache by the driver. Both sides run the model on one thread (Dask workers run
+    one): across thread counts the shared-prefix log-likelihoods differ in the last bits."""
     import json
 
     from affrepro.runner import reproduce
@@ -115,6 +116,7 @@ def test_the_llm_study_on_workers_equals_the_local_run_and_only_the_driver_write
         monkeypatch.setenv("AFFREPRO_LM_CACHE", str(tmp_path / f"{name}.sqlite"))  # each computes it all
         before = dask_local2.client.run(_model_loads)
         runs[name] = reproduce("negativeprompt-2024", limit=1, output_dir=tmp_path / name, track=False,
+                               model="smollm2-135m?threads=1",
                                cluster=cluster)
         after = dask_local2.client.run(_model_loads)
         assert runs[name].status == "FINISHED", runs[name].error
