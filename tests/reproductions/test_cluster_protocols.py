@@ -102,7 +102,7 @@ def test_the_llm_study_on_workers_equals_the_local_run_and_only_the_driver_write
     unit on the workers, each worker loading the model once; per-task scores, samples and
     claims identical to the in-process run's; the workers' answers written into the run's
     request cache by the driver. Both sides run the model on one thread (Dask workers run
-    one): across thread counts the shared-prefix log-likelihoods differ in the last bits."""
+    one): across thread counts the log-likelihoods differ in the last bits."""
     import json
 
     from affrepro.runner import reproduce
