@@ -177,9 +177,14 @@ class LocalModel(LanguageModel):
         if not packed_rows.isdigit():
             raise ModelError(f"local: packed_rows={packed_rows!r}: expected a whole number of rows")
         self.packed_rows = int(packed_rows) or None
+        # fused: decode steps of packed models as one compiled call over every layer (see
+        # plugins/lm/fused_decode.py); on wherever the packed path is and the model allows
+        fused = opts.pop("fused", "auto")
+        if fused not in {"auto", "0", "1"}:
+            raise ModelError(f"local: fused={fused!r}: expected 0 or 1")
         if opts:
             raise ModelError(f"local: unknown option(s) {', '.join(sorted(opts))}; known: "
-                             "device, dtype, max_context, batch_size, threads, packed, packed_rows")
+                             "device, dtype, max_context, batch_size, threads, packed, packed_rows, fused")
         if self.path.is_file():
             if known_sha256 is not None:
                 smollm2.verify(self.path)
@@ -198,6 +203,11 @@ class LocalModel(LanguageModel):
         # the same weights, the same arithmetic up to float32 rounding: the same cache key
         self.packed = packed != "0" and self.path.is_file() and plain
         self.packed_layers: dict[str, int] = {}
+        if fused == "1" and not self.packed:
+            raise ModelError("local: fused=1 needs the packed path (a GGUF file on the CPU in float32)")
+        self._fused_option = fused
+        self.fused = None  # DecodeWeights once loaded, where the model allows it
+        self.fused_reason = "off (fused=0)" if fused == "0" else "needs the packed path"
         self._max_context = max_context
         self._loaded = False
 
@@ -316,6 +326,12 @@ class LocalModel(LanguageModel):
 
             self.packed_layers = gguf_packed.install(self.model, self.path, self._packed_max_rows(),
                                                      cache_dir=folder)
+            if self._fused_option != "0":
+                from affrepro.plugins.lm import fused_decode
+
+                self.fused, self.fused_reason = fused_decode.weights(self.model)
+                if self.fused is None and self._fused_option == "1":
+                    raise ModelError(f"local: fused=1 but this model cannot use it: {self.fused_reason}")
         tok = self.tokenizer
         eos = {tok.eos_token_id}
         cfg_eos = self.model.generation_config.eos_token_id if self.model.generation_config else None
@@ -352,7 +368,9 @@ class LocalModel(LanguageModel):
             d = {**super().describe(), "weights_loaded": True}
         d.update(path=str(self.path), device=self.device,
                  dtype="int8" if self.int8 else str(self.dtype).replace("torch.", ""),
-                 packed=self.packed)
+                 packed=self.packed, fused=self.fused is not None,
+                 threads=self.threads if self.threads is not None else
+                 (f"auto ({self._auto_threads})" if self.__dict__.get("_auto_threads") else "auto"))
         return d
 
     def prompt_ids(self, request: GenerateRequest) -> list[int]:
@@ -375,14 +393,14 @@ class LocalModel(LanguageModel):
     def _threads(self):
         """torch's CPU threads for one call. ``auto``: every core on an idle machine, one on a
         busy one — OpenMP's spinning threads lose 10x on oversubscribed cores (measured here:
-        0.45 vs 4.4 tokens/s at load 11 on 2 cores)."""
+        0.45 vs 4.4 tokens/s at load 11 on 2 cores) — decided once, at the model's first
+        call, and kept: log-likelihoods differ in their last bits across thread counts, so
+        a choice per call would make a run's numbers depend on how the load moved."""
         import contextlib
 
         torch = self._torch
-        n = self.threads
-        if n is None:
-            cores = os.cpu_count() or 1
-            n = cores if os.getloadavg()[0] < 0.75 * cores else 1
+        n = self.effective_threads()
+
 
         @contextlib.contextmanager
         def scope():
@@ -397,6 +415,16 @@ class LocalModel(LanguageModel):
                     _numba_threads(numba_before)
 
         return scope()
+
+    def effective_threads(self) -> int:
+        """The thread count every call of this model uses (``threads``, or ``auto``'s choice
+        made at the first call)."""
+        if self.threads is not None:
+            return self.threads
+        if self.__dict__.get("_auto_threads") is None:
+            cores = os.cpu_count() or 1
+            self._auto_threads = cores if os.getloadavg()[0] < 0.75 * cores else 1
+        return self._auto_threads
 
     def _attention(self, query_tokens: int):
         """Eager attention for short passes (decode steps, short prompts: SDPA's CPU path
@@ -504,13 +532,19 @@ class LocalModel(LanguageModel):
         finish = ["length"] * B
         alive = list(range(B))  # original row of each row still in the batch
         eos = set(self.eos_ids)
+        fused = None  # the fused step's cache, once decoding has switched to it
         with torch.inference_mode():
             step_ids, step_pos, attn = ids, positions, mask
             while alive:
-                with self._attention(step_ids.shape[1]), self._torch_serial(step_ids.numel()):
-                    out = self.model(input_ids=step_ids, attention_mask=attn, position_ids=step_pos,
-                                     use_cache=True, logits_to_keep=1, **{self._cache_kw: cache})
-                logits = out.logits[:, -1, :].float()
+                if fused is None and self._fused_fits(step_ids, attn):
+                    fused = self._fused_cache(cache, attn, max(max_new[a] - len(produced[a]) for a in alive))
+                if fused is not None:
+                    logits = torch.from_numpy(self._fused_step(fused, step_ids, step_pos))
+                else:
+                    with self._attention(step_ids.shape[1]), self._torch_serial(step_ids.numel()):
+                        out = self.model(input_ids=step_ids, attention_mask=attn, position_ids=step_pos,
+                                         use_cache=True, logits_to_keep=1, **{self._cache_kw: cache})
+                    logits = out.logits[:, -1, :].float()
                 next_tokens = self._choose(logits, [requests[a] for a in alive], [generators[a] for a in alive])
                 keep = []
                 for row, a in enumerate(alive):
@@ -530,7 +564,10 @@ class LocalModel(LanguageModel):
                     break
                 if len(keep) < len(alive):
                     sel = torch.tensor(keep, device=self.device)
-                    cache.batch_select_indices(sel)
+                    if fused is not None:
+                        fused.select(keep)
+                    else:
+                        cache.batch_select_indices(sel)
                     attn, step_pos = attn[sel], step_pos[sel]
                     alive = [alive[r] for r in keep]
                     chosen = [next_tokens[r] for r in keep]
@@ -549,6 +586,28 @@ class LocalModel(LanguageModel):
             results.append(Generation(text=text, prompt_tokens=len(prompts[b]),
                                       completion_tokens=len(produced[b]), finish_reason=finish[b]))
         return results
+
+    def _fused_fits(self, step_ids, attn) -> bool:
+        """A decode step (one new token a row, after at least one token in the cache) on a
+        model the fused step can run, with no more rows than the packed layers take
+        (their ``max_rows``: ``packed_rows``, or what ``gguf_packed.rows_limit`` set)."""
+        return (self.fused is not None and step_ids.shape[1] == 1 and attn.shape[1] > 1
+                and step_ids.shape[0] <= self.model.lm_head.max_rows)
+
+    def _fused_cache(self, cache, attn, new_tokens: int):
+        """The fused step's cache from transformers' after the passes so far; ``attn`` is the
+        mask including this step's token, room for ``new_tokens`` more."""
+        from affrepro.kernels.llama_decode import DecodeCache
+        from affrepro.plugins.lm.fused_decode import cache_slots
+
+        keys, values = cache_slots(cache)
+        filled = attn.shape[1] - 1
+        return DecodeCache.from_slots(keys, values, attn[:, :filled].numpy(), filled + new_tokens + 1)
+
+    def _fused_step(self, fused, step_ids, step_pos):
+        from affrepro.kernels.llama_decode import decode_step
+
+        return decode_step(self.fused, fused, step_ids[:, 0].numpy(), step_pos[:, 0].numpy())
 
     def _hits_stop(self, produced: list[int], stop: tuple[str, ...]) -> bool:
         tail = self.tokenizer.decode(produced[-32:], skip_special_tokens=True)

@@ -200,3 +200,19 @@ def test_an_unknown_spec_lists_the_known_ones():
 def test_a_missing_local_path_is_named(tmp_path):
     with pytest.raises(ModelFileError, match="no-such.gguf"):
         load_model(f"local:{tmp_path / 'no-such.gguf'}")
+
+
+def test_auto_threads_are_decided_once_per_model(smollm2_folder, monkeypatch):
+    """``threads=auto`` looks at the load once; later calls keep that count, so a run's
+    numbers (whose last bits depend on the thread count) do not follow the load."""
+    import os
+
+    cores = os.cpu_count() or 1
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    idle = load_model("smollm2-135m")
+    assert idle.effective_threads() == cores
+    monkeypatch.setattr(os, "getloadavg", lambda: (50.0 * cores, 0.0, 0.0))
+    assert idle.effective_threads() == cores and idle.describe()["threads"] == f"auto ({cores})"
+    busy = load_model("smollm2-135m")
+    assert busy.effective_threads() == 1
+    assert load_model("smollm2-135m?threads=3").effective_threads() == 3
