@@ -50,12 +50,22 @@ class _Clock:
         self.cpu = time.process_time() - self.cpu
 
 
-def _rate(name: str, tokens: int, clock: _Clock) -> None:
+def _rate(name: str, tokens: int, clock: _Clock, benchmark=None) -> None:
     RESULTS[name] = (tokens / clock.wall, tokens / clock.cpu if clock.cpu > 0 else None)
+    _keep(name, benchmark, tokens=tokens)
 
 
-def _seconds(name: str, clock: _Clock) -> None:
+def _seconds(name: str, clock: _Clock, benchmark=None) -> None:
     RESULTS[name] = (clock.wall, clock.cpu)
+    _keep(name, benchmark)
+
+
+def _keep(name: str, benchmark, **more) -> None:
+    """The row in the results file too (the test's extra_info), not only on the terminal."""
+    if benchmark is not None:
+        wall, cpu = RESULTS[name]
+        benchmark.extra_info[name] = {"wall": wall, "per_cpu_second": cpu, **more,
+                                      "load_average_1min": os.getloadavg()[0]}
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +122,7 @@ def test_naive_transformers_generate_one_prompt_at_a_time(benchmark, model, naiv
 
     with _Clock() as c:
         n = benchmark.pedantic(run, rounds=1, iterations=1)
-    _rate("naive transformers generate, batch 1", n, c)
+    _rate("naive transformers generate, batch 1", n, c, benchmark)
 
 
 def _one_at_a_time(model, new_tokens: int = NEW_TOKENS) -> int:
@@ -127,12 +137,12 @@ def test_ours_batch_1(benchmark, model):
     the difference of the tokens (the first token comes from the prompt pass)."""
     with _Clock() as c:
         n = benchmark.pedantic(lambda: _one_at_a_time(model), rounds=1, iterations=1)
-    _rate("ours, batch 1", n, c)
+    _rate("ours, batch 1", n, c, benchmark)
     with _Clock() as first:
         n1 = _one_at_a_time(model, 1)
     steps = _Clock()
     steps.wall, steps.cpu = c.wall - first.wall, c.cpu - first.cpu
-    _rate("ours, batch 1, decode steps only", n - n1, steps)
+    _rate("ours, batch 1, decode steps only", n - n1, steps, benchmark)
 
 
 def test_ours_unfused_batch_1(benchmark, registries):
@@ -145,7 +155,7 @@ def test_ours_unfused_batch_1(benchmark, registries):
     unfused.generate([GenerateRequest(prompt="Hi", settings=GenerationSettings(max_new_tokens=2))])
     with _Clock() as c:
         n = benchmark.pedantic(lambda: _one_at_a_time(unfused), rounds=1, iterations=1)
-    _rate("ours unfused (fused=0), batch 1", n, c)
+    _rate("ours unfused (fused=0), batch 1", n, c, benchmark)
     unfused.close()
 
 
@@ -160,7 +170,7 @@ def test_ours_float32_batch_1(benchmark, registries):
 
     with _Clock() as c:
         n = benchmark.pedantic(lambda: _one_at_a_time(plain), rounds=1, iterations=1)
-    _rate("ours float32 (packed=0), batch 1", n, c)
+    _rate("ours float32 (packed=0), batch 1", n, c, benchmark)
     plain.close()
 
 
@@ -172,7 +182,7 @@ def test_ours_batched(benchmark, model):
     with _Clock() as c:
         n = benchmark.pedantic(lambda: sum(g.completion_tokens for g in model.generate(reqs)),
                                rounds=1, iterations=1)
-    _rate(f"ours, batch {len(PROMPTS)}", n, c)
+    _rate(f"ours, batch {len(PROMPTS)}", n, c, benchmark)
 
 
 def test_ours_int8_batched(benchmark, registries):
@@ -185,7 +195,7 @@ def test_ours_int8_batched(benchmark, registries):
     reqs = [GenerateRequest(prompt=p, settings=_settings()) for p in PROMPTS]
     with _Clock() as c:
         n = benchmark.pedantic(lambda: sum(g.completion_tokens for g in q.generate(reqs)), rounds=1, iterations=1)
-    _rate(f"ours int8, batch {len(PROMPTS)}", n, c)
+    _rate(f"ours int8, batch {len(PROMPTS)}", n, c, benchmark)
 
 
 def test_multiple_choice_loglikelihood_vs_one_forward_pass(benchmark, model):
@@ -200,10 +210,10 @@ def test_multiple_choice_loglikelihood_vs_one_forward_pass(benchmark, model):
         model.model(input_ids=ids[:2], attention_mask=mask[:2])  # warm
         with _Clock() as c:
             torch.log_softmax(model.model(input_ids=ids, attention_mask=mask).logits.float(), -1)
-    _seconds(f"one forward pass over the {len(reqs)} pairs, s", c)
+    _seconds(f"one forward pass over the {len(reqs)} pairs, s", c, benchmark)
     with _Clock() as c:
         benchmark.pedantic(lambda: model.loglikelihood(reqs), rounds=1, iterations=1)
-    _seconds(f"loglikelihood of the {len(reqs)} pairs, s", c)
+    _seconds(f"loglikelihood of the {len(reqs)} pairs, s", c, benchmark)
 
 
 def test_shared_instruction_prefix_vs_every_context_alone(benchmark, model, monkeypatch):
@@ -223,11 +233,11 @@ def test_shared_instruction_prefix_vs_every_context_alone(benchmark, model, monk
     model.loglikelihood(reqs[:3])  # warm
     with _Clock() as c:
         shared = benchmark.pedantic(lambda: model.loglikelihood(reqs), rounds=1, iterations=1)
-    _seconds(f"{len(reqs)} pairs under one instruction, shared, s", c)
+    _seconds(f"{len(reqs)} pairs under one instruction, shared, s", c, benchmark)
     monkeypatch.setattr(local, "_prefix_groups", lambda cs: [(0, [c]) for c in sorted(cs)])
     with _Clock() as c:
         alone = model.loglikelihood(reqs)
-    _seconds(f"{len(reqs)} pairs under one instruction, alone, s", c)
+    _seconds(f"{len(reqs)} pairs under one instruction, alone, s", c, benchmark)
     assert all(abs(a.logprob - b.logprob) <= 2e-3 * a.n_tokens for a, b in zip(shared, alone))
 
 
@@ -244,7 +254,7 @@ def test_cached_rerun(benchmark, model, tmp_path):
     with _Clock() as c:
         benchmark.pedantic(lambda: (again.generate(gen), again.loglikelihood(ll)), rounds=1, iterations=1)
     assert again.stats.requests == 0 and again.stats.cached == len(reqs)
-    _seconds(f"cached re-run of {len(reqs)} requests, s", c)
+    _seconds(f"cached re-run of {len(reqs)} requests, s", c, benchmark)
 
 
 @pytest.fixture(scope="module", autouse=True)
