@@ -278,14 +278,17 @@ class RunContext:
         return DataRef(name, str(folder), mirror, dict(self.data_sha256.get(name, {})))
 
     def map(self, fn: Callable[..., Any], units: Mapping[str, Any], *, label: str = "units",
-            ordered: bool = False, on_result: Callable[[Any], None] | None = None) -> dict[str, Any]:
+            ordered: bool = False, on_result: Callable[[Any], None] | None = None,
+            journal_scope: str = "") -> dict[str, Any]:
         """``{name: fn(*args)}`` for the independent ``units`` (``{name: args}``), computed
         by the run's executor (in-process, or Dask workers with ``--cluster``); ``fn`` must
         be a module-level function. Units recorded by an interrupted earlier run of the same
         protocol are taken from its journal. Every unit runs even when some raise; then
         :class:`affrepro.executor.UnitsFailed` names the failed ones with their tracebacks.
         ``on_result(outcome)`` is called on the driver for each unit that finished, as it
-        comes in (``ordered``: in the units' order, resumed ones first)."""
+        comes in (``ordered``: in the units' order, resumed ones first). ``journal_scope``
+        is added to the units' journal keys: a unit recorded under another scope (e.g. other
+        model weights) is computed again."""
         from affrepro.executor import LocalExecutor, UnitsFailed, items_of
 
         items = items_of(units)
@@ -294,8 +297,9 @@ class RunContext:
         failed = []
         todo = []
         log = self.details.setdefault("units", {})
+        key = f"{label}@{journal_scope}" if journal_scope else label
         for name, args in items:
-            prev = self.journal.get(f"{label}/{name}", self.seeds) if self.journal else None
+            prev = self.journal.get(f"{key}/{name}", self.seeds) if self.journal else None
             if prev is not None:
                 import dataclasses
 
@@ -312,7 +316,7 @@ class RunContext:
             if out.ok:
                 results[out.name] = out.value
                 if self.journal is not None:
-                    self.journal.put(f"{label}/{out.name}", out, self.seeds)
+                    self.journal.put(f"{key}/{out.name}", out, self.seeds)
             else:
                 failed.append(out)
             self._unit_done(label, out, log)
@@ -331,7 +335,9 @@ class RunContext:
         workers each worker loads the model once (not once per unit) and reads the request
         cache, and the driver writes what the units computed into it and adds their counts
         to the run's (:mod:`affrepro.lm_units`). ``on_result(name, value)`` as each unit
-        finishes, in order."""
+        finishes, in order. Journal entries are scoped by the model's fingerprint (the
+        weights' sha256, the server's model id): an interrupted run resumes only units its
+        model computed, even where the spec names a file whose content changed."""
         from affrepro import lm_units
         from affrepro.executor import items_of
 
@@ -351,7 +357,8 @@ class RunContext:
         if self.no_cache:  # --no-cache: every request goes to the model, none comes from a journal
             self.journal = None
         try:
-            done = self.map(call, wrapped, label=label, ordered=True, on_result=take)
+            done = self.map(call, wrapped, label=label, ordered=True, on_result=take,
+                            journal_scope=engine.fingerprint)
         finally:
             self.journal = journal
         return {name: r.value for name, r in done.items()}

@@ -211,3 +211,40 @@ def test_a_paper_whose_extra_is_missing_is_skipped_with_the_install_command(tmp_
     assert "needs the toy-lexicons extra" in acc.reason
     assert "pip install 'affrepro[toy-lexicons]'" in acc.reason
     assert report.details["protocol_not_run"].startswith("needs the toy-lexicons extra")
+
+
+UNIT_CALLS: list = []
+
+
+def _answer(engine, x):
+    UNIT_CALLS.append((engine.fingerprint, x))
+    return f"{engine.fingerprint}:{x}"
+
+
+def test_model_units_resume_only_from_the_same_weights(toy, tmp_path):
+    """An interrupted run's journal gives back model units only when the model's fingerprint
+    is the same: a spec naming a file whose content changed computes them again."""
+    from affrepro.journal import UnitJournal
+    from affrepro.runner import RunContext
+
+    class Model:  # what map_model reads of the run's engine in-process: its identity, no cache
+        cache = None
+
+        def __init__(self, fingerprint):
+            self.fingerprint = fingerprint
+
+    reg = toy()
+    rep = reg.reproductions.get(SLUG)
+
+    def units(fingerprint):
+        ctx = RunContext(paper=rep, card=rep.card, data={}, claims_to_measure=[], seeds=(0,), device="cpu",
+                         dry_run=False, output_dir=tmp_path, registries=reg,
+                         journal=UnitJournal(tmp_path / "journal"), _engine=Model(fingerprint))
+        return ctx.map_model(_answer, {"a": (1,), "b": (2,)}, label="tasks")
+
+    UNIT_CALLS.clear()
+    assert units("sha256:old") == {"a": "sha256:old:1", "b": "sha256:old:2"}
+    assert units("sha256:old") == {"a": "sha256:old:1", "b": "sha256:old:2"}  # from the journal
+    assert UNIT_CALLS == [("sha256:old", 1), ("sha256:old", 2)]
+    assert units("sha256:new") == {"a": "sha256:new:1", "b": "sha256:new:2"}
+    assert UNIT_CALLS[2:] == [("sha256:new", 1), ("sha256:new", 2)]
