@@ -368,7 +368,7 @@ class LocalModel(LanguageModel):
             d = {**super().describe(), "weights_loaded": True}
         d.update(path=str(self.path), device=self.device,
                  dtype="int8" if self.int8 else str(self.dtype).replace("torch.", ""),
-                 packed=self.packed, fused=self.fused is not None,
+                 packed=self.packed, fused=(self.fused is not None) if self._loaded else None,
                  threads=self.threads if self.threads is not None else
                  (f"auto ({self._auto_threads})" if self.__dict__.get("_auto_threads") else "auto"))
         return d

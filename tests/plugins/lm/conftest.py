@@ -51,3 +51,11 @@ def _session_model():
 def smollm2(smollm2_folder):
     """The default model, loaded once per session (the local backend, without the engine)."""
     return _session_model()
+
+
+@pytest.fixture
+def registries(smollm2_folder):
+    """Registries of the built-in plugins, the default model fetched."""
+    from affrepro.plugin_manager import build_plugin_manager
+
+    return build_plugin_manager(load_entry_points=False).registries

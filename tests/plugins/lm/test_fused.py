@@ -79,10 +79,3 @@ def test_fused_is_an_option_of_the_spec(registries):
         load_model("smollm2-135m?fused=yes", registries)
     with pytest.raises(ModelError, match="fused=1 needs the packed path"):
         load_model("smollm2-135m?fused=1&packed=0", registries)
-
-
-@pytest.fixture
-def registries(smollm2_folder):
-    from affrepro.plugin_manager import build_plugin_manager
-
-    return build_plugin_manager(load_entry_points=False).registries

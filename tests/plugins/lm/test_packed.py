@@ -78,13 +78,6 @@ def test_packed_is_an_option_of_the_spec(registries):
         load_model("smollm2-135m?packed=1&dtype=int8", registries)
 
 
-@pytest.fixture
-def registries(smollm2_folder):
-    from affrepro.plugin_manager import build_plugin_manager
-
-    return build_plugin_manager(load_entry_points=False).registries
-
-
 def test_the_blocks_kept_beside_the_converted_folder_are_the_files(smollm2):
     """The copy the next load reads (packed.safetensors) holds the bytes the session's
     model was built from (from the GGUF on a fresh machine, from that copy later)."""
