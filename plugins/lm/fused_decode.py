@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from affrepro.kernels.llama_decode import PROJECTIONS, DecodeWeights
+from affrepro.kernels.llama_decode import PROJECTIONS, DecodeCache, DecodeWeights
 
 _MODULES = {"q": "self_attn.q_proj", "k": "self_attn.k_proj", "v": "self_attn.v_proj", "o": "self_attn.o_proj",
             "gate": "mlp.gate_proj", "up": "mlp.up_proj", "down": "mlp.down_proj"}
@@ -61,3 +61,11 @@ def cache_slots(cache) -> tuple[list, list]:
     """Per layer (R, H_kv, t, d) keys and values of a transformers ``DynamicCache``, as NumPy."""
     return ([layer.keys.detach().numpy() for layer in cache.layers],
             [layer.values.detach().numpy() for layer in cache.layers])
+
+
+def decode_cache(cache, attn, new_tokens: int) -> DecodeCache:
+    """The fused step's cache from transformers' after the passes so far; ``attn`` (R, t + 1)
+    is the mask including this step's token; room for ``new_tokens`` more."""
+    keys, values = cache_slots(cache)
+    filled = attn.shape[1] - 1
+    return DecodeCache.from_slots(keys, values, attn[:, :filled].numpy(), filled + new_tokens + 1)

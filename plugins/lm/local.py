@@ -207,7 +207,7 @@ class LocalModel(LanguageModel):
             raise ModelError("local: fused=1 needs the packed path (a GGUF file on the CPU in float32)")
         self._fused_option = fused
         self.fused = None  # DecodeWeights once loaded, where the model allows it
-        self.fused_reason = "off (fused=0)" if fused == "0" else "needs the packed path"
+        self.fused_reason = "off (fused=0)" if fused == "0" else "decided when the weights load"
         self._max_context = max_context
         self._loaded = False
 
@@ -369,8 +369,7 @@ class LocalModel(LanguageModel):
         d.update(path=str(self.path), device=self.device,
                  dtype="int8" if self.int8 else str(self.dtype).replace("torch.", ""),
                  packed=self.packed, fused=(self.fused is not None) if self._loaded else None,
-                 threads=self.threads if self.threads is not None else
-                 (f"auto ({self._auto_threads})" if self.__dict__.get("_auto_threads") else "auto"))
+                 threads=self._threads_label())
         return d
 
     def prompt_ids(self, request: GenerateRequest) -> list[int]:
@@ -401,7 +400,6 @@ class LocalModel(LanguageModel):
         torch = self._torch
         n = self.effective_threads()
 
-
         @contextlib.contextmanager
         def scope():
             before = torch.get_num_threads()
@@ -425,6 +423,13 @@ class LocalModel(LanguageModel):
             cores = os.cpu_count() or 1
             self._auto_threads = cores if os.getloadavg()[0] < 0.75 * cores else 1
         return self._auto_threads
+
+    def _threads_label(self):
+        """``threads`` as the report shows it: the number given, ``auto (N)`` once chosen."""
+        if self.threads is not None:
+            return self.threads
+        chosen = self.__dict__.get("_auto_threads")
+        return f"auto ({chosen})" if chosen else "auto"
 
     def _attention(self, query_tokens: int):
         """Eager attention for short passes (decode steps, short prompts: SDPA's CPU path
@@ -497,6 +502,8 @@ class LocalModel(LanguageModel):
         torch = self._torch
         from transformers import DynamicCache
 
+        from affrepro.plugins.lm.fused_decode import decode_cache
+
         B = len(prompts)
         cache = DynamicCache(config=self.model.config)
         shared = _common_prefix(prompts) if B > 1 else 0
@@ -537,7 +544,7 @@ class LocalModel(LanguageModel):
             step_ids, step_pos, attn = ids, positions, mask
             while alive:
                 if fused is None and self._fused_fits(step_ids, attn):
-                    fused = self._fused_cache(cache, attn, max(max_new[a] - len(produced[a]) for a in alive))
+                    fused = decode_cache(cache, attn, max(max_new[a] - len(produced[a]) for a in alive))
                 if fused is not None:
                     logits = torch.from_numpy(self._fused_step(fused, step_ids, step_pos))
                 else:
@@ -593,16 +600,6 @@ class LocalModel(LanguageModel):
         (their ``max_rows``: ``packed_rows``, or what ``gguf_packed.rows_limit`` set)."""
         return (self.fused is not None and step_ids.shape[1] == 1 and attn.shape[1] > 1
                 and step_ids.shape[0] <= self.model.lm_head.max_rows)
-
-    def _fused_cache(self, cache, attn, new_tokens: int):
-        """The fused step's cache from transformers' after the passes so far; ``attn`` is the
-        mask including this step's token, room for ``new_tokens`` more."""
-        from affrepro.kernels.llama_decode import DecodeCache
-        from affrepro.plugins.lm.fused_decode import cache_slots
-
-        keys, values = cache_slots(cache)
-        filled = attn.shape[1] - 1
-        return DecodeCache.from_slots(keys, values, attn[:, :filled].numpy(), filled + new_tokens + 1)
 
     def _fused_step(self, fused, step_ids, step_pos):
         from affrepro.kernels.llama_decode import decode_step

@@ -59,3 +59,28 @@ def registries(smollm2_folder):
     from affrepro.plugin_manager import build_plugin_manager
 
     return build_plugin_manager(load_entry_points=False).registries
+
+
+@pytest.fixture(scope="session")
+def same_or_tie():
+    """``check(local, prompts, got, expected)``: each pair of greedy answers is equal, or at
+    their first differing token the float32 path's two best logits are within 1e-3 (a
+    rounding tie, where another summation order may pick the other token)."""
+    def check(local, prompts, got, expected):
+        import torch
+
+        from affrepro.plugins.lm import gguf_packed
+
+        tok, model = local.tokenizer, local.model
+        for p, a, b in zip(prompts, got, expected):
+            if a.text == b.text:
+                continue
+            ta, tb = tok.encode(a.text, add_special_tokens=False), tok.encode(b.text, add_special_tokens=False)
+            n = min(len(ta), len(tb))
+            k = next(i for i in range(n + 1) if i == n or ta[i] != tb[i])
+            ids = torch.tensor([tok.encode(p, add_special_tokens=False) + tb[:k]])
+            with torch.inference_mode(), gguf_packed.rows_limit(model, 0):
+                top = model(input_ids=ids).logits[0, -1].topk(2).values
+            assert (top[0] - top[1]).item() <= 1e-3, (p, a.text, b.text)
+
+    return check
