@@ -29,7 +29,7 @@ def bench_versions() -> dict[str, str]:
     """Machine and library identity for the psychoacoustic suites' extra_info."""
     from affrepro.hardware import versions
 
-    return versions(("numpy", "numba", "scipy", "mosqito"))
+    return versions(("numpy", "numba", "scipy", "ducc0", "mosqito"))
 
 
 def interleaved_best(fns, rounds: int) -> dict[str, float]:

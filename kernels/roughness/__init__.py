@@ -28,9 +28,12 @@ Backends: ``"reference"`` (NumPy, a Python loop over frames), ``"numba"`` (the p
 and per-channel loops compiled; blocks of frames on ``numba.get_num_threads()`` Python
 threads (the FFTs and the nogil loops release the GIL); each component's slope gains as
 a geometric progression over the channels (one power per side instead of one per
-channel); the excitation buffer cleared only where it was written); ``"auto"`` = Numba with fallback to the reference. The
-two FFTs of 0.2 fs points per channel and frame (94 per frame) are most of the time
-that is left. The issue-7 Numba driver stays in :mod:`.baseline` for the benchmarks.
+channel); the excitation buffer cleared only where it was written; the FFTs in
+``ducc0``, the inverse ones on runs of active channels without a copy, and the envelope
+transformed uncentred, since centring changes only its DC bin, which the modulation
+filters weight 0); ``"auto"`` = Numba with fallback to the reference. The two FFTs of
+0.2 fs points per channel and frame (94 per frame) are most of the time that is left.
+The issue-7 Numba driver stays in :mod:`.baseline` for the benchmarks.
 ``"triton"`` (torch tensors, for corpus batches on a GPU; ``"auto"`` picks it for CUDA
 tensors): the reference's steps as batched torch operations on many frames at once
 (:mod:`.torch_impl`; torch's FFTs, no hand-written Triton kernel); R and R_spec come back
@@ -52,7 +55,7 @@ if TYPE_CHECKING:
 
 __all__ = ["roughness_dw", "BARK", "frame_hop"]
 
-BLOCK_FRAMES = 4  # frames per batched FFT in the Numba backend (about 40 MB at 44.1 kHz)
+BLOCK_FRAMES = 2  # frames per FFT call of the Numba backend (about 20 MB a thread, 44.1 kHz)
 
 
 def frame_hop(fs: float, overlap: float) -> int:
@@ -116,12 +119,14 @@ class _Block:
         self.kmin = np.zeros(rows, dtype=np.int64)
         self.kmax = np.full(rows, -1, dtype=np.int64)
         self.active = np.empty(rows, dtype=np.bool_)
+        self.env = None  # (rows, n) envelopes and their (rows, n // 2 + 1) spectra
+        self.env_spec = None
 
 
 def _roughness_frames(view, which, nfr, st, buf, r, rs):
     """R and R'(z) of the frames ``which`` (indices into rows x frames), in place."""
+    import ducc0.fft as dfft
     import numpy as np
-    import scipy.fft as sfft
 
     from affrepro.kernels.roughness import numba_impl as nb
     from affrepro.kernels.roughness import reference as ref
@@ -130,7 +135,7 @@ def _roughness_frames(view, which, nfr, st, buf, r, rs):
     nf = which.size
     rows = nf * nch
     frames = view[which // nfr, which % nfr] * st.window
-    spec = sfft.rfft(frames, axis=-1)[:, :st.nb]
+    spec = dfft.r2c(frames, axes=(-1,))[:, :st.nb]
     spec *= ref.SPECTRUM_GAIN
     nb.excitation_block(np.ascontiguousarray(spec), st.a0, st.threshold, st.bark, st.s2_base,
                         st.ch_low, st.ch_high, st.min_excit, ref.S_LOW, buf.ex[:rows],
@@ -138,13 +143,26 @@ def _roughness_frames(view, which, nfr, st, buf, r, rs):
     act = buf.active[:rows]
     g = np.zeros((rows, st.h_last), dtype=np.complex128)
     h0 = np.zeros(rows)
-    if act.any():
-        everyone = bool(act.all())
-        env = sfft.irfft(buf.ex[:rows] if everyone else buf.ex[:rows][act], st.n, axis=-1,
-                         norm="forward")
-        h0_act = nb.rectify_center(env)
-        g_act = sfft.rfft(env, axis=-1)[:, :st.h_last]
-        if everyone:
+    edge = np.diff(np.concatenate(([0], act.view(np.int8), [0])))
+    run_starts, run_stops = np.flatnonzero(edge == 1), np.flatnonzero(edge == -1)
+    if run_starts.size:
+        n_act = int((run_stops - run_starts).sum())
+        if buf.env is None:
+            buf.env = np.empty((buf.ex.shape[0], st.n))
+            buf.env_spec = np.empty((buf.ex.shape[0], st.n // 2 + 1), dtype=np.complex128)
+        env, env_spec = buf.env[:n_act], buf.env_spec[:n_act]
+        j = 0
+        for r0, r1 in zip(run_starts, run_stops):  # runs of active rows: views, not copies
+            # e(t) = sum_k E_k e^{+2 pi i k t / n}, without a 1/n
+            dfft.c2r(buf.ex[r0:r1], axes=(-1,), lastsize=st.n, forward=False,
+                     out=env[j:j + r1 - r0])
+            j += r1 - r0
+        np.abs(env, out=env)
+        g_act = dfft.r2c(env, axes=(-1,), out=env_spec)[:, :st.h_last]
+        # h0 = mean |e| is the DC bin / n; centring |e| would change only that bin, which
+        # the modulation filters weight 0 (ref.H_FIRST_BIN), so |e| is transformed as is
+        h0_act = g_act[:, 0].real / st.n
+        if n_act == rows:
             g[:], h0[:] = g_act, h0_act
         else:
             g[act], h0[act] = g_act, h0_act
@@ -157,11 +175,12 @@ def _numba_roughness(x, fs: float, hop: int):
     import numpy as np
 
     try:
+        import ducc0.fft  # noqa: F401 (the FFTs)
         import numba
 
         from affrepro.kernels.roughness import numba_impl  # noqa: F401 (numba is there)
     except ImportError as exc:
-        raise BackendUnavailableError(f"numba backend needs numba: {exc}") from exc
+        raise BackendUnavailableError(f"numba backend needs numba and ducc0: {exc}") from exc
     from affrepro.kernels.roughness import reference as ref
 
     st = ref.setup(fs)

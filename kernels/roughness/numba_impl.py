@@ -1,11 +1,12 @@
 """Numba backend of the Daniel & Weber roughness: the per-bin / per-channel loops
 (excitation spectra of the 47 channels, envelope rectification, modulation depth and
-channel correlation) compiled. The FFTs, most of the time, stay in SciPy (batched over
-frames and channels). Same steps and constants as :mod:`.reference`.
+channel correlation) compiled. The FFTs, most of the time, are library calls batched
+over frames and channels (ducc0 in the driver; SciPy in the issue-7 :mod:`.baseline`).
+Same steps and constants as :mod:`.reference`.
 
 Serial and ``nogil``: the driver parallelises over blocks of frames with Python threads
-(each block's FFTs on one SciPy worker), not with ``parallel=True``: an OpenMP pool
-spinning between Numba calls while SciPy's FFT threads run made two threads slower than
+(each block's FFTs on one FFT thread), not with ``parallel=True``: an OpenMP pool
+spinning between Numba calls while the FFT threads run made two threads slower than
 one on the shared 2-core machine."""
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import numpy as np
 from numba import njit, prange
 
 N_CHANNELS = 47
+_LN10_20 = math.log(10.0) / 20.0  # 10^(v / 20) = exp(_LN10_20 v)
 
 
 @njit(cache=True)
@@ -131,18 +133,23 @@ def combine(g_spec, hweight, h0, n, gz, c_r, mod_floor):
 
 
 # ---------------------------------------------------------------------------------------
-# Issue 24: the same steps, parallel over frames, with two fewer costs per frame:
+# Issue 24: the same steps, parallel over frames, with fewer costs per frame:
 # - the slope gains 10^(sl/20) 20 uPa / |X_k| of one component fall (rise) by a constant
 #   factor per channel (the slope in dB/Bark times 0.5 Bark), so each component takes
 #   one power per side and a product per channel instead of a power per channel (the
 #   product drifts by about one rounding per channel: ~1e-15 relative);
 # - the (F, 47, nb + 1) excitation buffer is zeroed once per call; afterwards only the
-#   bins a row was given are cleared again (a channel's excitation spans ~5 % of them).
+#   bins a row was given are cleared again (a channel's excitation spans ~5 % of them);
+# - the gain 10^(sl/20) 20 uPa / |X_k| at a component's first channel simplifies, with
+#   L = 20 log10(|X_k| / 20 uPa), to 10^(slope * distance / 20): |X_k| cancels, so on the
+#   lower side it depends on the bin alone (computed once per call), and on the upper
+#   side it is one exp of the level-dependent slope;
+# - a bin whose power is clearly under its threshold skips the logarithm.
 # The threshold tests use the slope levels computed exactly as above.
 # ---------------------------------------------------------------------------------------
 @njit(cache=True, nogil=True)
 def _excite_frame(spec, a0, threshold, bark, s2_base, ch_low, ch_high, min_excit, s_low,
-                  q_low, ex, kmin, kmax, active):
+                  q_low, low_gain, p_audible, ex, kmin, kmax, active):
     nb = spec.shape[0]
     floor = min_excit.min()
     for c in range(N_CHANNELS):  # clear what the previous frame in these rows wrote
@@ -153,9 +160,9 @@ def _excite_frame(spec, a0, threshold, bark, s2_base, ch_low, ch_high, min_excit
         active[c] = False
     for k in range(nb):
         x = a0[k] * spec[k]
+        if not x.real * x.real + x.imag * x.imag > p_audible[k]:
+            continue  # clearly below the threshold: no logarithm needed
         m = abs(x)
-        if m == 0.0:
-            continue
         lv = 20.0 * math.log10(m / 2e-5)
         if not lv > threshold[k]:
             continue
@@ -171,13 +178,13 @@ def _excite_frame(spec, a0, threshold, bark, s2_base, ch_low, ch_high, min_excit
                 kmax[c] = k
         top = min(lo, N_CHANNELS) - 1
         if top >= 0:
-            amp = math.pow(10.0, 0.05 * ((s_low * (b - (top + 2) * 0.5)) + lv)) * 2e-5 / m
+            amp = low_gain[k]
             for c in range(top, -1, -1):
                 sl = (s_low * (b - (c + 2) * 0.5)) + lv
                 if sl <= floor:
                     break
                 if sl > min_excit[c + 1]:
-                    ex[c, k] = (amp * x) * (1.0 if k == 0 else 0.5)
+                    ex[c, k] = amp * xh
                     active[c] = True
                     kmin[c] = min(kmin[c], k)
                     kmax[c] = k
@@ -185,14 +192,14 @@ def _excite_frame(spec, a0, threshold, bark, s2_base, ch_low, ch_high, min_excit
         first = max(hi + 1, 0)
         if first < N_CHANNELS:
             s2 = min(s2_base[k] + 0.2 * lv, 0.0)
-            amp = math.pow(10.0, 0.05 * ((s2 * (first * 0.5 - b)) + lv)) * 2e-5 / m
-            q_up = math.pow(10.0, 0.025 * s2)
+            amp = math.exp(_LN10_20 * (s2 * (first * 0.5 - b)))
+            q_up = math.exp(0.5 * _LN10_20 * s2)
             for c in range(first, N_CHANNELS):
                 sl = (s2 * (c * 0.5 - b)) + lv
                 if sl <= floor:
                     break
                 if sl > min_excit[c - 1]:
-                    ex[c, k] = (amp * x) * (1.0 if k == 0 else 0.5)
+                    ex[c, k] = amp * xh
                     active[c] = True
                     kmin[c] = min(kmin[c], k)
                     kmax[c] = k
@@ -206,10 +213,18 @@ def excitation_block(spec, a0, threshold, bark, s2_base, ch_low, ch_high, min_ex
     (bins >= 1 halved), ``active`` (F * 47). ``ex`` must hold zeros except rows' bins
     kmin..kmax from the previous call (cleared here first). Serial and without the GIL:
     the driver runs one block of frames per Python thread (no OpenMP pool spinning while
-    SciPy's FFTs run)."""
+    the FFTs run)."""
     q_low = math.pow(10.0, 0.025 * s_low)
+    nb = spec.shape[1]
+    low_gain = np.empty(nb)  # the gain at the first channel below a component's
+    p_audible = np.empty(nb)  # |X_k|^2 below this (a margin under the threshold): inaudible
+    for k in range(nb):
+        top = min(ch_low[k], N_CHANNELS) - 1
+        low_gain[k] = math.exp(_LN10_20 * (s_low * (bark[k] - (top + 2) * 0.5)))
+        p_audible[k] = (2e-5 * math.pow(10.0, 0.05 * threshold[k])) ** 2 * (1.0 - 1e-9)
     for f in range(spec.shape[0]):
         r0 = f * N_CHANNELS
         r1 = r0 + N_CHANNELS
         _excite_frame(spec[f], a0, threshold, bark, s2_base, ch_low, ch_high, min_excit,
-                      s_low, q_low, ex[r0:r1], kmin[r0:r1], kmax[r0:r1], active[r0:r1])
+                      s_low, q_low, low_gain, p_audible, ex[r0:r1], kmin[r0:r1],
+                      kmax[r0:r1], active[r0:r1])

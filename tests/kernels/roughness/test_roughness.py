@@ -223,6 +223,19 @@ def test_auto_falls_back_without_numba(monkeypatch):
         rk.roughness_dw(x, FS, backend="reference")
 
 
+def test_auto_falls_back_without_ducc0(monkeypatch):
+    import sys
+
+    x = am_tone(1000, 70)
+    want = rk.roughness_dw(x, FS, backend="reference")[0]
+    monkeypatch.setitem(sys.modules, "ducc0.fft", None)
+    with pytest.warns(BackendFallbackWarning, match="ducc0"):
+        got = rk.roughness_dw(x, FS)[0]
+    np.testing.assert_array_equal(got, want)
+    with pytest.raises(BackendUnavailableError, match="ducc0"):
+        rk.roughness_dw(x, FS, backend="numba")
+
+
 def test_numba_matches_the_issue7_kernels():
     # the parallel kernel with the recurrent slope gains (issue 24) against the serial
     # one it replaced, kept for the benchmarks: rounding only
