@@ -279,3 +279,20 @@ def test_nl_decay_across_bands_is_the_per_band_decay_to_the_bit(steps):
     want = numba_impl.nl_decay_fast(core, ref.nl_coefficients(), ref.INNER_STEPS)
     got = numba_impl.nl_decay_across_bands(core, ref.nl_coefficients(), ref.INNER_STEPS)
     assert np.array_equal(got, want)
+
+
+@pytest.mark.parametrize("field", ["free", "diffuse"])
+def test_core_loudness_with_exp_and_square_roots_matches_the_powers(field):
+    # exp and two square roots in place of 10**x and x**0.25 (issue 24): rounding only,
+    # over levels from silence to 120 dB, including rows under the threshold in quiet
+    from affrepro.kernels.zwicker import numba_impl
+
+    rng = np.random.default_rng(7)
+    lt = rng.uniform(-20.0, 120.0, size=(600, 28))
+    lt[:100] = rng.uniform(-60.0, 5.0, size=(100, 28))
+    args = (field == "diffuse", ref.RAP, ref.DLL, ref.LTQ, ref.A0, ref.DDF, ref.DCB)
+    want = numba_impl.core_loudness_2d(lt, *args)
+    got = numba_impl.core_loudness_rows(lt, *args)
+    assert (want == 0).sum() > 100 and (want > 0).sum() > 5000
+    np.testing.assert_array_equal(got == 0, want == 0)
+    np.testing.assert_allclose(got, want, rtol=1e-13, atol=0)
