@@ -5,7 +5,8 @@
 #     which is what the device call copies); run_checks.sh also overlays the working tree's
 #     sources on it, so the wheel only has to supply metadata, entry points and the script;
 #   - platformdirs (affrepro.paths), soundfile + cffi + pycparser (the ARAUS dry run writes WAVs),
-#     soxr (features extract resamples with it; pyarrow is on the image).
+#     soxr (features extract resamples with it; pyarrow is on the image), ducc0 (the roughness
+#     kernel's FFTs).
 # The image already has torch, triton, numba, numpy, scipy, pandas, scikit-learn, pluggy,
 # click, rich, filelock, pytest, pytest-benchmark, torchmetrics. mlflow, librosa and mosqito
 # are NOT carried: the GPU checks run with --no-track and never import them.
@@ -17,7 +18,8 @@ PY=${PYTHON:-$ROOT/.venv/bin/python}
 [ -x "$PY" ] || PY=python3
 
 # pinned: the versions the dev venv was tested with (keep one version of each)
-EXTRA_WHEELS=(platformdirs==4.14.8 soundfile==0.14.0 cffi==2.1.1 pycparser==3.12 soxr==1.1.0)
+EXTRA_WHEELS=(platformdirs==4.14.8 soundfile==0.14.0 cffi==2.1.1 pycparser==3.12 soxr==1.1.0
+              ducc0==0.42.0)
 
 exclude=$(git rev-parse --git-path info/exclude)
 mkdir -p "$(dirname "$exclude")"
