@@ -109,7 +109,7 @@ class _Block:
     """The buffers one thread reuses for its blocks of frames: the excitation spectra,
     zeroed once, of which :func:`numba_impl.excitation_block` clears only what it wrote."""
 
-    def __init__(self, frames: int, nb: int):
+    def __init__(self, frames: int, nb: int, n: int):
         import numpy as np
 
         from affrepro.kernels.roughness.reference import N_CHANNELS
@@ -119,11 +119,11 @@ class _Block:
         self.kmin = np.zeros(rows, dtype=np.int64)
         self.kmax = np.full(rows, -1, dtype=np.int64)
         self.active = np.empty(rows, dtype=np.bool_)
-        self.env = None  # (rows, n) envelopes and their (rows, n // 2 + 1) spectra
-        self.env_spec = None
+        self.env = np.empty((rows, n))  # the envelopes and their spectra
+        self.env_spec = np.empty((rows, n // 2 + 1), dtype=np.complex128)
 
 
-def _roughness_frames(view, which, nfr, st, buf, r, rs):
+def _roughness_frames(view, which, nfr, st, tables, buf, r, rs):
     """R and R'(z) of the frames ``which`` (indices into rows x frames), in place."""
     import ducc0.fft as dfft
     import numpy as np
@@ -138,7 +138,7 @@ def _roughness_frames(view, which, nfr, st, buf, r, rs):
     spec = dfft.r2c(frames, axes=(-1,))[:, :st.nb]
     spec *= ref.SPECTRUM_GAIN
     nb.excitation_block(np.ascontiguousarray(spec), st.a0, st.threshold, st.bark, st.s2_base,
-                        st.ch_low, st.ch_high, st.min_excit, ref.S_LOW, buf.ex[:rows],
+                        st.ch_low, st.ch_high, st.min_excit, ref.S_LOW, *tables, buf.ex[:rows],
                         buf.kmin[:rows], buf.kmax[:rows], buf.active[:rows])
     act = buf.active[:rows]
     g = np.zeros((rows, st.h_last), dtype=np.complex128)
@@ -147,9 +147,6 @@ def _roughness_frames(view, which, nfr, st, buf, r, rs):
     run_starts, run_stops = np.flatnonzero(edge == 1), np.flatnonzero(edge == -1)
     if run_starts.size:
         n_act = int((run_stops - run_starts).sum())
-        if buf.env is None:
-            buf.env = np.empty((buf.ex.shape[0], st.n))
-            buf.env_spec = np.empty((buf.ex.shape[0], st.n // 2 + 1), dtype=np.complex128)
         env, env_spec = buf.env[:n_act], buf.env_spec[:n_act]
         j = 0
         for r0, r1 in zip(run_starts, run_stops):  # runs of active rows: views, not copies
@@ -178,7 +175,7 @@ def _numba_roughness(x, fs: float, hop: int):
         import ducc0.fft  # noqa: F401 (the FFTs)
         import numba
 
-        from affrepro.kernels.roughness import numba_impl  # noqa: F401 (numba is there)
+        from affrepro.kernels.roughness import numba_impl
     except ImportError as exc:
         raise BackendUnavailableError(f"numba backend needs numba and ducc0: {exc}") from exc
     from affrepro.kernels.roughness import reference as ref
@@ -197,10 +194,12 @@ def _numba_roughness(x, fs: float, hop: int):
     blocks = [np.arange(b0, min(b0 + block, total)) for b0 in range(0, total, block)]
     threads = max(1, min(numba.get_num_threads(), len(blocks)))
 
+    tables = numba_impl.bin_tables(st.threshold, st.bark, st.ch_low, ref.S_LOW)
+
     def work(k):  # thread k takes blocks k, k + threads, ... with its own buffers
-        buf = _Block(block, st.nb)
+        buf = _Block(block, st.nb, st.n)
         for which in blocks[k::threads]:
-            _roughness_frames(view, which, nfr, st, buf, r, rs)
+            _roughness_frames(view, which, nfr, st, tables, buf, r, rs)
 
     if threads == 1:
         work(0)

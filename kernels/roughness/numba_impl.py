@@ -142,7 +142,7 @@ def combine(g_spec, hweight, h0, n, gz, c_r, mod_floor):
 #   bins a row was given are cleared again (a channel's excitation spans ~5 % of them);
 # - the gain 10^(sl/20) 20 uPa / |X_k| at a component's first channel simplifies, with
 #   L = 20 log10(|X_k| / 20 uPa), to 10^(slope * distance / 20): |X_k| cancels, so on the
-#   lower side it depends on the bin alone (computed once per call), and on the upper
+#   lower side it depends on the bin alone (a table made once per call), and on the upper
 #   side it is one exp of the level-dependent slope;
 # - a bin whose power is clearly under its threshold skips the logarithm.
 # The threshold tests use the slope levels computed exactly as above.
@@ -207,21 +207,29 @@ def _excite_frame(spec, a0, threshold, bark, s2_base, ch_low, ch_high, min_excit
 
 
 @njit(cache=True, nogil=True)
-def excitation_block(spec, a0, threshold, bark, s2_base, ch_low, ch_high, min_excit, s_low,
-                     ex, kmin, kmax, active):
-    """(F, nb) frame spectra -> ``ex`` (F * 47, nb + 1) one-sided excitation spectra
-    (bins >= 1 halved), ``active`` (F * 47). ``ex`` must hold zeros except rows' bins
-    kmin..kmax from the previous call (cleared here first). Serial and without the GIL:
-    the driver runs one block of frames per Python thread (no OpenMP pool spinning while
-    the FFTs run)."""
-    q_low = math.pow(10.0, 0.025 * s_low)
-    nb = spec.shape[1]
-    low_gain = np.empty(nb)  # the gain at the first channel below a component's
-    p_audible = np.empty(nb)  # |X_k|^2 below this (a margin under the threshold): inaudible
+def bin_tables(threshold, bark, ch_low, s_low):
+    """Per spectrum bin, once per call of the driver: the slope gain at the first channel
+    below a component in that bin, and the power |X_k|^2 under which the bin is clearly
+    (1e-9 relative) below its threshold."""
+    nb = threshold.shape[0]
+    low_gain = np.empty(nb)
+    p_audible = np.empty(nb)
     for k in range(nb):
         top = min(ch_low[k], N_CHANNELS) - 1
         low_gain[k] = math.exp(_LN10_20 * (s_low * (bark[k] - (top + 2) * 0.5)))
         p_audible[k] = (2e-5 * math.pow(10.0, 0.05 * threshold[k])) ** 2 * (1.0 - 1e-9)
+    return low_gain, p_audible
+
+
+@njit(cache=True, nogil=True)
+def excitation_block(spec, a0, threshold, bark, s2_base, ch_low, ch_high, min_excit, s_low,
+                     low_gain, p_audible, ex, kmin, kmax, active):
+    """(F, nb) frame spectra -> ``ex`` (F * 47, nb + 1) one-sided excitation spectra
+    (bins >= 1 halved), ``active`` (F * 47). ``ex`` must hold zeros except rows' bins
+    kmin..kmax from the previous call (cleared here first); ``low_gain`` and
+    ``p_audible`` from :func:`bin_tables`. Serial and without the GIL: the driver runs
+    one block of frames per Python thread (no OpenMP pool spinning while the FFTs run)."""
+    q_low = math.pow(10.0, 0.025 * s_low)
     for f in range(spec.shape[0]):
         r0 = f * N_CHANNELS
         r1 = r0 + N_CHANNELS
